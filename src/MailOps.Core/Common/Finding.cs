@@ -1,0 +1,49 @@
+using System;
+
+namespace MailOps
+{
+    /// <summary>How much a finding matters. Exposed to users as text.</summary>
+    public enum FindingSeverity
+    {
+        /// <summary>Worth knowing; nothing to fix.</summary>
+        Info = 0,
+        /// <summary>Works, but weakens delivery or will break later.</summary>
+        Warning = 1,
+        /// <summary>Broken: mail is rejected, lands in spam, or the record is ignored.</summary>
+        Fail = 2,
+    }
+
+    /// <summary>
+    /// One observation about a checked record or host: a stable code, a severity, a plain message and,
+    /// where the user can act, a remedy. A finding is data, never an error.
+    /// </summary>
+    public sealed class Finding
+    {
+        public Finding(string code, FindingSeverity severity, string message, string remedy = null, string subject = null)
+        {
+            Code = code ?? throw new ArgumentNullException(nameof(code));
+            Level = severity;
+            Message = message ?? throw new ArgumentNullException(nameof(message));
+            Remedy = remedy;
+            Subject = subject;
+        }
+
+        /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>
+        public string Code { get; }
+
+        /// <summary>Info, Warning or Fail, as text (so Export-Csv and ConvertTo-Json show words).</summary>
+        public string Severity => Level.ToString();
+
+        /// <summary>The severity as an enum, for code that compares levels.</summary>
+        internal FindingSeverity Level { get; }
+
+        public string Message { get; }
+
+        public string Remedy { get; }
+
+        /// <summary>What the finding is about (a host name, a term, a record), when not the whole result.</summary>
+        public string Subject { get; }
+
+        public override string ToString() => $"{Severity} {Code}: {Message}";
+    }
+}

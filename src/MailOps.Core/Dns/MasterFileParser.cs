@@ -1,0 +1,427 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailOps.Dns
+{
+    /// <summary>A zone file could not be read: says which file, which line and what was wrong.</summary>
+    public sealed class ZoneFileException : Exception
+    {
+        public ZoneFileException(string path, int line, string problem)
+            : base($"{path}:{line}: {problem}")
+        {
+            Path = path;
+            Line = line;
+            Problem = problem;
+        }
+
+        public string Path { get; }
+        public int Line { get; }
+        public string Problem { get; }
+    }
+
+    /// <summary>The records of one master file and the zone it speaks for.</summary>
+    public sealed class ZoneFile
+    {
+        internal ZoneFile(string path, string apex, IReadOnlyList<DnsRecord> records)
+        {
+            Path = path;
+            Apex = apex;
+            Records = records;
+        }
+
+        public string Path { get; }
+
+        /// <summary>The zone apex: the SOA owner, else the first $ORIGIN. Null when the file has neither: it then
+        /// speaks only for the exact owner names it holds.</summary>
+        public string Apex { get; }
+
+        public IReadOnlyList<DnsRecord> Records { get; }
+    }
+
+    /// <summary>
+    /// Reads RFC 1035 §5 master files: $ORIGIN, $TTL, $INCLUDE, parentheses, comments, quoted strings with
+    /// \X and \DDD escapes, relative names and '@', omitted owner/TTL/class, BIND TTL units (1h30m), and
+    /// RFC 3597 generic data (TYPE123 \# 2 ABCD). The lines <c>dig +noall +answer</c> prints are valid input.
+    /// </summary>
+    public static class MasterFileParser
+    {
+        private const int DefaultTtl = 3600;
+
+        public static ZoneFile ParseFile(string path, string origin = null)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new ZoneFileException(path, 0, "cannot be read: " + ex.Message);
+            }
+            return Parse(text, path, origin);
+        }
+
+        public static ZoneFile Parse(string text, string path, string origin = null)
+        {
+            var state = new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path };
+            var records = new List<DnsRecord>();
+            string firstOrigin = state.Origin;
+            string soaOwner = null;
+            ParseInto(text, path, state, records, ref firstOrigin, ref soaOwner, depth: 0);
+            return new ZoneFile(path, soaOwner ?? firstOrigin, records);
+        }
+
+        private sealed class State
+        {
+            public string Origin;
+            public string LastOwner;
+            public int? DefaultTtlValue;
+            public int? LastTtl;
+            public string Path;
+        }
+
+        private struct Token
+        {
+            public string Text;      // unescaped for quoted strings; raw for the rest
+            public byte[] Bytes;     // decoded bytes (escapes applied), for character-strings
+            public bool Quoted;
+        }
+
+        private static void ParseInto(string text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
+        {
+            foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(text, path))
+            {
+                if (tokens.Count == 0) continue;
+                var first = tokens[0];
+                if (!first.Quoted && !startsWithSpace && first.Text.StartsWith("$", StringComparison.Ordinal))
+                {
+                    var directive = first.Text.ToUpperInvariant();
+                    switch (directive)
+                    {
+                        case "$ORIGIN":
+                            if (tokens.Count < 2) throw new ZoneFileException(path, lineNo, "$ORIGIN needs a domain name");
+                            state.Origin = ResolveName(tokens[1].Text, state, path, lineNo);
+                            if (firstOrigin == null) firstOrigin = state.Origin;
+                            break;
+                        case "$TTL":
+                            if (tokens.Count < 2 || !TryParseTtl(tokens[1].Text, out var t))
+                                throw new ZoneFileException(path, lineNo, $"$TTL needs a time value, got '{(tokens.Count > 1 ? tokens[1].Text : "")}'");
+                            state.DefaultTtlValue = t;
+                            break;
+                        case "$INCLUDE":
+                            if (depth > 8) throw new ZoneFileException(path, lineNo, "$INCLUDE nested too deeply");
+                            if (tokens.Count < 2) throw new ZoneFileException(path, lineNo, "$INCLUDE needs a file name");
+                            var inc = tokens[1].Text;
+                            if (!System.IO.Path.IsPathRooted(inc)) inc = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".", inc);
+                            string incText;
+                            try { incText = File.ReadAllText(inc); }
+                            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                            { throw new ZoneFileException(path, lineNo, $"$INCLUDE {tokens[1].Text} cannot be read: {ex.Message}"); }
+                            var saved = state.Origin;
+                            if (tokens.Count > 2) state.Origin = ResolveName(tokens[2].Text, state, path, lineNo);
+                            ParseInto(incText, inc, state, records, ref firstOrigin, ref soaOwner, depth + 1);
+                            state.Origin = saved;
+                            break;
+                        default:
+                            throw new ZoneFileException(path, lineNo, $"unknown directive {first.Text}");
+                    }
+                    continue;
+                }
+
+                var record = ParseRecord(tokens, startsWithSpace, state, path, lineNo);
+                if (record.Type == DnsRecordType.SOA && soaOwner == null) soaOwner = record.Name;
+                records.Add(record);
+            }
+        }
+
+        private static DnsRecord ParseRecord(List<Token> tokens, bool startsWithSpace, State state, string path, int lineNo)
+        {
+            int i = 0;
+            string owner;
+            if (startsWithSpace)
+            {
+                owner = state.LastOwner ?? throw new ZoneFileException(path, lineNo, "the line starts with white space but no owner name came before it");
+            }
+            else
+            {
+                owner = ResolveName(tokens[i++].Text, state, path, lineNo);
+            }
+            state.LastOwner = owner;
+
+            int? ttl = null;
+            string cls = null;
+            for (int k = 0; k < 2 && i < tokens.Count; k++)
+            {
+                var t = tokens[i].Text;
+                if (ttl == null && !tokens[i].Quoted && TryParseTtl(t, out var parsed)) { ttl = parsed; i++; continue; }
+                if (cls == null && IsClass(t)) { cls = t.ToUpperInvariant(); i++; continue; }
+                break;
+            }
+            if (cls != null && cls != "IN")
+                throw new ZoneFileException(path, lineNo, $"class {cls} is not supported; only IN");
+            if (i >= tokens.Count) throw new ZoneFileException(path, lineNo, "the record has no type");
+
+            var typeText = tokens[i++].Text;
+            if (!TryParseType(typeText, out var typeCode))
+                throw new ZoneFileException(path, lineNo, $"unknown record type '{typeText}'");
+
+            var effectiveTtl = ttl ?? state.DefaultTtlValue ?? state.LastTtl ?? DefaultTtl;
+            state.LastTtl = effectiveTtl;
+            var rdata = tokens.Skip(i).ToList();
+            try
+            {
+                return ParseRdata(owner, typeCode, effectiveTtl, rdata, state, path, lineNo);
+            }
+            catch (ZoneFileException) { throw; }
+            catch (Exception ex) when (ex is FormatException || ex is OverflowException || ex is ArgumentException)
+            {
+                throw new ZoneFileException(path, lineNo, $"bad {TypeName(typeCode)} data: {ex.Message}");
+            }
+        }
+
+        private static DnsRecord ParseRdata(string owner, int typeCode, int ttl, List<Token> rd, State state, string path, int lineNo)
+        {
+            void Need(int n, string what)
+            {
+                if (rd.Count < n) throw new ZoneFileException(path, lineNo, $"{TypeName(typeCode)} needs {what}");
+            }
+
+            if (rd.Count > 0 && !rd[0].Quoted && rd[0].Text == "\\#")
+            {
+                Need(2, "a length after \\#");
+                var len = int.Parse(rd[1].Text, CultureInfo.InvariantCulture);
+                var hex = string.Concat(rd.Skip(2).Select(t => t.Text));
+                if (!Hex.TryDecode(hex, out var raw) || raw.Length != len)
+                    throw new ZoneFileException(path, lineNo, $"generic data says {len} bytes but the hex holds {hex.Length / 2}");
+                if (typeCode == (int)DnsRecordType.TXT || typeCode == (int)DnsRecordType.SPF)
+                    return new TxtRecord(owner, ttl, WireDnsResolver.ReadCharacterStrings(raw), (DnsRecordType)typeCode);
+                return new UnknownRecord(owner, typeCode, ttl, raw);
+            }
+
+            switch ((DnsRecordType)typeCode)
+            {
+                case DnsRecordType.A:
+                    Need(1, "an IPv4 address");
+                    if (!IPAddress.TryParse(rd[0].Text, out var v4) || v4.AddressFamily != AddressFamily.InterNetwork || rd[0].Text.Count(c => c == '.') != 3)
+                        throw new ZoneFileException(path, lineNo, $"'{rd[0].Text}' is not an IPv4 address");
+                    return new AddressRecord(owner, ttl, v4);
+                case DnsRecordType.AAAA:
+                    Need(1, "an IPv6 address");
+                    if (!IPAddress.TryParse(rd[0].Text, out var v6) || v6.AddressFamily != AddressFamily.InterNetworkV6)
+                        throw new ZoneFileException(path, lineNo, $"'{rd[0].Text}' is not an IPv6 address");
+                    return new AddressRecord(owner, ttl, v6);
+                case DnsRecordType.MX:
+                    Need(2, "a preference and an exchange");
+                    return new MxRecord(owner, ttl, ParseUShort(rd[0].Text, "preference", path, lineNo), ResolveName(rd[1].Text, state, path, lineNo));
+                case DnsRecordType.CNAME:
+                case DnsRecordType.PTR:
+                case DnsRecordType.NS:
+                    Need(1, "a domain name");
+                    return new NameRecord(owner, (DnsRecordType)typeCode, ttl, ResolveName(rd[0].Text, state, path, lineNo));
+                case DnsRecordType.TXT:
+                case DnsRecordType.SPF:
+                    Need(1, "at least one character-string");
+                    foreach (var t in rd)
+                        if (t.Bytes.Length > 255)
+                            throw new ZoneFileException(path, lineNo, $"a character-string is {t.Bytes.Length} bytes; DNS allows 255 per string (split it into several quoted strings)");
+                    return new TxtRecord(owner, ttl, rd.Select(t => Encoding.UTF8.GetString(t.Bytes)), (DnsRecordType)typeCode);
+                case DnsRecordType.SOA:
+                    Need(7, "mname rname serial refresh retry expire minimum");
+                    return new SoaRecord(owner, ttl, ResolveName(rd[0].Text, state, path, lineNo), ResolveName(rd[1].Text, state, path, lineNo),
+                        uint.Parse(rd[2].Text, CultureInfo.InvariantCulture), Ttl(rd[3].Text, path, lineNo), Ttl(rd[4].Text, path, lineNo),
+                        Ttl(rd[5].Text, path, lineNo), Ttl(rd[6].Text, path, lineNo));
+                case DnsRecordType.TLSA:
+                    Need(4, "usage, selector, matching type and data");
+                    var data = string.Concat(rd.Skip(3).Select(t => t.Text));
+                    if (!Hex.TryDecode(data, out var bytes)) throw new ZoneFileException(path, lineNo, "TLSA association data is not hex");
+                    return new TlsaRecord(owner, ttl, ParseByte(rd[0].Text, path, lineNo), ParseByte(rd[1].Text, path, lineNo), ParseByte(rd[2].Text, path, lineNo), bytes);
+                case DnsRecordType.SRV:
+                    Need(4, "priority, weight, port and target");
+                    return new SrvRecord(owner, ttl, ParseUShort(rd[0].Text, "priority", path, lineNo), ParseUShort(rd[1].Text, "weight", path, lineNo),
+                        ParseUShort(rd[2].Text, "port", path, lineNo), ResolveName(rd[3].Text, state, path, lineNo));
+                default:
+                    throw new ZoneFileException(path, lineNo, $"{TypeName(typeCode)} data must be written in the generic form \\# <length> <hex>");
+            }
+        }
+
+        private static int Ttl(string s, string path, int line) =>
+            TryParseTtl(s, out var v) ? v : throw new ZoneFileException(path, line, $"'{s}' is not a time value");
+
+        private static int ParseUShort(string s, string what, string path, int line) =>
+            ushort.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new ZoneFileException(path, line, $"{what} '{s}' is not a number 0-65535");
+
+        private static int ParseByte(string s, string path, int line) =>
+            byte.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new ZoneFileException(path, line, $"'{s}' is not a number 0-255");
+
+        private static string ResolveName(string text, State state, string path, int line)
+        {
+            if (text == "@")
+                return state.Origin ?? throw new ZoneFileException(path, line, "'@' used but no $ORIGIN is set");
+            if (text.EndsWith(".", StringComparison.Ordinal) && !text.EndsWith("\\.", StringComparison.Ordinal))
+                return DnsName.Normalize(text);
+            if (state.Origin == null)
+                throw new ZoneFileException(path, line, $"the name '{text}' is relative but no $ORIGIN is set (end it with a dot, or add $ORIGIN)");
+            return state.Origin == "." ? text : text + "." + state.Origin;
+        }
+
+        private static bool IsClass(string s)
+        {
+            var u = s.ToUpperInvariant();
+            return u == "IN" || u == "CH" || u == "HS" || u == "CS";
+        }
+
+        private static string TypeName(int code) =>
+            Enum.IsDefined(typeof(DnsRecordType), code) ? ((DnsRecordType)code).ToString() : "TYPE" + code.ToString(CultureInfo.InvariantCulture);
+
+        private static bool TryParseType(string s, out int code)
+        {
+            code = 0;
+            if (Enum.TryParse<DnsRecordType>(s, true, out var t) && !s.All(char.IsDigit)) { code = (int)t; return true; }
+            if (s.StartsWith("TYPE", StringComparison.OrdinalIgnoreCase) && int.TryParse(s.Substring(4), NumberStyles.None, CultureInfo.InvariantCulture, out code) && code > 0 && code < 65536)
+                return true;
+            return false;
+        }
+
+        /// <summary>Parses a TTL: plain seconds, or BIND units (1w2d3h4m5s, case-insensitive).</summary>
+        public static bool TryParseTtl(string s, out int seconds)
+        {
+            seconds = 0;
+            if (string.IsNullOrEmpty(s) || !char.IsDigit(s[0])) return false;
+            if (s.All(char.IsDigit))
+                return long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var plain) && plain <= int.MaxValue && (seconds = (int)plain) >= 0;
+            long total = 0, current = 0;
+            bool digits = false;
+            foreach (var c in s.ToLowerInvariant())
+            {
+                if (char.IsDigit(c)) { current = current * 10 + (c - '0'); digits = true; if (current > int.MaxValue) return false; continue; }
+                if (!digits) return false;
+                long mult;
+                switch (c) { case 'w': mult = 604800; break; case 'd': mult = 86400; break; case 'h': mult = 3600; break; case 'm': mult = 60; break; case 's': mult = 1; break; default: return false; }
+                total += current * mult;
+                current = 0;
+                digits = false;
+            }
+            if (digits) return false;
+            if (total > int.MaxValue) return false;
+            seconds = (int)total;
+            return true;
+        }
+
+        /// <summary>Splits text into logical lines (parentheses join physical lines), each with its first
+        /// physical line number, whether it began with white space, and its tokens.</summary>
+        private static IEnumerable<(int Line, bool StartsWithSpace, List<Token> Tokens)> LogicalLines(string text, string path)
+        {
+            var tokens = new List<Token>();
+            int line = 1, startLine = 1, depth = 0;
+            bool startsWithSpace = false, atLineStart = true;
+            int i = 0;
+            while (i <= text.Length)
+            {
+                char c = i < text.Length ? text[i] : '\n';
+                if (atLineStart && depth == 0)
+                {
+                    startLine = line;
+                    startsWithSpace = c == ' ' || c == '\t';
+                    atLineStart = false;
+                }
+                if (c == '\n' || i == text.Length)
+                {
+                    if (depth == 0 || i == text.Length)
+                    {
+                        if (depth > 0) throw new ZoneFileException(path, startLine, "an opening parenthesis is never closed");
+                        yield return (startLine, startsWithSpace, tokens);
+                        tokens = new List<Token>();
+                        atLineStart = true;
+                    }
+                    line++;
+                    i++;
+                    if (i > text.Length) break;
+                    continue;
+                }
+                if (c == '\r' || c == ' ' || c == '\t') { i++; continue; }
+                if (c == ';')
+                {
+                    while (i < text.Length && text[i] != '\n') i++;
+                    continue;
+                }
+                if (c == '(') { depth++; i++; continue; }
+                if (c == ')')
+                {
+                    if (depth == 0) throw new ZoneFileException(path, line, "a closing parenthesis has no opening one");
+                    depth--; i++; continue;
+                }
+                if (c == '"')
+                {
+                    i++;
+                    var bytes = new List<byte>();
+                    var closed = false;
+                    while (i < text.Length)
+                    {
+                        var ch = text[i];
+                        if (ch == '"') { closed = true; i++; break; }
+                        if (ch == '\n') line++;
+                        if (ch == '\\') { i = ReadEscape(text, i, bytes, path, line); continue; }
+                        AppendChar(bytes, text, ref i);
+                    }
+                    if (!closed) throw new ZoneFileException(path, line, "a quoted string is never closed");
+                    var arr = bytes.ToArray();
+                    tokens.Add(new Token { Text = Encoding.UTF8.GetString(arr), Bytes = arr, Quoted = true });
+                    continue;
+                }
+                {
+                    var sb = new StringBuilder();
+                    var bytes = new List<byte>();
+                    while (i < text.Length)
+                    {
+                        var ch = text[i];
+                        if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == ';' || ch == '(' || ch == ')' || ch == '"') break;
+                        if (ch == '\\')
+                        {
+                            var start = i;
+                            i = ReadEscape(text, i, bytes, path, line);
+                            sb.Append(text, start, i - start);
+                            continue;
+                        }
+                        sb.Append(ch);
+                        AppendChar(bytes, text, ref i);
+                    }
+                    tokens.Add(new Token { Text = sb.ToString(), Bytes = bytes.ToArray(), Quoted = false });
+                }
+            }
+        }
+
+        private static void AppendChar(List<byte> bytes, string text, ref int i)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length)
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(text.Substring(i, 2)));
+                i += 2;
+                return;
+            }
+            bytes.AddRange(Encoding.UTF8.GetBytes(text[i].ToString()));
+            i++;
+        }
+
+        private static int ReadEscape(string text, int i, List<byte> bytes, string path, int line)
+        {
+            // text[i] == '\\'
+            if (i + 1 >= text.Length) throw new ZoneFileException(path, line, "a backslash ends the file");
+            if (i + 3 < text.Length && char.IsDigit(text[i + 1]) && char.IsDigit(text[i + 2]) && char.IsDigit(text[i + 3]))
+            {
+                var v = int.Parse(text.Substring(i + 1, 3), CultureInfo.InvariantCulture);
+                if (v > 255) throw new ZoneFileException(path, line, $"escape \\{text.Substring(i + 1, 3)} is over 255");
+                bytes.Add((byte)v);
+                return i + 4;
+            }
+            i++;
+            AppendChar(bytes, text, ref i);
+            return i;
+        }
+    }
+}

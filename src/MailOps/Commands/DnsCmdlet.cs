@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using MailOps.Dns;
+
+namespace MailOps.Commands
+{
+    /// <summary>
+    /// Base of every cmdlet that asks DNS. Supplies -Server, -TimeoutSec and -ZoneFile, builds one resolver (with
+    /// its cache) per invocation in BeginProcessing, and writes each query to the verbose stream.
+    /// </summary>
+    public abstract class DnsCmdlet : MailOpsCmdlet
+    {
+        /// <summary>DNS servers to ask, in order: ip, host, ip:port or [v6]:port. Default: this machine's resolvers.</summary>
+        [Parameter]
+        [Alias("NameServer")]
+        [ValidateNotNullOrEmpty]
+        public string[] Server { get; set; }
+
+        /// <summary>Seconds to wait for each DNS answer.</summary>
+        [Parameter]
+        [Alias("TimeoutSeconds")]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 5;
+
+        /// <summary>Master files whose names are answered from the file instead of the network.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] ZoneFile { get; set; }
+
+        /// <summary>The resolver for this invocation.</summary>
+        protected IDnsResolver Dns { get; private set; }
+
+        protected override void BeginProcessing()
+        {
+            var zoneFiles = new List<string>();
+            foreach (var path in ZoneFile ?? new string[0])
+            {
+                try
+                {
+                    zoneFiles.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
+                }
+                catch (ItemNotFoundException ex)
+                {
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.ZoneFileNotFound, ErrorCategory.ObjectNotFound,
+                        $"The zone file '{path}' was not found.", path, "Check the path given to -ZoneFile.", ex));
+                }
+            }
+
+            var options = new DnsOptions
+            {
+                Servers = Server ?? new string[0],
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                ZoneFiles = zoneFiles,
+                Log = r => Post(() => WriteVerbose(r.Describe())),
+            };
+            try
+            {
+                Dns = DnsResolverFactory.Create(options);
+            }
+            catch (FormatException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsServer, ErrorCategory.InvalidArgument, ex.Message,
+                    string.Join(",", Server ?? new string[0]), "Write servers as 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353 or ns.example.net.", ex));
+            }
+            catch (ZoneFileException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ErrorCategory.InvalidData, ex.Message, ex.Path,
+                    $"Fix line {ex.Line} of {ex.Path}.", ex));
+            }
+            if (zoneFiles.Count > 0)
+                WriteVerbose("Zone files: " + string.Join(", ", zoneFiles));
+        }
+
+        /// <summary>Validates a domain name from input; writes an InvalidDomainName error and returns false when it is bad.</summary>
+        protected bool TryNormalizeDomain(string input, out string domain)
+        {
+            domain = null;
+            var problem = DnsName.ValidateDomainName(input);
+            if (problem != null)
+            {
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    $"'{input}' is not a valid domain name: {problem}.", input, "Pass a domain name such as example.com."));
+                return false;
+            }
+            domain = DnsName.Normalize(input.Trim()).ToLowerInvariant();
+            return true;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System;
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace MailOps.Commands
+{
+    /// <summary>
+    /// Base of every MailOps cmdlet: owns the CancellationTokenSource that Ctrl+C (StopProcessing) cancels, and a
+    /// pump so that engine work running on other threads can have output, verbose lines and progress written
+    /// on the pipeline thread, as they happen.
+    /// </summary>
+    public abstract class MailOpsCmdlet : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource _cts = new CancellationTokenSource();
+        private readonly BlockingCollection<Action> _pending = new BlockingCollection<Action>();
+
+        /// <summary>Cancelled when the user presses Ctrl+C.</summary>
+        protected CancellationToken Stopping => _cts.Token;
+
+        protected override void StopProcessing() => _cts.Cancel();
+
+        /// <summary>Queues a Write* call for the pipeline thread. Safe from any thread.</summary>
+        protected void Post(Action action)
+        {
+            if (!_pending.IsAddingCompleted) _pending.Add(action);
+        }
+
+        /// <summary>Runs engine work and pumps posted Write* calls until it finishes. Ctrl+C ends it as a stopped pipeline.</summary>
+        protected T Await<T>(Func<CancellationToken, Task<T>> work)
+        {
+            var task = Task.Run(() => work(_cts.Token));
+            Pump(task);
+            try
+            {
+                return task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (_cts.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
+        protected void Await(Func<CancellationToken, Task> work) => Await<bool>(async ct => { await work(ct).ConfigureAwait(false); return true; });
+
+        private void Pump(Task task)
+        {
+            while (!task.IsCompleted)
+            {
+                if (_pending.TryTake(out var action, 50)) action();
+                if (_cts.IsCancellationRequested && !task.IsCompleted)
+                {
+                    // Give the engine a moment to observe the token, then stop regardless: Ctrl+C within a second.
+                    task.Wait(TimeSpan.FromMilliseconds(500));
+                    if (!task.IsCompleted) throw new PipelineStoppedException();
+                }
+            }
+            while (_pending.TryTake(out var rest)) rest();
+        }
+
+        /// <summary>Writes a non-terminating error built by <see cref="ErrorRecords"/>.</summary>
+        protected void WriteMailOpsError(ErrorRecord record) => WriteError(record);
+
+        public void Dispose()
+        {
+            _cts.Dispose();
+            _pending.Dispose();
+            GC.SuppressFinalize(this);
+        }
+    }
+}
