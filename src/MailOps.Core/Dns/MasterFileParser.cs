@@ -358,6 +358,7 @@ namespace MailOps.Dns
                 }
                 if (c == '"')
                 {
+                    var quoteLine = line;
                     i++;
                     var bytes = new List<byte>();
                     var closed = false;
@@ -369,7 +370,7 @@ namespace MailOps.Dns
                         if (ch == '\\') { i = ReadEscape(text, i, bytes, path, line); continue; }
                         AppendChar(bytes, text, ref i);
                     }
-                    if (!closed) throw new ZoneFileException(path, line, "a quoted string is never closed");
+                    if (!closed) throw new ZoneFileException(path, quoteLine, "a quoted string is never closed");
                     var arr = bytes.ToArray();
                     tokens.Add(new Token { Text = Encoding.UTF8.GetString(arr), Bytes = arr, Quoted = true });
                     continue;

@@ -67,9 +67,10 @@ namespace MailOps.Dns
             {
                 response = await _client.QueryAsync(DnsName.Absolute(normalized), (QueryType)(int)type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
             {
-                throw;
+                // Ctrl+C, not a DNS outcome (DnsClient may wrap the cancellation in its own exception).
+                throw new OperationCanceledException(cancellationToken);
             }
             catch (DnsResponseException ex)
             {
