@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using MailOps.Testing;
+
+namespace MailOps.Module.Tests
+{
+    /// <summary>What one pipeline run produced.</summary>
+    public sealed class PsRun
+    {
+        public IReadOnlyList<PSObject> Output { get; init; } = Array.Empty<PSObject>();
+        public IReadOnlyList<ErrorRecord> Errors { get; init; } = Array.Empty<ErrorRecord>();
+        public IReadOnlyList<WarningRecord> Warnings { get; init; } = Array.Empty<WarningRecord>();
+        public IReadOnlyList<VerboseRecord> Verbose { get; init; } = Array.Empty<VerboseRecord>();
+        /// <summary>A terminating error, if the pipeline stopped on one.</summary>
+        public ErrorRecord? Terminating { get; init; }
+
+        public IEnumerable<string> ErrorIds => Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]);
+
+        /// <summary>The error that ended a statement: a cmdlet's ThrowTerminatingError ends its statement (the script
+        /// goes on, as in an interactive session), so it shows in the error stream, or here when the whole run stopped.</summary>
+        public ErrorRecord? StatementTerminating => Terminating ?? Errors.LastOrDefault();
+
+        /// <summary>A property of the i-th output object.</summary>
+        public object? Prop(int i, string name) => Output[i].Properties[name]?.Value;
+    }
+
+    /// <summary>
+    /// Runs script text in a fresh hosted PowerShell 7.6 runspace with the built MailOps module imported from
+    /// out/MailOps/MailOps.psd1. A fresh runspace per run keeps tests independent.
+    /// </summary>
+    public static class ModuleHost
+    {
+        public static PsRun Run(string script, IDictionary<string, object?>? variables = null, bool importModule = true)
+        {
+            var iss = InitialSessionState.CreateDefault2();
+            using var runspace = RunspaceFactory.CreateRunspace(iss);
+            runspace.Open();
+            runspace.SessionStateProxy.Path.SetLocation(Paths.RepoRoot);
+            foreach (var kv in variables ?? new Dictionary<string, object?>())
+                runspace.SessionStateProxy.SetVariable(kv.Key, kv.Value);
+            runspace.SessionStateProxy.SetVariable("ModuleManifest", Paths.ModuleManifest);
+            runspace.SessionStateProxy.SetVariable("RepoRoot", Paths.RepoRoot);
+
+            using var ps = PowerShell.Create();
+            ps.Runspace = runspace;
+            var text = importModule ? "Import-Module $ModuleManifest -ErrorAction Stop\n" + script : script;
+            ps.AddScript(text);
+            IReadOnlyList<PSObject> output;
+            ErrorRecord? terminating = null;
+            try
+            {
+                output = ps.Invoke().ToList();
+            }
+            catch (RuntimeException ex)
+            {
+                output = Array.Empty<PSObject>();
+                terminating = ex.ErrorRecord;
+            }
+            return new PsRun
+            {
+                Output = output.Where(o => o != null).ToList(),
+                Errors = ps.Streams.Error.ToList(),
+                Warnings = ps.Streams.Warning.ToList(),
+                Verbose = ps.Streams.Verbose.ToList(),
+                Terminating = terminating,
+            };
+        }
+    }
+
+    /// <summary>Runspace tests share process-wide state in the engine; never run them in parallel.</summary>
+    [CollectionDefinition("Runspace", DisableParallelization = true)]
+    public sealed class RunspaceCollection { }
+}
