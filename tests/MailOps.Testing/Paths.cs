@@ -33,6 +33,14 @@ namespace MailOps.Testing
             }
         }
 
+        /// <summary>Null when ../shared/corpora/&lt;subfolder&gt; is there; else the skip message.</summary>
+        public static string? CorpusMissing(string subfolder)
+        {
+            var root = Corpora;
+            if (root == null) return $"Skipped: the shared corpora were not found (expected ../shared/corpora beside the repository, or MAILOPS_CORPORA). This test needs corpora/{subfolder}.";
+            return Directory.Exists(Path.Combine(root, subfolder)) ? null : $"Skipped: {Path.Combine(root, subfolder)} not found.";
+        }
+
         /// <summary>A closed loopback port: queries to it fail fast, proving that nothing escaped a zone file.</summary>
         public const string DeadServer = "127.0.0.1:9";
     }
