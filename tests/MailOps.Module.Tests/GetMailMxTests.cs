@@ -107,6 +107,17 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void The_bundled_example_zone_runs_offline()
+        {
+            var run = ModuleHost.Run("Get-MailMx example.com -ZoneFile ./examples/zones/*.zone -Server $dead", _vars);
+            Assert.Empty(run.Errors);
+            Assert.Empty(run.Warnings);
+            Assert.Equal(new[] { "mail.example.com", "mx2.example.com" }, run.Output.Select(o => o.Properties["HostName"].Value));
+            Assert.Equal("mail.example.com", run.Prop(0, "PtrName")!.ToString());
+            Assert.Equal("mx2.example.com", run.Prop(1, "PtrName")!.ToString());
+        }
+
+        [Fact]
         public void Bad_zone_file_line_stops_with_file_and_line()
         {
             var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mailops-bad-{Guid.NewGuid():N}.zone");
