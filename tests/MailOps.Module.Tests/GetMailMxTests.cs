@@ -107,6 +107,14 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void Ctrl_C_stops_a_hanging_lookup_within_a_second()
+        {
+            _dns.SetFault("hang.example.com", FixtureDnsServer.Fault.Timeout);
+            var took = ModuleHost.RunAndStop("Get-MailMx hang.example.com -Server $srv -TimeoutSec 60", _vars, TimeSpan.FromMilliseconds(1500));
+            Assert.True(took < TimeSpan.FromSeconds(1), $"Stop took {took.TotalMilliseconds:0} ms");
+        }
+
+        [Fact]
         public void The_bundled_example_zone_runs_offline()
         {
             var run = ModuleHost.Run("Get-MailMx example.com -ZoneFile ./examples/zones/*.zone -Server $dead", _vars);

@@ -33,17 +33,38 @@ namespace MailOps.Module.Tests
     /// </summary>
     public static class ModuleHost
     {
-        public static PsRun Run(string script, IDictionary<string, object?>? variables = null, bool importModule = true)
+        /// <summary>Starts the script, presses Ctrl+C (PowerShell.Stop) after <paramref name="stopAfter"/>, and returns
+        /// how long the stop took to end the pipeline.</summary>
+        public static TimeSpan RunAndStop(string script, IDictionary<string, object?> variables, TimeSpan stopAfter)
+        {
+            using var runspace = Open(variables);
+            using var ps = PowerShell.Create();
+            ps.Runspace = runspace;
+            ps.AddScript("Import-Module $ModuleManifest -ErrorAction Stop\n" + script);
+            var async = ps.BeginInvoke();
+            System.Threading.Thread.Sleep(stopAfter);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            ps.Stop();
+            try { ps.EndInvoke(async); } catch (PipelineStoppedException) { }
+            return sw.Elapsed;
+        }
+
+        private static Runspace Open(IDictionary<string, object?>? variables)
         {
             var iss = InitialSessionState.CreateDefault2();
-            using var runspace = RunspaceFactory.CreateRunspace(iss);
+            var runspace = RunspaceFactory.CreateRunspace(iss);
             runspace.Open();
             runspace.SessionStateProxy.Path.SetLocation(Paths.RepoRoot);
             foreach (var kv in variables ?? new Dictionary<string, object?>())
                 runspace.SessionStateProxy.SetVariable(kv.Key, kv.Value);
             runspace.SessionStateProxy.SetVariable("ModuleManifest", Paths.ModuleManifest);
             runspace.SessionStateProxy.SetVariable("RepoRoot", Paths.RepoRoot);
+            return runspace;
+        }
 
+        public static PsRun Run(string script, IDictionary<string, object?>? variables = null, bool importModule = true)
+        {
+            using var runspace = Open(variables);
             using var ps = PowerShell.Create();
             ps.Runspace = runspace;
             var text = importModule ? "Import-Module $ModuleManifest -ErrorAction Stop\n" + script : script;
