@@ -23,9 +23,6 @@ namespace MailOps.Dnsbl
         /// <summary>Most queries in flight at once.</summary>
         public int ThrottleLimit { get; set; } = 32;
 
-        /// <summary>True when the targets are domains: zones not in the catalogue are then treated as domain lists.</summary>
-        public bool DomainTargets { get; set; }
-
         public DnsblCatalogue Catalogue { get; set; } = DnsblCatalogue.Default;
 
         /// <summary>Called with notes for -Verbose (zone plan, skipped pairs, zone test outcomes). Any thread.</summary>
@@ -62,6 +59,7 @@ namespace MailOps.Dnsbl
         /// catalogue zones that do not list IPv6 are not asked about IPv6 addresses unless named with -Zone.</summary>
         public bool AppliesTo(DnsblTarget target)
         {
+            if (!Zone.InCatalogue) return true;
             if (target.IsDomain != Zone.IsDomainList) return false;
             if (target.IsIPv6 && !Zone.ListsIPv6 && !ExplicitlyNamed) return false;
             return true;
@@ -137,7 +135,7 @@ namespace MailOps.Dnsbl
                 var zone = catalogue.Find(name, out var key);
                 DnsblZonePlan plan;
                 if (zone == null)
-                    plan = new DnsblZonePlan(DnsblZone.Custom(name, o.DomainTargets), name, name, null, true);
+                    plan = new DnsblZonePlan(DnsblZone.Custom(name), name, name, null, true);
                 else if (key != null)
                     plan = new DnsblZonePlan(zone, zone.KeyedZone.Replace("{key}.", ""), name, key, true);
                 else if (zone.KeyRequired == "SpamhausDqs" && o.DqsKey == null)
@@ -267,8 +265,8 @@ namespace MailOps.Dnsbl
             string listed, notListed;
             if (family == "Domain")
             {
-                listed = zone.TestListed;
-                notListed = zone.TestNotListed;
+                listed = zone.InCatalogue ? zone.TestListed : "test";
+                notListed = zone.InCatalogue ? zone.TestNotListed : "invalid";
             }
             else if (family == "IPv6")
             {

@@ -56,7 +56,7 @@ namespace MailOps.Dnsbl
 
         public string Operator { get; internal set; }
 
-        /// <summary>IP or Domain.</summary>
+        /// <summary>IP or Domain (Any for a zone the user named that is not in the catalogue).</summary>
         public string Type { get; internal set; }
 
         /// <summary>True when the zone lists IPv6 addresses.</summary>
@@ -112,12 +112,11 @@ namespace MailOps.Dnsbl
 
         internal bool IsDomainList => string.Equals(Type, "Domain", StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>A zone the user named that is not in the catalogue: RFC 5782 defaults, no known codes.</summary>
-        internal static DnsblZone Custom(string name, bool domain) => new DnsblZone(name)
+        /// <summary>A zone the user named that is not in the catalogue: asked about every target, RFC 5782 test points
+        /// (127.0.0.2 / ::FFFF:7F00:2 / TEST listed, 127.0.0.1 / INVALID not), no known return codes.</summary>
+        internal static DnsblZone Custom(string name) => new DnsblZone(name)
         {
-            Type = domain ? "Domain" : "IP",
-            TestListed = domain ? "test" : "127.0.0.2",
-            TestNotListed = domain ? "invalid" : "127.0.0.1",
+            Type = "Any",
             Title = "(not in the catalogue)",
         };
 
