@@ -29,7 +29,10 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public IPAddress[] IPAddress { get; set; }
 
-        [Parameter(Mandatory = true, ParameterSetName = "Domain", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        // By property name only: if it also took strings by value, PowerShell would bind any piped object to it as text
+        // (binding by value with coercion comes before binding by property name with coercion) before -IPAddress could
+        // take an object's IPAddress property. Piped plain strings are addresses; domains come as -Domain or a Domain column.
+        [Parameter(Mandatory = true, ParameterSetName = "Domain", ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
         public string[] Domain { get; set; }
@@ -78,7 +81,7 @@ namespace MailOps.Commands
             {
                 foreach (var input in Domain)
                 {
-                    // A string that is an IP address is checked as one (strings from the pipeline bind to -Domain).
+                    // An IP address given as a domain (a Name column holding addresses) is checked as an address.
                     if (System.Net.IPAddress.TryParse(input?.Trim(), out var ip)) { Start(DnsblTarget.ForAddress(ip)); continue; }
                     DnsblTarget target;
                     try
