@@ -96,7 +96,8 @@ namespace MailOps.Module.Tests
             {
                 Assert.Equal("Error", Status(o));
                 Assert.Equal("PublicResolverRefused", Prop(o, "ErrorKind"));
-                Assert.Equal("127.255.255.254", Prop(o, "ReturnCodes"));
+                Assert.Equal("", Prop(o, "ReturnCodes")); // the targets were not asked: the zone failed its test
+                Assert.Contains("127.255.255.254", Prop(o, "Message"));
             });
             var e = Assert.Single(run.Errors);
             Assert.Equal("DnsblListError,MailOps.Commands.GetDnsblListingCommand", e.FullyQualifiedErrorId);
@@ -238,6 +239,23 @@ Get-DnsblZone no.such.zone");
             Assert.Equal(3, (int)run.Output[3].BaseObject);
             Assert.Contains(run.Warnings, w => w.Message.Contains("dnsbl.sorbs.net") && w.Message.Contains("2024"));
             Assert.Equal("InvalidDnsblZone", Assert.Single(run.Errors).FullyQualifiedErrorId.Split(',')[0]);
+        }
+
+        [Fact]
+        public void Progress_reports_checks_done_and_completes()
+        {
+            var vars = Vars("dnsbl-zen.spamhaus.org.zone");
+            using var runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+            runspace.Open();
+            using var ps = PowerShell.Create();
+            ps.Runspace = runspace;
+            ps.AddScript("Import-Module $args[0]; '192.0.2.10','192.0.2.20' | Get-DnsblListing -Zone zen.spamhaus.org -Server $args[1]")
+                .AddArgument(Paths.ModuleManifest).AddArgument(vars["srv"]);
+            var output = ps.Invoke();
+            Assert.Equal(2, output.Count);
+            var progress = ps.Streams.Progress.ToList();
+            Assert.Contains(progress, p => p.StatusDescription == "2 of 2 checks done; 1 listed, 0 errors" && p.PercentComplete == 100);
+            Assert.Equal(ProgressRecordType.Completed, progress.Last().RecordType);
         }
 
         [Fact]

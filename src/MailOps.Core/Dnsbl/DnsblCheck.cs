@@ -27,6 +27,9 @@ namespace MailOps.Dnsbl
 
         /// <summary>Called with notes for -Verbose (zone plan, skipped pairs, zone test outcomes). Any thread.</summary>
         public Action<string> Log { get; set; }
+
+        /// <summary>Called when a result is degraded but stands (a listing whose TXT reason went unanswered). Any thread.</summary>
+        public Action<string> Warn { get; set; }
     }
 
     /// <summary>One zone as this run asks it.</summary>
@@ -197,7 +200,8 @@ namespace MailOps.Dnsbl
             var shownName = plan.Mask(queryName);
             if (!health.Ok)
             {
-                onResult(new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, new ResultList<string>(health.Codes), null, null,
+                // The target was not asked: ReturnCodes stay empty (the test query's answer is in the message).
+                onResult(new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
                     plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed));
                 return;
             }
@@ -252,7 +256,7 @@ namespace MailOps.Dnsbl
             if (txt.Outcome == DnsOutcome.Answer)
                 reason = string.Join(" ", txt.RecordsOf<TxtRecord>().Select(t => t.Text).Distinct());
             else if (txt.IsError)
-                _options.Log?.Invoke($"DNSBL: the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without it.");
+                (_options.Warn ?? _options.Log)?.Invoke($"{target.Text} is listed in {plan.DisplayName}, but the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without a Reason.");
             return new DnsblResult(target, plan.DisplayName, DnsblStatus.Listed, codes, new ResultList<string>(meanings), reason, zone.DelistUrl, shownName, null,
                 $"{target.Text} is listed in {plan.DisplayName} ({codes}): {string.Join("; ", meanings)}."
                 + (zone.DelistUrl != null ? $" Fix the cause, then ask for removal at {zone.DelistUrl}." : ""), a.Server);

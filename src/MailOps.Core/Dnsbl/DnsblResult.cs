@@ -35,7 +35,8 @@ namespace MailOps.Dnsbl
         /// <summary>Listed, NotListed or Error. Error means nothing can be concluded: it is never "not listed".</summary>
         public string Status { get; }
 
-        /// <summary>The A records the zone answered (127.0.0.x), error codes included.</summary>
+        /// <summary>The A records the zone answered about this target (127.0.0.x), error codes included. Empty when the
+        /// target was not asked because the zone failed its RFC 5782 test (the test's answer is in Message).</summary>
         public ResultList<string> ReturnCodes { get; }
 
         /// <summary>What the return codes mean, from the zone's documented codes.</summary>

@@ -64,6 +64,7 @@ namespace MailOps.Commands
                     DqsKey = DqsKey,
                     ThrottleLimit = ThrottleLimit,
                     Log = line => Post(() => WriteVerbose(line)),
+                    Warn = line => Post(() => WriteWarning(line)),
                 });
             }
             catch (ArgumentException ex)

@@ -157,6 +157,8 @@ namespace MailOps.Tests.Dnsbl
             {
                 Assert.Equal("Error", r.Status);
                 Assert.Equal("PublicResolverRefused", r.ErrorKind);
+                Assert.Empty(r.ReturnCodes);                       // the target itself was never asked
+                Assert.Contains("127.255.255.254", r.Message);     // the test query's answer
                 Assert.Contains("-DqsKey", r.Message);
                 Assert.Contains("own recursive resolver", r.Message);
             });
