@@ -76,6 +76,21 @@ namespace MailOps.Tests.Dnsbl
             Assert.StartsWith("SBL CSS", r.Meaning.Single());
         }
 
+        [Theory, MemberData(nameof(Paths2))]
+        public async Task Ipv6_zone_test_asks_ffff_7f00_2_in_its_ipv6_form(string path)
+        {
+            var dns = _f.Dns(path, false, "dnsbl-v6.zone");
+            var results = await Run(Check(dns, "v6.dnsbl.example"), Ip("2001:db8::25"), Ip("2001:db8::26"));
+            Assert.Equal(new[] { "Listed", "NotListed" }, results.Select(r => r.Status));
+            if (path == "wire")
+            {
+                // RFC 5782 §5: ::FFFF:7F00:2 as 32 nibbles (not mapped to 2.0.0.127), and ::FFFF:7F00:1 must not be listed.
+                Assert.Equal(1, _f.Server!.QueryCount("2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.v6.dnsbl.example"));
+                Assert.Equal(1, _f.Server.QueryCount("1.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.v6.dnsbl.example"));
+                Assert.Equal(0, _f.Server.QueryCount("2.0.0.127.v6.dnsbl.example"));
+            }
+        }
+
         [Fact]
         public void Ipv4_mapped_ipv6_is_checked_as_ipv4()
         {
