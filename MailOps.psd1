@@ -10,12 +10,17 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Dnsbl.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.Dnsbl.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'Get-DnsblListing'
+        'Get-DnsblZone'
+        'Test-MailPtr'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,6 +1,7 @@
 using System;
 using System.Management.Automation;
 using MailOps.Dns;
+using MailOps.Dnsbl;
 
 namespace MailOps.Commands
 {
@@ -16,6 +17,11 @@ namespace MailOps.Commands
         InvalidZoneFile,
         ZoneFileNotFound,
         InvalidDomainName,
+        // Dnsbl
+        DnsblListError,
+        DnsblZoneUnusable,
+        DnsblInvalidAnswer,
+        InvalidDnsblZone,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
@@ -62,6 +68,61 @@ namespace MailOps.Commands
                     break;
             }
             return Create(id, category, ex.Message, target, action, ex);
+        }
+
+        /// <summary>A blocklist result with Status Error, as an error record: DNS failures keep their Dns* ErrorIds, the
+        /// list's own error codes are DnsblListError, a zone failing its RFC 5782 test DnsblZoneUnusable, an answer outside
+        /// 127.0.0.0/8 DnsblInvalidAnswer.</summary>
+        public static ErrorRecord ForDnsbl(DnsblResult r)
+        {
+            ErrorId id;
+            ErrorCategory category;
+            string action;
+            switch (r.ErrorKind)
+            {
+                case "Timeout":
+                    id = ErrorId.DnsTimeout; category = ErrorCategory.OperationTimeout;
+                    action = "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.";
+                    break;
+                case "ServerFailure":
+                    id = ErrorId.DnsServerFailure; category = ErrorCategory.ResourceUnavailable;
+                    action = "The blocklist's servers failed or refused your resolver; retry later or use your own recursive resolver with -Server.";
+                    break;
+                case "Refused":
+                    id = ErrorId.DnsRefused; category = ErrorCategory.ResourceUnavailable;
+                    action = "The server will not resolve for this client; use a resolver that serves you, with -Server.";
+                    break;
+                case "NetworkError":
+                    id = ErrorId.DnsNetworkError; category = ErrorCategory.ConnectionError;
+                    action = "Check the network path to the DNS server and the -Server value.";
+                    break;
+                case "DnsError":
+                    id = ErrorId.DnsError; category = ErrorCategory.InvalidResult;
+                    action = null;
+                    break;
+                case "ZoneTestFailed":
+                case "ZoneListsEverything":
+                    id = ErrorId.DnsblZoneUnusable; category = ErrorCategory.ResourceUnavailable;
+                    action = "Query through your own recursive resolver with -Server (or -DqsKey for Spamhaus), or drop the zone from -Zone.";
+                    break;
+                case "AnswerOutsideLoopback":
+                    id = ErrorId.DnsblInvalidAnswer; category = ErrorCategory.InvalidResult;
+                    action = "Drop the zone from -Zone, or query through a resolver that does not rewrite answers.";
+                    break;
+                case "PublicResolverRefused":
+                    id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied;
+                    action = "Use your own recursive resolver with -Server, or a Spamhaus DQS key with -DqsKey.";
+                    break;
+                case "QuotaExceeded":
+                    id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded;
+                    action = "Use a Spamhaus DQS key with -DqsKey, or a resolver of your own under the free-use limit.";
+                    break;
+                default:
+                    id = ErrorId.DnsblListError; category = ErrorCategory.InvalidArgument;
+                    action = "Check the zone name and key.";
+                    break;
+            }
+            return Create(id, category, $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
         }
     }
 }

@@ -59,6 +59,13 @@ namespace MailOps.Commands
             while (_pending.TryTake(out var rest)) rest();
         }
 
+        /// <summary>Runs the Write* calls posted so far, without waiting. For cmdlets that start engine work in ProcessRecord
+        /// (so results stream while input is still arriving) and wait for it with <see cref="Await"/> in EndProcessing.</summary>
+        protected void DrainPosted()
+        {
+            while (_pending.TryTake(out var action)) action();
+        }
+
         /// <summary>Writes a non-terminating error built by <see cref="ErrorRecords"/>.</summary>
         protected void WriteMailOpsError(ErrorRecord record) => WriteError(record);
 

@@ -1,0 +1,393 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using MailOps.Dns;
+
+namespace MailOps.Dnsbl
+{
+    /// <summary>How one blocklist run is set up.</summary>
+    public sealed class DnsblOptions
+    {
+        /// <summary>Zones to check as the user named them (catalogue names, keyed zones or any other zone). Empty: the
+        /// catalogue's default zones.</summary>
+        public IReadOnlyList<string> Zones { get; set; } = new string[0];
+
+        /// <summary>A Spamhaus DQS key: Spamhaus zones are asked as &lt;key&gt;.zen.dq.spamhaus.net and so on.</summary>
+        public string DqsKey { get; set; }
+
+        /// <summary>Most queries in flight at once.</summary>
+        public int ThrottleLimit { get; set; } = 32;
+
+        public DnsblCatalogue Catalogue { get; set; } = DnsblCatalogue.Default;
+
+        /// <summary>Called with notes for -Verbose (zone plan, skipped pairs, zone test outcomes). Any thread.</summary>
+        public Action<string> Log { get; set; }
+
+        /// <summary>Called when a result is degraded but stands (a listing whose TXT reason went unanswered). Any thread.</summary>
+        public Action<string> Warn { get; set; }
+    }
+
+    /// <summary>One zone as this run asks it.</summary>
+    public sealed class DnsblZonePlan
+    {
+        internal DnsblZonePlan(DnsblZone zone, string displayName, string queryZone, string key, bool explicitlyNamed)
+        {
+            Zone = zone;
+            DisplayName = displayName;
+            QueryZone = queryZone;
+            Key = key;
+            ExplicitlyNamed = explicitlyNamed;
+        }
+
+        public DnsblZone Zone { get; }
+
+        /// <summary>The name results carry (no key).</summary>
+        public string DisplayName { get; }
+
+        /// <summary>The zone queried (with the key, if any).</summary>
+        public string QueryZone { get; }
+
+        internal string Key { get; }
+
+        internal bool ExplicitlyNamed { get; }
+
+        internal string Mask(string name) => string.IsNullOrEmpty(Key) ? name : name.Replace(Key, "<key>");
+
+        /// <summary>Whether this zone is asked about a target: domain lists take domains, IP lists take addresses;
+        /// catalogue zones that do not list IPv6 are not asked about IPv6 addresses unless named with -Zone.</summary>
+        public bool AppliesTo(DnsblTarget target)
+        {
+            if (!Zone.InCatalogue) return true;
+            if (target.IsDomain != Zone.IsDomainList) return false;
+            if (target.IsIPv6 && !Zone.ListsIPv6 && !ExplicitlyNamed) return false;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Checks targets against blocklist zones, trusting no answer blindly: error codes (Spamhaus 127.255.255.x, DBL
+    /// 127.0.1.255, URIBL/SURBL 127.0.0.1), answers outside 127.0.0.0/8, timeouts and SERVFAIL are Status Error; each zone
+    /// is first checked with its RFC 5782 §5 test points, once per run, and a zone that fails gives Error for every target.
+    /// Queries run in parallel up to <see cref="DnsblOptions.ThrottleLimit"/>; each result is handed over as soon as it is ready.
+    /// </summary>
+    public sealed class DnsblCheck
+    {
+        private readonly IDnsResolver _dns;
+        private readonly DnsblOptions _options;
+        private readonly SemaphoreSlim _throttle;
+        private readonly ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>> _health =
+            new ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>>();
+        private int _queries;
+
+        private sealed class ZoneHealth
+        {
+            public bool Ok;
+            public string Kind;
+            public string Message;
+            public DnsQueryResult Failed;
+            public string Server;
+            public IReadOnlyList<string> Codes;
+        }
+
+        /// <summary>Plans the run. Throws <see cref="ArgumentException"/> for an invalid invocation: a retired zone, a zone
+        /// that needs a key that was not given.</summary>
+        public DnsblCheck(IDnsResolver dns, DnsblOptions options)
+        {
+            _dns = dns ?? throw new ArgumentNullException(nameof(dns));
+            _options = options ?? throw new ArgumentNullException(nameof(options));
+            if (options.ThrottleLimit < 1) throw new ArgumentException("ThrottleLimit must be at least 1.", nameof(options));
+            if (options.DqsKey != null && (options.DqsKey.Length == 0 || options.DqsKey.Any(c => !char.IsLetterOrDigit(c))))
+                throw new ArgumentException("A Spamhaus DQS key is letters and digits only (it becomes a DNS label).", nameof(options));
+            _throttle = new SemaphoreSlim(options.ThrottleLimit, options.ThrottleLimit);
+            Plans = BuildPlan(options);
+        }
+
+        /// <summary>The zones this run asks.</summary>
+        public IReadOnlyList<DnsblZonePlan> Plans { get; }
+
+        /// <summary>DNS questions asked so far (zone tests included; cache hits too).</summary>
+        public int QueryCount => Volatile.Read(ref _queries);
+
+        private IReadOnlyList<DnsblZonePlan> BuildPlan(DnsblOptions o)
+        {
+            var catalogue = o.Catalogue ?? DnsblCatalogue.Default;
+            var plans = new List<DnsblZonePlan>();
+            var names = (o.Zones ?? new string[0]).Where(z => !string.IsNullOrWhiteSpace(z)).ToList();
+            if (names.Count == 0)
+            {
+                foreach (var z in catalogue.Zones.Where(z => z.IsDefault))
+                {
+                    if (z.KeyRequired == "Abusix") continue;
+                    if (z.KeyRequired == "SpamhausDqs" && o.DqsKey == null) continue;
+                    plans.Add(PlanFor(z, null, o.DqsKey, false));
+                }
+                return plans;
+            }
+            foreach (var raw in names)
+            {
+                var name = DnsblCatalogue.Normalize(raw);
+                var problem = DnsName.ValidateDomainName(name);
+                if (problem != null) throw new ArgumentException($"'{raw}' is not a valid zone name: {problem}.");
+                var retired = catalogue.FindRetired(name);
+                if (retired != null) throw new ArgumentException($"{retired.Name} is not a live blocklist: {retired.Why} Remove it from -Zone.");
+                var zone = catalogue.Find(name, out var key);
+                DnsblZonePlan plan;
+                if (zone == null)
+                    plan = new DnsblZonePlan(DnsblZone.Custom(name), name, name, null, true);
+                else if (key != null)
+                    plan = new DnsblZonePlan(zone, zone.KeyedZone.Replace("{key}.", ""), name, key, true);
+                else if (zone.KeyRequired == "SpamhausDqs" && o.DqsKey == null)
+                    throw new ArgumentException($"{zone.Name} is served only through Spamhaus DQS: pass your DQS key with -DqsKey (free for non-commercial use).");
+                else if (zone.KeyRequired == "Abusix")
+                    throw new ArgumentException($"{zone.Name} needs an Abusix key: name the keyed zone, -Zone <key>.{zone.Name}.");
+                else
+                    plan = PlanFor(zone, null, o.DqsKey, true);
+                if (plans.Any(p => string.Equals(p.QueryZone, plan.QueryZone, StringComparison.OrdinalIgnoreCase))) continue;
+                plans.Add(plan);
+            }
+            return plans;
+        }
+
+        private static DnsblZonePlan PlanFor(DnsblZone z, string key, string dqsKey, bool explicitlyNamed)
+        {
+            if (z.SupportsDqs && dqsKey != null)
+                return new DnsblZonePlan(z, z.KeyedZone.Replace("{key}.", ""), z.KeyedZone.Replace("{key}", dqsKey), dqsKey, explicitlyNamed);
+            return new DnsblZonePlan(z, z.Name, z.Name, null, explicitlyNamed);
+        }
+
+        /// <summary>The number of (target, zone) results a target will produce.</summary>
+        public int ResultCount(DnsblTarget target) => Plans.Count(p => p.AppliesTo(target));
+
+        /// <summary>Checks one target against every applicable zone, in parallel (bounded by the run's throttle), calling
+        /// <paramref name="onResult"/> for each result as soon as it is ready (from any thread). Never throws for DNS or
+        /// list errors: they are results with Status Error. Throws <see cref="OperationCanceledException"/> on cancellation.</summary>
+        public Task CheckAsync(DnsblTarget target, Action<DnsblResult> onResult, CancellationToken ct)
+        {
+            if (target == null) throw new ArgumentNullException(nameof(target));
+            if (onResult == null) throw new ArgumentNullException(nameof(onResult));
+            var tasks = new List<Task>();
+            foreach (var plan in Plans)
+            {
+                if (!plan.AppliesTo(target))
+                {
+                    _options.Log?.Invoke($"DNSBL: {plan.DisplayName} is {(plan.Zone.IsDomainList ? "a domain list" : target.IsIPv6 ? "an IPv4-only list" : "an IP list")}; not asked about {target.Text}.");
+                    continue;
+                }
+                tasks.Add(CheckOneAsync(target, plan, onResult, ct));
+            }
+            return Task.WhenAll(tasks);
+        }
+
+        /// <summary>Checks one target against one zone.</summary>
+        public async Task<DnsblResult> CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, CancellationToken ct)
+        {
+            DnsblResult result = null;
+            await CheckOneAsync(target, plan, r => result = r, ct).ConfigureAwait(false);
+            return result;
+        }
+
+        private async Task CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, Action<DnsblResult> onResult, CancellationToken ct)
+        {
+            await Task.Yield(); // never run the caller's thread into DNS work
+            var family = target.IsDomain ? "Domain" : target.IsIPv6 && (plan.Zone.TestIPv6 || !plan.Zone.InCatalogue) ? "IPv6" : "IPv4";
+            var health = await _health.GetOrAdd((plan, family), k => new Lazy<Task<ZoneHealth>>(() => TestZoneAsync(plan, family, ct))).Value.ConfigureAwait(false);
+            var queryName = target.QueryPrefix + "." + plan.QueryZone;
+            var shownName = plan.Mask(queryName);
+            if (!health.Ok)
+            {
+                // The target was not asked: ReturnCodes stay empty (the test query's answer is in the message).
+                onResult(new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
+                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed));
+                return;
+            }
+
+            await _throttle.WaitAsync(ct).ConfigureAwait(false);
+            DnsblResult result;
+            try
+            {
+                result = await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _throttle.Release();
+            }
+            onResult(result);
+        }
+
+        private async Task<DnsQueryResult> AskAsync(string name, DnsRecordType type, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _queries);
+            return await _dns.QueryAsync(name, type, ct).ConfigureAwait(false);
+        }
+
+        private async Task<DnsblResult> QueryAsync(DnsblTarget target, DnsblZonePlan plan, string queryName, string shownName, CancellationToken ct)
+        {
+            var zone = plan.Zone;
+            var a = await AskAsync(queryName, DnsRecordType.A, ct).ConfigureAwait(false);
+            if (a.IsError)
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null, zone.DelistUrl, shownName, KindOf(a),
+                    $"{plan.DisplayName} did not answer about {target.Text}: {Describe(a, plan)} Nothing can be concluded - this is not 'not listed'. "
+                    + ActionFor(a), a.Server, a);
+            if (a.IsEmpty)
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.NotListed, null, null, null, zone.DelistUrl, shownName, null,
+                    $"{target.Text} is not listed in {plan.DisplayName}.", a.Server);
+
+            var answers = a.RecordsOf<AddressRecord>().Select(r => r.Address).Where(ip => ip.AddressFamily == AddressFamily.InterNetwork).ToList();
+            var codes = new ResultList<string>(answers.Select(x => x.ToString()));
+            var outside = answers.Where(ip => ip.GetAddressBytes()[0] != 127).ToList();
+            if (outside.Count > 0 || answers.Count == 0)
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, null, null, zone.DelistUrl, shownName, "AnswerOutsideLoopback",
+                    $"{plan.DisplayName} answered {codes} for {target.Text}, outside 127.0.0.0/8 where RFC 5782 puts every listing: the zone is parked, "
+                    + "wildcarded or hijacked, or a resolver rewrote the answer. This is not a listing. Remove the zone, or query through a resolver that does not rewrite answers.",
+                    a.Server);
+            var error = answers.Select(zone.ErrorFor).FirstOrDefault(e => e != null);
+            if (error != null)
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, new ResultList<string>(new[] { error.Meaning }), null, zone.DelistUrl, shownName,
+                    error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning} {error.Action}".TrimEnd(), a.Server);
+
+            var meanings = answers.SelectMany(zone.MeaningsFor).Distinct().ToList();
+            string reason = null;
+            var txt = await AskAsync(queryName, DnsRecordType.TXT, ct).ConfigureAwait(false);
+            if (txt.Outcome == DnsOutcome.Answer)
+                reason = string.Join(" ", txt.RecordsOf<TxtRecord>().Select(t => t.Text).Distinct());
+            else if (txt.IsError)
+                (_options.Warn ?? _options.Log)?.Invoke($"{target.Text} is listed in {plan.DisplayName}, but the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without a Reason.");
+            return new DnsblResult(target, plan.DisplayName, DnsblStatus.Listed, codes, new ResultList<string>(meanings), reason, zone.DelistUrl, shownName, null,
+                $"{target.Text} is listed in {plan.DisplayName} ({codes}): {string.Join("; ", meanings)}."
+                + (zone.DelistUrl != null ? $" Fix the cause, then ask for removal at {zone.DelistUrl}." : ""), a.Server);
+        }
+
+        private async Task<ZoneHealth> TestZoneAsync(DnsblZonePlan plan, string family, CancellationToken ct)
+        {
+            await Task.Yield();
+            var zone = plan.Zone;
+            string listed, notListed;
+            if (family == "Domain")
+            {
+                listed = zone.InCatalogue ? zone.TestListed : "test";
+                notListed = zone.InCatalogue ? zone.TestNotListed : "invalid";
+            }
+            else if (family == "IPv6")
+            {
+                listed = zone.TestListed == null ? null : "::ffff:7f00:2";
+                notListed = zone.TestNotListed == null ? null : "::ffff:7f00:1";
+            }
+            else
+            {
+                listed = zone.TestListed;
+                notListed = zone.TestNotListed;
+            }
+
+            string Name(string point)
+            {
+                if (family == "Domain") return point + "." + plan.QueryZone;
+                return DnsblTarget.AddressLabels(IPAddress.Parse(point)) + "." + plan.QueryZone;
+            }
+
+            string server = null;
+            if (listed != null)
+            {
+                var r = await AskAsync(Name(listed), DnsRecordType.A, ct).ConfigureAwait(false);
+                server = r.Server;
+                var bad = Judge(plan, r, listed, mustBeListed: true);
+                if (bad != null) { Log(plan, family, bad); return bad; }
+            }
+            if (notListed != null)
+            {
+                var r = await AskAsync(Name(notListed), DnsRecordType.A, ct).ConfigureAwait(false);
+                server = r.Server;
+                var bad = Judge(plan, r, notListed, mustBeListed: false);
+                if (bad != null) { Log(plan, family, bad); return bad; }
+            }
+            _options.Log?.Invoke($"DNSBL: {plan.DisplayName} passed its RFC 5782 test ({family}: {listed ?? "-"} listed, {notListed ?? "-"} not listed).");
+            return new ZoneHealth { Ok = true, Server = server };
+        }
+
+        private void Log(DnsblZonePlan plan, string family, ZoneHealth h) =>
+            _options.Log?.Invoke($"DNSBL: {plan.DisplayName} failed its RFC 5782 test ({family}): {h.Kind}.");
+
+        private static ZoneHealth Judge(DnsblZonePlan plan, DnsQueryResult r, string point, bool mustBeListed)
+        {
+            var name = plan.DisplayName;
+            var shown = plan.Mask(r.Name);
+            const string every = " Every target gets Status Error from this zone in this run.";
+            if (r.IsError)
+                return new ZoneHealth
+                {
+                    Kind = KindOf(r), Failed = r, Server = r.Server, Codes = new string[0],
+                    Message = $"{name} did not answer its RFC 5782 test query {shown}: {Describe(r, plan)} The zone cannot be trusted in this run; "
+                        + "nothing from it is reported as 'not listed'." + every + " " + ActionFor(r),
+                };
+            var answers = r.RecordsOf<AddressRecord>().Select(x => x.Address).Where(ip => ip.AddressFamily == AddressFamily.InterNetwork).ToList();
+            var codes = answers.Select(x => x.ToString()).ToList();
+            if (r.Outcome == DnsOutcome.Answer)
+            {
+                if (answers.Count == 0 || answers.Any(ip => ip.GetAddressBytes()[0] != 127))
+                    return new ZoneHealth
+                    {
+                        Kind = "AnswerOutsideLoopback", Server = r.Server, Codes = codes,
+                        Message = $"{name} answered {string.Join(", ", codes)} for its test entry {point}, outside 127.0.0.0/8: the zone looks parked or wildcarded "
+                            + "(a dead blocklist whose domain now resolves everything), or a resolver rewrites answers." + every
+                            + " Remove the zone from -Zone, or query through a resolver that does not rewrite answers.",
+                    };
+                var error = answers.Select(plan.Zone.ErrorFor).FirstOrDefault(e => e != null);
+                if (error != null)
+                    return new ZoneHealth
+                    {
+                        Kind = error.Kind, Server = r.Server, Codes = codes,
+                        Message = $"{name} answered its test query with {string.Join(", ", codes)}, an error code: {error.Meaning}" + every + (error.Action != null ? " " + error.Action : ""),
+                    };
+                if (!mustBeListed)
+                    return new ZoneHealth
+                    {
+                        Kind = "ZoneListsEverything", Server = r.Server, Codes = codes,
+                        Message = $"{name} lists {point}, which RFC 5782 §5 says must never be listed: the zone answers 'listed' to everything "
+                            + $"(parked, wildcarded, shut down in 'list everything' mode, or refusing this resolver that way). Its listings mean nothing." + every
+                            + (plan.Zone.RefusesPublicResolvers ? " This zone refuses public resolvers: query through your own recursive resolver with -Server." : " Remove the zone from -Zone."),
+                    };
+                return null;
+            }
+            if (mustBeListed)
+                return new ZoneHealth
+                {
+                    Kind = "ZoneTestFailed", Server = r.Server, Codes = codes,
+                    Message = $"{name} does not list its test entry {point} ({r.Outcome}), which RFC 5782 §5 says a working zone must: the zone looks dead, "
+                        + "parked or empty, or it refuses this resolver. Its 'not listed' answers cannot be trusted." + every
+                        + (plan.Zone.RefusesPublicResolvers
+                            ? " This zone refuses public resolvers (or needs your resolver registered): query through your own recursive resolver with -Server" + (plan.Zone.SupportsDqs ? ", or pass a Spamhaus DQS key with -DqsKey." : ".")
+                            : plan.Zone.InCatalogue ? " Check the zone's status with its operator." : " Check the zone name and that it is still operated."),
+                };
+            return null;
+        }
+
+        private static string KindOf(DnsQueryResult r)
+        {
+            switch (r.Outcome)
+            {
+                case DnsOutcome.Timeout: return "Timeout";
+                case DnsOutcome.ServerFailure: return "ServerFailure";
+                case DnsOutcome.Refused: return "Refused";
+                case DnsOutcome.NetworkError: return "NetworkError";
+                default: return "DnsError";
+            }
+        }
+
+        private static string Describe(DnsQueryResult r, DnsblZonePlan plan) => plan.Mask(new DnsQueryFailedException(r).Message.Replace("; nothing can be concluded about this record.", "."));
+
+        private static string ActionFor(DnsQueryResult r)
+        {
+            switch (r.Outcome)
+            {
+                case DnsOutcome.Timeout: return "Check that the resolver answers (or try another with -Server), or raise -TimeoutSec.";
+                case DnsOutcome.ServerFailure: return "SERVFAIL: the blocklist's servers failed or refused this resolver; retry later or use your own recursive resolver.";
+                case DnsOutcome.Refused: return "The resolver refused to recurse for you; use one that serves you, with -Server.";
+                default: return "Check the network path to the DNS server and the -Server value.";
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Management.Automation;
+using System.Net;
+using MailOps.Dns;
+using MailOps.Ptr;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-MailPtr: reverse DNS of a sending address as receivers judge it (PTR, FCrDNS, HELO match, generic names).</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "MailPtr")]
+    [OutputType(typeof(MailPtrResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestMailPtrCommand : DnsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("IP4Address", "Address")]
+        [ValidateNotNullOrEmpty]
+        public IPAddress[] IPAddress { get; set; }
+
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("Helo", "EhloName")]
+        [ValidateNotNullOrEmpty]
+        public string HeloName { get; set; }
+
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            var problem = HeloName == null ? null : DnsName.ValidateDomainName(HeloName);
+            if (problem != null)
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    $"-HeloName '{HeloName}' is not a valid host name: {problem}.", HeloName, "Pass the name your server sends in HELO/EHLO, e.g. mail.example.com."));
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var ip in IPAddress)
+            {
+                PtrCheckResult result;
+                try
+                {
+                    result = Await(ct => PtrCheck.RunAsync(Dns, ip, HeloName, ct));
+                }
+                catch (DnsQueryFailedException ex)
+                {
+                    WriteError(ErrorRecords.ForDns(ex, ip.ToString()));
+                    if (Quiet) WriteObject(false); // unsure is never "pass"
+                    continue;
+                }
+                foreach (var unanswered in result.Unanswered)
+                    WriteWarning($"{ip}: {new DnsQueryFailedException(unanswered).Message} Forward confirmation of this name is unknown.");
+                if (Quiet) WriteObject(result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
+                else WriteObject(result.Result);
+            }
+        }
+    }
+}
