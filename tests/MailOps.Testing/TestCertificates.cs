@@ -18,7 +18,7 @@ namespace MailOps.Testing
             req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
             req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
             req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
-            var nb = notBefore ?? DateTimeOffset.UtcNow.AddDays(-1);
+            var nb = notBefore ?? DateTimeOffset.UtcNow.AddDays(-400);
             var na = notAfter ?? DateTimeOffset.UtcNow.AddYears(2);
             if (issuer == null) return req.CreateSelfSigned(nb, na);
             using var signed = req.Create(issuer, nb, na, Serial());
