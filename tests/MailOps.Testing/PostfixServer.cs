@@ -89,6 +89,7 @@ smtpd_tls_key_file = {conf}/key.pem
 smtpd_tls_security_level = may
 smtpd_tls_session_cache_database =
 maillog_file = {dir}/postfix.log
+maillog_file_prefixes = {dir}
 {extraMainCf}
 ");
             // No chroot: the services run from the temporary directory as they are.
@@ -107,7 +108,7 @@ postlog unix-dgram n - n - 1 postlogd
             if (code != 0)
             {
                 server.Dispose();
-                throw new InvalidOperationException($"postfix -c {conf} start failed ({code}): {output}");
+                throw new InvalidOperationException($"postfix -c {conf} start failed ({code}): {output} {server.Log}");
             }
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!Listening(port) || !Listening(tlsPort))
