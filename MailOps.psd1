@@ -10,12 +10,18 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Smtp.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.Smtp.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'New-TlsaRecord'
+        'Test-MailDane'
+        'Test-Port25Egress'
+        'Test-SmtpService'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
