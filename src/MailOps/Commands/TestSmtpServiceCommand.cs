@@ -64,6 +64,11 @@ namespace MailOps.Commands
             var jobs = new List<(string Host, int Port)>();
             foreach (var input in HostName)
             {
+                if (input == ".")
+                {
+                    WriteWarning("'.' is a null MX (the domain accepts no mail): there is no host to test.");
+                    continue;
+                }
                 if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                 {
                     WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
