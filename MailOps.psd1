@@ -6,30 +6,36 @@
     Author               = 'MailOps contributors'
     CompanyName          = 'MailOps'
     Copyright            = '(c) MailOps contributors. MIT licence.'
-    Description          = 'Mail deliverability checks for people who run their own mail server: MX, SPF, DKIM, DMARC, blocklists, reverse DNS, MTA-STS, DANE and SMTP - as objects for the pipeline.'
+    Description          = 'Mail deliverability checks for people who run their own mail server: MX, SPF, DKIM, DMARC, blocklists, reverse DNS, MTA-STS, TLS-RPT, DANE and SMTP - as objects for the pipeline.'
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
-        'MailOps.Mx.Format.ps1xml'
         'MailOps.Dnsbl.Format.ps1xml'
+        'MailOps.Mx.Format.ps1xml'
+        'MailOps.Smtp.Format.ps1xml'
     )
     TypesToProcess       = @(
-        'MailOps.Types.ps1xml'
         'MailOps.Dnsbl.Types.ps1xml'
+        'MailOps.Smtp.Types.ps1xml'
+        'MailOps.Types.ps1xml'
     )
     CmdletsToExport      = @(
-        'Get-MailMx'
         'Get-DnsblListing'
         'Get-DnsblZone'
+        'Test-MailDane'
+        'Get-MailMx'
         'Test-MailPtr'
+        'Test-Port25Egress'
+        'Test-SmtpService'
+        'New-TlsaRecord'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('Mail', 'Email', 'SMTP', 'DNS', 'MX', 'SPF', 'DKIM', 'DMARC', 'DNSBL', 'Deliverability', 'Postfix', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags         = @('Mail', 'Email', 'SMTP', 'DNS', 'MX', 'SPF', 'DKIM', 'DMARC', 'DNSBL', 'MTA-STS', 'DANE', 'TLSRPT', 'Deliverability', 'Postfix', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = 'See CHANGELOG.md. 0.1.0: the DNS layer (-Server, -TimeoutSec, -ZoneFile; typed outcomes; per-invocation cache) and Get-MailMx.'
+            ReleaseNotes = 'See CHANGELOG.md. 0.1.0: the DNS layer (-Server, -TimeoutSec, -ZoneFile) and the first checks: MX, SPF, DKIM, DMARC and report import, blocklists and reverse DNS, MTA-STS, TLS-RPT, DANE, SMTP/IMAP services and port-25 egress.'
         }
     }
 }

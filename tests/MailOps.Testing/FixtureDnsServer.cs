@@ -42,6 +42,10 @@ namespace MailOps.Testing
         /// <summary>Set the AD bit on every answer (as a validating resolver would for a signed zone).</summary>
         public bool AuthenticData { get; set; }
 
+        /// <summary>With <see cref="AuthenticData"/>: set AD only when the query asked for DNSSEC (DO or AD bit), as real
+        /// validating resolvers do (RFC 6840 §5.7). Off by default.</summary>
+        public bool AuthenticDataOnlyWhenAsked { get; set; }
+
         /// <summary>Starts a server on a free loopback port.</summary>
         public static FixtureDnsServer Start()
         {
@@ -139,7 +143,7 @@ namespace MailOps.Testing
 
             var response = query.CreateResponseInstance();
             response.IsRecursionAllowed = true;
-            response.IsAuthenticData = AuthenticData;
+            response.IsAuthenticData = AuthenticData && (!AuthenticDataOnlyWhenAsked || query.IsDnsSecOk || query.IsAuthenticData);
 
             if (_faults.TryGetValue(name, out var fault))
             {

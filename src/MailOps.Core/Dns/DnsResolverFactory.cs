@@ -24,6 +24,9 @@ namespace MailOps.Dns
         /// <summary>Master files whose names are answered locally.</summary>
         public IReadOnlyList<string> ZoneFiles { get; set; } = new string[0];
 
+        /// <summary>Ask for DNSSEC (DO bit) so that a validating resolver reports validation with the AD bit (DANE needs it).</summary>
+        public bool RequestDnssec { get; set; }
+
         /// <summary>Called once per question actually asked or answered from cache (for -Verbose).</summary>
         public Action<DnsQueryResult> Log { get; set; }
     }
@@ -38,7 +41,7 @@ namespace MailOps.Dns
                 ? options.Servers.Select(ServerSpec.Parse).SelectMany(s => s.Resolve()).ToList()
                 : WireDnsResolver.SystemServers().ToList();
             IDnsResolver wire = endpoints.Count > 0
-                ? (IDnsResolver)new WireDnsResolver(endpoints, options.Timeout, options.Retries)
+                ? (IDnsResolver)new WireDnsResolver(endpoints, options.Timeout, options.Retries, options.RequestDnssec)
                 : new NoServerResolver();
             IDnsResolver resolver = wire;
             if (options.ZoneFiles != null && options.ZoneFiles.Count > 0)

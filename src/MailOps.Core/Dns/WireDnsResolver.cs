@@ -22,7 +22,10 @@ namespace MailOps.Dns
         private readonly LookupClient _client;
         private readonly string _serverText;
 
-        public WireDnsResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan timeout, int retries = 1)
+        /// <param name="requestDnssec">Set the DO bit (EDNS0) in queries. A validating resolver sets the AD bit in its answer only
+        /// when the query asks for DNSSEC (DO or AD set, RFC 6840 §5.7), so checks that read <see cref="DnsQueryResult.AuthenticData"/>
+        /// (DANE) need it. Off by default: it makes answers larger (RRSIGs) for checks that do not care.</param>
+        public WireDnsResolver(IReadOnlyList<IPEndPoint> servers, TimeSpan timeout, int retries = 1, bool requestDnssec = false)
         {
             if (servers == null || servers.Count == 0) throw new ArgumentException("At least one DNS server is needed.", nameof(servers));
             if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must be positive.");
@@ -40,6 +43,7 @@ namespace MailOps.Dns
                 EnableAuditTrail = false,
                 AutoResolveNameServers = false,
                 Recursion = true,
+                RequestDnsSecRecords = requestDnssec,
             };
             _client = new LookupClient(options);
             _serverText = string.Join(",", servers.Select(FormatEndpoint));

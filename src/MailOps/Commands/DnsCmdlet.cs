@@ -29,6 +29,9 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] ZoneFile { get; set; }
 
+        /// <summary>True for cmdlets that read the AD bit (DANE): queries then carry the DO bit.</summary>
+        protected virtual bool RequestDnssec => false;
+
         /// <summary>The resolver for this invocation.</summary>
         protected IDnsResolver Dns { get; private set; }
 
@@ -53,6 +56,7 @@ namespace MailOps.Commands
                 Servers = Server ?? new string[0],
                 Timeout = TimeSpan.FromSeconds(TimeoutSec),
                 ZoneFiles = zoneFiles,
+                RequestDnssec = RequestDnssec,
                 Log = r => Post(() => WriteVerbose(r.Describe())),
             };
             try

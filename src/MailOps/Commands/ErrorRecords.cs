@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Dnsbl;
+using MailOps.Smtp;
 
 namespace MailOps.Commands
 {
@@ -22,6 +23,17 @@ namespace MailOps.Commands
         DnsblZoneUnusable,
         DnsblInvalidAnswer,
         InvalidDnsblZone,
+        // Smtp
+        MailConnectionRefused,
+        MailConnectionTimeout,
+        MailNoBanner,
+        MailConnectionClosed,
+        MailNetworkError,
+        TlsUnavailable,
+        CertificateFileNotFound,
+        InvalidCertificateFile,
+        InvalidTlsaParameters,
+        InvalidTarget,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
@@ -123,6 +135,29 @@ namespace MailOps.Commands
                     break;
             }
             return Create(id, category, $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
+        }
+
+        /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable.</summary>
+        public static ErrorRecord ForMailConnection(MailConnectionException ex, object target)
+        {
+            switch (ex.Failure)
+            {
+                case MailConnectionFailure.Refused:
+                    return Create(ErrorId.MailConnectionRefused, ErrorCategory.ConnectionError, ex.Message, target,
+                        "Check that the service runs and listens on this port (ss -ltn), and that no firewall rejects the connection.", ex);
+                case MailConnectionFailure.Timeout:
+                    return Create(ErrorId.MailConnectionTimeout, ErrorCategory.OperationTimeout, ex.Message, target,
+                        "Check that the host is up and that no firewall drops the connection (outbound port 25 is blocked by many providers: Test-Port25Egress tells); or raise -TimeoutSec.", ex);
+                case MailConnectionFailure.NoBanner:
+                    return Create(ErrorId.MailNoBanner, ErrorCategory.OperationTimeout, ex.Message, target,
+                        "Check the server's load and its greeting delay, and whether a proxy or firewall sits in front of it; or raise -TimeoutSec.", ex);
+                case MailConnectionFailure.Closed:
+                    return Create(ErrorId.MailConnectionClosed, ErrorCategory.ConnectionError, ex.Message, target,
+                        "The server dropped the connection before greeting: check its client restrictions and log.", ex);
+                default:
+                    return Create(ErrorId.MailNetworkError, ErrorCategory.ConnectionError, ex.Message, target,
+                        "Check the host name and the network path to it.", ex);
+            }
         }
     }
 }

@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using MailOps.Dns;
+using MailOps.Smtp;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-Port25Egress: can mail leave this machine on port 25? Open, Blocked, Intercepted or Unreachable, with the remedy.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "Port25Egress")]
+    [OutputType(typeof(Port25EgressResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestPort25EgressCommand : DnsCmdlet
+    {
+        private readonly List<EgressTarget> _targets = new List<EgressTarget>();
+        private bool _anyTargetGiven;
+
+        public TestPort25EgressCommand()
+        {
+            TimeoutSec = 10;
+        }
+
+        /// <summary>Hosts to try ("host", "host:port"); default: the MX hosts of large mailbox providers.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("HostName", "ComputerName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Target { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 65535)]
+        public int[] ControlPort { get; set; } = { 443, 587 };
+
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 4;
+
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var t in Target ?? new string[0])
+            {
+                _anyTargetGiven = true;
+                try
+                {
+                    _targets.Add(EgressTarget.Parse(t));
+                }
+                catch (FormatException ex)
+                {
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ErrorCategory.InvalidArgument, ex.Message, t,
+                        "Write targets as mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25.", ex));
+                }
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (!_anyTargetGiven)
+            {
+                var unanswered = new List<DnsQueryResult>();
+                var defaults = Await(ct => Port25Egress.DefaultTargetsAsync(Dns, unanswered, ct));
+                foreach (var u in unanswered)
+                    WriteWarning($"{new DnsQueryFailedException(u).Message} That provider is left out.");
+                if (defaults.Count == 0)
+                {
+                    if (unanswered.Count > 0)
+                        WriteError(ErrorRecords.ForDns(new DnsQueryFailedException(unanswered[0]), unanswered[0].Name));
+                    if (Quiet) WriteObject(false);
+                    return;
+                }
+                _targets.AddRange(defaults);
+            }
+            if (_targets.Count == 0) return;
+
+            var options = new EgressOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), ControlPorts = ControlPort };
+            var clock = Stopwatch.StartNew();
+            var results = new List<Port25EgressTarget>();
+            var done = 0;
+            Await(async ct =>
+            {
+                using (var gate = new SemaphoreSlim(ThrottleLimit))
+                {
+                    await Task.WhenAll(_targets.Select(async t =>
+                    {
+                        await gate.WaitAsync(ct).ConfigureAwait(false);
+                        try
+                        {
+                            Post(() => WriteVerbose($"{t}: connecting to port {t.Port}"));
+                            var r = await Port25Egress.ProbeAsync(Dns, t, options, ct).ConfigureAwait(false);
+                            lock (results) results.Add(r);
+                            Post(() => WriteVerbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)"));
+                        }
+                        catch (DnsQueryFailedException ex)
+                        {
+                            Post(() => WriteError(ErrorRecords.ForDns(ex, t.ToString())));
+                        }
+                        catch (MailConnectionException ex)
+                        {
+                            Post(() => WriteError(ErrorRecords.ForMailConnection(ex, t.ToString())));
+                        }
+                        finally
+                        {
+                            gate.Release();
+                            var n = Interlocked.Increment(ref done);
+                            Post(() => WriteProgress(new ProgressRecord(1, "Test-Port25Egress", $"{n} of {_targets.Count} targets") { PercentComplete = n * 100 / _targets.Count }));
+                        }
+                    })).ConfigureAwait(false);
+                }
+            });
+            WriteProgress(new ProgressRecord(1, "Test-Port25Egress", "done") { RecordType = ProgressRecordType.Completed });
+            // Keep the targets in the order given, whatever order they finished in.
+            var ordered = _targets.Select(t => results.FirstOrDefault(r => r.Target == t.ToString())).Where(r => r != null).ToList();
+            var summary = new Port25EgressResult(ordered, (int)clock.ElapsedMilliseconds);
+            if (summary.Verdict == "Blocked" || summary.Verdict == "Intercepted")
+                WriteWarning($"{summary.Message} {summary.Remedy}");
+            if (Quiet) WriteObject(summary.Verdict == "Open");
+            else WriteObject(summary);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+using MailOps.Dns;
+using MailOps.Smtp;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-SmtpService: greeting, extensions, STARTTLS or implicit TLS, certificate and AUTH exposure of SMTP (25, 587,
+    /// 465) and IMAP (143, 993) services.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "SmtpService")]
+    [OutputType(typeof(MailServiceResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestSmtpServiceCommand : DnsCmdlet
+    {
+        private IReadOnlyList<X509Certificate2> _trusted;
+        private int _done;
+
+        public TestSmtpServiceCommand()
+        {
+            TimeoutSec = 15;
+        }
+
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("ComputerName", "Host")]
+        [ValidateNotNullOrEmpty]
+        public string[] HostName { get; set; }
+
+        [Parameter(Position = 1)]
+        [ValidateRange(1, 65535)]
+        public int[] Port { get; set; } = { 25, 465, 587 };
+
+        [Parameter]
+        [ValidateSet("Smtp", "Submission", "Smtps", "Imap", "Imaps", IgnoreCase = true)]
+        public string Protocol { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string HeloName { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] TrustedCertificatePath { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; } = 4;
+
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            _trusted = SmtpCmdletSupport.LoadCertificates(this, TrustedCertificatePath, nameof(TrustedCertificatePath));
+        }
+
+        protected override void ProcessRecord()
+        {
+            var jobs = new List<(string Host, int Port)>();
+            foreach (var input in HostName)
+            {
+                if (input == ".")
+                {
+                    WriteWarning("'.' is a null MX (the domain accepts no mail): there is no host to test.");
+                    continue;
+                }
+                if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
+                {
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                        $"'{input}' is not a valid host name: {problem}.", input, "Pass a host name such as mail.example.com or an IP address."));
+                    continue;
+                }
+                foreach (var p in Port.Distinct()) jobs.Add((host, p));
+            }
+            if (jobs.Count == 0) return;
+            MailProtocol? protocol = Protocol == null ? (MailProtocol?)null : (MailProtocol)Enum.Parse(typeof(MailProtocol), Protocol, true);
+            var total = jobs.Count;
+            _done = 0;
+            Await(async ct =>
+            {
+                using (var gate = new SemaphoreSlim(ThrottleLimit))
+                {
+                    var tasks = jobs.Select(async job =>
+                    {
+                        await gate.WaitAsync(ct).ConfigureAwait(false);
+                        try { await ProbeOne(job.Host, job.Port, protocol, total, ct).ConfigureAwait(false); }
+                        finally { gate.Release(); }
+                    }).ToList();
+                    await Task.WhenAll(tasks).ConfigureAwait(false);
+                }
+            });
+            if (total > 1) WriteProgress(new ProgressRecord(1, "Test-SmtpService", "done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        private async Task ProbeOne(string host, int port, MailProtocol? protocol, int total, CancellationToken ct)
+        {
+            var target = $"{host}:{port}";
+            var options = new MailServiceOptions
+            {
+                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                HeloName = HeloName,
+                TrustedCertificates = _trusted.ToList(),
+                Protocol = protocol,
+                Resolve = SmtpCmdletSupport.Resolver(this, Dns, port),
+            };
+            Post(() => WriteVerbose($"{target}: connecting ({(protocol ?? MailServiceCheck.ProtocolForPort(port))})"));
+            try
+            {
+                var r = await MailServiceCheck.RunAsync(host, port, options, ct).ConfigureAwait(false);
+                Post(() =>
+                {
+                    WriteVerbose($"{target}: {r} in {r.ElapsedMs} ms");
+                    if (Quiet) WriteObject(r.Status != "Fail");
+                    else WriteObject(r);
+                });
+            }
+            catch (MailConnectionException ex)
+            {
+                Post(() => { if (Quiet) WriteObject(false); else WriteError(ErrorRecords.ForMailConnection(ex, target)); });
+            }
+            catch (DnsQueryFailedException ex)
+            {
+                Post(() => { if (Quiet) WriteObject(false); else WriteError(ErrorRecords.ForDns(ex, target)); });
+            }
+            finally
+            {
+                var done = Interlocked.Increment(ref _done);
+                if (total > 1)
+                    Post(() => WriteProgress(new ProgressRecord(1, "Test-SmtpService", $"{done} of {total} host:port probed") { PercentComplete = Math.Min(100, done * 100 / total) }));
+            }
+        }
+    }
+}
