@@ -117,7 +117,7 @@ namespace MailOps.Tests.Spf
             var warm = await new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromSeconds(5), 1)
                 .QueryAsync("warm-up.invalid", DnsRecordType.A, CancellationToken.None);
             Assert.Equal(DnsOutcome.NxDomain, warm.Outcome);
-            var dns = new CachingDnsResolver(new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromMilliseconds(400), 0));
+            var dns = new CachingDnsResolver(new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromMilliseconds(1000), 0));
 
             var domain = c.MailFrom.Length == 0 ? c.Helo : c.MailFrom.Substring(c.MailFrom.LastIndexOf('@') + 1);
             var options = new SpfEvaluationOptions { DefaultExplanation = "DEFAULT" };
