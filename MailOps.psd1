@@ -10,12 +10,15 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Spf.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.Spf.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'Test-MailSpf'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

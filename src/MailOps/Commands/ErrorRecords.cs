@@ -16,6 +16,8 @@ namespace MailOps.Commands
         InvalidZoneFile,
         ZoneFileNotFound,
         InvalidDomainName,
+        // Spf
+        InvalidIPAddress,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

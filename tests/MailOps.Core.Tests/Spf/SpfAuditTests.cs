@@ -59,7 +59,7 @@ namespace MailOps.Tests.Spf
             Assert.Equal("include:_spf2.provider.example.org", nested.Term);
             Assert.Equal("ip6:2001:db8:100::/48", Assert.Single(nested.Children, c => c.Kind == "ip6").Term);
             Assert.Equal("fail", r.Terms[3].Qualifier);
-            Assert.Contains("1 MX host(s): mail.example.org", r.Terms[0].Note);
+            Assert.Contains("2 MX host(s): mail.example.org, backup.example.org", r.Terms[0].Note);
             Assert.Contains("    include:_spf2.provider.example.org  [cost 1, subtree 1]", r.ToTreeString());
         }
 
