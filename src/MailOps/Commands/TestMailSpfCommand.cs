@@ -83,7 +83,9 @@ namespace MailOps.Commands
                 return;
             }
             foreach (var q in outcome.Unanswered)
-                WriteWarning($"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
+                WriteWarning(q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
+                    ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
+                    : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
             var result = outcome.Result;
             if (Quiet) WriteObject(!result.Findings.Any(f => f.Level == FindingSeverity.Fail));
             else WriteObject(result);
