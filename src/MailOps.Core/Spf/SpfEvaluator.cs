@@ -18,6 +18,10 @@ namespace MailOps.Spf
         /// <summary>The %{r} macro: the host doing the check. "unknown" when empty.</summary>
         public string ReceivingHost { get; set; }
 
+        /// <summary>RFC 7208 §4.6.4: the most time one check_host() may take (it SHOULD allow at least 20 seconds). When a
+        /// term would start after this, the result is temperror.</summary>
+        public TimeSpan MaxElapsed { get; set; } = TimeSpan.FromSeconds(20);
+
         /// <summary>The %{t} macro's clock.</summary>
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
     }
@@ -90,6 +94,7 @@ namespace MailOps.Spf
             private int _lookups;
             private int _voids;
             private List<string> _validatedNames;
+            private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
 
             public Run(IDnsResolver dns, IPAddress ip, string domain, string sender, string helo, SpfEvaluationOptions options, CancellationToken ct)
             {
@@ -249,6 +254,11 @@ namespace MailOps.Spf
             private async Task<bool> MechanismAsync(SpfParsedTerm m, string domain, int depth, bool inInclude)
             {
                 _ct.ThrowIfCancellationRequested();
+                if (_elapsed.Elapsed > _options.MaxElapsed)
+                {
+                    Trace(depth, domain, m.Text, "temperror", $"evaluation has taken {_elapsed.Elapsed.TotalSeconds:0} s");
+                    throw new SpfError("temperror", $"The evaluation took longer than {_options.MaxElapsed.TotalSeconds:0} seconds before reaching '{m.Text}' in the record of {domain} (RFC 7208 §4.6.4); slow DNS answers are the usual cause.");
+                }
                 switch (m.Name)
                 {
                     case "all":

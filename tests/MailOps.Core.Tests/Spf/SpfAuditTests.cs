@@ -229,5 +229,24 @@ namespace MailOps.Tests.Spf
             Assert.Contains("timed out", e.Result.Explanation);
             Assert.Contains(e.Unanswered, q => q.Name == "slow.example.org");
         }
+
+        [Fact]
+        public async Task Evaluation_over_the_time_limit_is_temperror()
+        {
+            var options = new SpfEvaluationOptions { MaxElapsed = TimeSpan.Zero };
+            var e = await SpfEvaluator.EvaluateAsync(Dns("zonefile"), IPAddress.Parse("192.0.2.200"), "good.example.org", "", null, options, CancellationToken.None);
+            Assert.Equal("temperror", e.Result.Result);
+            Assert.Contains("longer than 0 seconds", e.Result.Explanation);
+        }
+
+        [Fact]
+        public async Task Cancellation_stops_the_evaluation()
+        {
+            using var cts = new CancellationTokenSource();
+            cts.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                SpfEvaluator.EvaluateAsync(Dns("wire"), IPAddress.Parse("192.0.2.200"), "good.example.org", "", null, null, cts.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SpfAudit.RunAsync(Dns("wire"), "good.example.org", cts.Token));
+        }
     }
 }
