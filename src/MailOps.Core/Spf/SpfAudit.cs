@@ -166,6 +166,16 @@ namespace MailOps.Spf
                     new SpfTerm(domain, t.Text, t.Name, qualifier, target, cost, voids, record, note, children == null ? null : new ResultList<SpfTerm>(children));
                 bool macro = t.Domain != null && t.Domain.HasMacros;
                 const string macroNote = "target holds macros: it depends on the message, so it is counted but not looked up";
+                if (t.Domain != null && !macro && t.Name != "exp" && SpfMacro.ToQueryName(t.Domain.Text) == null)
+                {
+                    // Valid domain-spec syntax, but no DNS name (an empty label, a label over 63 octets).
+                    bool fatal = t.Name == "include" || (t.Name == "redirect" && !recordHasAll);
+                    Add(fatal ? (t.Name == "include" ? "IncludeNoSpf" : "RedirectNoSpf") : "InvalidTargetName", fatal ? FindingSeverity.Fail : FindingSeverity.Warning,
+                        $"'{t.Text}' in the record of {domain} names '{t.Domain.Text}', which is not a valid DNS name (an empty label or a label over 63 characters)"
+                        + (fatal ? "; there is no SPF record to find there, so receivers return permerror." : "; the term can never match."),
+                        $"Correct the domain in '{t.Text}'.", domain);
+                    return Node(t.CountsLookup && !(t.Name == "redirect" && recordHasAll) ? 1 : 0, 0, t.Domain.Text, "not a valid DNS name; never matches");
+                }
 
                 switch (t.Name)
                 {

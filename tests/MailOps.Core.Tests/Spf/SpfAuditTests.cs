@@ -78,6 +78,7 @@ namespace MailOps.Tests.Spf
         [InlineData("long.example.org", "RecordTooLongForUdp", "Warning")]
         [InlineData("obsolete.example.org", "ObsoleteSpfRecordType", "Warning")]
         [InlineData("onevoid.example.org", "VoidLookup", "Warning")]
+        [InlineData("badname.example.org", "InvalidTargetName", "Warning")]
         public async Task Each_problem_is_a_finding_with_severity_message_and_remedy(string domain, string code, string severity)
         {
             foreach (var path in new[] { "wire", "zonefile" })
