@@ -51,6 +51,11 @@ namespace MailOps.Spf
             private readonly IDnsResolver _dns;
             private readonly CancellationToken _ct;
             private readonly List<Finding> _findings = new List<Finding>();
+            private int _followed;
+
+            /// <summary>Includes and redirects followed per audit at most: far past the limit of 10, and a bound on what a
+            /// hostile record (wide trees of distinct includes) can make the audit ask.</summary>
+            internal const int FollowLimit = 40;
             public readonly List<DnsQueryResult> Unanswered = new List<DnsQueryResult>();
 
             public Auditor(IDnsResolver dns, CancellationToken ct)
@@ -246,6 +251,8 @@ namespace MailOps.Spf
                                 $"Remove the {label} that points back into the chain.", domain);
                             return Node(1, 0, target, "loop: already on the path " + string.Join(" -> ", path));
                         }
+                        if (++_followed > FollowLimit)
+                            return Node(1, 0, target, $"not followed: the audit stops following includes after {FollowLimit}, far past the limit of 10");
                         var fetched = await FetchAsync(target).ConfigureAwait(false);
                         var q = fetched.Query;
                         string code = include ? "Include" : "Redirect";
@@ -348,7 +355,7 @@ namespace MailOps.Spf
                     var culprits = terms.Where(t => t.SubtreeLookupCost > 0).OrderByDescending(t => t.SubtreeLookupCost)
                         .Take(6).Select(t => $"{t.Term} ({t.SubtreeLookupCost})");
                     Add("TooManyLookups", FindingSeverity.Fail,
-                        $"The SPF record of {domain} needs {lookups} DNS-querying terms; RFC 7208 §4.6.4 allows {SpfEvaluator.LookupLimit}, and receivers return permerror when evaluation reaches number 11"
+                        $"The SPF record of {domain} needs {(_followed > FollowLimit ? "at least " : "")}{lookups} DNS-querying terms; RFC 7208 §4.6.4 allows {SpfEvaluator.LookupLimit}, and receivers return permerror when evaluation reaches number 11"
                         + (eleventh != null ? $", {eleventh}" : "") + $". Cost by term: {string.Join(", ", culprits)}.",
                         "Remove includes you no longer use, replace a: and mx: terms with ip4:/ip6: ranges, or ask costly providers for a flatter include.", domain);
                 }

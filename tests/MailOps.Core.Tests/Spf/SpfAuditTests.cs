@@ -249,5 +249,26 @@ namespace MailOps.Tests.Spf
                 SpfEvaluator.EvaluateAsync(Dns("wire"), IPAddress.Parse("192.0.2.200"), "good.example.org", "", null, null, cts.Token));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SpfAudit.RunAsync(Dns("wire"), "good.example.org", cts.Token));
         }
+
+        [Fact]
+        public async Task A_hostile_wide_tree_is_followed_only_so_far()
+        {
+            // 8 includes, each of 8 distinct includes: 72 includes in all.
+            using var wide = FixtureDnsServer.Start();
+            var text = new System.Text.StringBuilder("wide.example. 60 IN SOA ns.wide.example. h.wide.example. 1 1 1 1 60\n");
+            text.Append("wide.example. 60 IN TXT \"v=spf1 ").Append(string.Join(" ", Enumerable.Range(0, 8).Select(i => $"include:l{i}.wide.example"))).Append(" -all\"\n");
+            for (int i = 0; i < 8; i++)
+            {
+                text.Append($"l{i}.wide.example. 60 IN TXT \"v=spf1 ").Append(string.Join(" ", Enumerable.Range(0, 8).Select(j => $"include:l{i}-{j}.wide.example"))).Append(" -all\"\n");
+                for (int j = 0; j < 8; j++) text.Append($"l{i}-{j}.wide.example. 60 IN TXT \"v=spf1 ip4:192.0.2.{i * 8 + j} -all\"\n");
+            }
+            wide.LoadMasterFile(text.ToString());
+            var o = await SpfAudit.RunAsync(new CachingDnsResolver(new WireDnsResolver(new[] { wide.EndPoint }, TimeSpan.FromSeconds(2), 0)), "wide.example", CancellationToken.None);
+            Assert.Equal(2 + 40, wide.TotalQueries);                      // TXT + type 99 of the domain, then 40 includes followed
+            // 8 top-level includes + the 8 children of each of the 5 followed first: a lower bound, and said so.
+            Assert.Equal(48, o.Result.LookupCount);
+            Assert.Equal(3, o.Result.Terms.Count(t => t.Note != null && t.Note.StartsWith("not followed")));
+            Assert.Contains("needs at least 48", Assert.Single(o.Result.Findings, f => f.Code == "TooManyLookups").Message);
+        }
     }
 }
