@@ -12,10 +12,12 @@
         'MailOps.Dnsbl.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
         'MailOps.Smtp.Format.ps1xml'
+        'MailOps.Spf.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Dnsbl.Types.ps1xml'
         'MailOps.Smtp.Types.ps1xml'
+        'MailOps.Spf.Types.ps1xml'
         'MailOps.Types.ps1xml'
     )
     CmdletsToExport      = @(
@@ -24,6 +26,7 @@
         'Test-MailDane'
         'Get-MailMx'
         'Test-MailPtr'
+        'Test-MailSpf'
         'Test-Port25Egress'
         'Test-SmtpService'
         'New-TlsaRecord'

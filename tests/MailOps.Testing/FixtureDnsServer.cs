@@ -22,6 +22,7 @@ namespace MailOps.Testing
         private readonly DnsServer _server;
         private readonly ConcurrentDictionary<string, List<DnsRecordBase>> _records = new(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentDictionary<string, Fault> _faults = new(StringComparer.OrdinalIgnoreCase);
+        private readonly ConcurrentDictionary<(string, RecordType), Fault> _typeFaults = new();
         private readonly ConcurrentQueue<(string Name, RecordType Type, bool Tcp)> _log = new();
 
         public enum Fault { Timeout, ServFail, Refused, TruncateUdp }
@@ -105,6 +106,28 @@ namespace MailOps.Testing
         /// <summary>Makes every question for <paramref name="name"/> fail in the given way.</summary>
         public void SetFault(string name, Fault fault) => _faults[Key(name)] = fault;
 
+        /// <summary>Makes questions for one type at <paramref name="name"/> fail in the given way; other types are answered
+        /// (a server that times out on TXT but answers A, as the RFC 7208 test suite's TIMEOUT entries describe).</summary>
+        public void SetFault(string name, RecordType type, Fault fault) => _typeFaults[(Key(name), type)] = fault;
+
+        /// <summary>Adds a TXT (or type 99 SPF) record from raw character-strings, byte for byte. ARSoft encodes text
+        /// as ASCII, so this is the way to serve UTF-8, high-bit bytes or an RDATA with no strings at all.</summary>
+        public void AddRawText(string name, RecordType type, int ttl, IEnumerable<byte[]> strings)
+        {
+            var data = new List<byte>();
+            foreach (var s in strings)
+            {
+                if (s.Length > 255) throw new ArgumentException("A character-string holds at most 255 bytes.", nameof(strings));
+                data.Add((byte)s.Length);
+                data.AddRange(s);
+            }
+            AddRecord(new UnknownRecord(NameFromLabels(name), type, RecordClass.INet, ttl, data.ToArray()));
+        }
+
+        /// <summary>A DomainName built label by label, so names with spaces, '%', ':' or '/' (legal in DNS) survive.</summary>
+        public static DomainName NameFromLabels(string name) =>
+            name.TrimEnd('.').Length == 0 ? DomainName.Root : new DomainName(name.TrimEnd('.').Split('.'));
+
         /// <summary>How many times a question was asked (any type when <paramref name="type"/> is null).</summary>
         public int QueryCount(string name, RecordType? type = null, bool? tcp = null) =>
             _log.Count(q => string.Equals(q.Name, Key(name), StringComparison.OrdinalIgnoreCase)
@@ -145,7 +168,7 @@ namespace MailOps.Testing
             response.IsRecursionAllowed = true;
             response.IsAuthenticData = AuthenticData && (!AuthenticDataOnlyWhenAsked || query.IsDnsSecOk || query.IsAuthenticData);
 
-            if (_faults.TryGetValue(name, out var fault))
+            if (_faults.TryGetValue(name, out var fault) || _typeFaults.TryGetValue((name, q.RecordType), out fault))
             {
                 switch (fault)
                 {

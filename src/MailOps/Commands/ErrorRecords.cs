@@ -34,6 +34,8 @@ namespace MailOps.Commands
         InvalidCertificateFile,
         InvalidTlsaParameters,
         InvalidTarget,
+        // Spf
+        InvalidIPAddress,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

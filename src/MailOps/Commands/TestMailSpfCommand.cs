@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using MailOps.Dns;
+using MailOps.Spf;
+
+namespace MailOps.Commands
+{
+    /// <summary>
+    /// Test-MailSpf: audits a domain's SPF record (tree, lookup and void counts, findings), or evaluates RFC 7208
+    /// check_host() for a client IP and sender.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "MailSpf", DefaultParameterSetName = AuditSet)]
+    [OutputType(typeof(SpfAuditResult), ParameterSetName = new[] { AuditSet })]
+    [OutputType(typeof(SpfEvaluationResult), ParameterSetName = new[] { EvaluateSet })]
+    [OutputType(typeof(bool))]
+    public sealed class TestMailSpfCommand : DnsCmdlet
+    {
+        private const string AuditSet = "Audit";
+        private const string EvaluateSet = "Evaluate";
+        private readonly HashSet<string> _audited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        private int _done;
+
+        /// <summary>The domains to audit, or whose policy to evaluate.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name", "DomainName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Domain { get; set; }
+
+        /// <summary>Client IPs to evaluate (IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4).</summary>
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("IP4Address", "Address")]
+        [ValidateNotNullOrEmpty]
+        public string[] IPAddress { get; set; }
+
+        /// <summary>The MAIL FROM address (for macros). Default: postmaster@Domain.</summary>
+        [Parameter(ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("MailFrom")]
+        public string Sender { get; set; }
+
+        /// <summary>The HELO/EHLO name the client gave (the %{h} macro). Default: the domain.</summary>
+        [Parameter(ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("Helo", "Ehlo")]
+        public string HeloName { get; set; }
+
+        /// <summary>Return $true/$false instead of objects.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var input in Domain)
+            {
+                if (!TryNormalizeDomain(input, out var domain)) continue;
+                if (ParameterSetName == EvaluateSet) Evaluate(domain);
+                else Audit(domain);
+            }
+        }
+
+        private void Progress(string status)
+        {
+            WriteProgress(new ProgressRecord(1, "Test-MailSpf", status) { PercentComplete = -1 });
+        }
+
+        private void Audit(string domain)
+        {
+            if (!_audited.Add(domain))
+            {
+                WriteVerbose($"{domain}: already audited in this pipeline; skipped.");
+                return;
+            }
+            Progress($"Auditing the SPF record of {domain} ({++_done})");
+            SpfAuditOutcome outcome;
+            try
+            {
+                outcome = Await(ct => SpfAudit.RunAsync(Dns, domain, ct));
+            }
+            catch (DnsQueryFailedException ex)
+            {
+                WriteError(ErrorRecords.ForDns(ex, domain));
+                return;
+            }
+            foreach (var q in outcome.Unanswered)
+                WriteWarning(q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
+                    ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
+                    : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
+            var result = outcome.Result;
+            if (Quiet) WriteObject(!result.Findings.Any(f => f.Level == FindingSeverity.Fail));
+            else WriteObject(result);
+        }
+
+        private void Evaluate(string domain)
+        {
+            foreach (var text in IPAddress)
+            {
+                if (!System.Net.IPAddress.TryParse((text ?? "").Trim().Trim('[', ']'), out var ip))
+                {
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress, ErrorCategory.InvalidArgument,
+                        $"'{text}' is not an IPv4 or IPv6 address.", text, "Pass the client address as 192.0.2.25 or 2001:db8::25."));
+                    continue;
+                }
+                Progress($"Evaluating SPF of {domain} for {ip} ({++_done})");
+                var options = new SpfEvaluationOptions { ReceivingHost = SafeHostName() };
+                var outcome = Await(ct => SpfEvaluator.EvaluateAsync(Dns, ip, domain, Sender, HeloName, options, ct));
+                var result = outcome.Result;
+                foreach (var q in outcome.Unanswered)
+                {
+                    var why = result.Result == "temperror" ? "The SPF result is temperror: try again later or ask another resolver with -Server."
+                        : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).";
+                    WriteWarning($"{domain} {result.IPAddress}: {new DnsQueryFailedException(q).Message} {why}");
+                }
+                if (Quiet) WriteObject(result.IsPass);
+                else WriteObject(result);
+            }
+        }
+
+        private static string SafeHostName()
+        {
+            try { return System.Net.Dns.GetHostName(); }
+            catch (System.Net.Sockets.SocketException) { return null; }
+        }
+    }
+}
