@@ -245,7 +245,7 @@ namespace MailOps.MtaSts
                 {
                     var top = chain.ChainElements.Count > 0 ? chain.ChainElements[chain.ChainElements.Count - 1].Certificate : leaf;
                     response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateUntrusted",
-                        $"The certificate for {host} does not chain to a trusted root (it ends at '{top.Subject}'{((flags & X509ChainStatusFlags.PartialChain) != 0 ? ", chain incomplete" : "")}); senders reject it and fetch no policy.",
+                        $"The certificate for {host} does not chain to a trusted root (issued by '{top.Issuer}'{((flags & X509ChainStatusFlags.PartialChain) != 0 ? ", chain incomplete" : "")}); senders reject it and fetch no policy.",
                         "Use a certificate from a public CA and serve the full chain (leaf plus intermediates). For a private CA that only your own senders trust, pass it with -TrustedCaCertificatePath when testing."));
                 }
                 var other = flags & ~untrusted & ~ignored;
