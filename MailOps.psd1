@@ -10,12 +10,17 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.MtaSts.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.MtaSts.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'Test-MtaSts'
+        'New-MtaStsPolicy'
+        'Test-TlsRpt'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

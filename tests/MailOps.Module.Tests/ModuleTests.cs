@@ -118,10 +118,13 @@ $h = Get-Help $cmdlet -Full
         }
 
         public static IEnumerable<object[]> Scripts() =>
-            new[] { "build.ps1" }.Concat(Directory.GetFiles(Path.Combine(Paths.RepoRoot, "tests", "Pester"), "*.ps1")
-                    .Concat(Directory.GetFiles(Path.Combine(Paths.RepoRoot, "examples"), "*.ps1", SearchOption.AllDirectories))
+            new[] { "build.ps1" }.Concat(FilesIn(Path.Combine(Paths.RepoRoot, "tests", "Pester"), SearchOption.TopDirectoryOnly)
+                    .Concat(FilesIn(Path.Combine(Paths.RepoRoot, "examples"), SearchOption.AllDirectories))
                     .Select(f => Path.GetRelativePath(Paths.RepoRoot, f)))
                 .Select(f => new object[] { f });
+
+        private static IEnumerable<string> FilesIn(string dir, SearchOption option) =>
+            Directory.Exists(dir) ? Directory.GetFiles(dir, "*.ps1", option) : Enumerable.Empty<string>();
 
         /// <summary>build.ps1, the Pester suites and the examples cannot run here (no pwsh), but they must at least parse.</summary>
         [Theory, MemberData(nameof(Scripts))]
