@@ -172,7 +172,8 @@ namespace MailOps.Module.Tests
         {
             var run = ModuleHost.Run($"{Sts} good.mtasts.example -Verbose", _vars);
             Assert.Contains(run.Verbose, v => v.Message.Contains("mta-sts.good.mtasts.example A -> 1 record(s)"));
-            Assert.Contains(run.Verbose, v => v.Message.Contains("MailOps Test Root CA"));
+            Assert.Contains(run.Verbose, v => v.Message.StartsWith("Trusting, besides the system roots:") && v.Message.Contains("MailOps Test Root CA"));
+            Assert.Contains(run.Verbose, v => v.Message.StartsWith("HTTPS GET https://mta-sts.good.mtasts.example/.well-known/mta-sts.txt via 127.0.0.1:") && v.Message.Contains("200 text/plain"));
         }
 
         [Fact]

@@ -121,6 +121,41 @@ namespace MailOps.Testing
         }
     }
 
+    /// <summary>A TCP listener on loopback that answers every connection with fixed bytes and closes it: for example plain
+    /// HTTP where TLS is expected.</summary>
+    public sealed class ScriptedListener : IDisposable
+    {
+        private readonly TcpListener _listener;
+
+        public ScriptedListener(string reply)
+        {
+            _listener = new TcpListener(IPAddress.Loopback, 0);
+            _listener.Start();
+            Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+            var bytes = Encoding.ASCII.GetBytes(reply);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        using var c = await _listener.AcceptTcpClientAsync();
+                        var s = c.GetStream();
+                        await s.WriteAsync(bytes);
+                        await Task.Delay(100);
+                    }
+                }
+                catch (ObjectDisposedException) { }
+                catch (SocketException) { }
+                catch (IOException) { }
+            });
+        }
+
+        public int Port { get; }
+
+        public void Dispose() => _listener.Stop();
+    }
+
     /// <summary>A TCP listener on loopback that accepts connections and never says a word (a hung server).</summary>
     public sealed class SilentListener : IDisposable
     {

@@ -23,6 +23,9 @@ namespace MailOps.MtaSts
 
         /// <summary>The largest policy body accepted (RFC 8461 §3.3 suggests senders stop at 64 KiB).</summary>
         public int MaxPolicyBytes { get; set; } = MtaStsRules.DefaultMaxPolicyBytes;
+
+        /// <summary>Receives one line per policy fetch (endpoint, certificate, status, size, time), for -Verbose.</summary>
+        public Action<string> Log { get; set; }
     }
 
     /// <summary>The MTA-STS state of one domain: the _mta-sts record, the policy as served, and how the live MX hosts
@@ -174,7 +177,9 @@ namespace MailOps.MtaSts
             }
             else
             {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
                 var response = await PolicyFetcher.FetchAsync(policyHost, addresses, options, ct).ConfigureAwait(false);
+                options.Log?.Invoke(Describe(result.PolicyUrl, response, sw.Elapsed));
                 policy = Evaluate(result, response, options, findings, policyHost);
             }
 
@@ -196,6 +201,16 @@ namespace MailOps.MtaSts
             result.PolicyValid = recordOk && policy != null && policy.IsUsable && !findings.Any(f => f.Level == FindingSeverity.Fail && IsFetchProblem(f.Code));
             result.Findings = new ResultList<Finding>(findings);
             return new MtaStsCheckResult(result, unanswered);
+        }
+
+        private static string Describe(string url, PolicyResponse r, TimeSpan elapsed)
+        {
+            var cert = r.CertificateSubject == null ? "no certificate" : $"certificate {r.CertificateSubject} from {r.CertificateIssuer}, expires {r.CertificateNotAfter:yyyy-MM-dd}";
+            string outcome;
+            if (r.CertificateProblems.Count > 0) outcome = "certificate rejected (" + string.Join(", ", r.CertificateProblems.Select(p => p.Code)) + "), request not sent";
+            else if (r.TooLarge) outcome = $"{r.StatusCode}, body over the size limit, not read further";
+            else outcome = $"{r.StatusCode} {r.ContentType}{(r.Body != null ? $", {r.Body.Length} chars" : "")}{(r.Location != null ? ", Location: " + r.Location : "")}";
+            return $"HTTPS GET {url} via {r.Endpoint}: {cert}; {outcome} ({elapsed.TotalMilliseconds:0} ms)";
         }
 
         private static bool IsFetchProblem(string code) => code.StartsWith("PolicyCertificate", StringComparison.Ordinal)

@@ -275,6 +275,29 @@ namespace MailOps.Tests.MtaSts
         }
 
         [Fact]
+        public async Task Plain_http_where_tls_is_expected_is_a_tls_failure_not_a_certificate_finding()
+        {
+            using var plain = new ScriptedListener("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            var ex = await Assert.ThrowsAsync<PolicyFetchException>(() => Check("good", Options(plain.Port)));
+            Assert.Equal(PolicyFetchFailure.TlsFailed, ex.Failure);
+            Assert.Contains("TLS handshake", ex.Message);
+        }
+
+        [Fact]
+        public async Task Each_fetch_is_logged_with_endpoint_certificate_and_status()
+        {
+            var lines = new List<string>();
+            var options = Options();
+            options.Log = lines.Add;
+            await Check("redirect", options);
+            await Check("expired", options);
+            Assert.Contains($"via 127.0.0.1:{_site.Port}", lines[0]);
+            Assert.Contains("301", lines[0]);
+            Assert.Contains("Location: https://www.redirect.mtasts.example/mta-sts.txt", lines[0]);
+            Assert.Contains("certificate rejected (PolicyCertificateExpired), request not sent", lines[1]);
+        }
+
+        [Fact]
         public async Task Silent_server_times_out_within_the_limit()
         {
             using var silent = new SilentListener();
