@@ -99,7 +99,7 @@ namespace MailOps.MtaSts
             {
                 timeout.CancelAfter(options.Timeout);
                 var token = timeout.Token;
-                string phase = "connecting to";
+                string phase = "while connecting to";
                 string endpoint = null;
                 TcpClient client = null;
                 try
@@ -109,7 +109,7 @@ namespace MailOps.MtaSts
                     using (client)
                     using (token.Register(() => client.Dispose()))
                     {
-                        phase = "the TLS handshake with";
+                        phase = "during the TLS handshake with";
                         using (var ssl = new SslStream(client.GetStream(), false, (s, cert, chain, errors) => Validate(host, cert, chain, errors, options, response)))
                         {
                             try
@@ -126,7 +126,7 @@ namespace MailOps.MtaSts
                                     $"The TLS handshake with {host} ({endpoint}) failed: {Inner(ex)}", ex);
                             }
 
-                            phase = "reading the response from";
+                            phase = "while reading the response from";
                             var request = "GET /.well-known/mta-sts.txt HTTP/1.1\r\n" +
                                           $"Host: {host}\r\n" +
                                           "User-Agent: MailOps (MTA-STS check)\r\n" +
@@ -149,7 +149,7 @@ namespace MailOps.MtaSts
                 catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SocketException)
                 {
                     throw new PolicyFetchException(PolicyFetchFailure.InvalidResponse, url, endpoint,
-                        $"The connection to {host} ({endpoint}) broke while {phase.Replace(" from", "").Replace(" with", "")}: {Inner(ex)}", ex);
+                        $"The connection broke {phase} {host} ({endpoint}): {Inner(ex)}", ex);
                 }
             }
         }
