@@ -1,12 +1,14 @@
 using System;
 using System.Linq;
 using System.Net;
+using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,7 +31,11 @@ namespace MailOps.Testing
 
         public int Port { get; }
 
-        public static LoopbackHttpsServer Start(Func<string, X509Certificate2> certificateForSni, RequestDelegate handler)
+        public static LoopbackHttpsServer Start(Func<string, X509Certificate2> certificateForSni, RequestDelegate handler) =>
+            Start(name => SslStreamCertificateContext.Create(certificateForSni(name), null, offline: true), handler);
+
+        /// <summary>Starts with a certificate context per SNI name: the leaf plus the intermediates the server sends.</summary>
+        public static LoopbackHttpsServer Start(Func<string, SslStreamCertificateContext> contextForSni, RequestDelegate handler)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -37,7 +43,13 @@ namespace MailOps.Testing
             {
                 k.AddServerHeader = false;
                 k.Listen(IPAddress.Loopback, 0, listen =>
-                    listen.UseHttps(https => https.ServerCertificateSelector = (_, name) => certificateForSni(name ?? "")));
+                    listen.UseHttps(new TlsHandshakeCallbackOptions
+                    {
+                        OnConnection = ctx => new ValueTask<SslServerAuthenticationOptions>(new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = contextForSni(ctx.ClientHelloInfo.ServerName ?? ""),
+                        }),
+                    }));
             });
             var app = builder.Build();
             app.Run(handler);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -24,19 +25,25 @@ namespace MailOps.Testing
 
         public const string GoodPolicy = "version: STSv1\r\nmode: enforce\r\nmx: mx1.good.mtasts.example\r\nmx: *.backup.mtasts.example\r\nmax_age: 604800\r\n";
 
-        private readonly Dictionary<string, X509Certificate2> _certs = new(StringComparer.OrdinalIgnoreCase);
-        private readonly X509Certificate2 _default;
+        private readonly Dictionary<string, SslStreamCertificateContext> _certs = new(StringComparer.OrdinalIgnoreCase);
+        private readonly SslStreamCertificateContext _default;
 
         public MtaStsTestSite()
         {
             Pki = new TestPki();
-            _default = Pki.IssueServer("unknown." + Zone);
-            _certs[Host("expired")] = Pki.IssueServer(Host("expired"), notBeforeDays: -60, notAfterDays: -2);
-            _certs[Host("untrusted")] = Pki.IssueServer(Host("untrusted"), issuer: Pki.UntrustedCa);
-            _certs[Host("wrongname")] = Pki.IssueServer("mta-sts.other." + Zone);
-            _certs[Host("soon")] = Pki.IssueServer(Host("soon"), notAfterDays: 5);
+            _default = Leaf(Pki.IssueServer("unknown." + Zone));
+            _certs[Host("expired")] = Leaf(Pki.IssueServer(Host("expired"), notBeforeDays: -60, notAfterDays: -2));
+            _certs[Host("untrusted")] = Leaf(Pki.IssueServer(Host("untrusted"), issuer: Pki.UntrustedCa));
+            _certs[Host("wrongname")] = Leaf(Pki.IssueServer("mta-sts.other." + Zone));
+            _certs[Host("soon")] = Leaf(Pki.IssueServer(Host("soon"), notAfterDays: 5));
             foreach (var c in new[] { "good", "wildcard", "testing", "twotxt", "redirect", "ctype", "big", "biglen", "notfound", "badpolicy", "lf" })
-                _certs[Host(c)] = Pki.IssueServer(Host(c));
+                _certs[Host(c)] = Leaf(Pki.IssueServer(Host(c)));
+            // Issued by an intermediate: "chain" sends leaf + intermediate (as servers must), "nochain" the leaf alone.
+            var intermediate = Pki.IssueIntermediate("CN=MailOps Test Intermediate CA");
+            var publicIntermediate = X509CertificateLoader.LoadCertificate(intermediate.RawData);
+            _certs[Host("chain")] = SslStreamCertificateContext.Create(Pki.IssueServer(Host("chain"), issuer: intermediate),
+                new X509Certificate2Collection(publicIntermediate), offline: true);
+            _certs[Host("nochain")] = Leaf(Pki.IssueServer(Host("nochain"), issuer: intermediate));
             Server = LoopbackHttpsServer.Start(sni => _certs.TryGetValue(sni, out var c) ? c : _default, Handle);
             CaPemPath = Pki.WriteCaPem();
         }
@@ -54,6 +61,8 @@ namespace MailOps.Testing
         /// <summary>How many requests reached the server (a rejected certificate means none does).</summary>
         public int Requests;
 
+        private static SslStreamCertificateContext Leaf(X509Certificate2 cert) => SslStreamCertificateContext.Create(cert, null, offline: true);
+
         public static string Domain(string name) => $"{name}.{Zone}";
 
         public static string Host(string name) => $"mta-sts.{name}.{Zone}";
@@ -70,6 +79,8 @@ namespace MailOps.Testing
             switch (name)
             {
                 case "good":
+                case "chain":
+                case "nochain":
                 case "twotxt":
                 case "expired":
                 case "untrusted":

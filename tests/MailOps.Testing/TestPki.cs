@@ -28,6 +28,24 @@ namespace MailOps.Testing
         /// <summary>The public part of <see cref="Ca"/>, as the cmdlets receive it.</summary>
         public X509Certificate2 CaPublic => X509CertificateLoader.LoadCertificate(Ca.RawData);
 
+        /// <summary>An intermediate CA issued by the trusted root.</summary>
+        public X509Certificate2 IssueIntermediate(string subject)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var req = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+            req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
+            req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            req.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(req.PublicKey, false));
+            req.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Ca, true, false));
+            var serial = new byte[12];
+            RandomNumberGenerator.Fill(serial);
+            serial[0] &= 0x7f;
+            var now = DateTimeOffset.UtcNow;
+            using var cert = req.Create(Ca, now.AddDays(-30), now.AddDays(1000), serial);
+            using var withKey = cert.CopyWithPrivateKey(key);
+            return Reload(withKey);
+        }
+
         private static X509Certificate2 CreateRoot(string subject)
         {
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -203,6 +203,24 @@ namespace MailOps.Tests.MtaSts
         }
 
         [Fact]
+        public async Task Intermediates_the_server_sends_complete_the_chain()
+        {
+            var r = await Check("chain");
+            Assert.Empty(r.Findings);
+            Assert.Equal("CN=MailOps Test Intermediate CA", r.CertificateIssuer);
+        }
+
+        [Fact]
+        public async Task A_missing_intermediate_is_untrusted_even_with_the_root_trusted()
+        {
+            var r = await Check("nochain");
+            var f = Assert.Single(r.Findings);
+            Assert.Equal("PolicyCertificateUntrusted", f.Code);
+            Assert.Contains("chain incomplete", f.Message);
+            Assert.Contains("full chain", f.Remedy);
+        }
+
+        [Fact]
         public async Task Wrong_name_message_says_which_name_the_certificate_has()
         {
             var r = await Check("wrongname");
