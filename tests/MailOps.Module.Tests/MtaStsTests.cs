@@ -158,12 +158,13 @@ namespace MailOps.Module.Tests
         [Fact]
         public void ZoneFile_gives_the_same_results_offline()
         {
-            const string script = "'good.mtasts.example','wildcard.mtasts.example','testing.mtasts.example','badtxt.mtasts.example','twotxt.mtasts.example','none.mtasts.example' | Test-MtaSts {0} -HttpsPort $port -TrustedCaCertificatePath $ca | ForEach-Object {{ '{{0}}|{{1}}|{{2}}|{{3}}|{{4}}' -f $_.Domain, $_.Mode, $_.MxHost, $_.Status, $_.Findings }}";
+            const string script = "'good.mtasts.example','wildcard.mtasts.example','testing.mtasts.example','badtxt.mtasts.example','twotxt.mtasts.example','none.mtasts.example','cname.mtasts.example' | Test-MtaSts {0} -HttpsPort $port -TrustedCaCertificatePath $ca | ForEach-Object {{ '{{0}}|{{1}}|{{2}}|{{3}}|{{4}}' -f $_.Domain, $_.Mode, $_.MxHost, $_.Status, $_.Findings }}";
             var wire = ModuleHost.Run(string.Format(script, "-Server $srv"), _vars);
             var offline = ModuleHost.Run(string.Format(script, "-ZoneFile $zones -Server $dead"), _vars);
             Assert.Empty(wire.Errors);
             Assert.Empty(offline.Errors);
-            Assert.Equal(6, wire.Output.Count);
+            Assert.Equal(7, wire.Output.Count);
+            Assert.EndsWith("|Pass|", wire.Output[6].ToString());
             Assert.Equal(wire.Output.Select(o => o.ToString()), offline.Output.Select(o => o.ToString()));
         }
 

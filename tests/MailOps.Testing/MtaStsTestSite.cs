@@ -36,7 +36,7 @@ namespace MailOps.Testing
             _certs[Host("untrusted")] = Leaf(Pki.IssueServer(Host("untrusted"), issuer: Pki.UntrustedCa));
             _certs[Host("wrongname")] = Leaf(Pki.IssueServer("mta-sts.other." + Zone));
             _certs[Host("soon")] = Leaf(Pki.IssueServer(Host("soon"), notAfterDays: 5));
-            foreach (var c in new[] { "good", "wildcard", "testing", "twotxt", "redirect", "ctype", "big", "biglen", "notfound", "badpolicy", "lf" })
+            foreach (var c in new[] { "good", "cname", "wildcard", "testing", "twotxt", "redirect", "ctype", "big", "biglen", "notfound", "badpolicy", "lf" })
                 _certs[Host(c)] = Leaf(Pki.IssueServer(Host(c)));
             // Issued by an intermediate: "chain" sends leaf + intermediate (as servers must), "nochain" the leaf alone.
             var intermediate = Pki.IssueIntermediate("CN=MailOps Test Intermediate CA");
@@ -79,6 +79,8 @@ namespace MailOps.Testing
             switch (name)
             {
                 case "good":
+                case "cname":
+                case "cnamebad":
                 case "chain":
                 case "nochain":
                 case "twotxt":

@@ -221,6 +221,24 @@ namespace MailOps.Tests.MtaSts
         }
 
         [Fact]
+        public async Task Cname_policy_host_is_fetched_and_checked_under_its_own_name()
+        {
+            var r = await Check("cname");
+            Assert.Empty(r.Findings);
+            Assert.Equal("20261123000000", r.Id);                       // the record, through its CNAME
+            Assert.Equal("CN=mta-sts.cname.mtasts.example", r.CertificateSubject);
+        }
+
+        [Fact]
+        public async Task Cname_to_a_provider_needs_a_certificate_for_the_mta_sts_name()
+        {
+            var r = await Check("cnamebad");
+            var f = Assert.Single(r.Findings);
+            Assert.Equal("PolicyCertificateNameMismatch", f.Code);
+            Assert.Contains("not valid for mta-sts.cnamebad.mtasts.example", f.Message);
+        }
+
+        [Fact]
         public async Task Wrong_name_message_says_which_name_the_certificate_has()
         {
             var r = await Check("wrongname");
