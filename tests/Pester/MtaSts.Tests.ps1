@@ -73,8 +73,8 @@ BeforeAll {
 
     # One background runspace answers every listener: TLS with the case's certificate, one HTTP/1.1 response, close.
     $serve = {
-        param($Sites)
-        while ($true) {
+        param($Sites, $Control)
+        while ($Control.Run) {
             $busy = $false
             foreach ($site in $Sites) {
                 if (-not $site.Listener.Pending()) { continue }
@@ -97,11 +97,15 @@ BeforeAll {
                 catch { }
                 finally { $client.Dispose() }
             }
-            if (-not $busy) { Start-Sleep -Milliseconds 20 }
+            if (-not $busy) { [System.Threading.Thread]::Sleep(20) }
         }
     }
+    $script:ServerRunspace = [runspacefactory]::CreateRunspace([initialsessionstate]::CreateDefault2())
+    $script:ServerRunspace.Open()
     $script:Server = [powershell]::Create()
-    $null = $script:Server.AddScript($serve).AddArgument($script:Sites)
+    $script:Server.Runspace = $script:ServerRunspace
+    $script:Control = [hashtable]::Synchronized(@{ Run = $true })
+    $null = $script:Server.AddScript($serve).AddArgument($script:Sites).AddArgument($script:Control)
     $script:ServerHandle = $script:Server.BeginInvoke()
 
     $script:ClosedPort = & {
@@ -116,7 +120,10 @@ BeforeAll {
 }
 
 AfterAll {
-    if ($script:Server) { $script:Server.Stop(); $script:Server.Dispose() }
+    # The loop checks the flag between connections; no PowerShell.Stop() needed.
+    if ($script:Control) { $script:Control.Run = $false }
+    if ($script:ServerHandle) { $null = $script:ServerHandle.AsyncWaitHandle.WaitOne(5000) }
+    if ($script:Server) { $script:Server.Dispose(); $script:ServerRunspace.Dispose() }
     foreach ($site in $script:Sites) { $site.Listener.Stop() }
     Remove-Module MailOps -ErrorAction SilentlyContinue
 }
