@@ -10,12 +10,14 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Dnsbl.Format.ps1xml'
+        'MailOps.MtaSts.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
         'MailOps.Smtp.Format.ps1xml'
         'MailOps.Spf.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Dnsbl.Types.ps1xml'
+        'MailOps.MtaSts.Types.ps1xml'
         'MailOps.Smtp.Types.ps1xml'
         'MailOps.Spf.Types.ps1xml'
         'MailOps.Types.ps1xml'
@@ -27,8 +29,11 @@
         'Get-MailMx'
         'Test-MailPtr'
         'Test-MailSpf'
+        'Test-MtaSts'
+        'New-MtaStsPolicy'
         'Test-Port25Egress'
         'Test-SmtpService'
+        'Test-TlsRpt'
         'New-TlsaRecord'
     )
     FunctionsToExport    = @()

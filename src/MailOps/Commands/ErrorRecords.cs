@@ -2,6 +2,7 @@ using System;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Dnsbl;
+using MailOps.MtaSts;
 using MailOps.Smtp;
 
 namespace MailOps.Commands
@@ -36,6 +37,17 @@ namespace MailOps.Commands
         InvalidTarget,
         // Spf
         InvalidIPAddress,
+        // MtaSts
+        MtaStsPolicyTimeout,
+        MtaStsPolicyConnectionRefused,
+        MtaStsPolicyConnectionFailed,
+        MtaStsPolicyTlsFailed,
+        MtaStsPolicyInvalidResponse,
+        TrustedCertificateNotFound,
+        InvalidTrustedCertificate,
+        InvalidMtaStsPolicy,
+        MtaStsPolicyFileExists,
+        MtaStsPolicyWriteFailed,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
@@ -160,6 +172,38 @@ namespace MailOps.Commands
                     return Create(ErrorId.MailNetworkError, ErrorCategory.ConnectionError, ex.Message, target,
                         "Check the host name and the network path to it.", ex);
             }
+        }
+
+        /// <summary>An MTA-STS policy that could not be fetched at all (a rejected certificate is a finding, not this).</summary>
+        public static ErrorRecord ForPolicyFetch(PolicyFetchException ex, object target)
+        {
+            ErrorId id;
+            ErrorCategory category;
+            string action;
+            switch (ex.Failure)
+            {
+                case PolicyFetchFailure.Timeout:
+                    id = ErrorId.MtaStsPolicyTimeout; category = ErrorCategory.OperationTimeout;
+                    action = "Check that the policy web server is up and reachable from here on port 443 (or raise -TimeoutSec). Senders that cannot fetch a new policy keep a cached one until max_age runs out.";
+                    break;
+                case PolicyFetchFailure.ConnectionRefused:
+                    id = ErrorId.MtaStsPolicyConnectionRefused; category = ErrorCategory.ConnectionError;
+                    action = "Nothing listens for HTTPS at the policy host's address: start the web server (port 443) or fix the A/AAAA record of the mta-sts host.";
+                    break;
+                case PolicyFetchFailure.TlsFailed:
+                    id = ErrorId.MtaStsPolicyTlsFailed; category = ErrorCategory.ProtocolError;
+                    action = "The TLS handshake failed before any certificate could be judged: check that the web server speaks TLS 1.2 or later on port 443 for the mta-sts host name (SNI).";
+                    break;
+                case PolicyFetchFailure.InvalidResponse:
+                    id = ErrorId.MtaStsPolicyInvalidResponse; category = ErrorCategory.InvalidData;
+                    action = "The server did not answer with a well-formed HTTP/1.1 response; check the web server or proxy in front of the mta-sts host.";
+                    break;
+                default:
+                    id = ErrorId.MtaStsPolicyConnectionFailed; category = ErrorCategory.ConnectionError;
+                    action = "Check the network path to the policy host (routing, firewall, IPv6 reachability).";
+                    break;
+            }
+            return Create(id, category, ex.Message, target, action, ex);
         }
     }
 }

@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using MailOps.Dns;
+using MailOps.MtaSts;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-TlsRpt: the _smtp._tls TXT record of a domain (RFC 8460): v=TLSRPTv1 and valid mailto:/https: rua.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "TlsRpt")]
+    [OutputType(typeof(TlsRptResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestTlsRptCommand : DnsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name", "DomainName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Domain { get; set; }
+
+        /// <summary>Return $true/$false instead of the result object.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var input in Domain)
+            {
+                if (!TryNormalizeDomain(input, out var domain)) continue;
+                TlsRptResult result;
+                try
+                {
+                    result = Await(ct => TlsRptCheck.RunAsync(Dns, domain, ct));
+                }
+                catch (DnsQueryFailedException ex)
+                {
+                    WriteError(ErrorRecords.ForDns(ex, domain));
+                    continue;
+                }
+                if (Quiet) WriteObject(result.Record != null && result.Status != "Fail");
+                else WriteObject(result);
+            }
+        }
+    }
+}
