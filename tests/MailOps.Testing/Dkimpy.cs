@@ -24,7 +24,7 @@ namespace MailOps.Testing
             {
                 try
                 {
-                    var (code, _, _) = Exec(candidate, "-c \"import dkim, nacl\"");
+                    var (code, _, _) = Exec(candidate, "-c \"import dkim, nacl, authres\"");
                     if (code == 0) return candidate;
                 }
                 catch (System.ComponentModel.Win32Exception)
@@ -35,8 +35,8 @@ namespace MailOps.Testing
         }
 
         public static string Require() => Python ?? throw new InvalidOperationException(
-            "dkimpy is not installed: the DKIM interop tests need Debian's python3-dkim (with python3-nacl) and openssl. " +
-            "Run: apt-get install -y python3-dkim openssl   (.ci/run installs them).");
+            "dkimpy is not installed: the DKIM interop tests need Debian's python3-dkim (with python3-nacl and python3-authres) and openssl. " +
+            "Run: apt-get install -y python3-dkim python3-nacl python3-authres openssl   (.ci/run installs them).");
 
         public static string Tool => Paths.Fixture("dkim", "dkimpy_tool.py");
 
