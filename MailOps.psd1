@@ -10,12 +10,18 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Dkim.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.Dkim.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'New-DkimKey'
+        'Test-MailDkim'
+        'Find-DkimSelector'
+        'Test-DkimSignature'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -16,6 +16,13 @@ namespace MailOps.Commands
         InvalidZoneFile,
         ZoneFileNotFound,
         InvalidDomainName,
+        // Dkim
+        InvalidDkimSelector,
+        DkimKeyFileExists,
+        DkimKeyWriteFailed,
+        DkimPrivateKeyUnreadable,
+        MessageFileNotFound,
+        MessageFileUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
