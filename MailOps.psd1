@@ -9,6 +9,7 @@
     Description          = 'Mail deliverability checks for people who run their own mail server: MX, SPF, DKIM, DMARC, blocklists, reverse DNS, MTA-STS, TLS-RPT, DANE and SMTP - as objects for the pipeline.'
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
+        'MailOps.Dkim.Format.ps1xml'
         'MailOps.Dnsbl.Format.ps1xml'
         'MailOps.MtaSts.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
@@ -16,6 +17,7 @@
         'MailOps.Spf.Format.ps1xml'
     )
     TypesToProcess       = @(
+        'MailOps.Dkim.Types.ps1xml'
         'MailOps.Dnsbl.Types.ps1xml'
         'MailOps.MtaSts.Types.ps1xml'
         'MailOps.Smtp.Types.ps1xml'
@@ -23,9 +25,13 @@
         'MailOps.Types.ps1xml'
     )
     CmdletsToExport      = @(
+        'New-DkimKey'
+        'Find-DkimSelector'
+        'Test-DkimSignature'
         'Get-DnsblListing'
         'Get-DnsblZone'
         'Test-MailDane'
+        'Test-MailDkim'
         'Get-MailMx'
         'Test-MailPtr'
         'Test-MailSpf'

@@ -48,6 +48,13 @@ namespace MailOps.Commands
         InvalidMtaStsPolicy,
         MtaStsPolicyFileExists,
         MtaStsPolicyWriteFailed,
+        // Dkim
+        InvalidDkimSelector,
+        DkimKeyFileExists,
+        DkimKeyWriteFailed,
+        DkimPrivateKeyUnreadable,
+        MessageFileNotFound,
+        MessageFileUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

@@ -1,0 +1,208 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Pkcs;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.X509;
+
+namespace MailOps.Dkim
+{
+    /// <summary>A private key read from a file, with the public half derived from it.</summary>
+    internal sealed class DkimPrivateKey
+    {
+        public DkimPrivateKey(AsymmetricKeyParameter privateKey, AsymmetricKeyParameter publicKey, string format)
+        {
+            Private = privateKey;
+            Public = publicKey;
+            Format = format;
+        }
+
+        public AsymmetricKeyParameter Private { get; }
+        public AsymmetricKeyParameter Public { get; }
+
+        /// <summary>"rsa" or "ed25519", as k= names it.</summary>
+        public string KeyType => Public is Ed25519PublicKeyParameters ? "ed25519" : "rsa";
+
+        /// <summary>How the file was written (for messages).</summary>
+        public string Format { get; }
+
+        public int KeySize => DkimKeyMaterial.KeySize(Public);
+    }
+
+    /// <summary>Key generation, encoding and parsing for DKIM (RFC 6376 §3.6.1, RFC 8463 §4), on BouncyCastle so
+    /// it works on netstandard2.0 (Windows PowerShell 5.1 included).</summary>
+    internal static class DkimKeyMaterial
+    {
+        private static readonly SecureRandom Random = new SecureRandom();
+
+        public static AsymmetricCipherKeyPair GenerateRsa(int bits)
+        {
+            var gen = new RsaKeyPairGenerator();
+            gen.Init(new RsaKeyGenerationParameters(BigInteger.ValueOf(65537), Random, bits, 100));
+            return gen.GenerateKeyPair();
+        }
+
+        public static AsymmetricCipherKeyPair GenerateEd25519()
+        {
+            var gen = new Ed25519KeyPairGenerator();
+            gen.Init(new Ed25519KeyGenerationParameters(Random));
+            return gen.GenerateKeyPair();
+        }
+
+        /// <summary>The p= value: for RSA the DER SubjectPublicKeyInfo (what opendkim-genkey and every signer's
+        /// tooling publish), for Ed25519 the raw 32-byte public key (RFC 8463 §4.2).</summary>
+        public static string PublicKeyBase64(AsymmetricKeyParameter publicKey)
+        {
+            if (publicKey is Ed25519PublicKeyParameters ed) return Convert.ToBase64String(ed.GetEncoded());
+            var spki = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(publicKey);
+            return Convert.ToBase64String(spki.GetDerEncoded());
+        }
+
+        public static int KeySize(AsymmetricKeyParameter publicKey) =>
+            publicKey is RsaKeyParameters rsa ? rsa.Modulus.BitLength : publicKey is Ed25519PublicKeyParameters ? 256 : 0;
+
+        /// <summary>PEM: RSA as PKCS#1 "RSA PRIVATE KEY" (read by OpenDKIM, rspamd, dkimpy, Exim, Postfix milters of
+        /// every age); Ed25519 as PKCS#8 "PRIVATE KEY" (what OpenSSL 1.1.1+ writes and OpenDKIM 2.11 reads).</summary>
+        public static string ToPem(AsymmetricKeyParameter privateKey)
+        {
+            using (var sw = new StringWriter())
+            {
+                var pem = new PemWriter(sw);
+                if (privateKey is Ed25519PrivateKeyParameters)
+                    pem.WriteObject(new Pkcs8Generator(privateKey));
+                else
+                    pem.WriteObject(privateKey);
+                pem.Writer.Flush();
+                return sw.ToString().Replace("\r\n", "\n");
+            }
+        }
+
+        /// <summary>The Ed25519 private key as dkimpy and rspamd read it: the base64 of the raw 32-byte seed.</summary>
+        public static string Ed25519SeedBase64(Ed25519PrivateKeyParameters key) => Convert.ToBase64String(key.GetEncoded());
+
+        /// <summary>Reads a private key file: PEM (PKCS#1 RSA, PKCS#8 RSA or Ed25519), base64 DER without PEM
+        /// markers, or the base64 of a raw Ed25519 seed (32 bytes, dkimpy/rspamd) or libsodium secret key (64 bytes).
+        /// Throws <see cref="FormatException"/> saying what it is not.</summary>
+        public static DkimPrivateKey ReadPrivateKey(string text)
+        {
+            if (text == null) throw new FormatException("the file is empty");
+            var trimmed = text.Trim();
+            if (trimmed.Length == 0) throw new FormatException("the file is empty");
+            if (trimmed.Contains("-----BEGIN"))
+            {
+                if (trimmed.Contains("ENCRYPTED")) throw new FormatException("the key is encrypted with a passphrase; DKIM signers need an unencrypted key");
+                object obj;
+                try
+                {
+                    obj = new PemReader(new StringReader(trimmed)).ReadObject();
+                }
+                catch (Exception ex) when (!(ex is OutOfMemoryException))
+                {
+                    throw new FormatException("the PEM data could not be read: " + ex.Message, ex);
+                }
+                switch (obj)
+                {
+                    case AsymmetricCipherKeyPair pair:
+                        return FromPrivate(pair.Private, "PEM (PKCS#1)");
+                    case AsymmetricKeyParameter key when key.IsPrivate:
+                        return FromPrivate(key, "PEM (PKCS#8)");
+                    case null:
+                        throw new FormatException("no key was found in the PEM data");
+                    default:
+                        throw new FormatException($"the PEM data holds a {obj.GetType().Name}, not a private key");
+                }
+            }
+            byte[] raw;
+            try
+            {
+                raw = Convert.FromBase64String(DkimTagList.StripWhiteSpace(trimmed));
+            }
+            catch (FormatException)
+            {
+                throw new FormatException("it is neither PEM nor base64");
+            }
+            if (raw.Length == 32) return FromPrivate(new Ed25519PrivateKeyParameters(raw, 0), "base64 Ed25519 seed");
+            if (raw.Length == 64)
+            {
+                var seed = new Ed25519PrivateKeyParameters(raw, 0);
+                var pub = seed.GeneratePublicKey();
+                if (!pub.GetEncoded().SequenceEqual(raw.Skip(32))) throw new FormatException("the 64 bytes are not an Ed25519 seed followed by its public key");
+                return new DkimPrivateKey(seed, pub, "base64 Ed25519 secret key (seed and public key)");
+            }
+            try
+            {
+                var seq = Asn1Sequence.GetInstance(raw);
+                if (seq.Count == 9) return FromPrivate(FromRsaStructure(RsaPrivateKeyStructure.GetInstance(seq)), "base64 DER (PKCS#1)");
+                return FromPrivate(PrivateKeyFactory.CreateKey(PrivateKeyInfo.GetInstance(seq)), "base64 DER (PKCS#8)");
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException) && !(ex is FormatException))
+            {
+                throw new FormatException("the base64 data is not an RSA or Ed25519 private key", ex);
+            }
+        }
+
+        private static RsaPrivateCrtKeyParameters FromRsaStructure(RsaPrivateKeyStructure s) =>
+            new RsaPrivateCrtKeyParameters(s.Modulus, s.PublicExponent, s.PrivateExponent, s.Prime1, s.Prime2, s.Exponent1, s.Exponent2, s.Coefficient);
+
+        private static DkimPrivateKey FromPrivate(AsymmetricKeyParameter key, string format)
+        {
+            switch (key)
+            {
+                case RsaPrivateCrtKeyParameters rsa:
+                    return new DkimPrivateKey(rsa, new RsaKeyParameters(false, rsa.Modulus, rsa.PublicExponent), format);
+                case Ed25519PrivateKeyParameters ed:
+                    return new DkimPrivateKey(ed, ed.GeneratePublicKey(), format);
+                default:
+                    throw new FormatException($"the key is a {key.GetType().Name.Replace("PrivateKeyParameters", "")} key; DKIM uses RSA or Ed25519");
+            }
+        }
+
+        /// <summary>Parses a p= value for a key type. RSA accepts a SubjectPublicKeyInfo (what everyone publishes)
+        /// or a bare PKCS#1 RSAPublicKey; Ed25519 wants exactly 32 bytes (RFC 8463 §4.2). Throws
+        /// <see cref="FormatException"/>.</summary>
+        public static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data)
+        {
+            if (string.Equals(keyType, "ed25519", StringComparison.OrdinalIgnoreCase))
+            {
+                if (data.Length != 32) throw new FormatException($"an Ed25519 key is 32 bytes; p= holds {data.Length}");
+                return new Ed25519PublicKeyParameters(data, 0);
+            }
+            try
+            {
+                var seq = Asn1Sequence.GetInstance(data);
+                if (seq.Count == 2 && seq[0] is DerInteger)
+                {
+                    var rsa = RsaPublicKeyStructure.GetInstance(seq);
+                    return new RsaKeyParameters(false, rsa.Modulus, rsa.PublicExponent);
+                }
+                var key = PublicKeyFactory.CreateKey(SubjectPublicKeyInfo.GetInstance(seq));
+                if (!(key is RsaKeyParameters)) throw new FormatException($"p= holds a {key.GetType().Name} key, not RSA");
+                return key;
+            }
+            catch (Exception ex) when (!(ex is FormatException) && !(ex is OutOfMemoryException))
+            {
+                throw new FormatException("p= is not a DER-encoded RSA public key", ex);
+            }
+        }
+
+        public static bool SamePublicKey(AsymmetricKeyParameter a, AsymmetricKeyParameter b)
+        {
+            if (a is RsaKeyParameters ra && b is RsaKeyParameters rb)
+                return ra.Modulus.Equals(rb.Modulus) && ra.Exponent.Equals(rb.Exponent);
+            if (a is Ed25519PublicKeyParameters ea && b is Ed25519PublicKeyParameters eb)
+                return ea.GetEncoded().SequenceEqual(eb.GetEncoded());
+            return false;
+        }
+
+        internal static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
+    }
+}

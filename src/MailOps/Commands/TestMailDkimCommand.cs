@@ -1,0 +1,90 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using MailOps.Dkim;
+using MailOps.Dns;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-MailDkim: a domain's DKIM key record for each selector, parsed and checked; with
+    /// -PrivateKeyPath, whether the private key is the pair of the published key (as opendkim-testkey does).</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "MailDkim")]
+    [OutputType(typeof(MailDkimRecord))]
+    [OutputType(typeof(bool))]
+    public sealed class TestMailDkimCommand : DnsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name", "DomainName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Domain { get; set; }
+
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] Selector { get; set; }
+
+        [Parameter]
+        [Alias("KeyFile")]
+        [ValidateNotNullOrEmpty]
+        public string PrivateKeyPath { get; set; }
+
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        private DkimPrivateKey _key;
+        private string _keyPath;
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (PrivateKeyPath == null) return;
+            _keyPath = GetUnresolvedProviderPathFromPSPath(PrivateKeyPath);
+            try
+            {
+                _key = DkimRecordCheck.ReadPrivateKeyFile(_keyPath);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.DkimPrivateKeyUnreadable,
+                    ex is FileNotFoundException || ex is DirectoryNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.ReadError,
+                    $"The private key file {_keyPath} cannot be read: {ex.Message}", _keyPath, "Check the path, and that you may read the file (DKIM keys are usually readable by root or the signer's user only).", ex));
+            }
+            catch (FormatException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.DkimPrivateKeyUnreadable, ErrorCategory.InvalidData,
+                    $"{_keyPath} is not a DKIM private key: {ex.Message}.", _keyPath,
+                    "Pass the signer's key file: PEM (RSA or Ed25519) or the base64 Ed25519 seed dkimpy and rspamd use.", ex));
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var input in Domain)
+            {
+                if (!TryNormalizeDomain(input, out var domain)) continue;
+                foreach (var s in Selector)
+                {
+                    var problem = DkimRecordCheck.ValidateSelector(s);
+                    if (problem != null)
+                    {
+                        WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector, ErrorCategory.InvalidArgument,
+                            $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass the s= value of your DKIM signatures, e.g. mail or selector1."));
+                        continue;
+                    }
+                    MailDkimRecord result;
+                    try
+                    {
+                        var selector = s.Trim();
+                        result = Await(ct => DkimRecordCheck.RunAsync(Dns, domain, selector, _key, _keyPath, ct));
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        WriteError(ErrorRecords.ForDns(ex, DkimRecordCheck.KeyName(s.Trim(), domain)));
+                        continue;
+                    }
+                    if (Quiet) WriteObject(result.Found && result.Status != "Fail");
+                    else WriteObject(result);
+                }
+            }
+        }
+    }
+}
