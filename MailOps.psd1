@@ -10,12 +10,17 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Dmarc.Format.ps1xml'
     )
     TypesToProcess       = @(
         'MailOps.Types.ps1xml'
+        'MailOps.Dmarc.Types.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-MailMx'
+        'Test-MailDmarc'
+        'Import-DmarcReport'
+        'Import-TlsRptReport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -7,9 +7,9 @@ namespace MailOps.Reports
 {
     /// <summary>
     /// A small, strict JSON reader (RFC 8259) into Dictionary / List / string / double / bool / null, for SMTP TLS
-    /// reports. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would drag System.Memory,
-    /// System.Text.Encodings.Web and Microsoft.Bcl.AsyncInterfaces into the module folder, whose versions clash with
-    /// those other modules load into Windows PowerShell 5.1. TLS reports are small, so a 200-line reader is enough.
+    /// reports. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would add System.Text.Json,
+    /// System.Text.Encodings.Web and Microsoft.Bcl.AsyncInterfaces to the module folder, whose versions clash with the
+    /// ones other modules load into the same Windows PowerShell 5.1 / PowerShell 7 process (no assembly isolation there). TLS reports are small, so a 200-line reader is enough.
     /// Nesting is limited to 64 levels.
     /// </summary>
     internal sealed class MiniJson

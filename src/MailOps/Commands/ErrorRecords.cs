@@ -16,6 +16,14 @@ namespace MailOps.Commands
         InvalidZoneFile,
         ZoneFileNotFound,
         InvalidDomainName,
+        // DMARC
+        PublicSuffixListMissing,
+        ReportFileNotFound,
+        ReportNotRecognized,
+        ReportMalformed,
+        ReportDtdProhibited,
+        ReportTooLarge,
+        ReportUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
