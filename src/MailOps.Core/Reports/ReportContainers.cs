@@ -171,10 +171,6 @@ namespace MailOps.Reports
                     kind = ReportProblemKind.DtdProhibited;
                     why = "has a DTD (<!DOCTYPE>); DMARC reports never need one, so it is refused: no entity is expanded and nothing is fetched";
                     break;
-                case XmlException xe when xe.Message.IndexOf("end of file", StringComparison.OrdinalIgnoreCase) >= 0 && rows >= 0 && _decompressed > 0:
-                    kind = ReportProblemKind.Truncated;
-                    why = $"ends in the middle of the report (truncated compressed data?): {xe.Message}";
-                    break;
                 case XmlException xe: kind = ReportProblemKind.Malformed; why = $"is not well-formed XML: {xe.Message}"; break;
                 case EndOfStreamException _: kind = ReportProblemKind.Truncated; why = "ends early: the compressed data is truncated"; break;
                 case InvalidDataException ide:
@@ -227,7 +223,7 @@ namespace MailOps.Reports
         private IEnumerable<object> Gzip(Stream stream, string entry, int depth)
         {
             var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            var bounded = new BoundedStream(gz, this, entry);
+            var bounded = new BoundedStream(gz, this, entry) { ExpectedSize = depth == 0 ? GzipTrailerSize() : null };
             try
             {
                 foreach (var item in Expand(bounded, entry, depth + 1)) yield return item;
@@ -236,6 +232,20 @@ namespace MailOps.Reports
                 while (bounded.Read(buffer, 0, buffer.Length) > 0) { }
             }
             finally { gz.Dispose(); }
+        }
+
+        /// <summary>For a file that is one gzip stream: its trailer's ISIZE (RFC 1952 §2.3.1, the size mod 2^32), so that a
+        /// truncated file is told apart from a complete one (GZipStream itself just stops at the end of the data).</summary>
+        private uint? GzipTrailerSize()
+        {
+            using (var f = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            {
+                if (f.Length < 18) return null;
+                f.Seek(-4, SeekOrigin.End);
+                var b = new byte[4];
+                if (f.Read(b, 0, 4) != 4) return null;
+                return (uint)(b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24);
+            }
         }
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
@@ -376,9 +386,18 @@ namespace MailOps.Reports
                 _entry = entry;
             }
 
+            /// <summary>The gzip trailer's ISIZE, when known: checked when the data ends.</summary>
+            public uint? ExpectedSize { get; set; }
+
+            private long _count;
+
             public override int Read(byte[] buffer, int offset, int count)
             {
                 var n = _inner.Read(buffer, offset, count);
+                _count += n;
+                if (n == 0 && count > 0 && ExpectedSize.HasValue && (uint)_count != ExpectedSize.Value)
+                    throw new ReportFormatException(ReportProblemKind.Truncated,
+                        $"ends early: the gzip data stops after {_count:N0} decompressed bytes but its trailer is missing or wrong (a truncated download or attachment?)");
                 _owner._decompressed += n;
                 if (_owner._decompressed > _owner._options.MaxDecompressedBytes)
                     throw new ReportFormatException(ReportProblemKind.TooLarge,
