@@ -211,9 +211,10 @@ namespace MailOps.Reports
                 case PayloadKind.Zip:
                     return Zip(stream, entry, depth);
                 case PayloadKind.Mbox:
-                    return Mbox(stream, entry, depth);
+                    return Mbox(Rewind(stream, out var persistentMbox), persistentMbox, entry, depth);
                 case PayloadKind.Mime:
-                    return Message(MimeMessage.Load(new ParserOptions(), stream, false, _ct), entry, depth);
+                    var source = Rewind(stream, out var persistentMime);
+                    return Message(MimeMessage.Load(new ParserOptions(), source, persistentMime, _ct), entry, depth);
                 default:
                     throw new ReportFormatException(ReportProblemKind.NotAReport,
                         $"is not a {_what}: its content is neither XML, JSON, gzip, zip nor an e-mail message");
@@ -298,9 +299,19 @@ namespace MailOps.Reports
             finally { s.Dispose(); }
         }
 
-        private IEnumerable<object> Mbox(Stream stream, string entry, int depth)
+        /// <summary>A file read from its start can be handed to MimeKit itself, seekable: MimeKit then parses it
+        /// "persistent", leaving attachment content in the file instead of copying it into memory.</summary>
+        private static Stream Rewind(PeekStream stream, out bool persistent)
         {
-            var parser = new MimeParser(stream, MimeFormat.Mbox, persistent: false);
+            persistent = stream.Inner is FileStream fs && fs.CanSeek && fs.Position == stream.Buffered;
+            if (!persistent) return stream;
+            stream.Inner.Position = 0;
+            return stream.Inner;
+        }
+
+        private IEnumerable<object> Mbox(Stream stream, bool persistent, string entry, int depth)
+        {
+            var parser = new MimeParser(stream, MimeFormat.Mbox, persistent);
             int n = 0;
             while (!parser.IsEndOfStream)
             {
@@ -368,7 +379,7 @@ namespace MailOps.Reports
             if (trimmed.Length == 0) return PayloadKind.Empty;
             if (trimmed[0] == '<') return PayloadKind.Xml;
             if (trimmed[0] == '{') return PayloadKind.Json;
-            if (System.Text.RegularExpressions.Regex.IsMatch(text, @"^[!-9;-~]+:[ \t]")) return PayloadKind.Mime;
+            if (System.Text.RegularExpressions.Regex.IsMatch(text, @"^[A-Za-z0-9-]+:")) return PayloadKind.Mime; // a header field
             return PayloadKind.Unknown;
         }
 

@@ -66,18 +66,20 @@ namespace MailOps.Commands
                     PercentComplete = files.Count > 1 ? i * 100 / files.Count : -1,
                 };
                 WriteProgress(progress);
+                long fileRows = 0;
                 try
                 {
                     foreach (var item in Read(file, options))
                     {
                         if (item is ReportImportProblem problem) WriteError(ForProblem(problem));
-                        else { _rows++; WriteRow(item); }
+                        else { _rows++; fileRows++; WriteRow(item); }
                     }
                 }
                 catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
                 {
                     throw new PipelineStoppedException();
                 }
+                WriteVerbose($"{file}: {fileRows} row(s).");
             }
         }
 
