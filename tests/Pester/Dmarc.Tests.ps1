@@ -112,9 +112,7 @@ Describe 'Import-DmarcReport' {
     }
 
     It 'refuses a gzip bomb with a limits error' {
-        $data = [byte[]]::new(16MB)
-        [System.Array]::Fill($data, [byte][char]'a')
-        [System.Text.Encoding]::ASCII.GetBytes('<feedback><report_metadata><org_name>').CopyTo($data, 0)
+        $data = [System.Text.Encoding]::ASCII.GetBytes('<feedback><report_metadata><org_name>' + ('a' * 16MB))
         $ms = [System.IO.MemoryStream]::new()
         $gz = [System.IO.Compression.GZipStream]::new($ms, [System.IO.Compression.CompressionLevel]::Optimal, $true)
         $gz.Write($data, 0, $data.Length); $gz.Dispose()
