@@ -82,8 +82,8 @@ namespace MailOps.Dmarc
                     continue;
                 }
                 if (name != lname)
-                    r.Findings.Add(new Finding("SyntaxError", FindingSeverity.Warning,
-                        $"The tag '{name}' is written in upper case; the DMARC grammar spells tag names in lower case and some receivers ignore it.",
+                    r.Findings.Add(new Finding("SyntaxError", FindingSeverity.Info,
+                        $"The tag '{name}' is written in upper case; the grammar allows it, but some receivers only match lower-case tag names.",
                         $"Write it as '{lname}'.", name));
                 if (r.Tags.ContainsKey(lname))
                 {
@@ -91,7 +91,8 @@ namespace MailOps.Dmarc
                     continue;
                 }
                 r.Tags[lname] = value;
-                r.ReadTag(lname, value);
+                // ABNF literals are case-insensitive (RFC 5234 §2.3): p=Reject is p=reject. URIs keep their case.
+                r.ReadTag(lname, lname == "rua" || lname == "ruf" ? value : value.ToLowerInvariant());
             }
 
             if (!r.Tags.ContainsKey("p"))

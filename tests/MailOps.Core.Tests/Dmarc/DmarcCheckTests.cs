@@ -285,3 +285,45 @@ namespace MailOps.Tests.Dmarc
         }
     }
 }
+
+namespace MailOps.Tests.Dmarc
+{
+    /// <summary>The record parser on its own: RFC 9989's grammar, tag by tag.</summary>
+    public sealed class DmarcRecordTests
+    {
+        [Fact]
+        public void Values_are_case_insensitive_as_the_abnf_says()
+        {
+            var r = DmarcRecord.Parse("example.com", "v=DMARC1; P=Reject; sp=Quarantine; adkim=S; rua=mailto:DMARC@Example.com");
+            Assert.Equal("reject", r.P);
+            Assert.True(r.PValid);
+            Assert.Equal("quarantine", r.Sp);
+            Assert.Equal("s", r.Adkim);
+            Assert.Equal("DMARC@Example.com", r.Rua[0].Address);
+            Assert.Equal("example.com", r.Rua[0].Host);
+            Assert.Equal("Info", Assert.Single(r.Findings).Severity); // the upper-case tag name
+        }
+
+        [Theory]
+        [InlineData("v=DMARC1; p=reject", true)]
+        [InlineData("v = DMARC1 ;p=reject", true)]
+        [InlineData("v=DMARC1", true)]
+        [InlineData("v=dmarc1; p=reject", false)]
+        [InlineData("p=reject; v=DMARC1", false)]
+        [InlineData("v=DMARC10; p=reject", false)]
+        public void Only_an_exact_leading_version_makes_a_dmarc_record(string text, bool dmarc) =>
+            Assert.Equal(dmarc, DmarcRecord.IsDmarc1(text));
+
+        [Fact]
+        public void Repeated_and_bare_tags_and_missing_p_are_findings()
+        {
+            var r = DmarcRecord.Parse("example.com", "v=DMARC1; rua=mailto:a@example.com; rua=mailto:b@example.com; junk; np=none");
+            Assert.Equal("none", r.P);
+            Assert.False(r.PValid);
+            Assert.Contains(r.Findings, f => f.Code == "PolicyMissing");
+            Assert.Equal(2, r.Findings.Count(f => f.Code == "SyntaxError"));
+            Assert.Single(r.Rua);
+            Assert.Equal("none", r.Np);
+        }
+    }
+}
