@@ -198,6 +198,18 @@ Import-DmarcReport -Path ([System.IO.Path]::Combine($tmp, 'nothing-here.xml'))",
             Assert.Equal("2023-11-14 22:13:20|True|mfrom|bounce.example.com|reject", run.Output[1].BaseObject);
         }
 
+        [Fact]
+        public void Verbose_shows_every_dmarc_query_and_every_imported_file()
+        {
+            Write("a.xml", Encoding.UTF8.GetBytes(Report("A", 2)));
+            var run = ModuleHost.Run("Test-MailDmarc a.b.sub.good.example -Server $srv -Verbose | Out-Null; Import-DmarcReport -Path $tmp -Verbose | Out-Null", _vars);
+            Assert.Empty(run.Errors);
+            var lines = run.Verbose.Select(v => v.Message).ToList();
+            foreach (var name in new[] { "_dmarc.a.b.sub.good.example", "_dmarc.b.sub.good.example", "_dmarc.sub.good.example", "_dmarc.good.example", "_dmarc.example" })
+                Assert.Contains(lines, l => l.StartsWith($"DNS {_dns.ServerSpec}: {name} TXT"));
+            Assert.Contains(lines, l => l == $"{Path.Combine(_tmp, "a.xml")}: 2 row(s).");
+        }
+
         // ---- Import-TlsRptReport ----
 
         [Fact]
