@@ -10,6 +10,7 @@
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
         'MailOps.Dkim.Format.ps1xml'
+        'MailOps.Dmarc.Format.ps1xml'
         'MailOps.Dnsbl.Format.ps1xml'
         'MailOps.MtaSts.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
@@ -18,6 +19,7 @@
     )
     TypesToProcess       = @(
         'MailOps.Dkim.Types.ps1xml'
+        'MailOps.Dmarc.Types.ps1xml'
         'MailOps.Dnsbl.Types.ps1xml'
         'MailOps.MtaSts.Types.ps1xml'
         'MailOps.Smtp.Types.ps1xml'
@@ -28,10 +30,12 @@
         'New-DkimKey'
         'Find-DkimSelector'
         'Test-DkimSignature'
+        'Import-DmarcReport'
         'Get-DnsblListing'
         'Get-DnsblZone'
         'Test-MailDane'
         'Test-MailDkim'
+        'Test-MailDmarc'
         'Get-MailMx'
         'Test-MailPtr'
         'Test-MailSpf'
@@ -40,6 +44,7 @@
         'Test-Port25Egress'
         'Test-SmtpService'
         'Test-TlsRpt'
+        'Import-TlsRptReport'
         'New-TlsaRecord'
     )
     FunctionsToExport    = @()

@@ -55,6 +55,14 @@ namespace MailOps.Commands
         DkimPrivateKeyUnreadable,
         MessageFileNotFound,
         MessageFileUnreadable,
+        // DMARC
+        PublicSuffixListMissing,
+        ReportFileNotFound,
+        ReportNotRecognized,
+        ReportMalformed,
+        ReportDtdProhibited,
+        ReportTooLarge,
+        ReportUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

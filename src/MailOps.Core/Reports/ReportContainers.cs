@@ -1,0 +1,486 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Xml;
+using MimeKit;
+
+namespace MailOps.Reports
+{
+    /// <summary>Limits that keep a hostile file from exhausting memory, disk or time.</summary>
+    public sealed class ReportImportOptions
+    {
+        /// <summary>The most bytes decompressed from one file (all gzip/zip members together). Default 1 GiB.</summary>
+        public long MaxDecompressedBytes { get; set; } = 1L << 30;
+
+        /// <summary>The most members one zip archive may have. Default 1000.</summary>
+        public int MaxArchiveEntries { get; set; } = 1000;
+
+        /// <summary>How deep containers may nest (mbox → message → zip → gzip ...). Default 5.</summary>
+        public int MaxNestingDepth { get; set; } = 5;
+    }
+
+    /// <summary>Why a file (or one member of it) could not be imported.</summary>
+    public enum ReportProblemKind
+    {
+        /// <summary>The file has no content.</summary>
+        Empty,
+        /// <summary>The content is not a report of the kind asked for (not XML/gzip/zip/e-mail, or the wrong root element).</summary>
+        NotAReport,
+        /// <summary>The XML or JSON is not well-formed, or a value is not what the schema allows.</summary>
+        Malformed,
+        /// <summary>The XML has a DTD (DOCTYPE): refused, so no entity is expanded and nothing is fetched.</summary>
+        DtdProhibited,
+        /// <summary>Decompressing would exceed the size limit (a zip or gzip bomb, or a report larger than allowed).</summary>
+        TooLarge,
+        /// <summary>A zip archive has more members than allowed.</summary>
+        TooManyEntries,
+        /// <summary>The compressed data ends early.</summary>
+        Truncated,
+        /// <summary>The gzip or zip container is corrupt.</summary>
+        CorruptArchive,
+        /// <summary>The file could not be read (permissions, I/O error).</summary>
+        Unreadable,
+        /// <summary>An e-mail message carries no report.</summary>
+        NoReportInMessage,
+    }
+
+    /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
+    public sealed class ReportImportProblem
+    {
+        internal ReportImportProblem(string sourceFile, string entry, ReportProblemKind kind, string message, Exception exception, long rowsBefore)
+        {
+            SourceFile = sourceFile;
+            SourceEntry = entry;
+            Kind = kind;
+            Message = message;
+            Exception = exception;
+            RowsBefore = rowsBefore;
+        }
+
+        public string SourceFile { get; }
+
+        /// <summary>The member inside the file (zip member, message number, attachment), or null for the file itself.</summary>
+        public string SourceEntry { get; }
+
+        public ReportProblemKind Kind { get; }
+
+        public string Message { get; }
+
+        public Exception Exception { get; }
+
+        /// <summary>Rows already emitted from this member before the problem was met.</summary>
+        public long RowsBefore { get; }
+
+        public override string ToString() => Message;
+    }
+
+    /// <summary>Raised by the readers for a report that cannot be read; turned into a <see cref="ReportImportProblem"/>.</summary>
+    public sealed class ReportFormatException : Exception
+    {
+        public ReportFormatException(ReportProblemKind kind, string message, Exception inner = null) : base(message, inner) => Kind = kind;
+
+        public ReportProblemKind Kind { get; }
+    }
+
+    internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown }
+
+    /// <summary>
+    /// Opens report files by content, not by name: XML, JSON, gzip, zip, an RFC 5322 message (.eml) or an mbox, nested
+    /// as they come (an mbox of messages with zipped XML attachments). Everything is read as a stream; decompressed
+    /// bytes and zip members are bounded; every problem becomes a <see cref="ReportImportProblem"/> for that file or member
+    /// and the reading goes on with the next member.
+    /// </summary>
+    internal sealed class ReportContainerReader
+    {
+        private readonly string _file;
+        private readonly PayloadKind _wanted;
+        private readonly Func<Stream, string, IEnumerable<object>> _parse;
+        private readonly ReportImportOptions _options;
+        private readonly CancellationToken _ct;
+        private readonly string _what;
+        private long _decompressed;
+
+        public ReportContainerReader(string file, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
+            ReportImportOptions options, CancellationToken ct)
+        {
+            _file = file;
+            _wanted = wanted;
+            _what = what;
+            _parse = parse;
+            _options = options ?? new ReportImportOptions();
+            _ct = ct;
+        }
+
+        /// <summary>Rows of the wanted kind and <see cref="ReportImportProblem"/>s, in file order.</summary>
+        public IEnumerable<object> Read()
+        {
+            return Guard(() => ReadFile(), null);
+        }
+
+        private IEnumerable<object> ReadFile()
+        {
+            var stream = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
+            try
+            {
+                foreach (var item in Expand(stream, null, 0)) yield return item;
+            }
+            finally { stream.Dispose(); }
+        }
+
+        /// <summary>Runs an enumeration, turning a failure into one problem for <paramref name="entry"/> (the rest of the
+        /// enumeration is skipped; the caller goes on with its next member).</summary>
+        internal IEnumerable<object> Guard(Func<IEnumerable<object>> inner, string entry)
+        {
+            IEnumerator<object> e = null;
+            ReportImportProblem problem = null;
+            long rows = 0;
+            try { e = inner().GetEnumerator(); }
+            catch (Exception ex) when (!(ex is OperationCanceledException)) { problem = ToProblem(ex, entry, 0); }
+            if (problem != null) { yield return problem; yield break; }
+            using (e)
+            {
+                while (true)
+                {
+                    object current = null;
+                    try
+                    {
+                        _ct.ThrowIfCancellationRequested();
+                        if (!e.MoveNext()) break;
+                        current = e.Current;
+                    }
+                    catch (Exception ex) when (!(ex is OperationCanceledException)) { problem = ToProblem(ex, entry, rows); }
+                    if (problem != null) { yield return problem; yield break; }
+                    if (!(current is ReportImportProblem)) rows++;
+                    yield return current;
+                }
+            }
+        }
+
+        private ReportImportProblem ToProblem(Exception ex, string entry, long rows)
+        {
+            ReportProblemKind kind;
+            string why;
+            switch (ex)
+            {
+                case ReportFormatException rf: kind = rf.Kind; why = rf.Message; break;
+                case XmlException xe when xe.Message.IndexOf("DTD", StringComparison.OrdinalIgnoreCase) >= 0:
+                    kind = ReportProblemKind.DtdProhibited;
+                    why = "has a DTD (<!DOCTYPE>); DMARC reports never need one, so it is refused: no entity is expanded and nothing is fetched";
+                    break;
+                case XmlException xe: kind = ReportProblemKind.Malformed; why = $"is not well-formed XML: {xe.Message}"; break;
+                case EndOfStreamException _: kind = ReportProblemKind.Truncated; why = "ends early: the compressed data is truncated"; break;
+                case InvalidDataException ide:
+                    kind = ide.Message.IndexOf("end", StringComparison.OrdinalIgnoreCase) >= 0 || ide.Message.IndexOf("truncat", StringComparison.OrdinalIgnoreCase) >= 0
+                        ? ReportProblemKind.Truncated : ReportProblemKind.CorruptArchive;
+                    why = kind == ReportProblemKind.Truncated ? $"ends early: the compressed data is truncated ({ide.Message})" : $"is a corrupt archive: {ide.Message}";
+                    break;
+                case UnauthorizedAccessException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
+                case FileNotFoundException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
+                case IOException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
+                case FormatException _: kind = ReportProblemKind.Malformed; why = $"is malformed: {ex.Message}"; break;
+                default: kind = ReportProblemKind.Malformed; why = $"could not be parsed ({ex.GetType().Name}): {ex.Message}"; break;
+            }
+            var where = entry == null ? $"'{_file}'" : $"'{_file}' ({entry})";
+            var after = rows > 0 ? $" after {rows} row(s)" : "";
+            return new ReportImportProblem(_file, entry, kind, $"The {_what} file {where} {why}{after}.", ex, rows);
+        }
+
+        private IEnumerable<object> Expand(Stream raw, string entry, int depth)
+        {
+            if (depth > _options.MaxNestingDepth)
+                throw new ReportFormatException(ReportProblemKind.TooLarge, $"nests containers more than {_options.MaxNestingDepth} deep");
+            var stream = new PeekStream(raw);
+            var kind = Sniff(stream.Peek(512));
+            switch (kind)
+            {
+                case PayloadKind.Empty:
+                    throw new ReportFormatException(ReportProblemKind.Empty, "is empty (no content)");
+                case PayloadKind.Xml:
+                case PayloadKind.Json:
+                    if (kind != _wanted)
+                        throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
+                            ? "holds JSON, not a DMARC aggregate report (an SMTP TLS report? use Import-TlsRptReport)"
+                            : "holds XML, not an SMTP TLS report (a DMARC aggregate report? use Import-DmarcReport)");
+                    return _parse(stream, entry);
+                case PayloadKind.Gzip:
+                    return Gzip(stream, entry, depth);
+                case PayloadKind.Zip:
+                    return Zip(stream, entry, depth);
+                case PayloadKind.Mbox:
+                    return Mbox(Rewind(stream, out var persistentMbox), persistentMbox, entry, depth);
+                case PayloadKind.Mime:
+                    var source = Rewind(stream, out var persistentMime);
+                    return Message(MimeMessage.Load(new ParserOptions(), source, persistentMime, _ct), entry, depth);
+                default:
+                    throw new ReportFormatException(ReportProblemKind.NotAReport,
+                        $"is not a {_what}: its content is neither XML, JSON, gzip, zip nor an e-mail message");
+            }
+        }
+
+        private IEnumerable<object> Gzip(Stream stream, string entry, int depth)
+        {
+            var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            var bounded = new BoundedStream(gz, this, entry) { ExpectedSize = depth == 0 ? GzipTrailerSize() : null };
+            try
+            {
+                foreach (var item in Expand(bounded, entry, depth + 1)) yield return item;
+                // The report may end before the gzip data does; read on so that a corrupt or truncated tail is noticed.
+                var buffer = new byte[81920];
+                while (bounded.Read(buffer, 0, buffer.Length) > 0) { }
+            }
+            finally { gz.Dispose(); }
+        }
+
+        /// <summary>For a file that is one gzip stream: its trailer's ISIZE (RFC 1952 §2.3.1, the size mod 2^32), so that a
+        /// truncated file is told apart from a complete one (GZipStream itself just stops at the end of the data).</summary>
+        private uint? GzipTrailerSize()
+        {
+            using (var f = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+            {
+                if (f.Length < 18) return null;
+                f.Seek(-4, SeekOrigin.End);
+                var b = new byte[4];
+                if (f.Read(b, 0, 4) != 4) return null;
+                return (uint)(b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24);
+            }
+        }
+
+        private IEnumerable<object> Zip(Stream stream, string entry, int depth)
+        {
+            Stream seekable;
+            if (stream is PeekStream p && p.Inner.CanSeek && p.Inner.Position == p.Buffered)
+            {
+                p.Inner.Position = 0;
+                seekable = p.Inner;
+            }
+            else
+            {
+                // A zip inside a message or another archive: copy it (bounded) so the central directory can be read.
+                var copy = new MemoryStream();
+                var buffer = new byte[81920];
+                int n;
+                var bounded = new BoundedStream(stream, this, entry);
+                while ((n = bounded.Read(buffer, 0, buffer.Length)) > 0) copy.Write(buffer, 0, n);
+                copy.Position = 0;
+                seekable = copy;
+            }
+            var archive = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
+            try
+            {
+                var entries = archive.Entries.Where(e => !e.FullName.EndsWith("/", StringComparison.Ordinal)).ToList();
+                if (entries.Count > _options.MaxArchiveEntries)
+                    throw new ReportFormatException(ReportProblemKind.TooManyEntries,
+                        $"is a zip archive with {entries.Count} members; the limit is {_options.MaxArchiveEntries} (a zip bomb?)");
+                if (entries.Count == 0) throw new ReportFormatException(ReportProblemKind.NotAReport, "is a zip archive with no members");
+                foreach (var e in entries)
+                {
+                    var label = (entry == null ? "" : entry + " / ") + e.FullName;
+                    var member = e;
+                    foreach (var item in Guard(() => ZipMember(member, label, depth), label)) yield return item;
+                }
+            }
+            finally { archive.Dispose(); }
+        }
+
+        private IEnumerable<object> ZipMember(ZipArchiveEntry e, string label, int depth)
+        {
+            if (e.Length > _options.MaxDecompressedBytes - _decompressed)
+                throw new ReportFormatException(ReportProblemKind.TooLarge,
+                    $"declares {e.Length:N0} bytes uncompressed, over the limit of {_options.MaxDecompressedBytes:N0} bytes (a zip bomb?)");
+            var s = e.Open();
+            try
+            {
+                foreach (var item in Expand(new BoundedStream(s, this, label), label, depth + 1)) yield return item;
+            }
+            finally { s.Dispose(); }
+        }
+
+        /// <summary>A file read from its start can be handed to MimeKit itself, seekable: MimeKit then parses it
+        /// "persistent", leaving attachment content in the file instead of copying it into memory.</summary>
+        private static Stream Rewind(PeekStream stream, out bool persistent)
+        {
+            persistent = stream.Inner is FileStream fs && fs.CanSeek && fs.Position == stream.Buffered;
+            if (!persistent) return stream;
+            stream.Inner.Position = 0;
+            return stream.Inner;
+        }
+
+        private IEnumerable<object> Mbox(Stream stream, bool persistent, string entry, int depth)
+        {
+            var parser = new MimeParser(stream, MimeFormat.Mbox, persistent);
+            int n = 0;
+            while (!parser.IsEndOfStream)
+            {
+                _ct.ThrowIfCancellationRequested();
+                MimeMessage message;
+                try { message = parser.ParseMessage(_ct); }
+                catch (FormatException) when (n > 0) { yield break; } // trailing garbage after the last message
+                n++;
+                var label = (entry == null ? "" : entry + " / ") + $"message {n}" + Describe(message);
+                var m = message;
+                foreach (var item in Guard(() => Message(m, label, depth + 1), label)) yield return item;
+            }
+            if (n == 0) throw new ReportFormatException(ReportProblemKind.NotAReport, "is an mbox with no messages");
+        }
+
+        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
+
+        private IEnumerable<object> Message(MimeMessage message, string entry, int depth)
+        {
+            int found = 0;
+            foreach (var part in message.BodyParts)
+            {
+                _ct.ThrowIfCancellationRequested();
+                if (part is MessagePart mp && mp.Message != null)
+                {
+                    var inner = mp.Message;
+                    var label = (entry == null ? "" : entry + " / ") + "attached message" + Describe(inner);
+                    found++;
+                    foreach (var item in Guard(() => Message(inner, label, depth + 1), label)) yield return item;
+                    continue;
+                }
+                if (!(part is MimePart mime) || mime.Content == null) continue;
+                var type = mime.ContentType.MimeType.ToLowerInvariant();
+                if (!mime.IsAttachment && !type.StartsWith("application/", StringComparison.Ordinal) && type != "text/xml" && type != "text/json") continue;
+                var decoded = new PeekStream(mime.Content.Open());
+                var kind = Sniff(decoded.Peek(512));
+                if (kind != _wanted && kind != PayloadKind.Gzip && kind != PayloadKind.Zip) { decoded.Dispose(); continue; }
+                found++;
+                var name = mime.FileName ?? mime.ContentType.MimeType;
+                var partLabel = (entry == null ? "" : entry + " / ") + "attachment " + name;
+                var s = decoded;
+                try
+                {
+                    foreach (var item in Guard(() => Expand(s, partLabel, depth + 1), partLabel)) yield return item;
+                }
+                finally { s.Dispose(); }
+            }
+            if (found == 0)
+                throw new ReportFormatException(ReportProblemKind.NoReportInMessage,
+                    $"is an e-mail message{Describe(message)} with no {_what} attachment");
+        }
+
+        internal static PayloadKind Sniff(ArraySegment<byte> head)
+        {
+            var b = head.Array;
+            int i = head.Offset, end = head.Offset + head.Count;
+            if (head.Count == 0) return PayloadKind.Empty;
+            if (head.Count >= 2 && b[i] == 0x1f && b[i + 1] == 0x8b) return PayloadKind.Gzip;
+            if (head.Count >= 4 && b[i] == 0x50 && b[i + 1] == 0x4b && (b[i + 2] == 3 || b[i + 2] == 5) && (b[i + 3] == 4 || b[i + 3] == 6)) return PayloadKind.Zip;
+            if (head.Count >= 2 && ((b[i] == 0xff && b[i + 1] == 0xfe) || (b[i] == 0xfe && b[i + 1] == 0xff))) return PayloadKind.Xml; // UTF-16 BOM
+            if (head.Count >= 3 && b[i] == 0xef && b[i + 1] == 0xbb && b[i + 2] == 0xbf) i += 3;
+            var text = Encoding.ASCII.GetString(b, i, end - i);
+            if (text.StartsWith("From ", StringComparison.Ordinal)) return PayloadKind.Mbox;
+            var trimmed = text.TrimStart(' ', '\t', '\r', '\n');
+            if (trimmed.Length == 0) return PayloadKind.Empty;
+            if (trimmed[0] == '<') return PayloadKind.Xml;
+            if (trimmed[0] == '{') return PayloadKind.Json;
+            if (System.Text.RegularExpressions.Regex.IsMatch(text, @"^[A-Za-z0-9-]+:")) return PayloadKind.Mime; // a header field
+            return PayloadKind.Unknown;
+        }
+
+        /// <summary>Counts decompressed bytes against the per-file budget.</summary>
+        private sealed class BoundedStream : Stream
+        {
+            private readonly Stream _inner;
+            private readonly ReportContainerReader _owner;
+            private readonly string _entry;
+
+            public BoundedStream(Stream inner, ReportContainerReader owner, string entry)
+            {
+                _inner = inner;
+                _owner = owner;
+                _entry = entry;
+            }
+
+            /// <summary>The gzip trailer's ISIZE, when known: checked when the data ends.</summary>
+            public uint? ExpectedSize { get; set; }
+
+            private long _count;
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                var n = _inner.Read(buffer, offset, count);
+                _count += n;
+                if (n == 0 && count > 0 && ExpectedSize.HasValue && (uint)_count != ExpectedSize.Value)
+                    throw new ReportFormatException(ReportProblemKind.Truncated,
+                        $"ends early: the gzip data stops after {_count:N0} decompressed bytes but its trailer is missing or wrong (a truncated download or attachment?)");
+                _owner._decompressed += n;
+                if (_owner._decompressed > _owner._options.MaxDecompressedBytes)
+                    throw new ReportFormatException(ReportProblemKind.TooLarge,
+                        $"decompresses to more than {_owner._options.MaxDecompressedBytes:N0} bytes, the limit (a zip or gzip bomb?); raise -MaxDecompressedSize if the report is genuine");
+                return n;
+            }
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+
+    /// <summary>A read-only stream whose first bytes can be looked at before it is handed on.</summary>
+    internal sealed class PeekStream : Stream
+    {
+        private byte[] _buffer = new byte[0];
+        private int _pos;
+
+        public PeekStream(Stream inner) => Inner = inner;
+
+        public Stream Inner { get; }
+
+        /// <summary>How many bytes were read from <see cref="Inner"/> into the peek buffer.</summary>
+        public int Buffered => _buffer.Length;
+
+        public ArraySegment<byte> Peek(int count)
+        {
+            if (_buffer.Length < count && _pos == 0)
+            {
+                var more = new byte[count];
+                Array.Copy(_buffer, more, _buffer.Length);
+                int have = _buffer.Length, n;
+                while (have < count && (n = Inner.Read(more, have, count - have)) > 0) have += n;
+                Array.Resize(ref more, have);
+                _buffer = more;
+            }
+            return new ArraySegment<byte>(_buffer, _pos, _buffer.Length - _pos);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_pos < _buffer.Length)
+            {
+                var n = Math.Min(count, _buffer.Length - _pos);
+                Array.Copy(_buffer, _pos, buffer, offset, n);
+                _pos += n;
+                return n;
+            }
+            return Inner.Read(buffer, offset, count);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) Inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

@@ -1,0 +1,165 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading;
+
+namespace MailOps.Reports
+{
+    /// <summary>One failure-details entry of an SMTP TLS report policy (RFC 8460 §4.3).</summary>
+    public sealed class TlsRptFailureDetail
+    {
+        internal TlsRptFailureDetail() { }
+
+        /// <summary>result-type, e.g. certificate-expired, starttls-not-supported, validation-failure.</summary>
+        public string ResultType { get; internal set; }
+        public string SendingMtaIP { get; internal set; }
+        public string ReceivingMxHostname { get; internal set; }
+        public string ReceivingMxHelo { get; internal set; }
+        public string ReceivingIP { get; internal set; }
+        public long FailedSessionCount { get; internal set; }
+        public string AdditionalInformation { get; internal set; }
+        public string FailureReasonCode { get; internal set; }
+
+        public override string ToString()
+        {
+            var where = string.Join(" ", new[] { ReceivingMxHostname, ReceivingIP }.Where(s => !string.IsNullOrEmpty(s)));
+            return $"{ResultType} x{FailedSessionCount}" + (where.Length > 0 ? $" ({where})" : "") + (FailureReasonCode != null ? $" [{FailureReasonCode}]" : "");
+        }
+    }
+
+    /// <summary>One policy of an SMTP TLS report (RFC 8460): who reported, for what policy, how many sessions succeeded and failed.</summary>
+    public sealed class TlsRptPolicyRow
+    {
+        internal TlsRptPolicyRow() { }
+
+        public string SourceFile { get; internal set; }
+        public string SourceEntry { get; internal set; }
+        public string OrganizationName { get; internal set; }
+        public string ContactInfo { get; internal set; }
+        public string ReportId { get; internal set; }
+        /// <summary>date-range/start-datetime (UTC).</summary>
+        public DateTime? BeginDate { get; internal set; }
+        /// <summary>date-range/end-datetime (UTC).</summary>
+        public DateTime? EndDate { get; internal set; }
+        /// <summary>sts, tlsa or no-policy-found.</summary>
+        public string PolicyType { get; internal set; }
+        public string PolicyDomain { get; internal set; }
+        public ResultList<string> PolicyStrings { get; internal set; } = ResultList<string>.Empty;
+        /// <summary>mx-host (the MX host patterns of the policy).</summary>
+        public ResultList<string> MxHost { get; internal set; } = ResultList<string>.Empty;
+        public long SuccessfulSessionCount { get; internal set; }
+        public long FailedSessionCount { get; internal set; }
+        public ResultList<TlsRptFailureDetail> FailureDetails { get; internal set; } = ResultList<TlsRptFailureDetail>.Empty;
+
+        public override string ToString() => $"{OrganizationName} {PolicyType} {PolicyDomain}: {SuccessfulSessionCount} ok, {FailedSessionCount} failed";
+    }
+
+    /// <summary>Reads RFC 8460 SMTP TLS reports: .json, .json.gz, and e-mail messages carrying application/tlsrpt+json or
+    /// application/tlsrpt+gzip parts (as .eml or in an mbox).</summary>
+    public static class TlsRptReportReader
+    {
+        /// <summary>Rows (<see cref="TlsRptPolicyRow"/>) and problems (<see cref="ReportImportProblem"/>), in file order.</summary>
+        public static IEnumerable<object> ReadFile(string path, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        {
+            var full = Path.GetFullPath(path);
+            var opts = options ?? new ReportImportOptions();
+            return new ReportContainerReader(full, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, full, entry, opts), opts, cancellationToken).Read();
+        }
+
+        internal static IEnumerable<object> Parse(Stream stream, string file, string entry, ReportImportOptions options)
+        {
+            var limit = Math.Min(options.MaxDecompressedBytes, 64L << 20);
+            var ms = new MemoryStream();
+            var buffer = new byte[81920];
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                ms.Write(buffer, 0, n);
+                if (ms.Length > limit) throw new ReportFormatException(ReportProblemKind.TooLarge, $"is larger than {limit:N0} bytes, too big for an SMTP TLS report");
+            }
+            var text = new UTF8Encoding(false, true).GetString(ms.GetBuffer(), 0, (int)ms.Length).TrimStart('\uFEFF');
+            if (!(MiniJson.Parse(text) is Dictionary<string, object> report))
+                throw new ReportFormatException(ReportProblemKind.NotAReport, "is JSON but not an object, so not an SMTP TLS report");
+            if (!report.ContainsKey("policies") || !report.ContainsKey("organization-name"))
+                throw new ReportFormatException(ReportProblemKind.NotAReport, "is JSON but not an SMTP TLS report (no organization-name or policies)");
+            var range = report.TryGetValue("date-range", out var r) ? r as Dictionary<string, object> : null;
+            if (!(report["policies"] is List<object> policies))
+                throw new ReportFormatException(ReportProblemKind.Malformed, "has a 'policies' member that is not an array");
+            var rows = new List<object>();
+            foreach (var item in policies)
+            {
+                if (!(item is Dictionary<string, object> pol)) throw new ReportFormatException(ReportProblemKind.Malformed, "has a policy that is not an object");
+                var policy = Obj(pol, "policy");
+                var summary = Obj(pol, "summary");
+                var details = pol.TryGetValue("failure-details", out var fd) && fd is List<object> fl ? fl : new List<object>();
+                rows.Add(new TlsRptPolicyRow
+                {
+                    SourceFile = file,
+                    SourceEntry = entry,
+                    OrganizationName = Str(report, "organization-name"),
+                    ContactInfo = Str(report, "contact-info"),
+                    ReportId = Str(report, "report-id"),
+                    BeginDate = Date(Str(range, "start-datetime"), "start-datetime"),
+                    EndDate = Date(Str(range, "end-datetime"), "end-datetime"),
+                    PolicyType = Str(policy, "policy-type"),
+                    PolicyDomain = Str(policy, "policy-domain"),
+                    PolicyStrings = new ResultList<string>(Strings(policy, "policy-string")),
+                    MxHost = new ResultList<string>(Strings(policy, "mx-host").Concat(Strings(policy, "mx-host-pattern"))),
+                    SuccessfulSessionCount = Num(summary, "total-successful-session-count"),
+                    FailedSessionCount = Num(summary, "total-failure-session-count"),
+                    FailureDetails = new ResultList<TlsRptFailureDetail>(details.OfType<Dictionary<string, object>>().Select(d => new TlsRptFailureDetail
+                    {
+                        ResultType = Str(d, "result-type"),
+                        SendingMtaIP = Str(d, "sending-mta-ip"),
+                        ReceivingMxHostname = Str(d, "receiving-mx-hostname"),
+                        ReceivingMxHelo = Str(d, "receiving-mx-helo"),
+                        ReceivingIP = Str(d, "receiving-ip"),
+                        FailedSessionCount = Num(d, "failed-session-count"),
+                        AdditionalInformation = Str(d, "additional-information"),
+                        FailureReasonCode = Str(d, "failure-reason-code"),
+                    })),
+                });
+            }
+            if (rows.Count == 0) throw new ReportFormatException(ReportProblemKind.Malformed, "has no policies");
+            return rows;
+        }
+
+        private static Dictionary<string, object> Obj(Dictionary<string, object> d, string key) =>
+            d != null && d.TryGetValue(key, out var v) ? v as Dictionary<string, object> : null;
+
+        private static string Str(Dictionary<string, object> d, string key)
+        {
+            if (d == null || !d.TryGetValue(key, out var v) || v == null) return null;
+            return v is string s ? s : Convert.ToString(v, CultureInfo.InvariantCulture);
+        }
+
+        private static IEnumerable<string> Strings(Dictionary<string, object> d, string key)
+        {
+            if (d == null || !d.TryGetValue(key, out var v) || v == null) return Enumerable.Empty<string>();
+            if (v is List<object> l) return l.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture));
+            return new[] { Convert.ToString(v, CultureInfo.InvariantCulture) };
+        }
+
+        private static long Num(Dictionary<string, object> d, string key)
+        {
+            if (d == null || !d.TryGetValue(key, out var v) || v == null) return 0;
+            switch (v)
+            {
+                case long l: return l;
+                case double x: return (long)x;
+                case string s when long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var p): return p;
+                default: throw new ReportFormatException(ReportProblemKind.Malformed, $"has a {key} '{v}' that is not a number");
+            }
+        }
+
+        private static DateTime? Date(string s, string what)
+        {
+            if (s == null) return null;
+            if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)) return d.UtcDateTime;
+            throw new ReportFormatException(ReportProblemKind.Malformed, $"has a date-range {what} '{s}' that is not an RFC 3339 date");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using MailOps.Reports;
+
+namespace MailOps.Commands
+{
+    /// <summary>Import-DmarcReport: DMARC aggregate reports (RFC 7489, RFC 9990) from XML, gzip, zip, .eml and mbox files,
+    /// one object per report row, streamed as read.</summary>
+    [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path")]
+    [OutputType(typeof(DmarcReportRow))]
+    [OutputType(typeof(PSObject))]
+    public sealed class ImportDmarcReportCommand : ReportFileCmdlet
+    {
+        /// <summary>MailOps (default): DmarcReportRow objects. Parsedmarc: objects with exactly parsedmarc's CSV columns.</summary>
+        [Parameter]
+        [ValidateSet("MailOps", "Parsedmarc", IgnoreCase = true)]
+        public string Format { get; set; } = "MailOps";
+
+        protected override string What => "DMARC aggregate report";
+
+        protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
+            DmarcReportReader.ReadFile(file, options, Stopping);
+
+        protected override void WriteRow(object row)
+        {
+            if (!string.Equals(Format, "Parsedmarc", System.StringComparison.OrdinalIgnoreCase))
+            {
+                WriteObject(row);
+                return;
+            }
+            var o = new PSObject();
+            foreach (var kv in ParsedmarcFormat.ToRow((DmarcReportRow)row))
+                o.Properties.Add(new PSNoteProperty(kv.Key, kv.Value));
+            o.TypeNames.Insert(0, "MailOps.Reports.ParsedmarcRow");
+            WriteObject(o);
+        }
+    }
+}

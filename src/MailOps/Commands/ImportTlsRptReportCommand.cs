@@ -1,0 +1,20 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using MailOps.Reports;
+
+namespace MailOps.Commands
+{
+    /// <summary>Import-TlsRptReport: RFC 8460 SMTP TLS reports (.json, .json.gz, e-mails with application/tlsrpt+json or
+    /// application/tlsrpt+gzip), one object per policy.</summary>
+    [Cmdlet(VerbsData.Import, "TlsRptReport", DefaultParameterSetName = "Path")]
+    [OutputType(typeof(TlsRptPolicyRow))]
+    public sealed class ImportTlsRptReportCommand : ReportFileCmdlet
+    {
+        protected override string What => "SMTP TLS report";
+
+        protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
+            TlsRptReportReader.ReadFile(file, options, Stopping);
+
+        protected override void WriteRow(object row) => WriteObject(row);
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using MailOps.Dmarc;
+using MailOps.Dns;
+
+namespace MailOps.Commands
+{
+    /// <summary>Test-MailDmarc: the DMARC policy that applies to a domain (RFC 9989 tree walk, or RFC 7489's Public
+    /// Suffix List), every tag checked, external report destinations verified.</summary>
+    [Cmdlet(VerbsDiagnostic.Test, "MailDmarc")]
+    [OutputType(typeof(MailDmarcResult))]
+    [OutputType(typeof(bool))]
+    public sealed class TestMailDmarcCommand : DnsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Name", "DomainName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Domain { get; set; }
+
+        /// <summary>TreeWalk (RFC 9989, default) or PublicSuffixList (RFC 7489).</summary>
+        [Parameter]
+        public DmarcDiscoveryMethod DiscoveryMethod { get; set; } = DmarcDiscoveryMethod.TreeWalk;
+
+        /// <summary>Return $true when a DMARC policy applies and nothing fails, else $false.</summary>
+        [Parameter]
+        public SwitchParameter Quiet { get; set; }
+
+        private PublicSuffixList _psl;
+
+        /// <summary>The Public Suffix List shipped in the module's Data folder.</summary>
+        internal static string PublicSuffixListPath =>
+            Path.Combine(Path.GetDirectoryName(typeof(TestMailDmarcCommand).Assembly.Location) ?? ".", "Data", "public_suffix_list.dat");
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (DiscoveryMethod != DmarcDiscoveryMethod.PublicSuffixList) return;
+            var path = PublicSuffixListPath;
+            try
+            {
+                _psl = PublicSuffixList.Load(path);
+                WriteVerbose($"Public Suffix List: {path} ({_psl.RuleCount} rules)");
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.PublicSuffixListMissing, ErrorCategory.ResourceUnavailable,
+                    $"The Public Suffix List could not be read from '{path}': {ex.Message}", path,
+                    "Reinstall the module, or use -DiscoveryMethod TreeWalk (which needs no list).", ex));
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            foreach (var input in Domain)
+            {
+                if (!TryNormalizeDomain(input, out var domain)) continue;
+                DmarcCheckResult result;
+                try
+                {
+                    result = Await(ct => DmarcCheck.RunAsync(Dns, domain, DiscoveryMethod, _psl, ct));
+                }
+                catch (DnsQueryFailedException ex)
+                {
+                    WriteError(ErrorRecords.ForDns(ex, domain));
+                    if (Quiet) WriteObject(false);
+                    continue;
+                }
+                foreach (var unanswered in result.Unanswered)
+                    WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result is incomplete.");
+                if (Quiet) WriteObject(result.Result.Record != null && result.Result.Status != "Fail");
+                else WriteObject(result.Result);
+            }
+        }
+    }
+}
