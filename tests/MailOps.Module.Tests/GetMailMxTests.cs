@@ -125,6 +125,26 @@ namespace MailOps.Module.Tests
             Assert.Equal("mx2.example.com", run.Prop(1, "PtrName")!.ToString());
         }
 
+        /// <summary>The checks build.ps1 -Task Demo runs (examples/demo-checks.ps1), on the bundled example zone with a
+        /// dead server: they must all run offline, without an error or a warning, and find the example domain healthy.</summary>
+        [Fact]
+        public void The_demo_checks_run_offline_on_the_example_zone()
+        {
+            var run = ModuleHost.Run(@"
+$o = @{ ZoneFile = './examples/zones/*.zone'; Server = $dead; TimeoutSec = 1 }
+Test-MailSpf -Domain example.com @o
+Test-MailSpf -Domain example.com -IPAddress 192.0.2.25 @o
+Test-MailDmarc -Domain example.com @o
+Test-MailDkim -Domain example.com -Selector mail @o
+Test-MailPtr -IPAddress 192.0.2.25 -HeloName mail.example.com @o
+Test-TlsRpt -Domain example.com @o", _vars);
+            Assert.Empty(run.Errors);
+            Assert.Empty(run.Warnings);
+            Assert.Equal(6, run.Output.Count);
+            Assert.Equal("pass", run.Prop(1, "Result")?.ToString(), ignoreCase: true);
+            Assert.Equal("quarantine", run.Prop(2, "Policy")?.ToString(), ignoreCase: true);
+        }
+
         [Fact]
         public void Bad_zone_file_line_stops_with_file_and_line()
         {
