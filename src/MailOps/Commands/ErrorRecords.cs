@@ -81,34 +81,30 @@ namespace MailOps.Commands
         /// <summary>A DNS question that went unanswered: the check could not run.</summary>
         public static ErrorRecord ForDns(DnsQueryFailedException ex, object target)
         {
-            var r = ex.Result;
-            ErrorId id;
-            ErrorCategory category;
-            string action;
-            switch (r.Outcome)
+            var (id, category, action) = DnsFailure(ex.Result.Outcome);
+            return Create(id, category, ex.Message, target, action, ex);
+        }
+
+        /// <summary>The ErrorId, category and recommended action for each way a DNS question can go unanswered.</summary>
+        private static (ErrorId, ErrorCategory, string) DnsFailure(DnsOutcome outcome)
+        {
+            switch (outcome)
             {
                 case DnsOutcome.Timeout:
-                    id = ErrorId.DnsTimeout; category = ErrorCategory.OperationTimeout;
-                    action = "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.";
-                    break;
+                    return (ErrorId.DnsTimeout, ErrorCategory.OperationTimeout,
+                        "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.");
                 case DnsOutcome.ServerFailure:
-                    id = ErrorId.DnsServerFailure; category = ErrorCategory.ResourceUnavailable;
-                    action = "SERVFAIL usually means the domain's authoritative servers are broken or its DNSSEC fails to validate; check the delegation and DNSSEC.";
-                    break;
+                    return (ErrorId.DnsServerFailure, ErrorCategory.ResourceUnavailable,
+                        "SERVFAIL usually means the domain's authoritative servers are broken or its DNSSEC fails to validate; check the delegation and DNSSEC, or use another resolver with -Server.");
                 case DnsOutcome.Refused:
-                    id = ErrorId.DnsRefused; category = ErrorCategory.ResourceUnavailable;
-                    action = "The server will not resolve for this client; use a resolver that serves you, with -Server.";
-                    break;
+                    return (ErrorId.DnsRefused, ErrorCategory.ResourceUnavailable,
+                        "The server will not resolve for this client; use a resolver that serves you, with -Server.");
                 case DnsOutcome.NetworkError:
-                    id = ErrorId.DnsNetworkError; category = ErrorCategory.ConnectionError;
-                    action = "Check the network path to the DNS server and the -Server value.";
-                    break;
+                    return (ErrorId.DnsNetworkError, ErrorCategory.ConnectionError,
+                        "Check the network path to the DNS server and the -Server value.");
                 default:
-                    id = ErrorId.DnsError; category = ErrorCategory.InvalidResult;
-                    action = null;
-                    break;
+                    return (ErrorId.DnsError, ErrorCategory.InvalidResult, null);
             }
-            return Create(id, category, ex.Message, target, action, ex);
         }
 
         /// <summary>A blocklist result with Status Error, as an error record: DNS failures keep their Dns* ErrorIds, the
@@ -122,24 +118,11 @@ namespace MailOps.Commands
             switch (r.ErrorKind)
             {
                 case "Timeout":
-                    id = ErrorId.DnsTimeout; category = ErrorCategory.OperationTimeout;
-                    action = "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.";
-                    break;
                 case "ServerFailure":
-                    id = ErrorId.DnsServerFailure; category = ErrorCategory.ResourceUnavailable;
-                    action = "The blocklist's servers failed or refused your resolver; retry later or use your own recursive resolver with -Server.";
-                    break;
                 case "Refused":
-                    id = ErrorId.DnsRefused; category = ErrorCategory.ResourceUnavailable;
-                    action = "The server will not resolve for this client; use a resolver that serves you, with -Server.";
-                    break;
                 case "NetworkError":
-                    id = ErrorId.DnsNetworkError; category = ErrorCategory.ConnectionError;
-                    action = "Check the network path to the DNS server and the -Server value.";
-                    break;
                 case "DnsError":
-                    id = ErrorId.DnsError; category = ErrorCategory.InvalidResult;
-                    action = null;
+                    (id, category, action) = DnsFailure(r.ErrorKind == "DnsError" ? DnsOutcome.OtherError : (DnsOutcome)Enum.Parse(typeof(DnsOutcome), r.ErrorKind));
                     break;
                 case "ZoneTestFailed":
                 case "ZoneListsEverything":

@@ -3,11 +3,11 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 
-namespace MailOps.Reports
+namespace MailOps
 {
     /// <summary>
     /// A small, strict JSON reader (RFC 8259) into Dictionary / List / string / double / bool / null, for SMTP TLS
-    /// reports. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would add System.Text.Json,
+    /// reports and the data files shipped with the module (the blocklist catalogue). Objects use ordinal keys. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would add System.Text.Json,
     /// System.Text.Encodings.Web and Microsoft.Bcl.AsyncInterfaces to the module folder, whose versions clash with the
     /// ones other modules load into the same Windows PowerShell 5.1 / PowerShell 7 process (no assembly isolation there). TLS reports are small, so a 200-line reader is enough.
     /// Nesting is limited to 64 levels.
@@ -23,6 +23,7 @@ namespace MailOps.Reports
         public static object Parse(string text)
         {
             var p = new MiniJson(text);
+            if (p._i < p._s.Length && p._s[p._i] == '\uFEFF') p._i++; // a UTF-8 BOM left in by an editor
             p.Ws();
             var v = p.Value();
             p.Ws();
