@@ -3,6 +3,7 @@ using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Dnsbl;
 using MailOps.MtaSts;
+using MailOps.Reports;
 using MailOps.Smtp;
 
 namespace MailOps.Commands
@@ -202,6 +203,41 @@ namespace MailOps.Commands
                     break;
             }
             return Create(id, category, ex.Message, target, action, ex);
+        }
+
+        /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>
+        public static ErrorRecord ForReportProblem(ReportImportProblem p, string what)
+        {
+            ErrorId id;
+            ErrorCategory category;
+            string action;
+            switch (p.Kind)
+            {
+                case ReportProblemKind.DtdProhibited:
+                    id = ErrorId.ReportDtdProhibited; category = ErrorCategory.SecurityError;
+                    action = "Genuine reports never carry a DTD; check where this file came from.";
+                    break;
+                case ReportProblemKind.TooLarge:
+                case ReportProblemKind.TooManyEntries:
+                    id = ErrorId.ReportTooLarge; category = ErrorCategory.LimitsExceeded;
+                    action = "If the file is a genuine large report, raise -MaxDecompressedSize; otherwise delete it.";
+                    break;
+                case ReportProblemKind.Unreadable:
+                    id = ErrorId.ReportUnreadable; category = ErrorCategory.ReadError;
+                    action = "Check the file's permissions and that it is not locked.";
+                    break;
+                case ReportProblemKind.Malformed:
+                case ReportProblemKind.Truncated:
+                case ReportProblemKind.CorruptArchive:
+                    id = ErrorId.ReportMalformed; category = ErrorCategory.InvalidData;
+                    action = "The file is damaged or was cut short; ask the reporter to resend, or download it again.";
+                    break;
+                default:
+                    id = ErrorId.ReportNotRecognized; category = ErrorCategory.InvalidData;
+                    action = $"Pass {what} files: XML/JSON, gzip, zip, .eml or mbox.";
+                    break;
+            }
+            return Create(id, category, p.Message, p.SourceFile, action, p.Exception);
         }
     }
 }

@@ -71,7 +71,7 @@ namespace MailOps.Commands
                 {
                     foreach (var item in Read(file, options))
                     {
-                        if (item is ReportImportProblem problem) WriteError(ForProblem(problem));
+                        if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
                         else { _rows++; fileRows++; WriteRow(item); }
                     }
                 }
@@ -124,39 +124,5 @@ namespace MailOps.Commands
 
         private static ErrorRecord NotFound(string path, string message) =>
             ErrorRecords.Create(ErrorId.ReportFileNotFound, ErrorCategory.ObjectNotFound, message, path, "Check the path; use -LiteralPath for names with [ or ].");
-
-        private ErrorRecord ForProblem(ReportImportProblem p)
-        {
-            ErrorId id;
-            ErrorCategory category;
-            string action;
-            switch (p.Kind)
-            {
-                case ReportProblemKind.DtdProhibited:
-                    id = ErrorId.ReportDtdProhibited; category = ErrorCategory.SecurityError;
-                    action = "Genuine reports never carry a DTD; check where this file came from.";
-                    break;
-                case ReportProblemKind.TooLarge:
-                case ReportProblemKind.TooManyEntries:
-                    id = ErrorId.ReportTooLarge; category = ErrorCategory.LimitsExceeded;
-                    action = "If the file is a genuine large report, raise -MaxDecompressedSize; otherwise delete it.";
-                    break;
-                case ReportProblemKind.Unreadable:
-                    id = ErrorId.ReportUnreadable; category = ErrorCategory.ReadError;
-                    action = "Check the file's permissions and that it is not locked.";
-                    break;
-                case ReportProblemKind.Malformed:
-                case ReportProblemKind.Truncated:
-                case ReportProblemKind.CorruptArchive:
-                    id = ErrorId.ReportMalformed; category = ErrorCategory.InvalidData;
-                    action = "The file is damaged or was cut short; ask the reporter to resend, or download it again.";
-                    break;
-                default:
-                    id = ErrorId.ReportNotRecognized; category = ErrorCategory.InvalidData;
-                    action = $"Pass {What} files: XML/JSON, gzip, zip, .eml or mbox.";
-                    break;
-            }
-            return ErrorRecords.Create(id, category, p.Message, p.SourceFile, action, p.Exception);
-        }
     }
 }
