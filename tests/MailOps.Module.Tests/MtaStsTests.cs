@@ -138,17 +138,27 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void Transport_cmdlets_share_one_trusted_certificate_parameter_and_keep_the_old_name_as_alias()
+        {
+            var run = ModuleHost.Run("Test-MtaSts good.mtasts.example -Server $srv -HttpsPort $port -TrustedCertificatePath $ca | ForEach-Object Status\n" +
+                "foreach ($c in 'Test-MtaSts','Test-SmtpService') { (Get-Command $c).Parameters.ContainsKey('TrustedCertificatePath') }\n" +
+                "(Get-Command Test-MtaSts).Parameters['TrustedCertificatePath'].Aliases -contains 'TrustedCaCertificatePath'", _vars);
+            Assert.Empty(run.Errors);
+            Assert.Equal(new object[] { "Pass", true, true, true }, run.Output.Select(o => o.BaseObject));
+        }
+
+        [Fact]
         public void Missing_or_bad_ca_file_stops_before_any_query()
         {
             var missing = ModuleHost.Run("Test-MtaSts good.mtasts.example -Server $srv -TrustedCaCertificatePath ./no/such.pem", _vars);
-            Assert.Equal("TrustedCertificateNotFound", missing.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal("CertificateFileNotFound", missing.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
             var bad = Path.Combine(Path.GetTempPath(), $"mailops-bad-{Guid.NewGuid():N}.pem");
             File.WriteAllText(bad, "not a certificate");
             try
             {
                 _vars["bad"] = bad;
                 var run = ModuleHost.Run("Test-MtaSts good.mtasts.example -Server $srv -TrustedCaCertificatePath $bad", _vars);
-                Assert.Equal("InvalidTrustedCertificate", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
+                Assert.Equal("InvalidCertificateFile", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
                 Assert.Equal(ErrorCategory.InvalidData, run.StatementTerminating!.CategoryInfo.Category);
             }
             finally { File.Delete(bad); }

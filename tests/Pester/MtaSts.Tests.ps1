@@ -114,6 +114,7 @@ BeforeAll {
     }
 
     function Invoke-Sts {
+        [CmdletBinding()]
         param([string] $Case, [string] $Domain = "$Case.mtasts.example", [int] $Port = $script:Port[$Case], [switch] $Quiet)
         Test-MtaSts -Domain $Domain -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $Port -TrustedCaCertificatePath $script:CaPem -Quiet:$Quiet
     }
@@ -143,7 +144,7 @@ Describe 'Test-MtaSts' {
 
     It 'binds Import-Csv style objects by property name' {
         $r = [pscustomobject]@{ Domain = 'good.mtasts.example' } |
-            Test-MtaSts -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $script:Port.good -TrustedCaCertificatePath $script:CaPem
+            Test-MtaSts -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $script:Port.good -TrustedCertificatePath $script:CaPem
         $r.Domain | Should -Be 'good.mtasts.example'
         $r.Status | Should -Be 'Pass'
     }
@@ -186,9 +187,9 @@ Describe 'Test-MtaSts' {
         Invoke-Sts -Case none -Port $script:ClosedPort -Quiet | Should -BeFalse
     }
 
-    It 'stops with TrustedCertificateNotFound for a missing CA file' {
+    It 'stops with CertificateFileNotFound for a missing CA file' {
         { Test-MtaSts good.mtasts.example -ZoneFile $script:Zone -Server $script:Dead -TrustedCaCertificatePath (Join-Path $TestDrive 'no.pem') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'TrustedCertificateNotFound,MailOps.Commands.TestMtaStsCommand'
+            Should -Throw -ErrorId 'CertificateFileNotFound,MailOps.Commands.TestMtaStsCommand'
     }
 }
 

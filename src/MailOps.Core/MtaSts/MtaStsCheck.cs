@@ -24,6 +24,9 @@ namespace MailOps.MtaSts
         /// <summary>The largest policy body accepted (RFC 8461 §3.3 suggests senders stop at 64 KiB).</summary>
         public int MaxPolicyBytes { get; set; } = MtaStsRules.DefaultMaxPolicyBytes;
 
+        /// <summary>The clock certificates are judged by (UTC; tests set it).</summary>
+        public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
+
         /// <summary>Receives one line per policy fetch (endpoint, certificate, status, size, time), for -Verbose.</summary>
         public Action<string> Log { get; set; }
     }
@@ -231,7 +234,7 @@ namespace MailOps.MtaSts
             }
             if (response.CertificateNotAfter.HasValue)
             {
-                var days = (response.CertificateNotAfter.Value - DateTime.UtcNow).TotalDays;
+                var days = (response.CertificateNotAfter.Value - options.UtcNow()).TotalDays;
                 if (days < 14)
                     findings.Add(new Finding("PolicyCertificateExpiresSoon", FindingSeverity.Warning,
                         $"The certificate for {host} expires in {Math.Max(0, (int)days)} day(s) ({response.CertificateNotAfter:yyyy-MM-dd} UTC).",

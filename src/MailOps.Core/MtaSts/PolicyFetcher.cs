@@ -11,6 +11,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using MailOps.Transport;
 
 namespace MailOps.MtaSts
 {
@@ -82,10 +83,12 @@ namespace MailOps.MtaSts
     }
 
     /// <summary>
-    /// A minimal HTTPS/1.1 GET over TcpClient + SslStream: the connection goes to the addresses the caller resolved
-    /// (through MailOps' own DNS layer) and port, while SNI, the Host header and the certificate name check all use
-    /// the policy host name. Redirects are never followed (RFC 8461 §3.3), the body is read up to a bound, and the
-    /// certificate is validated against the system roots plus any extra trusted CA certificates.
+    /// A minimal HTTPS/1.1 GET. The connection goes through <see cref="TransportConnector"/> to the addresses the caller
+    /// resolved (through MailOps' own DNS layer) and port, while SNI, the Host header and the certificate name check all use
+    /// the policy host name; the certificate is judged by <see cref="CertificateJudge"/> (system roots plus any extra
+    /// trusted certificates, the injected clock, no downloads) and the request is sent only when it passes. Redirects are
+    /// never followed (RFC 8461 §3.3); the status line and each header line are bounded, the headers together too, and the
+    /// body is read up to a bound; the whole fetch has one deadline, however slowly the bytes drip.
     /// </summary>
     internal static class PolicyFetcher
     {
@@ -104,27 +107,39 @@ namespace MailOps.MtaSts
                 TcpClient client = null;
                 try
                 {
-                    client = await ConnectAsync(addresses, options.Port, url, token, ep => endpoint = ep).ConfigureAwait(false);
+                    try
+                    {
+                        client = await TransportConnector.ConnectAsync(addresses, options.Port, options.Timeout, token, ep => endpoint = ep.ToString()).ConfigureAwait(false);
+                    }
+                    catch (TransportConnectException ex) when (ex.Failure != ConnectFailure.Timeout && !token.IsCancellationRequested)
+                    {
+                        var refused = ex.Failure == ConnectFailure.Refused;
+                        var tried = string.Join(", ", ex.Tried.Select(e => e.ToString()));
+                        throw new PolicyFetchException(refused ? PolicyFetchFailure.ConnectionRefused : PolicyFetchFailure.ConnectionFailed, url, endpoint,
+                            refused
+                                ? $"The connection to {host} on port {options.Port} was refused ({tried}): no HTTPS server listens there."
+                                : $"Could not connect to {host} on port {options.Port} ({tried}): {ex.Message}", ex.InnerException);
+                    }
                     response.Endpoint = endpoint;
                     using (client)
                     using (token.Register(() => client.Dispose()))
                     {
                         phase = "during the TLS handshake with";
-                        using (var ssl = new SslStream(client.GetStream(), false, (s, cert, chain, errors) => Validate(host, cert, chain, errors, options, response)))
+                        SslStream ssl;
+                        TlsHandshake handshake;
+                        try
                         {
-                            try
-                            {
-                                await ssl.AuthenticateAsClientAsync(host, null, SslProtocols.None, false).ConfigureAwait(false);
-                            }
-                            catch (Exception ex) when ((ex is AuthenticationException || ex is IOException) && response.CertificateProblems.Count > 0 && !token.IsCancellationRequested)
-                            {
-                                return response; // the certificate was rejected: a finding, not a failure to fetch
-                            }
-                            catch (Exception ex) when ((ex is AuthenticationException || ex is IOException) && !token.IsCancellationRequested)
-                            {
-                                throw new PolicyFetchException(PolicyFetchFailure.TlsFailed, url, endpoint,
-                                    $"The TLS handshake with {host} ({endpoint}) failed: {Inner(ex)}", ex);
-                            }
+                            (ssl, handshake) = await TransportConnector.AuthenticateAsync(client.GetStream(), host).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when ((ex is AuthenticationException || ex is IOException) && !token.IsCancellationRequested)
+                        {
+                            throw new PolicyFetchException(PolicyFetchFailure.TlsFailed, url, endpoint,
+                                $"The TLS handshake with {host} ({endpoint}) failed: {Inner(ex)}", ex);
+                        }
+                        using (ssl)
+                        {
+                            if (!Judge(host, handshake, options, response))
+                                return response; // the certificate is rejected: a finding, not a failure to fetch; no request is sent
 
                             phase = "while reading the response from";
                             var request = "GET /.well-known/mta-sts.txt HTTP/1.1\r\n" +
@@ -146,6 +161,16 @@ namespace MailOps.MtaSts
                     throw new PolicyFetchException(PolicyFetchFailure.Timeout, url, endpoint,
                         $"Timed out after {options.Timeout.TotalSeconds:0.#} s {phase} {host}{(endpoint != null ? " (" + endpoint + ")" : "")}.", ex);
                 }
+                catch (TransportConnectException ex)
+                {
+                    throw new PolicyFetchException(PolicyFetchFailure.Timeout, url, endpoint,
+                        $"Timed out after {options.Timeout.TotalSeconds:0.#} s {phase} {host}{(endpoint != null ? " (" + endpoint + ")" : "")}.", ex);
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new PolicyFetchException(PolicyFetchFailure.InvalidResponse, url, endpoint,
+                        $"The server at {endpoint} sent a malformed HTTP response: {ex.Message}.", ex);
+                }
                 catch (Exception ex) when (ex is IOException || ex is ObjectDisposedException || ex is SocketException)
                 {
                     throw new PolicyFetchException(PolicyFetchFailure.InvalidResponse, url, endpoint,
@@ -161,107 +186,60 @@ namespace MailOps.MtaSts
             return string.Join(" ", msgs);
         }
 
-        private static async Task<TcpClient> ConnectAsync(IReadOnlyList<IPAddress> addresses, int port, string url, CancellationToken token, Action<string> setEndpoint)
+        /// <summary>Judges the certificate the policy host presented, as senders would; adds a problem for each fault.</summary>
+        private static bool Judge(string host, TlsHandshake handshake, MtaStsOptions options, PolicyResponse response)
         {
-            SocketException last = null;
-            string lastEndpoint = null;
-            foreach (var address in addresses)
-            {
-                var ep = new IPEndPoint(address, port).ToString();
-                setEndpoint(ep);
-                lastEndpoint = ep;
-                var client = new TcpClient(address.AddressFamily);
-                try
-                {
-                    using (token.Register(() => client.Dispose()))
-                        await client.ConnectAsync(address, port).ConfigureAwait(false);
-                    token.ThrowIfCancellationRequested();
-                    return client;
-                }
-                catch (SocketException ex) when (!token.IsCancellationRequested)
-                {
-                    client.Dispose();
-                    last = ex;
-                }
-                catch
-                {
-                    client.Dispose();
-                    throw;
-                }
-            }
-            var host = new Uri(url).Host;
-            var refused = last?.SocketErrorCode == SocketError.ConnectionRefused;
-            var tried = string.Join(", ", addresses.Select(a => new IPEndPoint(a, port).ToString()));
-            throw new PolicyFetchException(refused ? PolicyFetchFailure.ConnectionRefused : PolicyFetchFailure.ConnectionFailed, url, lastEndpoint,
-                refused
-                    ? $"The connection to {host} on port {port} was refused ({tried}): no HTTPS server listens there."
-                    : $"Could not connect to {host} on port {port} ({tried}): {last?.Message}", last);
-        }
-
-        private static bool Validate(string host, X509Certificate certificate, X509Chain presented, SslPolicyErrors errors, MtaStsOptions options, PolicyResponse response)
-        {
-            if (certificate == null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+            var leaf = handshake.Leaf;
+            if (leaf == null)
             {
                 response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateMissing",
                     $"The server for {host} presented no certificate.", $"Install a certificate for {host} from a public CA on the policy web server."));
                 return false;
             }
-            var leaf = new X509Certificate2(certificate);
             response.CertificateSubject = leaf.Subject;
             response.CertificateIssuer = leaf.Issuer;
             response.CertificateNotAfter = leaf.NotAfter.ToUniversalTime();
-            var now = DateTime.Now;
+            var now = options.UtcNow();
 
-            if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            if (!CertificateJudge.MatchesHostName(leaf, host))
             {
-                var names = CertificateNames.DnsNames(leaf);
+                var names = CertificateJudge.GetDnsNames(leaf);
                 response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateNameMismatch",
                     $"The certificate of the policy server is not valid for {host} (it names {(names.Count > 0 ? string.Join(", ", names) : leaf.Subject)}); senders reject it and fetch no policy.",
                     $"Issue a certificate whose subject alternative names include {host} (e.g. with certbot -d {host}) and install it on the policy web server."));
             }
-            if (leaf.NotAfter < now)
+            var notAfter = leaf.NotAfter.ToUniversalTime();
+            var notBefore = leaf.NotBefore.ToUniversalTime();
+            if (notAfter < now)
                 response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateExpired",
-                    $"The certificate for {host} expired on {leaf.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm} UTC; senders reject it and fetch no policy.",
+                    $"The certificate for {host} expired on {notAfter:yyyy-MM-dd HH:mm} UTC; senders reject it and fetch no policy.",
                     $"Renew the certificate for {host} and reload the web server; automate renewal (certbot, acme.sh) so it cannot lapse."));
-            else if (leaf.NotBefore > now)
+            else if (notBefore > now)
                 response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateNotYetValid",
-                    $"The certificate for {host} is not valid before {leaf.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm} UTC.",
+                    $"The certificate for {host} is not valid before {notBefore:yyyy-MM-dd HH:mm} UTC.",
                     "Check the server's clock and the certificate's validity dates."));
 
-            using (var chain = new X509Chain())
+            var chain = CertificateJudge.BuildChain(leaf, handshake.Presented, options.TrustedCertificates, now);
+            const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain;
+            const X509ChainStatusFlags ignored = X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested;
+            var flags = chain.Problems;
+            if ((flags & untrusted) != 0)
             {
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                foreach (var extra in options.TrustedCertificates) chain.ChainPolicy.ExtraStore.Add(extra);
-                if (presented != null)
-                    foreach (var element in presented.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-                chain.Build(leaf);
-                var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (a, s) => a | s.Status);
-                var trustedThumbprints = new HashSet<string>(options.TrustedCertificates.Select(c => c.Thumbprint), StringComparer.OrdinalIgnoreCase);
-                var anchored = chain.ChainElements.Cast<X509ChainElement>().Any(e => trustedThumbprints.Contains(e.Certificate.Thumbprint));
-                const X509ChainStatusFlags untrusted = X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain;
-                const X509ChainStatusFlags ignored = X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.RevocationStatusUnknown
-                    | X509ChainStatusFlags.OfflineRevocation | X509ChainStatusFlags.NotTimeNested;
-                if ((flags & untrusted) != 0 && !anchored)
-                {
-                    var top = chain.ChainElements.Count > 0 ? chain.ChainElements[chain.ChainElements.Count - 1].Certificate : leaf;
-                    response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateUntrusted",
-                        $"The certificate for {host} does not chain to a trusted root (issued by '{top.Issuer}'{((flags & X509ChainStatusFlags.PartialChain) != 0 ? ", chain incomplete" : "")}); senders reject it and fetch no policy.",
-                        "Use a certificate from a public CA and serve the full chain (leaf plus intermediates). For a private CA that only your own senders trust, pass it with -TrustedCaCertificatePath when testing."));
-                }
-                var other = flags & ~untrusted & ~ignored;
-                if (other != X509ChainStatusFlags.NoError)
-                {
-                    var info = string.Join("; ", chain.ChainStatus.Where(s => (s.Status & other) != 0).Select(s => s.StatusInformation.Trim()).Distinct());
-                    response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateInvalid",
-                        $"The certificate chain for {host} is invalid ({other}: {info}); senders reject it and fetch no policy.",
-                        "Reissue the certificate from a public CA and serve the full chain."));
-                }
-                // The chain's time problems beyond the leaf (an expired intermediate).
-                if ((flags & X509ChainStatusFlags.NotTimeValid) != 0 && leaf.NotAfter >= now && leaf.NotBefore <= now)
-                    response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateChainExpired",
-                        $"A certificate in the chain for {host} has expired or is not yet valid; senders reject the chain.",
-                        "Serve the current intermediate certificates of your CA."));
+                var top = chain.Chain.Count > 0 ? chain.Chain[chain.Chain.Count - 1] : leaf;
+                response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateUntrusted",
+                    $"The certificate for {host} does not chain to a trusted root (issued by '{top.Issuer}'{((flags & X509ChainStatusFlags.PartialChain) != 0 ? ", chain incomplete" : "")}); senders reject it and fetch no policy.",
+                    "Use a certificate from a public CA and serve the full chain (leaf plus intermediates). For a private CA that only your own senders trust, pass it with -TrustedCertificatePath when testing."));
             }
+            var other = flags & ~untrusted & ~ignored;
+            if (other != X509ChainStatusFlags.NoError)
+                response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateInvalid",
+                    $"The certificate chain for {host} is invalid ({other}: {chain.Information}); senders reject it and fetch no policy.",
+                    "Reissue the certificate from a public CA and serve the full chain."));
+            // The chain's time problems beyond the leaf (an expired intermediate).
+            if ((flags & X509ChainStatusFlags.NotTimeValid) != 0 && notAfter >= now && notBefore <= now)
+                response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateChainExpired",
+                    $"A certificate in the chain for {host} has expired or is not yet valid; senders reject the chain.",
+                    "Serve the current intermediate certificates of your CA."));
             return response.CertificateProblems.Count == 0;
         }
 
@@ -364,7 +342,7 @@ namespace MailOps.MtaSts
                     }
                     line.Write(_buffer, _start, _end - _start);
                     _start = _end;
-                    if (line.Length > max) throw new IOException($"A line longer than {max} bytes in the HTTP response.");
+                    if (line.Length > max) throw new InvalidDataException($"a line longer than {max} bytes (a status or header line that never ends)");
                 }
             }
 
@@ -393,58 +371,6 @@ namespace MailOps.MtaSts
                 }
                 return true;
             }
-        }
-    }
-
-    /// <summary>The DNS names a certificate is for (subject alternative names, else the subject CN).</summary>
-    internal static class CertificateNames
-    {
-        public static List<string> DnsNames(X509Certificate2 cert)
-        {
-            var names = new List<string>();
-            foreach (var ext in cert.Extensions)
-            {
-                if (ext.Oid?.Value != "2.5.29.17") continue;
-                names.AddRange(ParseSan(ext.RawData));
-            }
-            if (names.Count == 0)
-            {
-                var cn = cert.GetNameInfo(X509NameType.DnsName, false);
-                if (!string.IsNullOrEmpty(cn)) names.Add(cn);
-            }
-            return names;
-        }
-
-        // SubjectAltName ::= SEQUENCE OF GeneralName; dNSName is [2] IA5String. A tiny DER walk, enough for dNSName.
-        private static IEnumerable<string> ParseSan(byte[] der)
-        {
-            var result = new List<string>();
-            try
-            {
-                int i = 0;
-                if (der[i++] != 0x30) return result;
-                var seqLen = ReadLength(der, ref i);
-                var end = Math.Min(der.Length, i + seqLen);
-                while (i < end)
-                {
-                    var tag = der[i++];
-                    var len = ReadLength(der, ref i);
-                    if (tag == 0x82) result.Add(Encoding.ASCII.GetString(der, i, len));
-                    i += len;
-                }
-            }
-            catch (IndexOutOfRangeException) { }
-            catch (ArgumentException) { }
-            return result;
-        }
-
-        private static int ReadLength(byte[] der, ref int i)
-        {
-            int b = der[i++];
-            if (b < 0x80) return b;
-            int n = b & 0x7f, len = 0;
-            for (int k = 0; k < n; k++) len = (len << 8) | der[i++];
-            return len;
         }
     }
 }

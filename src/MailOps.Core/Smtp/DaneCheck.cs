@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dns;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -286,9 +287,9 @@ namespace MailOps.Smtp
                     return new TlsaRecordMatch(t, "NoMatch", ta.Subject, $"matches {ta.Subject}, but the server certificate does not chain to it ({chainProblem})");
                 if (leaf.NotAfter.ToUniversalTime() < now || leaf.NotBefore.ToUniversalTime() > now)
                     return new TlsaRecordMatch(t, "Expired", ta.Subject, $"matches the trust anchor {ta.Subject}, but the server certificate is outside its validity ({leaf.NotBefore:yyyy-MM-dd} to {leaf.NotAfter:yyyy-MM-dd})");
-                if (!names.Any(n => CertificateInspector.MatchesHostName(leaf, n)))
+                if (!names.Any(n => CertificateJudge.MatchesHostName(leaf, n)))
                     return new TlsaRecordMatch(t, "NameMismatch", ta.Subject,
-                        $"matches the trust anchor {ta.Subject}, but the server certificate names {CertificateInspector.Describe(CertificateInspector.GetDnsNames(leaf))}, not {string.Join(" or ", names)}");
+                        $"matches the trust anchor {ta.Subject}, but the server certificate names {CertificateJudge.Describe(CertificateJudge.GetDnsNames(leaf))}, not {string.Join(" or ", names)}");
                 return new TlsaRecordMatch(t, "Match", ta.Subject, $"matches the trust anchor {ta.Subject}, and the server certificate chains to it");
             }
             return new TlsaRecordMatch(t, "NoMatch", null, "matches no certificate the server sent (DANE-TA servers must send the trust anchor, RFC 7671 §5.2.2)");
@@ -300,13 +301,8 @@ namespace MailOps.Smtp
         {
             problem = null;
             if (leaf.Thumbprint == ta.Thumbprint) return true;
-            using (var chain = new X509Chain())
+            using (var chain = CertificateJudge.CreateChain(now, sent, X509VerificationFlags.AllowUnknownCertificateAuthority | X509VerificationFlags.IgnoreNotTimeValid))
             {
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllowUnknownCertificateAuthority | X509VerificationFlags.IgnoreNotTimeValid;
-                chain.ChainPolicy.VerificationTime = now.ToLocalTime();
-                CertificateInspector.DisableDownloads(chain.ChainPolicy);
-                foreach (var c in sent) chain.ChainPolicy.ExtraStore.Add(c);
                 chain.Build(leaf);
                 var elements = chain.ChainElements.Cast<X509ChainElement>().ToList();
                 var index = elements.FindIndex(e => e.Certificate.Thumbprint == ta.Thumbprint);

@@ -9,6 +9,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dns;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -30,8 +31,14 @@ namespace MailOps.Smtp
     /// <summary>How a probe is run.</summary>
     public sealed class MailServiceOptions
     {
-        /// <summary>Timeout of each step (connect, banner, each command, the TLS handshake).</summary>
+        /// <summary>The deadline of each step (connect, banner, each reply, the TLS handshake), for the whole step however
+        /// slowly the bytes come.</summary>
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>The deadline of the whole conversation after the connection; null: four times <see cref="Timeout"/>.</summary>
+        public TimeSpan? SessionLimit { get; set; }
+
+        internal TimeSpan EffectiveSessionLimit => SessionLimit ?? TimeSpan.FromTicks(Timeout.Ticks * 4);
 
         /// <summary>The name sent in EHLO. Default: the local address as an address literal ([192.0.2.1]).</summary>
         public string HeloName { get; set; }
@@ -157,7 +164,7 @@ namespace MailOps.Smtp
             host = DnsName.Normalize(host.Trim());
             var resolve = options.Resolve ?? ((h, t) => MailSession.ResolveAsync(h, port, t));
             var addresses = await resolve(host, ct).ConfigureAwait(false);
-            using (var session = await MailSession.ConnectAsync(host, addresses, port, options.Timeout, ct).ConfigureAwait(false))
+            using (var session = await MailSession.ConnectAsync(host, addresses, port, options.Timeout, ct, options.EffectiveSessionLimit).ConfigureAwait(false))
             {
                 var r = new MailServiceResult
                 {
@@ -201,11 +208,18 @@ namespace MailOps.Smtp
             private void Add(string code, FindingSeverity sev, string message, string remedy) =>
                 _f.Add(new Finding(code, sev, message, remedy, $"{_host}:{_port}"));
 
-            private MailConnectionException NoBanner(Exception ex) => new MailConnectionException(_host, _port,
-                ex is TimeoutException ? MailConnectionFailure.NoBanner : MailConnectionFailure.Closed,
-                ex is TimeoutException
-                    ? $"{_where} accepted the connection but sent no greeting within {_o.Timeout.TotalSeconds:0.#} s (a stalled server, or a firewall or proxy holding the connection)."
-                    : $"{_where} closed the connection before greeting: {ex?.Message}", ex);
+            private MailConnectionException NoBanner(Exception ex)
+            {
+                if (ex is MailProtocolException)
+                    return new MailConnectionException(_host, _port, MailConnectionFailure.NetworkError,
+                        $"{_where} does not speak {(_protocol == MailProtocol.Imap || _protocol == MailProtocol.Imaps ? "IMAP" : "SMTP")}: {ex.Message}", ex);
+                if (!(ex is TimeoutException))
+                    return new MailConnectionException(_host, _port, MailConnectionFailure.Closed, $"{_where} closed the connection before greeting: {ex?.Message}", ex);
+                var pending = _s.PendingBytes;
+                return new MailConnectionException(_host, _port, MailConnectionFailure.NoBanner, pending > 0
+                    ? $"{_where} sent only {pending} bytes of a greeting line in {_o.Timeout.TotalSeconds:0.#} s (a greeting that never ends, or a server dripping bytes): no complete greeting."
+                    : $"{_where} accepted the connection but sent no greeting within {_o.Timeout.TotalSeconds:0.#} s (a stalled server, or a firewall or proxy holding the connection).", ex);
+            }
 
             /// <summary>TLS at once (implicit) or after STARTTLS. False when the handshake failed (a finding is added).</summary>
             private async Task<bool> HandshakeAsync()
@@ -231,7 +245,7 @@ namespace MailOps.Smtp
                     Add("NoCertificate", FindingSeverity.Fail, $"{_where} presented no certificate.", "Configure a certificate for the TLS service.");
                     return true;
                 }
-                var cert = CertificateInspector.Inspect(tls.Leaf, tls.Presented, _host, _o.TrustedCertificates, _o.UtcNow());
+                var cert = CertificateJudge.Inspect(tls.Leaf, tls.Presented, _host, _o.TrustedCertificates, _o.UtcNow());
                 _r.Certificate = cert;
                 JudgeCertificate(cert);
                 if (tls.Version == "TLS 1.0" || tls.Version == "TLS 1.1" || tls.Version == "SSL 3.0")
@@ -260,7 +274,7 @@ namespace MailOps.Smtp
                         "Renew it now, and check that automatic renewal also reloads the mail server.");
                 if (!cert.NameMatches)
                     Add("CertificateNameMismatch", mx ? FindingSeverity.Warning : FindingSeverity.Fail,
-                        $"The certificate of {_where} is for {CertificateInspector.Describe(cert.DnsNames)}, not {_host}.{(mx ? " MTA-STS and DANE-TA senders will refuse to deliver." : " Mail clients will warn or refuse to connect.")}",
+                        $"The certificate of {_where} is for {CertificateJudge.Describe(cert.DnsNames)}, not {_host}.{(mx ? " MTA-STS and DANE-TA senders will refuse to deliver." : " Mail clients will warn or refuse to connect.")}",
                         $"Issue a certificate whose subjectAltName includes {_host} (a wildcard covers only one label) and configure the server to use it.");
                 if (!cert.ChainValid)
                 {
@@ -291,8 +305,6 @@ namespace MailOps.Smtp
                 }
                 catch (Exception ex) when (ex is TimeoutException || ex is IOException)
                 {
-                    if (ex is IOException && !(ex.InnerException is System.Net.Sockets.SocketException) && ex.Message.Contains("not an SMTP reply"))
-                        throw new MailConnectionException(_host, _port, MailConnectionFailure.NetworkError, $"{_where} does not speak SMTP: {ex.Message}", ex);
                     throw NoBanner(ex);
                 }
                 if (banner == null) throw NoBanner(new IOException("the server closed the connection"));

@@ -11,6 +11,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -60,29 +61,28 @@ namespace MailOps.Smtp
         public override string ToString() => $"{Code} {Text}";
     }
 
-    /// <summary>What a TLS handshake gave: the negotiated parameters and everything the server presented, captured even
-    /// when the certificate would not validate (so a bad certificate is reported as such, not as a failed handshake).</summary>
-    internal sealed class TlsHandshake
+    /// <summary>The peer broke the protocol in a way that bounds catch: a line longer than the limit, a reply of too many
+    /// lines, or a line that is not a reply at all.</summary>
+    internal sealed class MailProtocolException : IOException
     {
-        public string Version;
-        public string CipherSuite;
-        public X509Certificate2 Leaf;
-        /// <summary>Every certificate seen: those the server sent, and the chain the platform built from them.</summary>
-        public List<X509Certificate2> Presented = new List<X509Certificate2>();
-        /// <summary>Only the certificates the server sent (DANE-TA needs the trust anchor in the server's own chain, RFC 7671 §5.2.2).</summary>
-        public List<X509Certificate2> Sent = new List<X509Certificate2>();
-        public SslPolicyErrors PolicyErrors;
+        public MailProtocolException(string message) : base(message) { }
     }
 
     /// <summary>
     /// A small line-oriented mail protocol client over TcpClient and SslStream. It gives the checks what a full client
     /// library hides: the time to the banner, the raw EHLO/CAPABILITY lines, the moment of STARTTLS, and the server's
-    /// certificate chain whatever its validity. Every step has its own timeout; Ctrl+C cancels any step.
+    /// certificate chain whatever its validity. The connection and the TLS handshake go through <see cref="TransportConnector"/>.
+    /// Every step (the greeting, each reply, the handshake) has a deadline for the whole step, however slowly the bytes
+    /// drip, and the whole session one more; lines are bounded (<see cref="MaxLine"/>), replies too (200 lines). Ctrl+C
+    /// cancels any step.
     /// </summary>
     internal sealed class MailSession : IDisposable
     {
-        private const int MaxLine = 8192;
+        /// <summary>The longest line accepted (RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; IMAP lines are longer).</summary>
+        internal const int MaxLine = 8192;
         private readonly TcpClient _tcp;
+        private readonly Stopwatch _life = Stopwatch.StartNew();
+        private readonly TimeSpan _sessionLimit;
         private readonly string _host;
         private readonly int _port;
         private Stream _stream;
@@ -90,8 +90,9 @@ namespace MailOps.Smtp
         private int _start;
         private int _end;
 
-        private MailSession(TcpClient tcp, string host, int port)
+        private MailSession(TcpClient tcp, string host, int port, TimeSpan sessionLimit)
         {
+            _sessionLimit = sessionLimit;
             _tcp = tcp;
             _host = host;
             _port = port;
@@ -102,77 +103,41 @@ namespace MailOps.Smtp
 
         public IPAddress RemoteAddress { get; }
         public IPAddress LocalAddress { get; }
-        public bool IsTls => _stream is SslStream;
+
+        /// <summary>Bytes of an unfinished line waiting in the buffer (a greeting that drips, or never ends).</summary>
+        public int PendingBytes => _end - _start;
 
         /// <summary>Connects to the first of <paramref name="addresses"/> that answers (in order), within
-        /// <paramref name="timeout"/> overall. <paramref name="host"/> is the name used in messages.</summary>
-        public static async Task<MailSession> ConnectAsync(string host, IReadOnlyList<IPAddress> addresses, int port, TimeSpan timeout, CancellationToken ct)
+        /// <paramref name="timeout"/> overall. <paramref name="host"/> is the name used in messages (and for SNI later).
+        /// <paramref name="sessionLimit"/> bounds every later step together (default: no bound beyond each step's).</summary>
+        public static async Task<MailSession> ConnectAsync(string host, IReadOnlyList<IPAddress> addresses, int port, TimeSpan timeout, CancellationToken ct,
+            TimeSpan? sessionLimit = null)
         {
             if (addresses == null || addresses.Count == 0)
                 throw new MailConnectionException(host, port, MailConnectionFailure.NetworkError, $"{host} has no address to connect to.");
-            var clock = Stopwatch.StartNew();
-            MailConnectionException last = null;
-            foreach (var raw in addresses)
+            try
             {
-                var ip = raw.IsIPv4MappedToIPv6 ? raw.MapToIPv4() : raw;
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero) break;
-                var tcp = new TcpClient(ip.AddressFamily);
-                try
+                var tcp = await TransportConnector.ConnectAsync(addresses, port, timeout, ct).ConfigureAwait(false);
+                return new MailSession(tcp, host, port, sessionLimit ?? Timeout.InfiniteTimeSpan);
+            }
+            catch (TransportConnectException ex)
+            {
+                var ip = ex.LastEndpoint?.Address;
+                switch (ex.Failure)
                 {
-                    using (var cts = CancellationTokenSource.CreateLinkedTokenSource(ct))
-                    {
-                        cts.CancelAfter(left);
-                        using (cts.Token.Register(() => tcp.Dispose()))
-                        {
-                            try
-                            {
-                                await tcp.ConnectAsync(ip, port).ConfigureAwait(false);
-                            }
-                            catch (Exception) when (ct.IsCancellationRequested)
-                            {
-                                throw new OperationCanceledException(ct);
-                            }
-                            catch (Exception ex) when (cts.IsCancellationRequested)
-                            {
-                                throw new MailConnectionException(host, port, MailConnectionFailure.Timeout,
-                                    $"Connecting to {host} ({ip}) port {port} timed out after {timeout.TotalSeconds:0.#} s: the host is down, or a firewall drops the packets.", ex);
-                            }
-                        }
-                    }
-                    tcp.NoDelay = true;
-                    return new MailSession(tcp, host, port);
-                }
-                catch (MailConnectionException ex)
-                {
-                    tcp.Dispose();
-                    last = ex;
-                }
-                catch (SocketException ex)
-                {
-                    tcp.Dispose();
-                    if (ex.SocketErrorCode == SocketError.ConnectionRefused)
-                        last = new MailConnectionException(host, port, MailConnectionFailure.Refused,
-                            $"{host} ({ip}) refused the connection on port {port}: nothing listens there, or a firewall rejects it.", ex);
-                    else if (ex.SocketErrorCode == SocketError.TimedOut)
-                        last = new MailConnectionException(host, port, MailConnectionFailure.Timeout,
-                            $"Connecting to {host} ({ip}) port {port} timed out: the host is down, or a firewall drops the packets.", ex);
-                    else
-                        last = new MailConnectionException(host, port, MailConnectionFailure.NetworkError, $"Could not connect to {host} ({ip}) port {port}: {ex.Message}", ex);
-                }
-                catch (Exception ex) when (!(ex is OperationCanceledException))
-                {
-                    tcp.Dispose();
-                    last = new MailConnectionException(host, port, MailConnectionFailure.NetworkError, $"Could not connect to {host} ({ip}) port {port}: {ex.Message}", ex);
-                }
-                catch (OperationCanceledException)
-                {
-                    tcp.Dispose();
-                    throw;
+                    case ConnectFailure.Refused:
+                        throw new MailConnectionException(host, port, MailConnectionFailure.Refused,
+                            $"{host} ({ip}) refused the connection on port {port}: nothing listens there, or a firewall rejects it.", ex.InnerException);
+                    case ConnectFailure.Timeout:
+                        throw new MailConnectionException(host, port, MailConnectionFailure.Timeout, ex.InnerException is SocketException se && se.SocketErrorCode == SocketError.TimedOut
+                            ? $"Connecting to {host} ({ip}) port {port} timed out: the host is down, or a firewall drops the packets."
+                            : ip == null ? $"Connecting to {host} port {port} timed out after {timeout.TotalSeconds:0.#} s."
+                            : $"Connecting to {host} ({ip}) port {port} timed out after {timeout.TotalSeconds:0.#} s: the host is down, or a firewall drops the packets.",
+                            ex.InnerException);
+                    default:
+                        throw new MailConnectionException(host, port, MailConnectionFailure.NetworkError, $"Could not connect to {host} ({ip}) port {port}: {ex.Message}", ex.InnerException);
                 }
             }
-            throw last ?? new MailConnectionException(host, port, MailConnectionFailure.Timeout,
-                $"Connecting to {host} port {port} timed out after {timeout.TotalSeconds:0.#} s.");
         }
 
         /// <summary>The addresses of a host: the literal itself, or the system resolver's answer.</summary>
@@ -199,6 +164,16 @@ namespace MailOps.Smtp
         /// <summary>Runs one step with its own timeout. The socket is closed when the time is up, so no step can hang.</summary>
         private async Task<T> Step<T>(Func<CancellationToken, Task<T>> work, TimeSpan timeout, string what, CancellationToken ct)
         {
+            var bySession = false;
+            if (_sessionLimit != Timeout.InfiniteTimeSpan)
+            {
+                var left = _sessionLimit - _life.Elapsed;
+                if (left <= timeout)
+                {
+                    bySession = true;
+                    timeout = left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1);
+                }
+            }
             using (var cts = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 cts.CancelAfter(timeout);
@@ -214,7 +189,10 @@ namespace MailOps.Smtp
                     }
                     catch (Exception ex) when (cts.IsCancellationRequested)
                     {
-                        throw new TimeoutException($"{what} timed out after {timeout.TotalSeconds:0.#} s.", ex);
+                        var partial = PendingBytes > 0 ? $" ({PendingBytes} bytes of an unfinished line had come)" : "";
+                        throw new TimeoutException(bySession
+                            ? $"{what}: the whole session passed its limit of {_sessionLimit.TotalSeconds:0.#} s{partial}."
+                            : $"{what} timed out after {timeout.TotalSeconds:0.#} s{partial}.", ex);
                     }
                 }
             }
@@ -243,7 +221,7 @@ namespace MailOps.Smtp
                     _start = 0;
                 }
                 if (_end >= MaxLine)
-                    throw new IOException($"{_host} port {_port} sent a line longer than {MaxLine} bytes.");
+                    throw new MailProtocolException($"{_host} port {_port} sent a line longer than {MaxLine} bytes.");
                 var n = await _stream.ReadAsync(_buffer, _end, _buffer.Length - _end, ct).ConfigureAwait(false);
                 if (n == 0)
                 {
@@ -269,12 +247,12 @@ namespace MailOps.Smtp
                 var line = await ReadLineAsync(left, ct).ConfigureAwait(false);
                 if (line == null) return lines.Count == 0 ? null : new SmtpReply(code, lines);
                 if (line.Length < 3 || !int.TryParse(line.Substring(0, 3), out var c))
-                    throw new IOException($"{_host} port {_port} sent a line that is not an SMTP reply: '{Truncate(line)}'.");
+                    throw new MailProtocolException($"{_host} port {_port} sent a line that is not an SMTP reply: '{Truncate(line)}'.");
                 code = c;
                 var more = line.Length > 3 && line[3] == '-';
                 lines.Add(line.Length > 4 ? line.Substring(4) : "");
                 if (!more) return new SmtpReply(code, lines);
-                if (lines.Count > 200) throw new IOException($"{_host} port {_port} sent an SMTP reply of more than 200 lines.");
+                if (lines.Count > 200) throw new MailProtocolException($"{_host} port {_port} sent an SMTP reply of more than 200 lines.");
             }
         }
 
@@ -301,62 +279,10 @@ namespace MailOps.Smtp
             {
                 if (_end > _start)
                     throw new IOException($"{_host} port {_port} sent data before the TLS handshake (possible STARTTLS command injection).");
-                var result = new TlsHandshake();
-                var ssl = new SslStream(_stream, false, (sender, certificate, chain, errors) =>
-                {
-                    result.PolicyErrors = errors;
-                    if (certificate != null) result.Leaf = new X509Certificate2(certificate);
-                    if (chain != null)
-                    {
-                        foreach (var c in chain.ChainPolicy.ExtraStore)
-                        {
-                            result.Presented.Add(new X509Certificate2(c));
-                            result.Sent.Add(new X509Certificate2(c));
-                        }
-                        foreach (var e in chain.ChainElements)
-                            if (!result.Presented.Any(p => p.Thumbprint == e.Certificate.Thumbprint)) result.Presented.Add(new X509Certificate2(e.Certificate));
-                    }
-                    return true; // judged afterwards, with the host name and any extra trusted CA
-                });
-                var sni = IPAddress.TryParse(targetHost.Trim('[', ']'), out _) ? targetHost : targetHost;
-                await ssl.AuthenticateAsClientAsync(sni, null, SslProtocols.None, checkCertificateRevocation: false).ConfigureAwait(false);
+                var (ssl, handshake) = await TransportConnector.AuthenticateAsync(_stream, targetHost).ConfigureAwait(false);
                 _stream = ssl;
-                result.Version = ProtocolName(ssl.SslProtocol);
-                result.CipherSuite = CipherName(ssl);
-                return result;
+                return handshake;
             }, timeout, $"The TLS handshake with {_host} port {_port}", ct);
-
-        internal static string ProtocolName(SslProtocols p)
-        {
-            switch ((int)p)
-            {
-                case 12288: return "TLS 1.3";
-                case 3072: return "TLS 1.2";
-                case 768: return "TLS 1.1";
-                case 192: return "TLS 1.0";
-                case 48: return "SSL 3.0";
-                default: return p.ToString();
-            }
-        }
-
-        /// <summary>The IANA cipher suite name (NegotiatedCipherSuite exists from .NET Core 3.0; read by reflection), else the
-        /// algorithms netstandard2.0 exposes.</summary>
-        private static string CipherName(SslStream ssl)
-        {
-            try
-            {
-                var p = typeof(SslStream).GetProperty("NegotiatedCipherSuite");
-                var v = p?.GetValue(ssl);
-                if (v != null) return v.ToString();
-            }
-            catch (Exception)
-            {
-                // fall through
-            }
-#pragma warning disable SYSLIB0058
-            return $"{ssl.CipherAlgorithm} {ssl.CipherStrength}, {ssl.HashAlgorithm}, {ssl.KeyExchangeAlgorithm}";
-#pragma warning restore SYSLIB0058
-        }
 
         internal static string Truncate(string s, int max = 120) => s == null ? "" : s.Length <= max ? s : s.Substring(0, max) + "...";
 

@@ -8,6 +8,7 @@ using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dns;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -312,13 +313,13 @@ namespace MailOps.Smtp
                 if (reply == null || reply.Code != 220) return;
                 var tls = await s.StartTlsAsync(target.HostName, options.Timeout, ct).ConfigureAwait(false);
                 if (tls.Leaf == null) return;
-                var names = CertificateInspector.GetDnsNames(tls.Leaf);
+                var names = CertificateJudge.GetDnsNames(tls.Leaf);
                 var ours = names.Any(n => target.ExpectedDomains.Any(d => DnsName.IsAtOrBelow(n.TrimStart('*', '.'), d)))
-                    || CertificateInspector.MatchesHostName(tls.Leaf, target.HostName);
+                    || CertificateJudge.MatchesHostName(tls.Leaf, target.HostName);
                 if (!ours)
                 {
                     r.Verdict = "Intercepted";
-                    r.Detail = $"the greeting looks right, but the STARTTLS certificate is for {CertificateInspector.Describe(names)}, not {string.Join("/", target.ExpectedDomains)}: a TLS-intercepting proxy.";
+                    r.Detail = $"the greeting looks right, but the STARTTLS certificate is for {CertificateJudge.Describe(names)}, not {string.Join("/", target.ExpectedDomains)}: a TLS-intercepting proxy.";
                 }
                 try { await s.CommandAsync("QUIT", TimeSpan.FromSeconds(2), ct).ConfigureAwait(false); } catch (Exception ex) when (!(ex is OperationCanceledException)) { }
             }

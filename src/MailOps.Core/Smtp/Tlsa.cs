@@ -5,6 +5,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using MailOps.Dns;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -23,8 +24,6 @@ namespace MailOps.Smtp
             }
         }
 
-        public static string SelectorName(int selector) => selector == 0 ? "Cert" : selector == 1 ? "SPKI" : "Selector" + selector.ToString(CultureInfo.InvariantCulture);
-
         public static string MatchingName(int matching) =>
             matching == 0 ? "Full" : matching == 1 ? "SHA2-256" : matching == 2 ? "SHA2-512" : "Matching" + matching.ToString(CultureInfo.InvariantCulture);
 
@@ -33,7 +32,7 @@ namespace MailOps.Smtp
         {
             byte[] input;
             if (selector == 0) input = cert.RawData;
-            else if (selector == 1) input = CertificateInspector.GetSubjectPublicKeyInfo(cert);
+            else if (selector == 1) input = CertificateJudge.GetSubjectPublicKeyInfo(cert);
             else return null;
             switch (matchingType)
             {

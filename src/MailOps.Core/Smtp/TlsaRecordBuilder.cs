@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dns;
+using MailOps.Transport;
 
 namespace MailOps.Smtp
 {
@@ -82,7 +83,7 @@ namespace MailOps.Smtp
 
         /// <summary>The host name a certificate file is for: its first DNS name that is not a wildcard.</summary>
         public static string DefaultHostName(X509Certificate2 leaf) =>
-            CertificateInspector.GetDnsNames(leaf).FirstOrDefault(n => !n.StartsWith("*", StringComparison.Ordinal));
+            CertificateJudge.GetDnsNames(leaf).FirstOrDefault(n => !n.StartsWith("*", StringComparison.Ordinal));
 
         /// <summary>Fetches the certificates a live server sends (STARTTLS on SMTP/IMAP ports, implicit TLS on 465/993), leaf first.
         /// Throws <see cref="MailConnectionException"/> when it cannot connect, <see cref="InvalidOperationException"/> when no TLS session is possible.</summary>

@@ -29,6 +29,10 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] ZoneFile { get; set; }
 
+        /// <summary>How long each DNS question waits: -TimeoutSec on the DNS cmdlets. The transport cmdlets give -TimeoutSec
+        /// another meaning (the deadline of each network step) and override this (<see cref="SmtpCmdletSupport.DnsQueryTimeout"/>).</summary>
+        protected virtual TimeSpan DnsQueryTimeout => TimeSpan.FromSeconds(TimeoutSec);
+
         /// <summary>True for cmdlets that read the AD bit (DANE): queries then carry the DO bit.</summary>
         protected virtual bool RequestDnssec => false;
 
@@ -54,7 +58,7 @@ namespace MailOps.Commands
             var options = new DnsOptions
             {
                 Servers = Server ?? new string[0],
-                Timeout = TimeSpan.FromSeconds(TimeoutSec),
+                Timeout = DnsQueryTimeout,
                 ZoneFiles = zoneFiles,
                 RequestDnssec = RequestDnssec,
                 Log = r => Post(() => WriteVerbose(r.Describe())),

@@ -44,8 +44,6 @@ namespace MailOps.Commands
         MtaStsPolicyConnectionFailed,
         MtaStsPolicyTlsFailed,
         MtaStsPolicyInvalidResponse,
-        TrustedCertificateNotFound,
-        InvalidTrustedCertificate,
         InvalidMtaStsPolicy,
         MtaStsPolicyFileExists,
         MtaStsPolicyWriteFailed,

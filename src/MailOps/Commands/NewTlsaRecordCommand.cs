@@ -54,6 +54,9 @@ namespace MailOps.Commands
         [ValidateSet("0", "1", "2")]
         public int MatchingType { get; set; } = 1;
 
+        /// <summary>-TimeoutSec here is the deadline of each network step; DNS questions keep their own (see docs/transport.md).</summary>
+        protected override System.TimeSpan DnsQueryTimeout => SmtpCmdletSupport.DnsQueryTimeout(TimeoutSec);
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();

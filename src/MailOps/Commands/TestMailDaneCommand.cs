@@ -43,6 +43,9 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
+        /// <summary>-TimeoutSec here is the deadline of each network step; DNS questions keep their own (see docs/transport.md).</summary>
+        protected override System.TimeSpan DnsQueryTimeout => SmtpCmdletSupport.DnsQueryTimeout(TimeoutSec);
+
         protected override bool RequestDnssec => true;
 
         protected override void ProcessRecord()

@@ -19,10 +19,12 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] Domain { get; set; }
 
-        /// <summary>PEM or DER files of CA certificates to trust besides the system roots (private PKI, tests).</summary>
+        /// <summary>PEM or DER files of CA certificates to trust besides the system roots (private PKI, tests). The same
+        /// parameter as on Test-SmtpService; -TrustedCaCertificatePath is kept as an alias.</summary>
         [Parameter]
+        [Alias("TrustedCaCertificatePath")]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCaCertificatePath { get; set; }
+        public string[] TrustedCertificatePath { get; set; }
 
         /// <summary>CA certificates to trust besides the system roots, as objects.</summary>
         [Parameter]
@@ -40,45 +42,14 @@ namespace MailOps.Commands
 
         private MtaStsOptions _options;
 
+        /// <summary>-TimeoutSec here is the deadline of each network step; DNS questions keep their own (see docs/transport.md).</summary>
+        protected override System.TimeSpan DnsQueryTimeout => SmtpCmdletSupport.DnsQueryTimeout(TimeoutSec);
+
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
             var trusted = new List<X509Certificate2>(TrustedCertificate ?? new X509Certificate2[0]);
-            foreach (var path in TrustedCaCertificatePath ?? new string[0])
-            {
-                IEnumerable<string> files = null;
-                try
-                {
-                    files = GetResolvedProviderPathFromPSPath(path, out _);
-                }
-                catch (ItemNotFoundException ex)
-                {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.TrustedCertificateNotFound, ErrorCategory.ObjectNotFound,
-                        $"The CA certificate file '{path}' was not found.", path, "Check the path given to -TrustedCaCertificatePath.", ex));
-                }
-                foreach (var file in files)
-                {
-                    try
-                    {
-                        trusted.AddRange(CertificateFile.Load(file));
-                    }
-                    catch (InvalidDataException ex)
-                    {
-                        ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTrustedCertificate, ErrorCategory.InvalidData, ex.Message, file,
-                            "Pass a PEM file (-----BEGIN CERTIFICATE-----, one or more) or a DER .cer/.crt file.", ex));
-                    }
-                    catch (IOException ex)
-                    {
-                        ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTrustedCertificate, ErrorCategory.ReadError, $"'{file}' cannot be read: {ex.Message}", file,
-                            "Pass a PEM file (-----BEGIN CERTIFICATE-----, one or more) or a DER .cer/.crt file.", ex));
-                    }
-                    catch (System.UnauthorizedAccessException ex)
-                    {
-                        ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTrustedCertificate, ErrorCategory.PermissionDenied,
-                            $"'{file}' cannot be read: {ex.Message}", file, "Check the file's permissions.", ex));
-                    }
-                }
-            }
+            trusted.AddRange(SmtpCmdletSupport.LoadCertificates(this, TrustedCertificatePath, nameof(TrustedCertificatePath)));
             if (trusted.Count > 0)
                 WriteVerbose("Trusting, besides the system roots: " + string.Join("; ", trusted.ConvertAll(c => c.Subject)));
             _options = new MtaStsOptions

@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography.X509Certificates;
 using MailOps.Smtp;
+using MailOps.Transport;
 using MailOps.Testing;
 
 namespace MailOps.Tests.Smtp
@@ -22,38 +23,38 @@ namespace MailOps.Tests.Smtp
         [InlineData("example.com", false)]
         [InlineData("evil-mail.example.com", false)]
         public void Wildcards_cover_exactly_the_leftmost_label(string host, bool expected) =>
-            Assert.Equal(expected, CertificateInspector.MatchesHostName(Leaf, host));
+            Assert.Equal(expected, CertificateJudge.MatchesHostName(Leaf, host));
 
         [Fact]
         public void Wildcard_of_a_top_level_domain_covers_nothing()
         {
-            Assert.False(CertificateInspector.NameCovers("*.com", "example.com"));
-            Assert.True(CertificateInspector.NameCovers("*.example.com", "mail.example.com"));
+            Assert.False(CertificateJudge.NameCovers("*.com", "example.com"));
+            Assert.True(CertificateJudge.NameCovers("*.example.com", "mail.example.com"));
         }
 
         [Fact]
         public void Ip_address_hosts_match_ip_sans_only()
         {
             var ipCert = TestCertificates.CreateLeaf(null, new[] { "127.0.0.1" });
-            Assert.True(CertificateInspector.MatchesHostName(ipCert, "127.0.0.1"));
-            Assert.False(CertificateInspector.MatchesHostName(ipCert, "127.0.0.2"));
-            Assert.False(CertificateInspector.MatchesHostName(Leaf, "127.0.0.1"));
+            Assert.True(CertificateJudge.MatchesHostName(ipCert, "127.0.0.1"));
+            Assert.False(CertificateJudge.MatchesHostName(ipCert, "127.0.0.2"));
+            Assert.False(CertificateJudge.MatchesHostName(Leaf, "127.0.0.1"));
         }
 
         [Fact]
         public void Dns_names_come_from_the_san_extension()
         {
-            Assert.Equal(new[] { "mail.example.com", "*.mx.example.com" }, CertificateInspector.GetDnsNames(Leaf));
+            Assert.Equal(new[] { "mail.example.com", "*.mx.example.com" }, CertificateJudge.GetDnsNames(Leaf));
         }
 
         [Fact]
         public void Spki_is_the_same_bytes_dotnet_exports()
         {
-            Assert.Equal(Leaf.PublicKey.ExportSubjectPublicKeyInfo(), CertificateInspector.GetSubjectPublicKeyInfo(Leaf));
+            Assert.Equal(Leaf.PublicKey.ExportSubjectPublicKeyInfo(), CertificateJudge.GetSubjectPublicKeyInfo(Leaf));
             using var rsa = System.Security.Cryptography.RSA.Create(2048);
             var req = new CertificateRequest("CN=rsa.example", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
             using var rsaCert = req.CreateSelfSigned(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(1));
-            Assert.Equal(rsaCert.PublicKey.ExportSubjectPublicKeyInfo(), CertificateInspector.GetSubjectPublicKeyInfo(rsaCert));
+            Assert.Equal(rsaCert.PublicKey.ExportSubjectPublicKeyInfo(), CertificateJudge.GetSubjectPublicKeyInfo(rsaCert));
         }
 
         [Fact]
@@ -92,9 +93,9 @@ namespace MailOps.Tests.Smtp
         public void Pem_files_with_chains_and_der_files_are_read()
         {
             var pem = System.Text.Encoding.ASCII.GetBytes(TestCertificates.CertificatePem(Leaf, Ca));
-            var certs = CertificateInspector.ReadCertificates(pem);
+            var certs = CertificateFile.Read(pem);
             Assert.Equal(new[] { Leaf.Thumbprint, Ca.Thumbprint }, certs.Select(c => c.Thumbprint));
-            Assert.Equal(Leaf.Thumbprint, Assert.Single(CertificateInspector.ReadCertificates(Leaf.RawData)).Thumbprint);
+            Assert.Equal(Leaf.Thumbprint, Assert.Single(CertificateFile.Read(Leaf.RawData)).Thumbprint);
             Assert.Equal("mail.example.com", TlsaRecordBuilder.DefaultHostName(Leaf));
         }
     }
