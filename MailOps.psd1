@@ -1,5 +1,5 @@
 @{
-    RootModule           = 'MailOps.dll'
+    RootModule           = 'MailOps.psm1'
     ModuleVersion        = '0.1.0'
     CompatiblePSEditions = @('Desktop', 'Core')
     GUID                 = '014a27d4-e66b-490d-ac3a-2a191f477914'

@@ -59,9 +59,14 @@ namespace MailOps.Module.Tests
         {
             var dir = Path.GetDirectoryName(Paths.ModuleManifest)!;
             Assert.False(File.Exists(Path.Combine(dir, "System.Management.Automation.dll")));
-            Assert.True(File.Exists(Path.Combine(dir, "MailOps.dll")));
-            Assert.True(File.Exists(Path.Combine(dir, "MailOps.Core.dll")));
-            Assert.True(File.Exists(Path.Combine(dir, "DnsClient.dll")));
+            var dependencies = Path.Combine(dir, "dependencies");
+            Assert.False(File.Exists(Path.Combine(dependencies, "System.Management.Automation.dll")));
+            // Only the resolver sits next to the manifest; MailOps and everything it needs are under dependencies/.
+            Assert.Equal(new[] { "MailOps.LoadContext.dll" }, Directory.GetFiles(dir, "*.dll").Select(Path.GetFileName));
+            Assert.True(File.Exists(Path.Combine(dependencies, "MailOps.dll")));
+            Assert.True(File.Exists(Path.Combine(dependencies, "MailOps.Core.dll")));
+            Assert.True(File.Exists(Path.Combine(dependencies, "DnsClient.dll")));
+            Assert.True(File.Exists(Path.Combine(dependencies, "MimeKit.dll")));
             Assert.True(File.Exists(Path.Combine(dir, "en-US", "MailOps.dll-Help.xml")));
         }
 

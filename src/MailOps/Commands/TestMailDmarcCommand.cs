@@ -28,9 +28,17 @@ namespace MailOps.Commands
 
         private PublicSuffixList _psl;
 
-        /// <summary>The Public Suffix List shipped in the module's Data folder.</summary>
-        internal static string PublicSuffixListPath =>
-            Path.Combine(Path.GetDirectoryName(typeof(TestMailDmarcCommand).Assembly.Location) ?? ".", "Data", "public_suffix_list.dat");
+        /// <summary>The Public Suffix List shipped in the module's Data folder (out/MailOps/Data; MailOps.dll itself is in
+        /// out/MailOps/dependencies).</summary>
+        internal static string PublicSuffixListPath
+        {
+            get
+            {
+                var dir = Path.GetDirectoryName(typeof(TestMailDmarcCommand).Assembly.Location) ?? ".";
+                var beside = Path.Combine(dir, "Data", "public_suffix_list.dat");
+                return File.Exists(beside) ? beside : Path.Combine(Path.GetDirectoryName(dir) ?? dir, "Data", "public_suffix_list.dat");
+            }
+        }
 
         protected override void BeginProcessing()
         {

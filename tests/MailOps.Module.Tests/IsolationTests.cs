@@ -1,0 +1,109 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using MailOps.Testing;
+
+namespace MailOps.Module.Tests
+{
+    /// <summary>A fact that needs a real pwsh (PowerShell 7) executable: skipped, with a message saying so, when there is none.</summary>
+    public sealed class PwshFactAttribute : FactAttribute
+    {
+        public PwshFactAttribute()
+        {
+            if (IsolationTests.Pwsh == null) Skip = "No pwsh found (PATH, ~/.dotnet/tools/pwsh): install PowerShell 7 (dotnet tool install -g PowerShell) to run this test.";
+        }
+    }
+
+    /// <summary>MailOps' dependencies load in their own AssemblyLoadContext on PowerShell 7, so a module that ships another
+    /// version of DnsClient (PSOpenAD) or MimeKit loads beside it and both work.</summary>
+    [Collection("Runspace")]
+    public sealed class IsolationTests
+    {
+        internal static readonly string? Pwsh = FindPwsh();
+
+        private static string? FindPwsh()
+        {
+            var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+                .Select(d => Path.Combine(d, OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh"))
+                .Append(Path.Combine(home, ".dotnet", "tools", OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh"));
+            return candidates.FirstOrDefault(File.Exists);
+        }
+
+        private static string OtherDnsClient => Path.Combine(AppContext.BaseDirectory, "other-dnsclient", "DnsClient.dll");
+
+        private static (int Exit, string Out, string Err) RunPwsh(string script)
+        {
+            var psi = new ProcessStartInfo(Pwsh!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "-NoProfile", "-NonInteractive", "-Command", script }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(120_000)) { p.Kill(true); throw new TimeoutException("pwsh did not finish in 120 s"); }
+            return (p.ExitCode, stdout.Result, stderr.Result);
+        }
+
+        [PwshFact]
+        public void An_older_DnsClient_loaded_first_and_MailOps_both_answer_in_a_real_pwsh()
+        {
+            Assert.True(File.Exists(OtherDnsClient), $"{OtherDnsClient} is missing (the test project's build copies DnsClient 1.6.1 there).");
+            using var dns = FixtureDnsServer.StartWithZone(
+                "$ORIGIN iso.example.\n@ 300 IN MX 10 mail.iso.example.\nmail 300 IN A 192.0.2.25\n");
+            var port = dns.EndPoint.Port;
+            var script = $@"
+$ErrorActionPreference = 'Stop'
+Add-Type -Path '{OtherDnsClient}'
+# Another module's DnsClient 1.6.1 is now in the default context; it works on its own:
+$client = [DnsClient.LookupClient]::new([System.Net.IPAddress]::Loopback, {port})
+$theirs = $client.Query('iso.example', [DnsClient.QueryType]::MX).Answers.Count
+Import-Module '{Paths.ModuleManifest}'
+$mx = Get-MailMx iso.example -Server 127.0.0.1:{port}
+$asm = (Get-Command Get-MailMx).ImplementingType.Assembly
+$ctx = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($asm)
+$mailopsDnsClient = $ctx.Assemblies | Where-Object {{ $_.GetName().Name -eq 'DnsClient' }}
+'theirs=' + [DnsClient.LookupClient].Assembly.GetName().Version + ' answers=' + $theirs
+'mailops=' + $mailopsDnsClient.GetName().Version + ' context=' + $ctx.Name + ' host=' + $mx.HostName + ' ' + $mx.IPv4Address
+";
+            var (exit, stdout, stderr) = RunPwsh(script);
+            Assert.True(exit == 0, $"pwsh exited {exit}: {stderr}\n{stdout}");
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.Contains("theirs=1.6.1.0 answers=1", lines);
+            Assert.Contains("mailops=1.8.0.0 context=MailOps host=mail.iso.example 192.0.2.25", lines);
+        }
+
+        [PwshFact]
+        public void Without_the_load_context_the_same_pair_collides()
+        {
+            // The control: importing MailOps.dll directly (what 0.1.0 did, and what Windows PowerShell 5.1 still does)
+            // next to the older DnsClient fails on the first DNS question - the conflict the load context removes.
+            var dll = Path.Combine(Path.GetDirectoryName(Paths.ModuleManifest)!, "dependencies", "MailOps.dll");
+            var script = $@"
+Add-Type -Path '{OtherDnsClient}'
+Import-Module '{dll}'
+try {{ $null = Get-MailMx iso.example -Server 127.0.0.1:9 -TimeoutSec 1 -ErrorAction Stop; 'no conflict' }} catch {{ 'conflict: ' + $_.Exception.GetType().Name + ' ' + $_.Exception.Message }}
+";
+            var (_, stdout, stderr) = RunPwsh(script);
+            Assert.Contains("conflict", stdout + stderr);
+            Assert.Contains("DnsClient", stdout + stderr);
+        }
+
+        [Fact]
+        public void Hosted_runspace_loads_MailOps_and_its_dependencies_into_their_own_context()
+        {
+            var run = ModuleHost.Run(
+                "$asm = (Get-Command Get-MailMx).ImplementingType.Assembly\n" +
+                "$ctx = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($asm)\n" +
+                "$ctx.Name\n" +
+                "[System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([System.Management.Automation.PSObject].Assembly).Name\n" +
+                "($ctx.Assemblies | ForEach-Object { $_.GetName().Name }) -join ','");
+            Assert.Empty(run.Errors);
+            Assert.Equal("MailOps", run.Output[0].BaseObject);
+            Assert.Equal("Default", run.Output[1].BaseObject); // the engine is shared, never loaded twice
+            var names = ((string)run.Output[2].BaseObject).Split(',');
+            Assert.Contains("MailOps", names);
+            Assert.Contains("MailOps.Core", names);
+            Assert.DoesNotContain("System.Management.Automation", names);
+        }
+    }
+}
