@@ -25,7 +25,7 @@ namespace MailOps.Dnsbl
     }
 
     /// <summary>
-    /// The blocklist catalogue: the JSON data file src/MailOps/Data/dnsbl-zones.json, embedded in this assembly at build
+    /// The blocklist catalogue: the JSON data file src/MailOps.Core/Data/dnsbl-zones.json, embedded in this assembly at build
     /// time. Edit the file to change the catalogue; every entry carries its sources.
     /// </summary>
     public sealed class DnsblCatalogue

@@ -30,7 +30,7 @@ namespace MailOps.Dnsbl
         public override string ToString() => Kind == null ? $"{Code} {Meaning}" : $"{Code} {Kind}: {Meaning}";
     }
 
-    /// <summary>A blocklist zone from the catalogue (src/MailOps/Data/dnsbl-zones.json), or one named by the user.</summary>
+    /// <summary>A blocklist zone from the catalogue (src/MailOps.Core/Data/dnsbl-zones.json), or one named by the user.</summary>
     public sealed class DnsblZone
     {
         internal DnsblZone(string name)

@@ -27,7 +27,7 @@ namespace MailOps.Tests.Dmarc
 
         internal static PublicSuffixList Psl => LazyPsl.Value;
         private static readonly Lazy<PublicSuffixList> LazyPsl = new(() =>
-            PublicSuffixList.Load(Path.Combine(Paths.RepoRoot, "src", "MailOps", "Data", "public_suffix_list.dat")));
+            PublicSuffixList.Load(Path.Combine(Paths.RepoRoot, "src", "MailOps.Core", "Data", "public_suffix_list.dat")));
 
         public static IEnumerable<object[]> Paths2 => new[] { new object[] { "wire" }, new object[] { "zonefile" } };
 

@@ -15,7 +15,7 @@ namespace MailOps.Tests.Dnsbl
         [Fact]
         public void Embedded_catalogue_is_the_data_file_in_the_repository()
         {
-            var file = DnsblCatalogue.Parse(File.ReadAllText(Path.Combine(Paths.RepoRoot, "src", "MailOps", "Data", "dnsbl-zones.json")));
+            var file = DnsblCatalogue.Parse(File.ReadAllText(Path.Combine(Paths.RepoRoot, "src", "MailOps.Core", "Data", "dnsbl-zones.json")));
             Assert.Equal(file.Zones.Select(z => z.Name), C.Zones.Select(z => z.Name));
             Assert.Equal(file.Version, C.Version);
         }
