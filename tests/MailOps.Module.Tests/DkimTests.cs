@@ -249,7 +249,7 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
             Assert.EndsWith("rfc8463-a3.eml", (string)run.Prop(0, "Path")!);
         }
 
-        [Theory]
+        [DkimpyTheory]
         [InlineData("Rsa")]
         [InlineData("Ed25519")]
         public void Key_from_New_DkimKey_signed_by_dkimpy_verifies_with_its_txt_and_tampering_fails(string algorithm)
@@ -287,7 +287,7 @@ Test-DkimSignature ([IO.Path]::Combine($tmp, 'signed.eml')), ([IO.Path]::Combine
             Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
         }
 
-        [Fact]
+        [DkimpyFact]
         public void Arc_chain_is_its_own_result()
         {
             Dkimpy.Require();

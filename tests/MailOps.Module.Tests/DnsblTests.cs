@@ -279,11 +279,15 @@ Get-DnsblZone no.such.zone");
                 .AddArgument(Paths.ModuleManifest).AddArgument(vars["srv"]);
             var async = ps.BeginInvoke();
             System.Threading.Thread.Sleep(1500); // import and start; every query now hangs on the zone test
+            // Still running when Ctrl+C comes (a binding error would have ended it already), and ends Stopped.
+            Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Running,
+                $"Not running when stopped: {ps.InvocationStateInfo.State}; errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
             var sw = Stopwatch.StartNew();
             ps.Stop();
             sw.Stop();
             Assert.True(async.IsCompleted);
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"Stop took {sw.Elapsed}");
+            Assert.Equal(PSInvocationState.Stopped, ps.InvocationStateInfo.State);
         }
     }
 

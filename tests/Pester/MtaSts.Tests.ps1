@@ -114,6 +114,7 @@ BeforeAll {
     }
 
     function Invoke-Sts {
+        [CmdletBinding()]   # so callers can pass -ErrorVariable / -ErrorAction through to Test-MtaSts
         param([string] $Case, [string] $Domain = "$Case.mtasts.example", [int] $Port = $script:Port[$Case], [switch] $Quiet)
         Test-MtaSts -Domain $Domain -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $Port -TrustedCaCertificatePath $script:CaPem -Quiet:$Quiet
     }

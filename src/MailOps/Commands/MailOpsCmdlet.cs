@@ -24,6 +24,8 @@ namespace MailOps.Commands
         /// <summary>Queues a Write* call for the pipeline thread. Safe from any thread.</summary>
         protected void Post(Action action)
         {
+            // After Ctrl+C nothing more is written: work cancelled by the user reports no "timed out" errors.
+            if (_cts.IsCancellationRequested) return;
             if (!_pending.IsAddingCompleted) _pending.Add(action);
         }
 
@@ -32,6 +34,8 @@ namespace MailOps.Commands
         {
             var task = Task.Run(() => work(_cts.Token));
             Pump(task);
+            // Work that ended because the user pressed Ctrl+C ends the pipeline as stopped, whatever it returned.
+            if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
             try
             {
                 return task.GetAwaiter().GetResult();
