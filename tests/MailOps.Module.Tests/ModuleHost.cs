@@ -60,8 +60,9 @@ namespace MailOps.Module.Tests
             ps.Stop();
             sw.Stop();
             try { ps.EndInvoke(async); } catch (PipelineStoppedException) { }
+            var stopTook = sw.Elapsed;
             Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Stopped,
-                $"Ended {ps.InvocationStateInfo.State}, not Stopped; output: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
+                $"Ended {ps.InvocationStateInfo.State}, not Stopped (Stop() took {stopTook.TotalMilliseconds:0} ms); errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
             return sw.Elapsed;
         }
 

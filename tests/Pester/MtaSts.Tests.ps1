@@ -207,10 +207,12 @@ Describe 'Test-TlsRpt' {
         if ($Code) { $r.Findings.Code | Should -Contain $Code } else { @($r.Findings).Count | Should -Be 0 }
     }
 
-    It 'binds by property name and returns booleans with -Quiet' {
-        $q = @([pscustomobject]@{ Name = 'good.mtasts.example' }, [pscustomobject]@{ DomainName = 'norua.mtasts.example' }) |
-            Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet
-        $q | Should -Be @($true, $false)
+    It 'binds by property name and returns one boolean with -Quiet' {
+        [pscustomobject]@{ Name = 'good.mtasts.example' } | Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet | Should -Be $true
+        $q = @(@([pscustomobject]@{ Name = 'good.mtasts.example' }, [pscustomobject]@{ DomainName = 'norua.mtasts.example' }) |
+            Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet)
+        $q.Count | Should -Be 1
+        $q[0] | Should -BeFalse
     }
 }
 
