@@ -2,11 +2,14 @@
 .SYNOPSIS
     Builds, tests, packages and demonstrates MailOps.
 .DESCRIPTION
-    Needs the .NET SDK (8 or later) on PATH and nothing else: no extra PowerShell modules.
+    Needs the .NET 10 SDK on PATH and nothing else; PowerShell 7.6.9 is a local tool (dotnet tool restore, then
+    dotnet pwsh ./build.ps1 ...) and Pester 5.9.1 is restored from NuGet (build/TestTools.proj).
       -Task Build    assembles the loadable module folder out/MailOps/ (manifest, assemblies and their
                      dependencies, format and types files, help). A plain `dotnet build` produces the same folder.
-      -Task Test     runs `dotnet test MailOps.sln` and, where Pester 5 or later is installed, the Pester suites
-                     under tests/Pester.
+      -Task Test     installs the Debian packages the tests need (root with apt-get; else those tests skip and
+                     say what to install), runs `dotnet test MailOps.sln` (xunit), then the Pester suites under
+                     tests/Pester, and ends with one line counting both: "N passed, N failed, N skipped". Exits 1
+                     when any test failed.
       -Task Package  builds, then writes a PowerShell Gallery nupkg to out/packages/ (Publish-PSResource where
                      PSResourceGet is present, else Publish-Module).
       -Task Demo     builds, imports the module and runs real checks offline against the bundled example zone.
@@ -14,7 +17,7 @@
 .EXAMPLE
     ./build.ps1 -Task Demo
 .EXAMPLE
-    ./build.ps1 -Task Test
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
@@ -49,21 +52,112 @@ function Invoke-BuildTask {
     Write-Host "Module folder: $moduleDir" -ForegroundColor Green
 }
 
-function Invoke-TestTask {
-    Invoke-DotNet test (Join-Path $root 'MailOps.sln') -c $Configuration --nologo
-    $pester = Get-Module Pester -ListAvailable | Where-Object { $_.Version -ge [version]'5.0' } | Sort-Object Version -Descending | Select-Object -First 1
-    if (-not $pester) {
-        Write-Warning 'Pester 5 is not installed: the Pester suites were skipped (Install-Module Pester -MinimumVersion 5.0).'
+# Debian packages the tests need: the APT_PACKAGES list in .ci/run (one list; each area adds its own there).
+function Get-TestPackage {
+    $ci = Join-Path $root '.ci/run'
+    if (-not (Test-Path $ci)) { return @() }
+    $inList = $false
+    foreach ($line in Get-Content $ci) {
+        if ($line -match '^\s*APT_PACKAGES=\(') { $inList = $true; continue }
+        if ($inList -and $line -match '^\s*\)') { break }
+        if ($inList -and $line -match '^\s*([a-z0-9][a-z0-9.+-]*)') { $Matches[1] }
+    }
+}
+
+# Installs the missing ones when it can (root and apt-get); otherwise the tests that need them skip, saying what to install.
+function Install-TestPackage {
+    if ($IsWindows -or -not (Get-Command apt-get -ErrorAction SilentlyContinue) -or -not (Get-Command dpkg -ErrorAction SilentlyContinue)) {
+        Write-Host 'No apt-get here: tests that need Debian packages (Postfix, dkimpy) skip and say what to install.' -ForegroundColor DarkYellow
         return
     }
-    Import-Module $pester -Force
-    $config = New-PesterConfiguration
-    $config.Run.Path = Join-Path $root 'tests/Pester'
-    $config.Run.Exit = $false
-    $config.Run.PassThru = $true
-    $config.Output.Verbosity = 'Detailed'
-    $result = Invoke-Pester -Configuration $config
-    if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester test(s) failed." }
+    $missing = @(Get-TestPackage | Where-Object { & dpkg -s $_ *> $null; $LASTEXITCODE -ne 0 })
+    if ($missing.Count -eq 0) { return }
+    if ((& id -u) -ne '0') {
+        Write-Host "Not root: not installing $($missing -join ' '); the tests that need them skip (sudo apt-get install -y $($missing -join ' '))." -ForegroundColor DarkYellow
+        return
+    }
+    Write-Host "apt-get install $($missing -join ' ')" -ForegroundColor DarkGray
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    & apt-get update -qq *> $null
+    & apt-get install -y -qq --no-install-recommends @missing *> $null
+    if ($LASTEXITCODE -ne 0) { Write-Warning "apt-get install $($missing -join ' ') failed; the tests that need them skip and say so." }
+}
+
+# Pester 5.9.1: from the NuGet cache, fetched by `dotnet restore build/TestTools.proj` (a PackageDownload).
+function Get-PesterManifest {
+    & dotnet restore (Join-Path $root 'build/TestTools.proj') --nologo -v q *> $null
+    if ($LASTEXITCODE -eq 0) {
+        $cache = $env:NUGET_PACKAGES
+        if (-not $cache) {
+            $line = & dotnet nuget locals global-packages --list | Select-Object -First 1
+            $cache = ($line -replace '^[^:]*global-packages:\s*', '').Trim()
+        }
+        $psd1 = Join-Path $cache 'pester/5.9.1/tools/Pester.psd1'
+        if (Test-Path $psd1) { return $psd1 }
+    }
+    $installed = Get-Module Pester -ListAvailable | Where-Object { $_.Version -ge [version]'5.0' } | Sort-Object Version -Descending | Select-Object -First 1
+    if ($installed) { return $installed.Path }
+    return $null
+}
+
+# Counts of the xunit runs from their TRX files.
+function Get-TrxCount([string] $Directory) {
+    $c = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($trx in Get-ChildItem $Directory -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+        $failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $c.Passed += [int]$counters.passed
+        $c.Failed += $failed
+        $c.Skipped += [int]$counters.total - [int]$counters.passed - $failed
+    }
+    $c
+}
+
+function Invoke-TestTask {
+    Install-TestPackage
+    $results = Join-Path $root 'out/TestResults'
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    $null = New-Item -ItemType Directory -Path $results -Force
+
+    # 1. xunit: engine tests and hosted-runspace pipeline tests (this also builds out/MailOps for Pester).
+    Write-Host "dotnet test MailOps.sln -c $Configuration" -ForegroundColor DarkGray
+    & dotnet test (Join-Path $root 'MailOps.sln') -c $Configuration --nologo --logger trx --results-directory $results
+    $xunitExit = $LASTEXITCODE
+    $x = Get-TrxCount $results
+    if ($xunitExit -ne 0 -and $x.Failed -eq 0) { $x.Failed = 1 }   # build error or crashed test host: no TRX says so
+
+    # 2. Pester: the cmdlets in a real pwsh, importing out/MailOps/MailOps.psd1.
+    $p = [ordered]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $pester = Get-PesterManifest
+    if (-not $pester) {
+        Write-Warning 'Pester 5 could not be restored (dotnet restore build/TestTools.proj): the Pester suites did not run.'
+        $p.Failed = 1
+    }
+    elseif (-not (Test-Path $manifest)) {
+        Write-Warning "$manifest was not built: the Pester suites cannot run."
+        $p.Failed = 1
+    }
+    else {
+        # In a child pwsh, so the suites get a clean session (and their modules do not stay loaded here). Under
+        # `dotnet pwsh` this process is dotnet itself: start pwsh.dll the same way.
+        $counts = Join-Path $results 'pester-counts.json'
+        $self = (Get-Process -Id $PID).Path
+        $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
+        $runner = Join-Path $root 'build/Invoke-PesterSuite.ps1'
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runner -PesterManifest $pester -ResultDirectory $results
+        if (Test-Path $counts) {
+            $j = Get-Content -Raw $counts | ConvertFrom-Json
+            $p.Passed = [int]$j.Passed; $p.Failed = [int]$j.Failed; $p.Skipped = [int]$j.Skipped
+        }
+        else { $p.Failed = 1 }   # pwsh or Pester crashed
+    }
+
+    Write-Host "xunit:  $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
+    Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
+    $failed = $x.Failed + $p.Failed
+    # The last line counts both; CI reads it.
+    Write-Host "$($x.Passed + $p.Passed) passed, $failed failed, $($x.Skipped + $p.Skipped) skipped"
+    if ($failed -gt 0) { exit 1 }
 }
 
 function Invoke-PackageTask {

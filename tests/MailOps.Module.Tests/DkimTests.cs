@@ -188,11 +188,11 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
         public void Test_MailDkim_timeout_is_an_error_and_the_pipeline_goes_on_and_Quiet_gives_booleans()
         {
             _dns.SetFault("weak._domainkey.dkim.example", FixtureDnsServer.Fault.Timeout);
-            var run = ModuleHost.Run("Test-MailDkim dkim.example good, weak, revoked -Server $srv -TimeoutSec 1 -Quiet", _vars);
-            var e = Assert.Single(run.Errors);
+            var run = ModuleHost.Run("Test-MailDkim dkim.example good, weak, revoked -Server $srv -TimeoutSec 1 | Out-Null; Test-MailDkim dkim.example good -Server $srv -Quiet; Test-MailDkim dkim.example good, weak -Server $srv -TimeoutSec 1 -Quiet", _vars);
+            var e = Assert.Single(run.Errors); // the first run's; -Quiet answers $false instead of writing it
             Assert.Equal("DnsTimeout,MailOps.Commands.TestMailDkimCommand", e.FullyQualifiedErrorId);
             Assert.Equal("weak._domainkey.dkim.example", e.TargetObject);
-            Assert.Equal(new object[] { true, false }, run.Output.Select(o => o.BaseObject));
+            Assert.Equal(new object[] { true, false }, run.Output.Select(o => o.BaseObject)); // one Boolean per invocation
         }
 
         [Fact]
@@ -249,7 +249,7 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
             Assert.EndsWith("rfc8463-a3.eml", (string)run.Prop(0, "Path")!);
         }
 
-        [Theory]
+        [DkimpyTheory]
         [InlineData("Rsa")]
         [InlineData("Ed25519")]
         public void Key_from_New_DkimKey_signed_by_dkimpy_verifies_with_its_txt_and_tampering_fails(string algorithm)
@@ -265,6 +265,7 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
             var run = ModuleHost.Run(@"
 $txt = [IO.Path]::Combine($tmp, 'k1.txt')
 $ExecutionContext.InvokeProvider.ChildItem.Get($tmp, $false) | Where-Object Name -like '*.eml' | Test-DkimSignature -ZoneFile $txt -Server $dead | ForEach-Object { '{0}|{1}|{2}' -f [IO.Path]::GetFileName($_.Path), $_.Result, $_.Reason }
+Test-DkimSignature ([IO.Path]::Combine($tmp, 'signed.eml')) -ZoneFile $txt -Server $dead -Quiet
 Test-DkimSignature ([IO.Path]::Combine($tmp, 'signed.eml')), ([IO.Path]::Combine($tmp, 'plain.eml')) -ZoneFile $txt -Server $dead -Quiet
 ", _vars);
             Assert.Empty(run.Errors);
@@ -287,7 +288,7 @@ Test-DkimSignature ([IO.Path]::Combine($tmp, 'signed.eml')), ([IO.Path]::Combine
             Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
         }
 
-        [Fact]
+        [DkimpyFact]
         public void Arc_chain_is_its_own_result()
         {
             Dkimpy.Require();

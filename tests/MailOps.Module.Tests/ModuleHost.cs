@@ -35,17 +35,34 @@ namespace MailOps.Module.Tests
     {
         /// <summary>Starts the script, presses Ctrl+C (PowerShell.Stop) after <paramref name="stopAfter"/>, and returns
         /// how long the stop took to end the pipeline.</summary>
-        public static TimeSpan RunAndStop(string script, IDictionary<string, object?> variables, TimeSpan stopAfter)
+        public static TimeSpan RunAndStop(string script, IDictionary<string, object?> variables, TimeSpan stopAfter) =>
+            RunAndStop(script, variables, stopAfter, null);
+
+        /// <summary>Starts <paramref name="script"/>, waits until <paramref name="ready"/> (for example: the hanging query
+        /// has reached the fixture server; at most 60 s) and then <paramref name="stopAfter"/>, presses Ctrl+C and returns
+        /// how long the stop took. Asserts the pipeline was running then and ended Stopped.</summary>
+        public static TimeSpan RunAndStop(string script, IDictionary<string, object?> variables, TimeSpan stopAfter, Func<bool>? ready)
         {
             using var runspace = Open(variables);
             using var ps = PowerShell.Create();
             ps.Runspace = runspace;
             ps.AddScript("Import-Module $ModuleManifest -ErrorAction Stop\n" + script);
             var async = ps.BeginInvoke();
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (ready != null && !ready() && !async.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(60))
+                System.Threading.Thread.Sleep(20);
             System.Threading.Thread.Sleep(stopAfter);
+            // The command must still be running when Ctrl+C comes (a binding or import failure would have ended it),
+            // and must end as a stopped pipeline: otherwise a fast "stop" proves nothing.
+            Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Running,
+                $"The pipeline was not running when stopped: {ps.InvocationStateInfo.State}; errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
             var sw = System.Diagnostics.Stopwatch.StartNew();
             ps.Stop();
+            sw.Stop();
             try { ps.EndInvoke(async); } catch (PipelineStoppedException) { }
+            var stopTook = sw.Elapsed;
+            Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Stopped,
+                $"Ended {ps.InvocationStateInfo.State}, not Stopped (Stop() took {stopTook.TotalMilliseconds:0} ms); errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
             return sw.Elapsed;
         }
 

@@ -34,9 +34,14 @@ namespace MailOps.Testing
             return null;
         }
 
-        public static string Require() => Python ?? throw new InvalidOperationException(
+        private const string InstallHint =
             "dkimpy is not installed: the DKIM interop tests need Debian's python3-dkim (with python3-nacl and python3-authres) and openssl. " +
-            "Run: apt-get install -y python3-dkim python3-nacl python3-authres openssl   (.ci/run installs them).");
+            "Run: apt-get install -y python3-dkim python3-nacl python3-authres openssl   (build.ps1 -Task Test installs them when it runs as root).";
+
+        /// <summary>Why the interop tests cannot run here (what to install), or null when they can.</summary>
+        public static string? Missing() => Python == null ? InstallHint : null;
+
+        public static string Require() => Python ?? throw new InvalidOperationException(InstallHint);
 
         public static string Tool => Paths.Fixture("dkim", "dkimpy_tool.py");
 

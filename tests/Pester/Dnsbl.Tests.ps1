@@ -187,8 +187,10 @@ Describe 'Test-MailPtr' {
         (Test-MailPtr 2001:db8:ab::10 -ZoneFile $ptrZones -Server $dead).ForwardConfirmed | Should -BeTrue
     }
 
-    It '-Quiet gives one boolean per address' {
-        $q = '198.51.100.10', '198.51.100.13' | Test-MailPtr -ZoneFile $ptrZones -Server $dead -Quiet
-        $q | Should -Be @($true, $false)
+    It '-Quiet gives one boolean per invocation' {
+        '198.51.100.10' | Test-MailPtr -ZoneFile $ptrZones -Server $dead -Quiet | Should -Be $true
+        $q = @('198.51.100.10', '198.51.100.13' | Test-MailPtr -ZoneFile $ptrZones -Server $dead -Quiet)
+        $q.Count | Should -Be 1
+        $q[0] | Should -BeFalse
     }
 }

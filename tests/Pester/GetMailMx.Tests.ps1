@@ -58,10 +58,11 @@ nothing.example.com
     }
 
     It 'writes a DNS error for a domain it cannot look up, and goes on with the next' {
-        $r = @('example.org', 'nullmx.example.com' | Get-MailMx @offline -ErrorVariable dnsErrors -ErrorAction SilentlyContinue)
+        # unanswerable.test is in no fixture zone, so it goes to the dead server (example.org is in spf.example.org.zone).
+        $r = @('unanswerable.test', 'nullmx.example.com' | Get-MailMx @offline -ErrorVariable dnsErrors -ErrorAction SilentlyContinue)
         $dnsErrors.Count | Should -Be 1
         $dnsErrors[0].FullyQualifiedErrorId | Should -Match '^(DnsNetworkError|DnsTimeout),MailOps.Commands.GetMailMxCommand$'
-        $dnsErrors[0].TargetObject | Should -Be 'example.org'
+        $dnsErrors[0].TargetObject | Should -Be 'unanswerable.test'
         $r.Count | Should -Be 1
         $r[0].Domain | Should -Be 'nullmx.example.com'
     }

@@ -114,7 +114,7 @@ BeforeAll {
     }
 
     function Invoke-Sts {
-        [CmdletBinding()]
+        [CmdletBinding()]   # so callers can pass -ErrorVariable / -ErrorAction through to Test-MtaSts
         param([string] $Case, [string] $Domain = "$Case.mtasts.example", [int] $Port = $script:Port[$Case], [switch] $Quiet)
         Test-MtaSts -Domain $Domain -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $Port -TrustedCaCertificatePath $script:CaPem -Quiet:$Quiet
     }
@@ -144,7 +144,7 @@ Describe 'Test-MtaSts' {
 
     It 'binds Import-Csv style objects by property name' {
         $r = [pscustomobject]@{ Domain = 'good.mtasts.example' } |
-            Test-MtaSts -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $script:Port.good -TrustedCertificatePath $script:CaPem
+            Test-MtaSts -ZoneFile $script:Zone -Server $script:Dead -HttpsPort $script:Port.good -TrustedCaCertificatePath $script:CaPem
         $r.Domain | Should -Be 'good.mtasts.example'
         $r.Status | Should -Be 'Pass'
     }
@@ -187,9 +187,9 @@ Describe 'Test-MtaSts' {
         Invoke-Sts -Case none -Port $script:ClosedPort -Quiet | Should -BeFalse
     }
 
-    It 'stops with CertificateFileNotFound for a missing CA file' {
+    It 'stops with TrustedCertificateNotFound for a missing CA file' {
         { Test-MtaSts good.mtasts.example -ZoneFile $script:Zone -Server $script:Dead -TrustedCaCertificatePath (Join-Path $TestDrive 'no.pem') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'CertificateFileNotFound,MailOps.Commands.TestMtaStsCommand'
+            Should -Throw -ErrorId 'TrustedCertificateNotFound,MailOps.Commands.TestMtaStsCommand'
     }
 }
 
@@ -207,10 +207,12 @@ Describe 'Test-TlsRpt' {
         if ($Code) { $r.Findings.Code | Should -Contain $Code } else { @($r.Findings).Count | Should -Be 0 }
     }
 
-    It 'binds by property name and returns booleans with -Quiet' {
-        $q = @([pscustomobject]@{ Name = 'good.mtasts.example' }, [pscustomobject]@{ DomainName = 'norua.mtasts.example' }) |
-            Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet
-        $q | Should -Be @($true, $false)
+    It 'binds by property name and returns one boolean with -Quiet' {
+        [pscustomobject]@{ Name = 'good.mtasts.example' } | Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet | Should -Be $true
+        $q = @(@([pscustomobject]@{ Name = 'good.mtasts.example' }, [pscustomobject]@{ DomainName = 'norua.mtasts.example' }) |
+            Test-TlsRpt -ZoneFile $script:Zone -Server $script:Dead -Quiet)
+        $q.Count | Should -Be 1
+        $q[0] | Should -BeFalse
     }
 }
 

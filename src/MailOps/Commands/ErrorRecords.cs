@@ -62,6 +62,8 @@ namespace MailOps.Commands
         ReportDtdProhibited,
         ReportTooLarge,
         ReportUnreadable,
+        // Never silent (issue 11)
+        NoEgressTargets,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

@@ -125,7 +125,8 @@ namespace MailOps.Commands
                 _errors++;
                 if (_reported.Add((r.Zone, r.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(r));
             }
-            if (!Quiet) WriteObject(r);
+            // Never "clean" when unsure: an Error (written above) or a listing makes -Quiet $false.
+            WriteCheckResult(r, r.Status == DnsblStatus.NotListed);
             if (_progressClock.ElapsedMilliseconds >= 200 || _done == _total)
             {
                 _progressClock.Restart();
@@ -138,12 +139,13 @@ namespace MailOps.Commands
 
         protected override void EndProcessing()
         {
-            if (_check == null) return;
-            Await(ct => Task.WhenAll(_running));
-            var done = new ProgressRecord(1, "Get-DnsblListing", "Done") { RecordType = ProgressRecordType.Completed };
-            WriteProgress(done);
-            // Never "clean" when unsure: an Error anywhere makes -Quiet $false, like a listing.
-            if (Quiet) WriteObject(_listed == 0 && _errors == 0 && _done > 0);
+            if (_check != null)
+            {
+                Await(ct => Task.WhenAll(_running));
+                var done = new ProgressRecord(1, "Get-DnsblListing", "Done") { RecordType = ProgressRecordType.Completed };
+                WriteProgress(done);
+            }
+            base.EndProcessing();   // the one -Quiet Boolean
         }
     }
 }

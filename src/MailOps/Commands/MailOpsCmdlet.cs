@@ -24,6 +24,8 @@ namespace MailOps.Commands
         /// <summary>Queues a Write* call for the pipeline thread. Safe from any thread.</summary>
         protected void Post(Action action)
         {
+            // After Ctrl+C nothing more is written: work cancelled by the user reports no "timed out" errors.
+            if (_cts.IsCancellationRequested) return;
             if (!_pending.IsAddingCompleted) _pending.Add(action);
         }
 
@@ -32,6 +34,8 @@ namespace MailOps.Commands
         {
             var task = Task.Run(() => work(_cts.Token));
             Pump(task);
+            // Work that ended because the user pressed Ctrl+C ends the pipeline as stopped, whatever it returned.
+            if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
             try
             {
                 return task.GetAwaiter().GetResult();
@@ -68,6 +72,56 @@ namespace MailOps.Commands
 
         /// <summary>Writes a non-terminating error built by <see cref="ErrorRecords"/>.</summary>
         protected void WriteMailOpsError(ErrorRecord record) => WriteError(record);
+
+        // ------------------------------------------------------------------------------------------------------
+        // The -Quiet rule, in one place: a cmdlet with a -Quiet switch writes exactly one Boolean per invocation,
+        // $true only when every input passed and every check ran. Derived cmdlets report each input with
+        // WriteCheckResult (or RecordCheck) and write errors as usual; any non-terminating error makes the answer
+        // $false (under -Quiet the error itself is not written, as Test-Connection -Quiet does). The Boolean is
+        // written in EndProcessing: a derived cmdlet that overrides EndProcessing calls base.EndProcessing() last.
+        // No input at all is $false (nothing was checked).
+        // ------------------------------------------------------------------------------------------------------
+
+        private int _checks;
+        private bool _anyFailed;
+
+        /// <summary>True when the invocation has -Quiet (any derived cmdlet that declares a Quiet switch).</summary>
+        protected bool QuietMode =>
+            MyInvocation.BoundParameters.TryGetValue("Quiet", out var q) && (q is SwitchParameter s ? s.IsPresent : q is bool b && b);
+
+        /// <summary>Records one checked input: passed, or not (a finding that fails it).</summary>
+        protected void RecordCheck(bool passed)
+        {
+            _checks++;
+            if (!passed) _anyFailed = true;
+        }
+
+        /// <summary>Records one checked input and, without -Quiet, writes its result object.</summary>
+        protected void WriteCheckResult(object result, bool passed)
+        {
+            RecordCheck(passed);
+            if (!QuietMode) WriteObject(result);
+        }
+
+        /// <summary>Marks the invocation as not passed (a check could not run) without writing anything.</summary>
+        protected void RecordCheckFailed() => _anyFailed = true;
+
+        /// <summary>Every non-terminating error a MailOps cmdlet writes means a check could not run: under -Quiet it
+        /// makes the single Boolean $false instead of being written.</summary>
+        protected new void WriteError(ErrorRecord errorRecord)
+        {
+            _anyFailed = true;
+            if (!QuietMode) base.WriteError(errorRecord);
+        }
+
+        /// <summary>The -Quiet answer so far: every input passed and every check ran (and there was at least one).</summary>
+        protected bool QuietVerdict => _checks > 0 && !_anyFailed;
+
+        /// <summary>Writes the single -Quiet Boolean. Derived cmdlets that override this call base.EndProcessing() last.</summary>
+        protected override void EndProcessing()
+        {
+            if (QuietMode) WriteObject(QuietVerdict);
+        }
 
         public void Dispose()
         {

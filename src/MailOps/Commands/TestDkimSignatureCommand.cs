@@ -54,11 +54,9 @@ namespace MailOps.Commands
                     }
                     foreach (var s in result.Signatures.Where(s => s.Result == "temperror"))
                         WriteWarning($"{file}: the key for d={s.Domain} s={s.Selector} could not be fetched, so the signature is temperror (not fail): {s.Reason}");
-                    if (Quiet)
-                    {
-                        WriteObject(result.Signatures.Any(s => s.Result == "pass"));
-                        continue;
-                    }
+                    // A message passes when at least one of its signatures verifies.
+                    RecordCheck(result.Signatures.Any(s => s.Result == "pass"));
+                    if (QuietMode) continue;
                     foreach (var s in result.Signatures) WriteObject(s);
                     if (result.Arc != null) WriteObject(result.Arc);
                 }

@@ -62,13 +62,10 @@ namespace MailOps.Commands
                     }
                     catch (DnsQueryFailedException ex)
                     {
-                        if (Quiet) WriteObject(false);
-                        else WriteError(ErrorRecords.ForDns(ex, domain));
+                        WriteError(ErrorRecords.ForDns(ex, domain));
                         continue;
                     }
-                    var all = true;
-                    foreach (var t in targets) all &= CheckOne(t);
-                    if (Quiet) WriteObject(all);
+                    foreach (var t in targets) CheckOne(t);
                 }
             }
             else
@@ -81,13 +78,12 @@ namespace MailOps.Commands
                             $"'{input}' is not a valid host name: {problem}.", input, "Pass the MX host name, such as mail.example.com."));
                         continue;
                     }
-                    var ok = CheckOne(new DaneTarget(host, host, null));
-                    if (Quiet) WriteObject(ok);
+                    CheckOne(new DaneTarget(host, host, null));
                 }
             }
         }
 
-        /// <summary>Checks one host and writes its result (or error); true when DANE is valid there with nothing failing.</summary>
+        /// <summary>Checks one host and writes its result (or error); false when the check could not run.</summary>
         private bool CheckOne(DaneTarget target)
         {
             var options = new DaneOptions { Port = Port, Timeout = TimeSpan.FromSeconds(TimeoutSec), HeloName = HeloName };
@@ -96,16 +92,16 @@ namespace MailOps.Commands
             {
                 var r = Await(ct => DaneCheck.CheckHostAsync(Dns, target, options, ct));
                 WriteVerbose($"{label}: DANE {r.DaneStatus}, {r.TlsaRecords.Count} TLSA record(s), DNSSEC {(r.DnssecValidated ? "validated" : "not validated")}");
-                if (!Quiet) WriteObject(r);
-                return r.DaneStatus == "Valid" && r.Status != "Fail";
+                WriteCheckResult(r, r.DaneStatus == "Valid" && r.Status != "Fail");
+                return true;
             }
             catch (DnsQueryFailedException ex)
             {
-                if (!Quiet) WriteError(ErrorRecords.ForDns(ex, label));
+                WriteError(ErrorRecords.ForDns(ex, label));
             }
             catch (MailConnectionException ex)
             {
-                if (!Quiet) WriteError(ErrorRecords.ForMailConnection(ex, $"{label}:{Port}"));
+                WriteError(ErrorRecords.ForMailConnection(ex, $"{label}:{Port}"));
             }
             return false;
         }

@@ -81,8 +81,7 @@ namespace MailOps.Commands
                         WriteError(ErrorRecords.ForDns(ex, DkimRecordCheck.KeyName(s.Trim(), domain)));
                         continue;
                     }
-                    if (Quiet) WriteObject(result.Found && result.Status != "Fail");
-                    else WriteObject(result);
+                    WriteCheckResult(result, result.Found && result.Status != "Fail");
                 }
             }
         }

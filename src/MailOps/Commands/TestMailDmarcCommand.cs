@@ -71,13 +71,11 @@ namespace MailOps.Commands
                 catch (DnsQueryFailedException ex)
                 {
                     WriteError(ErrorRecords.ForDns(ex, domain));
-                    if (Quiet) WriteObject(false);
                     continue;
                 }
                 foreach (var unanswered in result.Unanswered)
                     WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result is incomplete.");
-                if (Quiet) WriteObject(result.Result.Record != null && result.Result.Status != "Fail");
-                else WriteObject(result.Result);
+                WriteCheckResult(result.Result, result.Result.Record != null && result.Result.Status != "Fail");
             }
         }
     }

@@ -44,14 +44,12 @@ namespace MailOps.Commands
                 }
                 catch (DnsQueryFailedException ex)
                 {
-                    WriteError(ErrorRecords.ForDns(ex, ip.ToString()));
-                    if (Quiet) WriteObject(false); // unsure is never "pass"
+                    WriteError(ErrorRecords.ForDns(ex, ip.ToString())); // unsure is never "pass"
                     continue;
                 }
                 foreach (var unanswered in result.Unanswered)
                     WriteWarning($"{ip}: {new DnsQueryFailedException(unanswered).Message} Forward confirmation of this name is unknown.");
-                if (Quiet) WriteObject(result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
-                else WriteObject(result.Result);
+                WriteCheckResult(result.Result, result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
             }
         }
     }

@@ -59,9 +59,20 @@ namespace MailOps.Commands
             }
         }
 
+        private bool _progressShown;
+
         private void Progress(string status)
         {
+            _progressShown = true;
             WriteProgress(new ProgressRecord(1, "Test-MailSpf", status) { PercentComplete = -1 });
+        }
+
+        protected override void EndProcessing()
+        {
+            // Take the bar off the screen when the command ends.
+            if (_progressShown)
+                WriteProgress(new ProgressRecord(1, "Test-MailSpf", "Done") { RecordType = ProgressRecordType.Completed });
+            base.EndProcessing();   // the one -Quiet Boolean
         }
 
         private void Audit(string domain)
@@ -87,8 +98,7 @@ namespace MailOps.Commands
                     ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
                     : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
             var result = outcome.Result;
-            if (Quiet) WriteObject(!result.Findings.Any(f => f.Level == FindingSeverity.Fail));
-            else WriteObject(result);
+            WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
         }
 
         private void Evaluate(string domain)
@@ -111,8 +121,7 @@ namespace MailOps.Commands
                         : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).";
                     WriteWarning($"{domain} {result.IPAddress}: {new DnsQueryFailedException(q).Message} {why}");
                 }
-                if (Quiet) WriteObject(result.IsPass);
-                else WriteObject(result);
+                WriteCheckResult(result, result.IsPass);
             }
         }
 

@@ -84,8 +84,7 @@ namespace MailOps.Commands
                 foreach (var unanswered in check.Unanswered)
                     WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The MX hosts could not be matched against the policy.");
                 var r = check.Result;
-                if (Quiet) WriteObject(r.PolicyValid && r.Status != "Fail");
-                else WriteObject(r);
+                WriteCheckResult(r, r.PolicyValid && r.Status != "Fail");
             }
         }
     }

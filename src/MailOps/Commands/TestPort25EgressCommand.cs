@@ -71,14 +71,23 @@ namespace MailOps.Commands
                     WriteWarning($"{new DnsQueryFailedException(u).Message} That provider is left out.");
                 if (defaults.Count == 0)
                 {
+                    // Never end with no output and no error: say that nothing could be tried, and what to do.
                     if (unanswered.Count > 0)
                         WriteError(ErrorRecords.ForDns(new DnsQueryFailedException(unanswered[0]), unanswered[0].Name));
-                    if (Quiet) WriteObject(false);
+                    WriteError(ErrorRecords.Create(ErrorId.NoEgressTargets, ErrorCategory.ObjectNotFound,
+                        "No default target could be resolved (the mailbox providers' MX hosts and their addresses), so port 25 was not tried.",
+                        "port 25",
+                        "Check that this machine's resolvers answer (or pass -Server 192.0.2.53), or name a target: Test-Port25Egress -Target mx.example.net"));
+                    base.EndProcessing();
                     return;
                 }
                 _targets.AddRange(defaults);
             }
-            if (_targets.Count == 0) return;
+            if (_targets.Count == 0)
+            {
+                base.EndProcessing();   // every given target was invalid: errors written, -Quiet is $false
+                return;
+            }
 
             var options = new EgressOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), ControlPorts = ControlPort };
             var clock = Stopwatch.StartNew();
@@ -121,8 +130,8 @@ namespace MailOps.Commands
             var summary = new Port25EgressResult(ordered, (int)clock.ElapsedMilliseconds);
             if (summary.Verdict == "Blocked" || summary.Verdict == "Intercepted")
                 WriteWarning($"{summary.Message} {summary.Remedy}");
-            if (Quiet) WriteObject(summary.Verdict == "Open");
-            else WriteObject(summary);
+            WriteCheckResult(summary, summary.Verdict == "Open");
+            base.EndProcessing();   // the one -Quiet Boolean
         }
     }
 }

@@ -118,17 +118,16 @@ namespace MailOps.Commands
                 Post(() =>
                 {
                     WriteVerbose($"{target}: {r} in {r.ElapsedMs} ms");
-                    if (Quiet) WriteObject(r.Status != "Fail");
-                    else WriteObject(r);
+                    WriteCheckResult(r, r.Status != "Fail");
                 });
             }
             catch (MailConnectionException ex)
             {
-                Post(() => { if (Quiet) WriteObject(false); else WriteError(ErrorRecords.ForMailConnection(ex, target)); });
+                Post(() => WriteError(ErrorRecords.ForMailConnection(ex, target)));
             }
             catch (DnsQueryFailedException ex)
             {
-                Post(() => { if (Quiet) WriteObject(false); else WriteError(ErrorRecords.ForDns(ex, target)); });
+                Post(() => WriteError(ErrorRecords.ForDns(ex, target)));
             }
             finally
             {

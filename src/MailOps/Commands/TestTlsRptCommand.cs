@@ -34,8 +34,7 @@ namespace MailOps.Commands
                     WriteError(ErrorRecords.ForDns(ex, domain));
                     continue;
                 }
-                if (Quiet) WriteObject(result.Record != null && result.Status != "Fail");
-                else WriteObject(result);
+                WriteCheckResult(result, result.Record != null && result.Status != "Fail");
             }
         }
     }

@@ -196,7 +196,7 @@ namespace MailOps.Tests.Dkim
             Assert.Null(r.Arc);
         }
 
-        [Theory]
+        [DkimpyTheory]
         [InlineData("Rsa", 2048)]
         [InlineData("Ed25519", 0)]
         public async Task Key_from_New_DkimKey_signed_by_dkimpy_passes_with_the_published_txt(string algorithm, int size)
@@ -224,7 +224,7 @@ namespace MailOps.Tests.Dkim
             Assert.Contains("signature did not verify", header.Signatures[0].Reason);
         }
 
-        [Theory]
+        [DkimpyTheory]
         [InlineData("rsa")]
         [InlineData("ed25519")]
         public async Task Message_signed_by_dkimpy_with_its_own_key_passes(string keyType)
@@ -241,7 +241,7 @@ namespace MailOps.Tests.Dkim
             Assert.Equal(keyType == "rsa" ? 2048 : 256, r.KeySize);
         }
 
-        [Fact]
+        [DkimpyFact]
         public async Task Body_length_tag_is_reported_as_a_warning()
         {
             Dkimpy.Require();
@@ -292,7 +292,7 @@ namespace MailOps.Tests.Dkim
             Assert.Contains("RFC 8301", sha1.Signatures[1].Reason);
         }
 
-        [Fact]
+        [DkimpyFact]
         public async Task Arc_chain_from_dkimpy_validates_and_a_tampered_one_fails()
         {
             Dkimpy.Require();
