@@ -423,6 +423,15 @@ namespace MailOps.Tests.Reports
             var v = ParsedmarcFormat.ToRow(veeam).ToDictionary(kv => kv.Key, kv => kv.Value);
             Assert.Equal("", v["spf_domains"]);
             Assert.Equal("draft", v["xml_schema"]);
+
+            // The typed row Import-DmarcReport -Format Parsedmarc writes: the same columns, in order, with the same values.
+            foreach (var r in new[] { row, google, veeam })
+            {
+                var typed = ParsedmarcFormat.ToParsedmarcRow(r);
+                var props = typeof(ParsedmarcRow).GetProperties();
+                Assert.Equal(ParsedmarcFormat.Columns, props.Select(pi => pi.Name));
+                Assert.Equal(ParsedmarcFormat.ToRow(r).Select(kv => kv.Value), props.Select(pi => pi.GetValue(typed)));
+            }
         }
 
         private const string FieldHead = "<?xml version=\"1.0\"?>\n<feedback><version>1.0</version><report_metadata><org_name>big.example</org_name><report_id>r1</report_id></report_metadata>"
