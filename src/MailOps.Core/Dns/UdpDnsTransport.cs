@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -24,7 +25,18 @@ namespace MailOps.Dns
 
         private readonly IPEndPoint _server;
         private readonly Socket _socket;
-        private readonly ConcurrentDictionary<ushort, TaskCompletionSource<byte[]>> _waiting = new ConcurrentDictionary<ushort, TaskCompletionSource<byte[]>>();
+        private readonly ConcurrentDictionary<ushort, Waiter> _waiting = new ConcurrentDictionary<ushort, Waiter>();
+        private readonly Timer _deadlines;
+
+        /// <summary>A question in flight: completed with the datagram, with null at its deadline, or cancelled.</summary>
+        private sealed class Waiter
+        {
+            // Continuations run inline on the thread that completes the question (the receive thread for an answer):
+            // the engine's next step, often the next question, follows without a hop through the thread pool. Engine
+            // code never blocks on a task, so nothing waits on the receive thread.
+            public readonly TaskCompletionSource<byte[]> Tcs = new TaskCompletionSource<byte[]>();
+            public long Deadline;
+        }
         private readonly Random _random;
         private long _lastUsed;
         private volatile bool _closed;
@@ -46,7 +58,8 @@ namespace MailOps.Dns
                 _random = new Random(BitConverter.ToInt32(seed, 0));
             }
             _lastUsed = Environment.TickCount;
-            _ = ReceiveLoop();
+            new Thread(ReceiveLoop) { IsBackground = true, Name = "MailOps DNS " + server }.Start();
+            _deadlines = new Timer(_ => ExpireDeadlines(), null, 20, 20);
         }
 
         /// <summary>The shared transport to <paramref name="server"/>.</summary>
@@ -86,6 +99,7 @@ namespace MailOps.Dns
         private void Close()
         {
             _closed = true;
+            _deadlines.Dispose();
             try { _socket.Dispose(); } catch (ObjectDisposedException) { }
             Fail(new ObjectDisposedException(nameof(UdpDnsTransport)));
         }
@@ -96,33 +110,43 @@ namespace MailOps.Dns
         public async Task<byte[]> ExchangeAsync(byte[] query, TimeSpan timeout, CancellationToken cancellationToken)
         {
             Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
-            var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var w = new Waiter { Deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) };
             ushort id;
             lock (_random)
             {
                 do id = (ushort)_random.Next(0, 65536);
-                while (!_waiting.TryAdd(id, tcs));
+                while (!_waiting.TryAdd(id, w));
             }
+            var registration = default(CancellationTokenRegistration);
             try
             {
                 if (_closed) throw new ObjectDisposedException(nameof(UdpDnsTransport));
+                if (cancellationToken.CanBeCanceled)
+                    registration = cancellationToken.Register(s => ((Waiter)s).Tcs.TrySetCanceled(), w);
                 DnsWire.SetId(query, id);
                 _socket.Send(query);
-                using (var timer = new CancellationTokenSource(timeout))
-                using (timer.Token.Register(s => ((TaskCompletionSource<byte[]>)s).TrySetResult(null), tcs))
-                using (cancellationToken.Register(s => ((TaskCompletionSource<byte[]>)s).TrySetCanceled(), tcs))
-                {
-                    return await tcs.Task.ConfigureAwait(false);
-                }
+                return await w.Tcs.Task.ConfigureAwait(false);
             }
             finally
             {
+                registration.Dispose();
                 _waiting.TryRemove(id, out _);
                 Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
             }
         }
 
-        private async Task ReceiveLoop()
+        /// <summary>Every 20 ms: questions past their deadline get null (a timeout). One timer per socket rather than
+        /// one per question.</summary>
+        private void ExpireDeadlines()
+        {
+            if (_waiting.IsEmpty) return;
+            var now = Stopwatch.GetTimestamp();
+            foreach (var kv in _waiting)
+                if (kv.Value.Deadline <= now && _waiting.TryRemove(kv.Key, out var w)) w.Tcs.TrySetResult(null);
+        }
+
+        /// <summary>A dedicated thread blocked in recv: each answer is handed over without going through the thread pool.</summary>
+        private void ReceiveLoop()
         {
             var buffer = new byte[65535];
             while (!_closed)
@@ -130,7 +154,7 @@ namespace MailOps.Dns
                 int n;
                 try
                 {
-                    n = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer), SocketFlags.None).ConfigureAwait(false);
+                    n = _socket.Receive(buffer);
                 }
                 catch (ObjectDisposedException)
                 {
@@ -145,16 +169,17 @@ namespace MailOps.Dns
                 }
                 catch (Exception ex)
                 {
-                    Fail(ex);
                     if (_closed) return;
+                    Fail(ex);
                     continue;
                 }
                 if (n < DnsWire.HeaderLength) continue;
-                if (_waiting.TryRemove(DnsWire.GetId(buffer), out var tcs))
+                if (_waiting.TryRemove(DnsWire.GetId(buffer), out var w))
                 {
                     var copy = new byte[n];
                     Buffer.BlockCopy(buffer, 0, copy, 0, n);
-                    tcs.TrySetResult(copy);
+                    try { w.Tcs.TrySetResult(copy); }
+                    catch (Exception) { /* a continuation that throws must not end the loop */ }
                 }
                 // else: nobody asked (late, stray or spoofed): dropped.
             }
@@ -163,7 +188,7 @@ namespace MailOps.Dns
         private void Fail(Exception ex)
         {
             foreach (var kv in _waiting)
-                if (_waiting.TryRemove(kv.Key, out var tcs)) tcs.TrySetException(ex);
+                if (_waiting.TryRemove(kv.Key, out var w)) w.Tcs.TrySetException(ex);
         }
     }
 }
