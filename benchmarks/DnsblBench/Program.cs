@@ -13,16 +13,40 @@ using MailOps.Testing;
 // 256 IPs x 20 zones through the real resolver stack (wire + per-run cache, as Get-DnsblListing builds it) against a
 // loopback DNS server (the test suite's FixtureDnsServer). Every zone passes its RFC 5782 test; every 16th IP is listed
 // (so its TXT reason is fetched too). Prints wall time and DNS queries per second for several -ThrottleLimit values.
-int ips = Arg("--ips", 256), zones = Arg("--zones", 20), latency = Arg("--latency", 0);
+//   --server IP:PORT : ask that server (e.g. NSD serving the zones --emit wrote) instead of the in-process fixture server.
+//   --emit DIR       : write the zones (DIR/<zone>.zone) and the questions a sweep asks, in dnsperf's input format
+//                      (DIR/queries.txt), then exit. benchmarks/run-dns-bench.sh uses both.
+//   --rounds N       : repeat each sweep N times (a fresh cache each time) so that it lasts long enough to time.
+int ips = Arg("--ips", 256), zones = Arg("--zones", 20), latency = Arg("--latency", 0), rounds = Arg("--rounds", 1);
 var throttles = args.Contains("--throttle") ? new[] { Arg("--throttle", 32) } : latency > 0 ? new[] { 8, 32, 64, 128 } : new[] { 1, 8, 32, 64 };
+var serverArg = StringArg("--server");
+var emit = StringArg("--emit");
 
-using var server = FixtureDnsServer.Start();
+using var server = serverArg == null && emit == null ? FixtureDnsServer.Start() : null;
+var endpoint = serverArg != null ? ServerSpec.Parse(serverArg).Resolve().First() : server?.EndPoint;
 var zoneNames = Enumerable.Range(1, zones).Select(i => $"bench{i:00}.dnsbl.example").ToList();
 var targets = Enumerable.Range(0, ips).Select(i => IPAddress.Parse($"198.18.{i / 256}.{i % 256}")).ToList();
+if (emit != null)
+{
+    System.IO.Directory.CreateDirectory(emit);
+    var q = new StringBuilder();
+    foreach (var z in zoneNames)
+    {
+        q.AppendLine($"2.0.0.127.{z} A");
+        foreach (var (ip, i) in targets.Select((ip, i) => (ip, i)))
+        {
+            var rev = string.Join(".", ip.GetAddressBytes().Reverse());
+            q.AppendLine($"{rev}.{z} A");
+            if (i % 16 == 0) q.AppendLine($"{rev}.{z} TXT");
+        }
+    }
+    System.IO.File.WriteAllText(System.IO.Path.Combine(emit, "queries.txt"), q.ToString());
+}
 foreach (var z in zoneNames)
 {
     var sb = new StringBuilder();
     sb.AppendLine($"{z}. 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 7200 3600 1209600 300");
+    if (emit != null) sb.AppendLine($"{z}. 3600 IN NS ns1.example.com.");
     sb.AppendLine($"2.0.0.127.{z}. 300 IN A 127.0.0.2");
     for (int i = 0; i < targets.Count; i += 16)
     {
@@ -30,41 +54,73 @@ foreach (var z in zoneNames)
         sb.AppendLine($"{rev}.{z}. 300 IN A 127.0.0.2");
         sb.AppendLine($"{rev}.{z}. 300 IN TXT \"listed for the benchmark\"");
     }
-    server.LoadMasterFile(sb.ToString());
+    if (emit != null) System.IO.File.WriteAllText(System.IO.Path.Combine(emit, z + ".zone"), sb.ToString());
+    else server?.LoadMasterFile(sb.ToString());
+}
+if (emit != null)
+{
+    Console.WriteLine($"DnsblBench: wrote {zones} zones and queries.txt to {emit}");
+    return;
 }
 
-Console.WriteLine($"DnsblBench: {ips} IPs x {zones} zones = {ips * zones} checks against {server.ServerSpec}{(latency > 0 ? $" with {latency} ms added per query" : "")} ({Environment.ProcessorCount} cores, .NET {Environment.Version})");
+Console.WriteLine($"DnsblBench: {ips} IPs x {zones} zones = {ips * zones} checks{(rounds > 1 ? $", {rounds} rounds" : "")} against {endpoint!.ToString()}{(server == null ? "" : " (in-process fixture server)")}{(latency > 0 ? $" with {latency} ms added per query" : "")} ({Environment.ProcessorCount} cores, .NET {Environment.Version})");
 await RunOnce(8, warmup: true);
 foreach (var t in throttles) await RunOnce(t, warmup: false);
 
 async Task RunOnce(int throttle, bool warmup)
 {
-    var before = server.TotalQueries;
-    IDnsResolver wire = new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromSeconds(5), 1);
+    var counter = new CountingResolver(new WireDnsResolver(new[] { endpoint! }, TimeSpan.FromSeconds(5), 1));
+    IDnsResolver wire = counter;
     if (latency > 0) wire = new SlowResolver(wire, latency);
-    var dns = new CachingDnsResolver(wire);
-    var check = new DnsblCheck(dns, new DnsblOptions { Zones = zoneNames, ThrottleLimit = throttle });
     int listed = 0, notListed = 0, errors = 0;
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
-    await Task.WhenAll(targets.Select(ip => check.CheckAsync(DnsblTarget.ForAddress(ip), r =>
+    for (int round = 0; round < (warmup ? 1 : rounds); round++)
     {
-        if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);
-        else if (r.Status == DnsblStatus.NotListed) Interlocked.Increment(ref notListed);
-        else Interlocked.Increment(ref errors);
-    }, CancellationToken.None)));
+        var dns = new CachingDnsResolver(wire);
+        var check = new DnsblCheck(dns, new DnsblOptions { Zones = zoneNames, ThrottleLimit = throttle });
+        await Task.WhenAll(targets.Select(ip => check.CheckAsync(DnsblTarget.ForAddress(ip), r =>
+        {
+            if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);
+            else if (r.Status == DnsblStatus.NotListed) Interlocked.Increment(ref notListed);
+            else Interlocked.Increment(ref errors);
+        }, CancellationToken.None)));
+    }
     sw.Stop();
-    var queries = server.TotalQueries - before;
+    var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+    var queries = counter.Count;
     if (warmup) return;
     Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
-        "ThrottleLimit {0,3}: {1,7:0.000} s wall, {2,6} DNS queries, {3,8:0} queries/s, {4,8:0} checks/s; listed {5}, not listed {6}, errors {7}",
-        throttle, sw.Elapsed.TotalSeconds, queries, queries / sw.Elapsed.TotalSeconds, ips * zones / sw.Elapsed.TotalSeconds, listed, notListed, errors));
+        "ThrottleLimit {0,3}: {1,7:0.000} s wall, {2,6} DNS queries, {3,8:0} queries/s, {4,8:0} checks/s, {8,6:0.0} us CPU per query; listed {5}, not listed {6}, errors {7}",
+        throttle, sw.Elapsed.TotalSeconds, queries, queries / sw.Elapsed.TotalSeconds, ips * zones * rounds / sw.Elapsed.TotalSeconds, listed, notListed, errors,
+        cpuUsed.TotalMilliseconds * 1000 / Math.Max(1, queries)));
     if (errors > 0) Environment.ExitCode = 1;
+}
+
+string? StringArg(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
 int Arg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>Counts the questions that reach the wire (below the cache).</summary>
+sealed class CountingResolver : IDnsResolver
+{
+    private readonly IDnsResolver _inner;
+    private int _count;
+    public CountingResolver(IDnsResolver inner) { _inner = inner; }
+    public int Count => _count;
+    public Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _count);
+        return _inner.QueryAsync(name, type, ct);
+    }
 }
 
 /// <summary>Adds a fixed delay to every query: a stand-in for the round trip to a real blocklist server.</summary>

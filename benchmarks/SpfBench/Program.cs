@@ -16,8 +16,13 @@ using MailOps.Testing;
 //   zonefile - MailOps' ZoneFileResolver (what -ZoneFile uses),
 // each "cold" (a new cache per evaluation: every DNS question is asked) and "warm" (one cache for the run, as one
 // Test-MailSpf invocation over many IPs has).
-//   dotnet run -c Release --project benchmarks/SpfBench [-- seconds-per-mode]
-var seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 3.0;
+//   dotnet run -c Release --project benchmarks/SpfBench [-- seconds-per-mode] [--server IP:PORT] [--wire-only]
+// --server asks that server (e.g. NSD serving bench.zone, see benchmarks/run-dns-bench.sh) instead of the in-process one.
+var seconds = args.Where(a => double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+    .Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(3.0).First();
+var serverIndex = Array.IndexOf(args, "--server");
+var serverArg = serverIndex >= 0 && serverIndex + 1 < args.Length ? args[serverIndex + 1] : null;
+var wireOnly = args.Contains("--wire-only");
 var zone = Path.Combine(AppContext.BaseDirectory, "bench.zone");
 var domains = Enumerable.Range(1, 20).Select(i => $"d{i:00}.bench.example").ToArray();
 var ips = new[]
@@ -32,12 +37,13 @@ var ips = new[]
     "::ffff:192.0.2.201", // IPv4-mapped; relay's a: for some domains
 }.Select(IPAddress.Parse).ToArray();
 
-using var server = FixtureDnsServer.Start();
-server.LoadMasterFileFromPath(zone);
+using var server = serverArg == null ? FixtureDnsServer.Start() : null;
+server?.LoadMasterFileFromPath(zone);
+var endpoint = serverArg != null ? ServerSpec.Parse(serverArg).Resolve().First() : server!.EndPoint;
 var parsedZone = MasterFileParser.ParseFile(zone);
 var dead = new WireDnsResolver(new[] { IPEndPoint.Parse(Paths.DeadServer) }, TimeSpan.FromMilliseconds(200), 0);
 
-IDnsResolver Wire() => new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromSeconds(2), 1);
+IDnsResolver Wire() => new WireDnsResolver(new[] { endpoint }, TimeSpan.FromSeconds(2), 1);
 IDnsResolver ZoneFile() => new ZoneFileResolver(new[] { parsedZone }, dead);
 
 var wire = new CountingResolver(Wire());
@@ -48,9 +54,9 @@ var modes = new (string Name, CountingResolver Counter, Func<IDnsResolver> Resol
     ("wire, warm cache", wire, SharedCache(wire)),
     ("zonefile, cold cache", zoneFile, () => new CachingDnsResolver(zoneFile)),
     ("zonefile, warm cache", zoneFile, SharedCache(zoneFile)),
-};
+}.Where(m => !wireOnly || m.Name.StartsWith("wire", StringComparison.Ordinal)).ToArray();
 
-Console.WriteLine($"SpfBench: {domains.Length} domains x {ips.Length} client IPs, {seconds:0.#} s per mode, {Environment.ProcessorCount} CPU(s), .NET {Environment.Version}");
+Console.WriteLine($"SpfBench: {domains.Length} domains x {ips.Length} client IPs against {endpoint.ToString()}{(server == null ? "" : " (in-process fixture server)")}, {seconds:0.#} s per mode, {Environment.ProcessorCount} CPU(s), .NET {Environment.Version}");
 // Sanity and warm-up: every evaluation must give an RFC result other than an error.
 var results = new Dictionary<string, int>();
 foreach (var d in domains)

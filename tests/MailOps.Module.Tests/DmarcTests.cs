@@ -196,6 +196,8 @@ Import-DmarcReport -Path ([System.IO.Path]::Combine($tmp, 'nothing-here.xml'))",
             Assert.Equal("xml_schema,org_name,org_email,org_extra_contact_info,report_id,begin_date,end_date,normalized_timespan,errors,domain,adkim,aspf,p,sp,np,pct,fo,testing,discovery_method,source_ip_address,source_country,source_reverse_dns,source_base_domain,source_name,source_type,source_asn,source_as_name,source_as_domain,count,spf_aligned,dkim_aligned,dmarc_aligned,disposition,policy_override_reasons,policy_override_comments,envelope_from,header_from,envelope_to,dkim_domains,dkim_selectors,dkim_results,spf_domains,spf_scopes,spf_results",
                 run.Output[0].BaseObject);
             Assert.Equal("2023-11-14 22:13:20|True|mfrom|bounce.example.com|reject", run.Output[1].BaseObject);
+            var typed = ModuleHost.Run("Import-DmarcReport -Path $tmp -Format Parsedmarc", _vars);
+            Assert.Equal("MailOps.Reports.ParsedmarcRow", typed.Output[0].TypeNames[0]);
         }
 
         [Fact]

@@ -8,20 +8,26 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using DnsClient;
-using DnsClient.Protocol;
 
 namespace MailOps.Dns
 {
     /// <summary>
-    /// Asks real DNS servers over the wire with DnsClient: UDP first, TCP when the UDP answer is truncated.
+    /// Asks real DNS servers over the wire: UDP first (through <see cref="UdpDnsTransport"/>: one connected socket per
+    /// server shared by all questions, answers matched by message id), TCP when the UDP answer is truncated.
     /// Servers are tried in order; the next one is asked only when one does not answer at all
     /// (timeout or network error). An error RCODE from a server is the answer, not a reason to shop around.
+    /// Messages are built and read by <see cref="DnsWire"/>; DnsClient is used only to find the system's resolvers.
     /// </summary>
     public sealed class WireDnsResolver : IDnsResolver
     {
-        private readonly LookupClient _client;
         private readonly string _serverText;
+        private readonly TimeSpan _timeout;
+        private readonly int _retries;
+        private readonly bool _dnssec;
 
+        /// <param name="servers">The servers to ask, in order.</param>
+        /// <param name="timeout">How long to wait for one answer (per try).</param>
+        /// <param name="retries">Extra tries per server after a timeout.</param>
         /// <param name="requestDnssec">Set the DO bit (EDNS0) in queries. A validating resolver sets the AD bit in its answer only
         /// when the query asks for DNSSEC (DO or AD set, RFC 6840 §5.7), so checks that read <see cref="DnsQueryResult.AuthenticData"/>
         /// (DANE) need it. Off by default: it makes answers larger (RRSIGs) for checks that do not care.</param>
@@ -30,22 +36,9 @@ namespace MailOps.Dns
             if (servers == null || servers.Count == 0) throw new ArgumentException("At least one DNS server is needed.", nameof(servers));
             if (timeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), "The timeout must be positive.");
             Servers = servers;
-            var options = new LookupClientOptions(servers.ToArray())
-            {
-                UseCache = false,                 // MailOps keeps its own per-invocation cache (CachingDnsResolver).
-                Timeout = timeout,
-                Retries = Math.Max(0, retries),
-                ThrowDnsErrors = false,
-                ContinueOnDnsError = false,
-                ContinueOnEmptyResponse = false,
-                UseRandomNameServer = false,
-                UseTcpFallback = true,
-                EnableAuditTrail = false,
-                AutoResolveNameServers = false,
-                Recursion = true,
-                RequestDnsSecRecords = requestDnssec,
-            };
-            _client = new LookupClient(options);
+            _timeout = timeout;
+            _retries = Math.Max(0, retries);
+            _dnssec = requestDnssec;
             _serverText = string.Join(",", servers.Select(FormatEndpoint));
         }
 
@@ -66,96 +59,173 @@ namespace MailOps.Dns
         {
             var normalized = DnsName.Normalize(name);
             var sw = Stopwatch.StartNew();
-            IDnsQueryResponse response;
+            byte[] query;
             try
             {
-                response = await _client.QueryAsync(DnsName.Absolute(normalized), (QueryType)(int)type, QueryClass.IN, cancellationToken).ConfigureAwait(false);
+                query = DnsWire.BuildQuery(normalized, type, _dnssec);
             }
-            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            catch (ArgumentException ex)
             {
-                // Ctrl+C, not a DNS outcome (DnsClient may wrap the cancellation in its own exception).
-                throw new OperationCanceledException(cancellationToken);
+                return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, _serverText, sw.Elapsed, ex.Message);
             }
-            catch (DnsResponseException ex)
+            var failure = DnsOutcome.Timeout;
+            string why = null;
+            foreach (var server in Servers)
             {
-                var outcome = ex.Code == DnsResponseCode.ConnectionTimeout ? DnsOutcome.Timeout : DnsOutcome.NetworkError;
-                if (ex.InnerException is TimeoutException || ex.InnerException is OperationCanceledException) outcome = DnsOutcome.Timeout;
-                return new DnsQueryResult(normalized, type, outcome, null, _serverText, sw.Elapsed, ex.Message);
+                for (int attempt = 0; attempt <= _retries; attempt++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    byte[] datagram;
+                    try
+                    {
+                        datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException(cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException)
+                    {
+                        failure = DnsOutcome.NetworkError;
+                        why = $"{FormatEndpoint(server)}: {ex.Message}";
+                        break; // this server cannot be reached: the next one
+                    }
+                    if (datagram == null)
+                    {
+                        failure = DnsOutcome.Timeout;
+                        why = $"no answer from {FormatEndpoint(server)} within {_timeout.TotalSeconds:0.###} s";
+                        continue;
+                    }
+                    DnsWire.Response response;
+                    try
+                    {
+                        response = DnsWire.Parse(datagram, datagram.Length);
+                        if (!response.IsResponse) throw new FormatException("the datagram is a query, not a response");
+                        if (response.Truncated) response = await TcpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException(cancellationToken);
+                    }
+                    catch (TimeoutException ex)
+                    {
+                        failure = DnsOutcome.Timeout;
+                        why = $"{FormatEndpoint(server)} over TCP: {ex.Message}";
+                        break;
+                    }
+                    catch (Exception ex) when (ex is FormatException || ex is SocketException || ex is System.IO.IOException || ex is ObjectDisposedException)
+                    {
+                        failure = DnsOutcome.NetworkError;
+                        why = $"{FormatEndpoint(server)}: {ex.Message}";
+                        break;
+                    }
+                    return ToResult(normalized, type, response, FormatEndpoint(server), sw.Elapsed);
+                }
             }
-            catch (OperationCanceledException ex)
-            {
-                // DnsClient signals its own per-query timeout this way on some paths.
-                return new DnsQueryResult(normalized, type, DnsOutcome.Timeout, null, _serverText, sw.Elapsed, ex.Message);
-            }
-            catch (Exception ex) when (ex is SocketException || ex is System.IO.IOException || ex is DnsResponseParseException || ex is ObjectDisposedException)
-            {
-                return new DnsQueryResult(normalized, type, DnsOutcome.NetworkError, null, _serverText, sw.Elapsed, ex.Message);
-            }
+            return new DnsQueryResult(normalized, type, failure, null, _serverText, sw.Elapsed, why);
+        }
 
-            var server = response.NameServer != null ? FormatNameServer(response.NameServer) : _serverText;
-            var rcode = response.Header.ResponseCode;
-            var answers = response.Answers.Select(Convert).Where(r => r != null).ToList();
-            int? negativeTtl = response.Authorities.OfType<DnsClient.Protocol.SoaRecord>()
-                .Select(s => (int?)Math.Min(s.TimeToLive, (int)Math.Min(s.Minimum, int.MaxValue))).FirstOrDefault();
-
+        /// <summary>The one place a response read from the wire becomes a <see cref="DnsQueryResult"/>.</summary>
+        private static DnsQueryResult ToResult(string normalized, DnsRecordType type, DnsWire.Response response, string server, TimeSpan elapsed)
+        {
+            var answers = response.Answers;
+            int? negativeTtl = response.AuthoritySoa == null ? (int?)null
+                : Math.Min(response.AuthoritySoa.Ttl, (int)Math.Min((uint)response.AuthoritySoa.Minimum, int.MaxValue));
             DnsOutcome result;
-            switch (rcode)
+            switch (response.Rcode)
             {
-                case DnsHeaderResponseCode.NoError:
+                case 0:
                     result = answers.Any(r => r.Type == type) ? DnsOutcome.Answer : DnsOutcome.NoData;
                     break;
-                case DnsHeaderResponseCode.NotExistentDomain:
+                case 3:
                     result = DnsOutcome.NxDomain;
                     break;
-                case DnsHeaderResponseCode.ServerFailure:
+                case 2:
                     result = DnsOutcome.ServerFailure;
                     break;
-                case DnsHeaderResponseCode.Refused:
+                case 5:
                     result = DnsOutcome.Refused;
                     break;
                 default:
                     result = DnsOutcome.OtherError;
                     break;
             }
-            var message = result == DnsOutcome.OtherError ? $"RCODE {rcode}" : null;
-            return new DnsQueryResult(normalized, type, result, answers, server, sw.Elapsed, message,
-                response.Header.IsAuthenticData, result == DnsOutcome.NxDomain || result == DnsOutcome.NoData ? negativeTtl : null);
+            var message = result == DnsOutcome.OtherError ? $"RCODE {RcodeName(response.Rcode)}" : null;
+            return new DnsQueryResult(normalized, type, result, answers, server, elapsed, message,
+                response.AuthenticData, result == DnsOutcome.NxDomain || result == DnsOutcome.NoData ? negativeTtl : null);
         }
 
-        private static string FormatNameServer(NameServer ns)
+        private static string RcodeName(int rcode)
         {
-            if (IPAddress.TryParse(ns.Address, out var ip)) return FormatEndpoint(new IPEndPoint(ip, ns.Port));
-            return $"{ns.Address}:{ns.Port}";
-        }
-
-        private static DnsRecord Convert(DnsResourceRecord rr)
-        {
-            var name = rr.DomainName.Value;
-            var ttl = rr.TimeToLive;
-            switch (rr)
+            switch (rcode)
             {
-                case ARecord a: return new AddressRecord(name, ttl, a.Address);
-                case AaaaRecord aaaa: return new AddressRecord(name, ttl, aaaa.Address);
-                case DnsClient.Protocol.MxRecord mx: return new MxRecord(name, ttl, mx.Preference, mx.Exchange.Value);
-                case DnsClient.Protocol.TxtRecord txt:
-                    return new TxtRecord(name, ttl, txt.Text, rr.RecordType == ResourceRecordType.SPF ? DnsRecordType.SPF : DnsRecordType.TXT);
-                case CNameRecord c: return new NameRecord(name, DnsRecordType.CNAME, ttl, c.CanonicalName.Value);
-                case PtrRecord p: return new NameRecord(name, DnsRecordType.PTR, ttl, p.PtrDomainName.Value);
-                case NsRecord ns: return new NameRecord(name, DnsRecordType.NS, ttl, ns.NSDName.Value);
-                case DnsClient.Protocol.SoaRecord soa:
-                    return new SoaRecord(name, ttl, soa.MName.Value, soa.RName.Value, soa.Serial, (int)soa.Refresh, (int)soa.Retry, (int)soa.Expire, (int)soa.Minimum);
-                case DnsClient.Protocol.TlsaRecord tlsa:
-                    return new TlsaRecord(name, ttl, (int)tlsa.CertificateUsage, (int)tlsa.Selector, (int)tlsa.MatchingType, tlsa.CertificateAssociationData.ToArray());
-                case DnsClient.Protocol.SrvRecord srv:
-                    return new SrvRecord(name, ttl, srv.Priority, srv.Weight, srv.Port, srv.Target.Value);
-                case DnsClient.Protocol.UnknownRecord u:
-                    var data = u.Data.ToArray();
-                    if ((int)rr.RecordType == (int)DnsRecordType.SPF || (int)rr.RecordType == (int)DnsRecordType.TXT)
-                        return new TxtRecord(name, ttl, ReadCharacterStrings(data), (DnsRecordType)(int)rr.RecordType);
-                    return new UnknownRecord(name, (int)rr.RecordType, ttl, data);
-                default:
-                    return null; // OPT, RRSIG and friends: not part of any answer MailOps reads.
+                case 1: return "FormatError";
+                case 4: return "NotImplemented";
+                case 6: return "YXDomain";
+                case 7: return "YXRRSet";
+                case 8: return "NXRRSet";
+                case 9: return "NotAuth";
+                case 10: return "NotZone";
+                default: return rcode.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
+        }
+
+        private async Task<byte[]> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The idle sweep closed the socket as this question started: once more on a fresh one.
+                return await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>The same question over TCP (RFC 7766), after a truncated UDP answer.</summary>
+        private async Task<DnsWire.Response> TcpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
+        {
+            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            using (var client = new TcpClient(server.AddressFamily))
+            {
+                timer.CancelAfter(_timeout);
+                using (timer.Token.Register(c => ((TcpClient)c).Dispose(), client))
+                {
+                    try
+                    {
+                        await client.ConnectAsync(server.Address, server.Port).ConfigureAwait(false);
+                        var stream = client.GetStream();
+                        var framed = new byte[query.Length + 2];
+                        framed[0] = (byte)(query.Length >> 8);
+                        framed[1] = (byte)query.Length;
+                        Buffer.BlockCopy(query, 0, framed, 2, query.Length);
+                        await stream.WriteAsync(framed, 0, framed.Length, timer.Token).ConfigureAwait(false);
+                        var head = await ReadExactlyAsync(stream, 2, timer.Token).ConfigureAwait(false);
+                        var body = await ReadExactlyAsync(stream, head[0] << 8 | head[1], timer.Token).ConfigureAwait(false);
+                        var response = DnsWire.Parse(body, body.Length);
+                        if (!response.IsResponse || response.Id != DnsWire.GetId(query)) throw new FormatException("the TCP answer is not the response to the question");
+                        return response;
+                    }
+                    catch (Exception) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                    {
+                        throw new TimeoutException($"no answer within {_timeout.TotalSeconds:0.###} s");
+                    }
+                }
+            }
+        }
+
+        private static async Task<byte[]> ReadExactlyAsync(System.IO.Stream stream, int count, CancellationToken cancellationToken)
+        {
+            var buffer = new byte[count];
+            int read = 0;
+            while (read < count)
+            {
+                var n = await stream.ReadAsync(buffer, read, count - read, cancellationToken).ConfigureAwait(false);
+                if (n == 0) throw new System.IO.IOException("the server closed the TCP connection before the whole answer");
+                read += n;
+            }
+            return buffer;
         }
 
         /// <summary>Splits RDATA made of length-prefixed character-strings (TXT, SPF).</summary>

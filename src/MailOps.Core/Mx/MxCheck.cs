@@ -140,10 +140,12 @@ namespace MailOps.Mx
                     $"The mail host {host} resolves to {ip}, an address not reachable from the internet.",
                     $"Publish the public address of the mail server for {host}.", host));
 
+            // The PTR questions go out together (a dead server costs one timeout, not one per address); results are
+            // read in address order.
             var ptrNames = new List<string>();
-            foreach (var ip in v4.Concat(v6))
+            var ptrs = await Task.WhenAll(v4.Concat(v6).Select(ip => dns.QueryAsync(DnsName.ReverseName(ip), DnsRecordType.PTR, ct))).ConfigureAwait(false);
+            foreach (var ptr in ptrs)
             {
-                var ptr = await dns.QueryAsync(DnsName.ReverseName(ip), DnsRecordType.PTR, ct).ConfigureAwait(false);
                 if (ptr.IsError) { lock (unanswered) unanswered.Add(ptr); continue; }
                 ptrNames.AddRange(ptr.RecordsOf<NameRecord>().Select(r => r.Target));
             }

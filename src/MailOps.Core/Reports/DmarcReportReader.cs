@@ -2,10 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
-using System.Linq;
+using System.Text;
 using System.Threading;
 using System.Xml;
-using System.Xml.Linq;
 
 namespace MailOps.Reports
 {
@@ -45,7 +44,12 @@ namespace MailOps.Reports
             public List<string> Errors = new List<string>();
             public string Domain, Adkim, Aspf, P, Sp, Np, Pct, Fo, Testing, Discovery;
             public bool Rfc9990Elements;
+            public ResultList<string> ErrorList;
         }
+
+        /// <summary>The most characters one field (the text of one element) may have: 64 KiB. A longer value makes the
+        /// file (or member) a <see cref="ReportProblemKind.TooLarge"/> problem; the value is never read whole.</summary>
+        public const int MaxFieldLength = 64 * 1024;
 
         /// <summary>Parses one aggregate report from a stream, yielding a row per &lt;record&gt;.</summary>
         internal static IEnumerable<object> Parse(Stream stream, string file, string entry, CancellationToken ct)
@@ -59,6 +63,7 @@ namespace MailOps.Reports
                         $"is XML but not a DMARC aggregate report (its root element is <{reader.Name}>, not <feedback>)");
                 var head = new Head { Namespace = string.IsNullOrEmpty(reader.NamespaceURI) ? null : reader.NamespaceURI };
                 if (reader.IsEmptyElement) throw new ReportFormatException(ReportProblemKind.Malformed, "has an empty <feedback> element (no records)");
+                var x = new FieldReader(reader);
                 reader.Read();
                 long rows = 0;
                 while (!reader.EOF)
@@ -67,12 +72,12 @@ namespace MailOps.Reports
                     {
                         switch (reader.LocalName)
                         {
-                            case "version": head.Version = Text((XElement)XNode.ReadFrom(reader)); continue;
-                            case "report_metadata": ReadMetadata(head, (XElement)XNode.ReadFrom(reader)); continue;
-                            case "policy_published": ReadPolicy(head, (XElement)XNode.ReadFrom(reader)); continue;
+                            case "version": head.Version = x.Text(); continue;
+                            case "report_metadata": ReadMetadata(head, x); continue;
+                            case "policy_published": ReadPolicy(head, x); continue;
                             case "record":
                                 ct.ThrowIfCancellationRequested();
-                                var row = BuildRow(head, (XElement)XNode.ReadFrom(reader), file, entry);
+                                var row = ReadRecord(head, x, file, entry);
                                 rows++;
                                 yield return row;
                                 continue;
@@ -86,34 +91,153 @@ namespace MailOps.Reports
             finally { reader.Dispose(); }
         }
 
-        private static XElement E(XElement el, string name) => el?.Elements().FirstOrDefault(e => e.Name.LocalName == name);
-
-        private static IEnumerable<XElement> All(XElement el, string name) =>
-            el == null ? Enumerable.Empty<XElement>() : el.Elements().Where(e => e.Name.LocalName == name);
-
-        private static string Text(XElement el)
+        /// <summary>
+        /// One forward pass over an element's children, as the XElement reader read them: a field is the first child
+        /// element of that name (later ones are skipped), its value all the text inside it, trimmed, null when empty.
+        /// Text is read in chunks and refused past <see cref="MaxFieldLength"/>, so a huge text node is never held whole.
+        /// </summary>
+        private sealed class FieldReader
         {
-            if (el == null) return null;
-            var t = el.Value.Trim();
-            return t.Length == 0 ? null : t;
+            private readonly XmlReader _r;
+            private readonly StringBuilder _sb = new StringBuilder(256);
+            private readonly char[] _chunk = new char[4096];
+            private readonly bool _chunked;
+
+            public FieldReader(XmlReader reader)
+            {
+                _r = reader;
+                _chunked = reader.CanReadValueChunk;
+            }
+
+            public XmlReader R => _r;
+
+            /// <summary>On a start element: steps inside. False (and past it) when it is empty.</summary>
+            public bool Enter()
+            {
+                if (_r.IsEmptyElement) { _r.Read(); return false; }
+                _r.Read();
+                return true;
+            }
+
+            /// <summary>Inside an element: moves to its next child element (true) or past its end tag (false).</summary>
+            public bool NextChild()
+            {
+                while (true)
+                {
+                    switch (_r.NodeType)
+                    {
+                        case XmlNodeType.Element: return true;
+                        case XmlNodeType.EndElement: _r.Read(); return false;
+                        case XmlNodeType.None: return false; // end of input: the reader reports the error
+                        default: _r.Read(); break;
+                    }
+                }
+            }
+
+            public void Skip() => _r.Skip();
+
+            /// <summary>On a start element: its text (all text inside it), trimmed, or null; moves past it.</summary>
+            public string Text()
+            {
+                var name = _r.LocalName;
+                if (_r.IsEmptyElement) { _r.Read(); return null; }
+                var depth = _r.Depth;
+                _sb.Clear();
+                _r.Read();
+                while (!(_r.NodeType == XmlNodeType.EndElement && _r.Depth == depth) && !_r.EOF)
+                {
+                    switch (_r.NodeType)
+                    {
+                        case XmlNodeType.Text:
+                        case XmlNodeType.CDATA:
+                        case XmlNodeType.Whitespace:
+                        case XmlNodeType.SignificantWhitespace:
+                            Append(name);
+                            break;
+                    }
+                    _r.Read();
+                }
+                _r.Read();
+                int start = 0, end = _sb.Length;
+                while (start < end && char.IsWhiteSpace(_sb[start])) start++;
+                while (end > start && char.IsWhiteSpace(_sb[end - 1])) end--;
+                return end == start ? null : _sb.ToString(start, end - start);
+            }
+
+            /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
+            public string Word() => Text()?.ToLowerInvariant();
+
+            private void Append(string name)
+            {
+                if (!_chunked)
+                {
+                    var v = _r.Value;
+                    if (_sb.Length + v.Length > MaxFieldLength) throw TooLong(name);
+                    _sb.Append(v);
+                    return;
+                }
+                int n;
+                while ((n = _r.ReadValueChunk(_chunk, 0, _chunk.Length)) > 0)
+                {
+                    if (_sb.Length + n > MaxFieldLength) throw TooLong(name);
+                    _sb.Append(_chunk, 0, n);
+                }
+            }
+
+            private static ReportFormatException TooLong(string name) => new ReportFormatException(ReportProblemKind.TooLarge,
+                $"has a <{name}> value longer than {MaxFieldLength:N0} characters (the limit for one field in a DMARC aggregate report)");
         }
 
-        private static string T(XElement parent, string name) => Text(E(parent, name));
-
-        private static string Word(string s) => s?.ToLowerInvariant();
-
-        private static void ReadMetadata(Head h, XElement m)
+        private static void ReadMetadata(Head h, FieldReader x)
         {
-            h.OrgName = T(m, "org_name");
-            h.Email = T(m, "email");
-            h.Extra = T(m, "extra_contact_info");
-            h.ReportId = T(m, "report_id");
-            h.Generator = T(m, "generator");
+            string org = null, email = null, extra = null, id = null, generator = null, begin = null, end = null;
+            bool seenOrg = false, seenEmail = false, seenExtra = false, seenId = false, seenGenerator = false, seenRange = false;
+            var errors = new List<string>();
+            if (x.Enter())
+            {
+                while (x.NextChild())
+                {
+                    switch (x.R.LocalName)
+                    {
+                        case "org_name" when !seenOrg: seenOrg = true; org = x.Text(); break;
+                        case "email" when !seenEmail: seenEmail = true; email = x.Text(); break;
+                        case "extra_contact_info" when !seenExtra: seenExtra = true; extra = x.Text(); break;
+                        case "report_id" when !seenId: seenId = true; id = x.Text(); break;
+                        case "generator" when !seenGenerator: seenGenerator = true; generator = x.Text(); break;
+                        case "error":
+                            var e = x.Text();
+                            if (e != null) errors.Add(e);
+                            break;
+                        case "date_range" when !seenRange:
+                            seenRange = true;
+                            bool seenBegin = false, seenEnd = false;
+                            if (x.Enter())
+                            {
+                                while (x.NextChild())
+                                {
+                                    switch (x.R.LocalName)
+                                    {
+                                        case "begin" when !seenBegin: seenBegin = true; begin = x.Text(); break;
+                                        case "end" when !seenEnd: seenEnd = true; end = x.Text(); break;
+                                        default: x.Skip(); break;
+                                    }
+                                }
+                            }
+                            break;
+                        default: x.Skip(); break;
+                    }
+                }
+            }
+            h.OrgName = org;
+            h.Email = email;
+            h.Extra = extra;
+            h.ReportId = id;
+            h.Generator = generator;
             if (h.Generator != null) h.Rfc9990Elements = true;
-            var range = E(m, "date_range");
-            h.Begin = Epoch(T(range, "begin"), "begin");
-            h.End = Epoch(T(range, "end"), "end");
-            h.Errors = All(m, "error").Select(Text).Where(t => t != null).ToList();
+            h.Begin = Epoch(begin, "begin");
+            h.End = Epoch(end, "end");
+            h.Errors = errors;
+            h.ErrorList = null;
         }
 
         private static DateTime? Epoch(string text, string what)
@@ -125,34 +249,79 @@ namespace MailOps.Reports
             return DateTimeOffset.FromUnixTimeSeconds(secs).UtcDateTime;
         }
 
-        private static void ReadPolicy(Head h, XElement p)
+        private static void ReadPolicy(Head h, FieldReader x)
         {
-            h.Domain = T(p, "domain");
-            h.Adkim = Word(T(p, "adkim"));
-            h.Aspf = Word(T(p, "aspf"));
-            h.P = Word(T(p, "p"));
-            h.Sp = Word(T(p, "sp"));
-            h.Np = Word(T(p, "np"));
-            h.Pct = T(p, "pct");
-            h.Fo = T(p, "fo");
-            h.Testing = Word(T(p, "testing"));
-            h.Discovery = Word(T(p, "discovery_method"));
-            if (E(p, "np") != null || E(p, "testing") != null || E(p, "discovery_method") != null) h.Rfc9990Elements = true;
+            string domain = null, adkim = null, aspf = null, p = null, sp = null, np = null, pct = null, fo = null, testing = null, discovery = null;
+            int seen = 0; // one bit per field: the first element of a name counts
+            bool Once(int bit) { if ((seen & bit) != 0) return false; seen |= bit; return true; }
+            if (x.Enter())
+            {
+                while (x.NextChild())
+                {
+                    switch (x.R.LocalName)
+                    {
+                        case "domain" when Once(1): domain = x.Text(); break;
+                        case "adkim" when Once(2): adkim = x.Word(); break;
+                        case "aspf" when Once(4): aspf = x.Word(); break;
+                        case "p" when Once(8): p = x.Word(); break;
+                        case "sp" when Once(16): sp = x.Word(); break;
+                        case "np" when Once(32): np = x.Word(); break;
+                        case "pct" when Once(64): pct = x.Text(); break;
+                        case "fo" when Once(128): fo = x.Text(); break;
+                        case "testing" when Once(256): testing = x.Word(); break;
+                        case "discovery_method" when Once(512): discovery = x.Word(); break;
+                        default: x.Skip(); break;
+                    }
+                }
+            }
+            h.Domain = domain;
+            h.Adkim = adkim;
+            h.Aspf = aspf;
+            h.P = p;
+            h.Sp = sp;
+            h.Np = np;
+            h.Pct = pct;
+            h.Fo = fo;
+            h.Testing = testing;
+            h.Discovery = discovery;
+            if ((seen & (32 | 256 | 512)) != 0) h.Rfc9990Elements = true;
         }
 
-        private static DmarcReportRow BuildRow(Head h, XElement record, string file, string entry)
+        private static readonly ResultList<string> NoStrings = ResultList<string>.Empty;
+
+        private static ResultList<string> List(List<string> items) => items == null || items.Count == 0 ? NoStrings : new ResultList<string>(items);
+
+        /// <summary>What a &lt;record&gt; says, read in one pass. Only the first row, policy_evaluated, identifiers (or,
+        /// without them, identities) and auth_results count, as before.</summary>
+        private sealed class Record
         {
-            var row = E(record, "row");
-            var evaluated = E(row, "policy_evaluated");
-            var ids = E(record, "identifiers") ?? E(record, "identities");
-            var auth = E(record, "auth_results");
-            var countText = T(row, "count");
+            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf;
+            public bool SeenRow, SeenEvaluated, SeenAuth, SeenIdentifiers, SeenIdentities;
+            public List<string> ReasonTypes, ReasonComments, DkimDomains, DkimSelectors, DkimResults, SpfDomains, SpfScopes, SpfResults;
+            public string[] Identifiers, Identities; // header_from, envelope_from, envelope_to
+        }
+
+        private static DmarcReportRow ReadRecord(Head h, FieldReader x, string file, string entry)
+        {
+            var rec = new Record();
+            if (x.Enter())
+            {
+                while (x.NextChild())
+                {
+                    switch (x.R.LocalName)
+                    {
+                        case "row" when !rec.SeenRow: rec.SeenRow = true; ReadRow(rec, x); break;
+                        case "identifiers" when !rec.SeenIdentifiers: rec.SeenIdentifiers = true; rec.Identifiers = ReadIdentifiers(x); break;
+                        case "identities" when !rec.SeenIdentities: rec.SeenIdentities = true; rec.Identities = ReadIdentifiers(x); break;
+                        case "auth_results" when !rec.SeenAuth: rec.SeenAuth = true; ReadAuth(rec, x); break;
+                        default: x.Skip(); break;
+                    }
+                }
+            }
             long count = 0;
-            if (countText != null && !long.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count))
-                throw new ReportFormatException(ReportProblemKind.Malformed, $"has a row count '{countText}' that is not a whole number");
-            var reasons = All(evaluated, "reason").ToList();
-            var dkim = All(auth, "dkim").ToList();
-            var spf = All(auth, "spf").ToList();
+            if (rec.Count != null && !long.TryParse(rec.Count, NumberStyles.None, CultureInfo.InvariantCulture, out count))
+                throw new ReportFormatException(ReportProblemKind.Malformed, $"has a row count '{rec.Count}' that is not a whole number");
+            var ids = rec.SeenIdentifiers ? rec.Identifiers : rec.Identities;
             return new DmarcReportRow
             {
                 SourceFile = file,
@@ -166,7 +335,7 @@ namespace MailOps.Reports
                 ReportId = h.ReportId,
                 BeginDate = h.Begin,
                 EndDate = h.End,
-                ReportErrors = new ResultList<string>(h.Errors),
+                ReportErrors = h.ErrorList ?? (h.ErrorList = List(h.Errors)),
                 Generator = h.Generator,
                 Domain = h.Domain,
                 Adkim = h.Adkim,
@@ -178,23 +347,127 @@ namespace MailOps.Reports
                 Fo = h.Fo,
                 Testing = h.Testing,
                 DiscoveryMethod = h.Discovery,
-                SourceIP = T(row, "source_ip"),
+                SourceIP = rec.SourceIP,
                 Count = count,
-                Disposition = Word(T(evaluated, "disposition")),
-                PolicyDkim = Word(T(evaluated, "dkim")),
-                PolicySpf = Word(T(evaluated, "spf")),
-                PolicyOverrideReasons = new ResultList<string>(reasons.Select(r => Word(T(r, "type")) ?? "")),
-                PolicyOverrideComments = new ResultList<string>(reasons.Select(r => T(r, "comment") ?? "")),
-                HeaderFrom = T(ids, "header_from"),
-                EnvelopeFrom = T(ids, "envelope_from"),
-                EnvelopeTo = T(ids, "envelope_to"),
-                DkimDomains = new ResultList<string>(dkim.Select(d => T(d, "domain") ?? "")),
-                DkimSelectors = new ResultList<string>(dkim.Select(d => T(d, "selector") ?? "")),
-                DkimResults = new ResultList<string>(dkim.Select(d => Word(T(d, "result")) ?? "")),
-                SpfDomains = new ResultList<string>(spf.Select(d => T(d, "domain") ?? "")),
-                SpfScopes = new ResultList<string>(spf.Select(d => Word(T(d, "scope")) ?? "")),
-                SpfResults = new ResultList<string>(spf.Select(d => Word(T(d, "result")) ?? "")),
+                Disposition = rec.Disposition,
+                PolicyDkim = rec.PolicyDkim,
+                PolicySpf = rec.PolicySpf,
+                PolicyOverrideReasons = List(rec.ReasonTypes),
+                PolicyOverrideComments = List(rec.ReasonComments),
+                HeaderFrom = ids?[0],
+                EnvelopeFrom = ids?[1],
+                EnvelopeTo = ids?[2],
+                DkimDomains = List(rec.DkimDomains),
+                DkimSelectors = List(rec.DkimSelectors),
+                DkimResults = List(rec.DkimResults),
+                SpfDomains = List(rec.SpfDomains),
+                SpfScopes = List(rec.SpfScopes),
+                SpfResults = List(rec.SpfResults),
             };
+        }
+
+        private static void ReadRow(Record rec, FieldReader x)
+        {
+            bool seenIp = false, seenCount = false;
+            if (!x.Enter()) return;
+            while (x.NextChild())
+            {
+                switch (x.R.LocalName)
+                {
+                    case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(); break;
+                    case "count" when !seenCount: seenCount = true; rec.Count = x.Text(); break;
+                    case "policy_evaluated" when !rec.SeenEvaluated: rec.SeenEvaluated = true; ReadEvaluated(rec, x); break;
+                    default: x.Skip(); break;
+                }
+            }
+        }
+
+        private static void ReadEvaluated(Record rec, FieldReader x)
+        {
+            bool seenDisposition = false, seenDkim = false, seenSpf = false;
+            if (!x.Enter()) return;
+            while (x.NextChild())
+            {
+                switch (x.R.LocalName)
+                {
+                    case "disposition" when !seenDisposition: seenDisposition = true; rec.Disposition = x.Word(); break;
+                    case "dkim" when !seenDkim: seenDkim = true; rec.PolicyDkim = x.Word(); break;
+                    case "spf" when !seenSpf: seenSpf = true; rec.PolicySpf = x.Word(); break;
+                    case "reason":
+                        string type = null, comment = null;
+                        bool seenType = false, seenComment = false;
+                        if (x.Enter())
+                        {
+                            while (x.NextChild())
+                            {
+                                switch (x.R.LocalName)
+                                {
+                                    case "type" when !seenType: seenType = true; type = x.Word(); break;
+                                    case "comment" when !seenComment: seenComment = true; comment = x.Text(); break;
+                                    default: x.Skip(); break;
+                                }
+                            }
+                        }
+                        (rec.ReasonTypes ??= new List<string>()).Add(type ?? "");
+                        (rec.ReasonComments ??= new List<string>()).Add(comment ?? "");
+                        break;
+                    default: x.Skip(); break;
+                }
+            }
+        }
+
+        private static string[] ReadIdentifiers(FieldReader x)
+        {
+            var ids = new string[3];
+            bool seenHeader = false, seenFrom = false, seenTo = false;
+            if (!x.Enter()) return ids;
+            while (x.NextChild())
+            {
+                switch (x.R.LocalName)
+                {
+                    case "header_from" when !seenHeader: seenHeader = true; ids[0] = x.Text(); break;
+                    case "envelope_from" when !seenFrom: seenFrom = true; ids[1] = x.Text(); break;
+                    case "envelope_to" when !seenTo: seenTo = true; ids[2] = x.Text(); break;
+                    default: x.Skip(); break;
+                }
+            }
+            return ids;
+        }
+
+        private static void ReadAuth(Record rec, FieldReader x)
+        {
+            if (!x.Enter()) return;
+            while (x.NextChild())
+            {
+                var dkim = x.R.LocalName == "dkim";
+                if (!dkim && x.R.LocalName != "spf") { x.Skip(); continue; }
+                string domain = null, second = null, result = null; // second: selector (dkim) or scope (spf)
+                bool seenDomain = false, seenSecond = false, seenResult = false;
+                var secondName = dkim ? "selector" : "scope";
+                if (x.Enter())
+                {
+                    while (x.NextChild())
+                    {
+                        var n = x.R.LocalName;
+                        if (n == "domain" && !seenDomain) { seenDomain = true; domain = x.Text(); }
+                        else if (n == secondName && !seenSecond) { seenSecond = true; second = dkim ? x.Text() : x.Word(); }
+                        else if (n == "result" && !seenResult) { seenResult = true; result = x.Word(); }
+                        else x.Skip();
+                    }
+                }
+                if (dkim)
+                {
+                    (rec.DkimDomains ??= new List<string>()).Add(domain ?? "");
+                    (rec.DkimSelectors ??= new List<string>()).Add(second ?? "");
+                    (rec.DkimResults ??= new List<string>()).Add(result ?? "");
+                }
+                else
+                {
+                    (rec.SpfDomains ??= new List<string>()).Add(domain ?? "");
+                    (rec.SpfScopes ??= new List<string>()).Add(second ?? "");
+                    (rec.SpfResults ??= new List<string>()).Add(result ?? "");
+                }
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
-using System.Linq;
+using System.Text;
 
 namespace MailOps.Reports
 {
@@ -29,31 +29,97 @@ namespace MailOps.Reports
         /// <summary>The row as parsedmarc's columns and values (strings, numbers and booleans; "" where parsedmarc writes nothing).</summary>
         public static IReadOnlyList<KeyValuePair<string, object>> ToRow(DmarcReportRow r)
         {
-            string Date(System.DateTime? d) => d?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "";
-            string Lower(string s) => (s ?? "").ToLowerInvariant();
-            var dkim = Enumerable.Range(0, r.DkimDomains.Count).Where(i => r.DkimDomains[i].Length > 0).ToList();
-            var spf = Enumerable.Range(0, r.SpfDomains.Count).Where(i => r.SpfDomains[i].Length > 0).ToList();
+            var values = ToParsedmarcRow(r).Values();
+            var list = new List<KeyValuePair<string, object>>(values.Length);
+            for (int i = 0; i < values.Length; i++) list.Add(new KeyValuePair<string, object>(Columns[i], values[i]));
+            return list;
+        }
+
+        /// <summary>The row in parsedmarc's shape, as a typed object (what Import-DmarcReport -Format Parsedmarc writes).</summary>
+        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r)
+        {
             var envelopeFrom = r.EnvelopeFrom;
             if (envelopeFrom == null && r.SpfDomains.Count > 0 && r.SpfDomains[r.SpfDomains.Count - 1].Length > 0)
                 envelopeFrom = r.SpfDomains[r.SpfDomains.Count - 1].ToLowerInvariant();
-            var values = new object[]
+            return new ParsedmarcRow
             {
-                r.XmlSchema, r.OrgName ?? "", r.OrgEmail ?? "", r.OrgExtraContactInfo ?? "", ReportId(r.ReportId), Date(r.BeginDate), Date(r.EndDate),
-                false, string.Join("|", r.ReportErrors), r.Domain ?? "", r.Adkim ?? "r", r.Aspf ?? "r", r.P ?? "", r.Sp ?? r.P ?? "",
-                r.Np ?? "", r.Pct ?? "", r.Fo ?? "", r.Testing ?? "", r.DiscoveryMethod ?? "",
-                r.SourceIP ?? "", "", "", "", "", "", "", "", "",
-                r.Count, r.SpfAligned, r.DkimAligned, r.DkimAligned || r.SpfAligned, r.Disposition ?? "none",
-                string.Join(",", r.PolicyOverrideReasons.Select(x => x.Length == 0 ? "none" : x)),
-                string.Join("|", r.PolicyOverrideComments.Select(x => x.Length == 0 ? "none" : x)),
-                envelopeFrom ?? "", Lower(r.HeaderFrom), r.EnvelopeTo ?? "",
-                string.Join(",", dkim.Select(i => Lower(r.DkimDomains[i]))),
-                string.Join(",", dkim.Select(i => r.DkimSelectors[i].Length == 0 ? "none" : Lower(r.DkimSelectors[i]))),
-                string.Join(",", dkim.Select(i => r.DkimResults[i].Length == 0 ? "none" : r.DkimResults[i])),
-                string.Join(",", spf.Select(i => Lower(r.SpfDomains[i]))),
-                string.Join(",", spf.Select(i => r.SpfScopes[i].Length == 0 ? "mfrom" : r.SpfScopes[i])),
-                string.Join(",", spf.Select(i => r.SpfResults[i].Length == 0 ? "none" : r.SpfResults[i])),
+                xml_schema = r.XmlSchema,
+                org_name = r.OrgName ?? "",
+                org_email = r.OrgEmail ?? "",
+                org_extra_contact_info = r.OrgExtraContactInfo ?? "",
+                report_id = ReportId(r.ReportId),
+                begin_date = Date(r.BeginDate),
+                end_date = Date(r.EndDate),
+                normalized_timespan = false,
+                errors = Join("|", r.ReportErrors, null),
+                domain = r.Domain ?? "",
+                adkim = r.Adkim ?? "r",
+                aspf = r.Aspf ?? "r",
+                p = r.P ?? "",
+                sp = r.Sp ?? r.P ?? "",
+                np = r.Np ?? "",
+                pct = r.Pct ?? "",
+                fo = r.Fo ?? "",
+                testing = r.Testing ?? "",
+                discovery_method = r.DiscoveryMethod ?? "",
+                source_ip_address = r.SourceIP ?? "",
+                source_country = "",
+                source_reverse_dns = "",
+                source_base_domain = "",
+                source_name = "",
+                source_type = "",
+                source_asn = "",
+                source_as_name = "",
+                source_as_domain = "",
+                count = r.Count,
+                spf_aligned = r.SpfAligned,
+                dkim_aligned = r.DkimAligned,
+                dmarc_aligned = r.DkimAligned || r.SpfAligned,
+                disposition = r.Disposition ?? "none",
+                policy_override_reasons = Join(",", r.PolicyOverrideReasons, "none"),
+                policy_override_comments = Join("|", r.PolicyOverrideComments, "none"),
+                envelope_from = envelopeFrom ?? "",
+                header_from = Lower(r.HeaderFrom),
+                envelope_to = r.EnvelopeTo ?? "",
+                dkim_domains = JoinWhere(r.DkimDomains, r.DkimDomains, null, true),
+                dkim_selectors = JoinWhere(r.DkimDomains, r.DkimSelectors, "none", true),
+                dkim_results = JoinWhere(r.DkimDomains, r.DkimResults, "none", false),
+                spf_domains = JoinWhere(r.SpfDomains, r.SpfDomains, null, true),
+                spf_scopes = JoinWhere(r.SpfDomains, r.SpfScopes, "mfrom", false),
+                spf_results = JoinWhere(r.SpfDomains, r.SpfResults, "none", false),
             };
-            return Columns.Select((c, i) => new KeyValuePair<string, object>(c, values[i])).ToList();
+        }
+
+        private static string Date(System.DateTime? d) => d?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "";
+
+        private static string Lower(string s) => (s ?? "").ToLowerInvariant();
+
+        /// <summary>The items joined; an empty item becomes <paramref name="empty"/> when given.</summary>
+        private static string Join(string separator, ResultList<string> items, string empty)
+        {
+            if (items.Count == 0) return "";
+            if (items.Count == 1) return items[0].Length == 0 && empty != null ? empty : items[0];
+            var parts = new string[items.Count];
+            for (int i = 0; i < parts.Length; i++) parts[i] = items[i].Length == 0 && empty != null ? empty : items[i];
+            return string.Join(separator, parts);
+        }
+
+        /// <summary>parsedmarc drops a DKIM or SPF result whose domain is empty: the values at the indexes where
+        /// <paramref name="domains"/> is not empty, joined with ",", an empty value becoming <paramref name="empty"/>.</summary>
+        private static string JoinWhere(ResultList<string> domains, ResultList<string> values, string empty, bool lower)
+        {
+            if (domains.Count == 0) return "";
+            var sb = new StringBuilder();
+            bool first = true;
+            for (int i = 0; i < domains.Count; i++)
+            {
+                if (domains[i].Length == 0) continue;
+                if (!first) sb.Append(',');
+                first = false;
+                var v = values[i];
+                sb.Append(v.Length == 0 && empty != null ? empty : lower ? v.ToLowerInvariant() : v);
+            }
+            return sb.ToString();
         }
 
         private static string ReportId(string id)

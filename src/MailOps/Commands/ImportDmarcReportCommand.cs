@@ -8,10 +8,10 @@ namespace MailOps.Commands
     /// one object per report row, streamed as read.</summary>
     [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path")]
     [OutputType(typeof(DmarcReportRow))]
-    [OutputType(typeof(PSObject))]
+    [OutputType(typeof(ParsedmarcRow))]
     public sealed class ImportDmarcReportCommand : ReportFileCmdlet
     {
-        /// <summary>MailOps (default): DmarcReportRow objects. Parsedmarc: objects with exactly parsedmarc's CSV columns.</summary>
+        /// <summary>MailOps (default): DmarcReportRow objects. Parsedmarc: ParsedmarcRow objects with exactly parsedmarc's CSV columns.</summary>
         [Parameter]
         [ValidateSet("MailOps", "Parsedmarc", IgnoreCase = true)]
         public string Format { get; set; } = "MailOps";
@@ -28,11 +28,7 @@ namespace MailOps.Commands
                 WriteObject(row);
                 return;
             }
-            var o = new PSObject();
-            foreach (var kv in ParsedmarcFormat.ToRow((DmarcReportRow)row))
-                o.Properties.Add(new PSNoteProperty(kv.Key, kv.Value));
-            o.TypeNames.Insert(0, "MailOps.Reports.ParsedmarcRow");
-            WriteObject(o);
+            WriteObject(ParsedmarcFormat.ToParsedmarcRow((DmarcReportRow)row));
         }
     }
 }

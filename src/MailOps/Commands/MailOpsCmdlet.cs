@@ -50,14 +50,27 @@ namespace MailOps.Commands
 
         private void Pump(Task task)
         {
-            while (!task.IsCompleted)
+            // Woken by a posted action, by the work completing, or by Ctrl+C: never idles while the work is done.
+            using (var wake = CancellationTokenSource.CreateLinkedTokenSource(_cts.Token))
             {
-                if (_pending.TryTake(out var action, 50)) action();
-                if (_cts.IsCancellationRequested && !task.IsCompleted)
+                task.ContinueWith(static (_, state) =>
                 {
-                    // Give the engine a moment to observe the token, then stop regardless: Ctrl+C within a second.
-                    task.Wait(TimeSpan.FromMilliseconds(500));
-                    if (!task.IsCompleted) throw new PipelineStoppedException();
+                    try { ((CancellationTokenSource)state).Cancel(); }
+                    catch (ObjectDisposedException) { }
+                }, wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                while (!task.IsCompleted)
+                {
+                    try
+                    {
+                        if (_pending.TryTake(out var action, Timeout.Infinite, wake.Token)) action();
+                    }
+                    catch (OperationCanceledException) when (wake.IsCancellationRequested) { }
+                    if (_cts.IsCancellationRequested && !task.IsCompleted)
+                    {
+                        // Give the engine a moment to observe the token, then stop regardless: Ctrl+C within a second.
+                        ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(500));
+                        if (!task.IsCompleted) throw new PipelineStoppedException();
+                    }
                 }
             }
             while (_pending.TryTake(out var rest)) rest();

@@ -149,5 +149,19 @@ namespace MailOps.Tests.Mx
             var backup = r.Hosts.Single(h => h.HostName == "backup.example.com");
             Assert.DoesNotContain("MxHostNoAddress", Codes(backup));
         }
+
+        [Fact]
+        public async Task Ptr_questions_of_one_host_go_out_together_so_a_dead_reverse_zone_costs_one_timeout()
+        {
+            _server.SetFault("10.2.0.192.in-addr.arpa", FixtureDnsServer.Fault.Timeout);
+            _server.SetFault(DnsName.ReverseName(IPAddress.Parse("2001:db8::10")), FixtureDnsServer.Fault.Timeout);
+            var dns = new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(1000), 0));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var r = await MxCheck.RunAsync(dns, "example.com", CancellationToken.None);
+            sw.Stop();
+            Assert.Equal(2, r.Unanswered.Count(q => q.Type == DnsRecordType.PTR));
+            Assert.Empty(r.Hosts.Single(h => h.HostName == "mail.example.com").PtrName);
+            Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(1900), $"two PTR timeouts of 1 s took {sw.Elapsed.TotalMilliseconds:F0} ms (one after the other would be 2 s)");
+        }
     }
 }

@@ -423,6 +423,98 @@ namespace MailOps.Tests.Reports
             var v = ParsedmarcFormat.ToRow(veeam).ToDictionary(kv => kv.Key, kv => kv.Value);
             Assert.Equal("", v["spf_domains"]);
             Assert.Equal("draft", v["xml_schema"]);
+
+            // The typed row Import-DmarcReport -Format Parsedmarc writes: the same columns, in order, with the same values.
+            foreach (var r in new[] { row, google, veeam })
+            {
+                var typed = ParsedmarcFormat.ToParsedmarcRow(r);
+                var props = typeof(ParsedmarcRow).GetProperties();
+                Assert.Equal(ParsedmarcFormat.Columns, props.Select(pi => pi.Name));
+                Assert.Equal(ParsedmarcFormat.ToRow(r).Select(kv => kv.Value), props.Select(pi => pi.GetValue(typed)));
+            }
+        }
+
+        private const string FieldHead = "<?xml version=\"1.0\"?>\n<feedback><version>1.0</version><report_metadata><org_name>big.example</org_name><report_id>r1</report_id></report_metadata>"
+            + "<policy_published><domain>example.com</domain><p>none</p></policy_published><record><row><source_ip>192.0.2.1</source_ip><count>1</count>"
+            + "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf><reason><type>other</type><comment>";
+
+        private const string FieldTail = "</comment></reason></policy_evaluated></row><identifiers><header_from>example.com</header_from></identifiers></record></feedback>";
+
+        [Fact]
+        public void A_field_at_the_limit_is_read_in_its_own_column_and_one_past_it_is_a_per_file_error()
+        {
+            var atLimit = _tmp.File("at-limit.xml", FieldHead + new string('x', DmarcReportReader.MaxFieldLength) + FieldTail);
+            var (rows, problems) = Read(atLimit);
+            Assert.Empty(problems);
+            var row = Assert.Single(rows);
+            Assert.Equal(DmarcReportReader.MaxFieldLength, row.PolicyOverrideComments.Single().Length);
+            Assert.Equal("1.0", row.XmlSchema);
+            Assert.Equal("big.example", row.OrgName);
+            Assert.Equal("192.0.2.1", row.SourceIP);
+            Assert.Equal("other", row.PolicyOverrideReasons.Single());
+            Assert.Equal("example.com", row.HeaderFrom);
+
+            var over = _tmp.File("over.xml", FieldHead + new string('x', DmarcReportReader.MaxFieldLength + 1) + FieldTail);
+            var next = _tmp.File("next.xml", ReportFiles.Report("next.example", "n1", 2));
+            var items = new[] { over, next }.SelectMany(f => DmarcReportReader.ReadFile(f)).ToList();
+            var p = Assert.IsType<ReportImportProblem>(items[0]);
+            Assert.Equal(ReportProblemKind.TooLarge, p.Kind);
+            Assert.Contains("<comment>", p.Message);
+            Assert.Contains("65,536", p.Message);
+            Assert.Equal(2, items.Skip(1).OfType<DmarcReportRow>().Count(r => r.OrgName == "next.example"));
+        }
+
+        [Fact]
+        public void A_100_MB_text_node_is_refused_without_being_held_in_memory()
+        {
+            // Generated as it is read: 100 MB of text in one element, never on disk and never whole in memory.
+            var head = Encoding.UTF8.GetBytes("<?xml version=\"1.0\"?>\n<feedback><version>");
+            var tail = Encoding.UTF8.GetBytes("</version><record><row><source_ip>192.0.2.1</source_ip></row></record></feedback>");
+            using var stream = new GeneratedStream(head, (byte)'A', 100L << 20, tail);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var ex = Assert.Throws<ReportFormatException>(() => DmarcReportReader.Parse(stream, "huge.xml", null, CancellationToken.None).ToList());
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(ReportProblemKind.TooLarge, ex.Kind);
+            Assert.Contains("<version>", ex.Message);
+            Assert.True(allocated < 16L << 20, $"allocated {allocated:N0} bytes");
+            Assert.True(stream.Position < 1L << 20, $"read {stream.Position:N0} bytes before stopping");
+        }
+
+        /// <summary>head, then <c>count</c> copies of one byte, then tail, made up as they are read.</summary>
+        private sealed class GeneratedStream : Stream
+        {
+            private readonly byte[] _head, _tail;
+            private readonly byte _fill;
+            private readonly long _count;
+            private long _pos;
+
+            public GeneratedStream(byte[] head, byte fill, long count, byte[] tail) { _head = head; _fill = fill; _count = count; _tail = tail; }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                int n = 0;
+                while (n < count)
+                {
+                    var p = _pos;
+                    if (p < _head.Length) buffer[offset + n] = _head[p];
+                    else if (p < _head.Length + _count) buffer[offset + n] = _fill;
+                    else if (p < _head.Length + _count + _tail.Length) buffer[offset + n] = _tail[p - _head.Length - _count];
+                    else break;
+                    _pos++;
+                    n++;
+                }
+                return n;
+            }
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => _pos; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
 }
