@@ -91,10 +91,30 @@ namespace MailOps.Dns
             {
                 return new DnsQueryResult(normalized, type, DnsOutcome.NetworkError, null, _serverText, sw.Elapsed, ex.Message);
             }
+            catch (DnsXidMismatchException ex)
+            {
+                // A reply to another query (or a forgery): this question went unanswered, like a timeout.
+                return new DnsQueryResult(normalized, type, DnsOutcome.NetworkError, null, _serverText, sw.Elapsed,
+                    $"the reply's message id {ex.ResponseXid} does not match the query's {ex.RequestXid}");
+            }
+            catch (Exception ex) when (ex is ArgumentException || ex is IndexOutOfRangeException || ex is InvalidOperationException
+                || ex is FormatException || ex is OverflowException || ex is NotSupportedException || ex is System.Text.DecoderFallbackException)
+            {
+                // DnsClient's reader on a malformed reply (bad lengths, compression-pointer loops): no answer was read.
+                return new DnsQueryResult(normalized, type, DnsOutcome.NetworkError, null, _serverText, sw.Elapsed,
+                    "the reply could not be read: " + TextSafety.Escape(ex.Message));
+            }
 
             var server = response.NameServer != null ? FormatNameServer(response.NameServer) : _serverText;
             var rcode = response.Header.ResponseCode;
             var answers = response.Answers.Select(Convert).Where(r => r != null).ToList();
+            var questionRequired = rcode == DnsHeaderResponseCode.NoError || rcode == DnsHeaderResponseCode.NotExistentDomain;
+            var problem = DnsAnswerValidator.Validate(normalized, type, questionRequired,
+                response.Questions.Select(q => new DnsAnswerValidator.Question(q.QueryName.Value, (int)q.QuestionType, (int)q.QuestionClass)).ToList(),
+                answers, out var accepted);
+            if (problem != null)
+                return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, server, sw.Elapsed, problem);
+            answers = accepted.ToList();
             int? negativeTtl = response.Authorities.OfType<DnsClient.Protocol.SoaRecord>()
                 .Select(s => (int?)Math.Min(s.TimeToLive, (int)Math.Min(s.Minimum, int.MaxValue))).FirstOrDefault();
 
