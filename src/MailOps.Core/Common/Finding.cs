@@ -23,9 +23,10 @@ namespace MailOps
         {
             Code = code ?? throw new ArgumentNullException(nameof(code));
             Level = severity;
-            Message = message ?? throw new ArgumentNullException(nameof(message));
-            Remedy = remedy;
-            Subject = subject;
+            // Findings quote what servers publish; control characters in it are shown as escapes (TextSafety).
+            Message = TextSafety.Escape(message ?? throw new ArgumentNullException(nameof(message)));
+            Remedy = TextSafety.Escape(remedy);
+            Subject = TextSafety.Escape(subject);
         }
 
         /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>

@@ -25,6 +25,8 @@ namespace MailOps
 
         IEnumerator IEnumerable.GetEnumerator() => _items.GetEnumerator();
 
-        public override string ToString() => string.Join("; ", _items.Select(i => i?.ToString()));
+        /// <summary>The items joined by "; ", control characters escaped (<see cref="TextSafety"/>): this is what
+        /// Export-Csv and the format views print.</summary>
+        public override string ToString() => TextSafety.Escape(string.Join("; ", _items.Select(i => i?.ToString())));
     }
 }

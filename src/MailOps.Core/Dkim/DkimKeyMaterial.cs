@@ -166,31 +166,83 @@ namespace MailOps.Dkim
             }
         }
 
+        /// <summary>The largest RSA key MailOps reads: RFC 8301 §3.2 asks verifiers to handle 1024 to 4096 bits; 8192
+        /// leaves room. A larger modulus is refused before BouncyCastle validates it, which costs seconds of CPU.</summary>
+        public const int MaxRsaKeyBits = 8192;
+
+        /// <summary>The longest p= value read: an 8192-bit SubjectPublicKeyInfo is about 1,400 base64 characters.</summary>
+        public const int MaxPublicKeyBase64Length = 4096;
+
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>> ParsedKeys =
+            new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>>(StringComparer.Ordinal);
+
+        private const int ParsedKeysLimit = 256;
+
+        private sealed class ParsedKey
+        {
+            public AsymmetricKeyParameter Key;
+            public DkimKeyRejectedException Error;
+        }
+
         /// <summary>Parses a p= value for a key type. RSA accepts a SubjectPublicKeyInfo (what everyone publishes)
-        /// or a bare PKCS#1 RSAPublicKey; Ed25519 wants exactly 32 bytes (RFC 8463 §4.2). Throws
-        /// <see cref="FormatException"/>.</summary>
+        /// or a bare PKCS#1 RSAPublicKey; Ed25519 wants exactly 32 bytes (RFC 8463 §4.2). An RSA modulus over
+        /// <see cref="MaxRsaKeyBits"/> bits, or an exponent that is not an odd number of at least 3, is refused before
+        /// any expensive step. Each distinct key is parsed once (a wildcard domain serves the same key for every
+        /// selector). Throws <see cref="DkimKeyRejectedException"/> (a <see cref="FormatException"/>).</summary>
         public static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data)
+        {
+            var cacheKey = (keyType ?? "").ToLowerInvariant() + ":" + Convert.ToBase64String(data);
+            if (ParsedKeys.Count > ParsedKeysLimit) ParsedKeys.Clear();
+            var parsed = ParsedKeys.GetOrAdd(cacheKey, _ => new Lazy<ParsedKey>(() =>
+            {
+                try { return new ParsedKey { Key = ParsePublicKeyOnce(keyType, data) }; }
+                catch (DkimKeyRejectedException ex) { return new ParsedKey { Error = ex }; }
+            })).Value;
+            if (parsed.Error != null) throw new DkimKeyRejectedException(parsed.Error.Code, parsed.Error.Message, parsed.Error.KeyBits);
+            return parsed.Key;
+        }
+
+        private static AsymmetricKeyParameter ParsePublicKeyOnce(string keyType, byte[] data)
         {
             if (string.Equals(keyType, "ed25519", StringComparison.OrdinalIgnoreCase))
             {
-                if (data.Length != 32) throw new FormatException($"an Ed25519 key is 32 bytes; p= holds {data.Length}");
+                if (data.Length != 32) throw new DkimKeyRejectedException("DkimKeyInvalid", $"an Ed25519 key is 32 bytes; p= holds {data.Length}");
                 return new Ed25519PublicKeyParameters(data, 0);
             }
+            RsaPublicKeyStructure rsa;
             try
             {
                 var seq = Asn1Sequence.GetInstance(data);
                 if (seq.Count == 2 && seq[0] is DerInteger)
+                    rsa = RsaPublicKeyStructure.GetInstance(seq);
+                else
                 {
-                    var rsa = RsaPublicKeyStructure.GetInstance(seq);
-                    return new RsaKeyParameters(false, rsa.Modulus, rsa.PublicExponent);
+                    var spki = SubjectPublicKeyInfo.GetInstance(seq);
+                    if (!PkcsObjectIdentifiers.RsaEncryption.Equals(spki.Algorithm.Algorithm))
+                        throw new DkimKeyRejectedException("DkimKeyInvalid", $"p= holds a key of algorithm {spki.Algorithm.Algorithm.Id}, not RSA");
+                    rsa = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
                 }
-                var key = PublicKeyFactory.CreateKey(SubjectPublicKeyInfo.GetInstance(seq));
-                if (!(key is RsaKeyParameters)) throw new FormatException($"p= holds a {key.GetType().Name} key, not RSA");
-                return key;
             }
-            catch (Exception ex) when (!(ex is FormatException) && !(ex is OutOfMemoryException))
+            catch (Exception ex) when (!(ex is DkimKeyRejectedException) && !(ex is OutOfMemoryException))
             {
-                throw new FormatException("p= is not a DER-encoded RSA public key", ex);
+                throw new DkimKeyRejectedException("DkimKeyInvalid", "p= is not a DER-encoded RSA public key", inner: ex);
+            }
+            int bits = rsa.Modulus.BitLength;
+            if (bits > MaxRsaKeyBits)
+                throw new DkimKeyRejectedException("DkimKeyTooLong",
+                    $"the RSA key is {bits} bits, more than the {MaxRsaKeyBits} MailOps reads (RFC 8301 §3.2 asks verifiers for 1024 to 4096); verifiers may refuse it", bits);
+            var e = rsa.PublicExponent;
+            if (e.SignValue <= 0 || e.CompareTo(BigInteger.Three) < 0 || !e.TestBit(0) || e.CompareTo(rsa.Modulus) >= 0)
+                throw new DkimKeyRejectedException("DkimKeyBadExponent",
+                    $"the RSA public exponent is {(e.BitLength <= 64 ? e.ToString() : e.BitLength + "-bit")}; it must be an odd number of at least 3 (65537 in practice), "
+                    + "and with this one signatures prove nothing", bits);
+            try
+            {
+                return new RsaKeyParameters(false, rsa.Modulus, rsa.PublicExponent);
+            }
+            catch (Exception ex) when (!(ex is OutOfMemoryException))
+            {
+                throw new DkimKeyRejectedException("DkimKeyInvalid", "p= is not a usable RSA public key: " + ex.Message, bits, ex);
             }
         }
 
@@ -204,5 +256,21 @@ namespace MailOps.Dkim
         }
 
         internal static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
+    }
+
+    /// <summary>A published key MailOps will not use, with the finding code that says why.</summary>
+    internal sealed class DkimKeyRejectedException : FormatException
+    {
+        public DkimKeyRejectedException(string code, string message, int? keyBits = null, Exception inner = null) : base(message, inner)
+        {
+            Code = code;
+            KeyBits = keyBits;
+        }
+
+        /// <summary>DkimKeyInvalid, DkimKeyTooLong or DkimKeyBadExponent.</summary>
+        public string Code { get; }
+
+        /// <summary>The modulus size when it could be read.</summary>
+        public int? KeyBits { get; }
     }
 }

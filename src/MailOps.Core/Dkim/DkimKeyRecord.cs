@@ -20,10 +20,14 @@ namespace MailOps.Dkim
         public string PublicKeyBase64;
         public AsymmetricKeyParameter PublicKey;
         public string KeyProblem;
+        /// <summary>The finding code for <see cref="KeyProblem"/>: DkimKeyInvalid, DkimKeyTooLong or DkimKeyBadExponent.</summary>
+        public string KeyProblemCode;
+        /// <summary>The modulus size of a key that was read but refused.</summary>
+        public int? RejectedKeyBits;
 
         public bool IsRevoked => PublicKeyBase64 != null && PublicKeyBase64.Length == 0;
         public bool KnownKeyType => KeyType == "rsa" || KeyType == "ed25519";
-        public int? KeySize => PublicKey == null ? (int?)null : DkimKeyMaterial.KeySize(PublicKey);
+        public int? KeySize => PublicKey == null ? RejectedKeyBits : DkimKeyMaterial.KeySize(PublicKey);
 
         /// <summary>True when the text looks like a DKIM key record at all (and not, say, an SPF record or a site
         /// verification token published at the same name).</summary>
@@ -58,6 +62,12 @@ namespace MailOps.Dkim
             }
             r.PublicKeyBase64 = DkimTagList.StripWhiteSpace(p);
             if (r.PublicKeyBase64.Length == 0 || !r.KnownKeyType) return r;
+            if (r.PublicKeyBase64.Length > DkimKeyMaterial.MaxPublicKeyBase64Length)
+            {
+                r.KeyProblemCode = "DkimKeyTooLong";
+                r.KeyProblem = $"p= is {r.PublicKeyBase64.Length} characters, longer than any key MailOps reads (an {DkimKeyMaterial.MaxRsaKeyBits}-bit RSA key is about 1,400)";
+                return r;
+            }
             byte[] der;
             try
             {
@@ -65,6 +75,7 @@ namespace MailOps.Dkim
             }
             catch (FormatException)
             {
+                r.KeyProblemCode = "DkimKeyInvalid";
                 r.KeyProblem = "p= is not valid base64";
                 return r;
             }
@@ -72,9 +83,11 @@ namespace MailOps.Dkim
             {
                 r.PublicKey = DkimKeyMaterial.ParsePublicKey(r.KeyType, der);
             }
-            catch (FormatException ex)
+            catch (DkimKeyRejectedException ex)
             {
+                r.KeyProblemCode = ex.Code;
                 r.KeyProblem = ex.Message;
+                r.RejectedKeyBits = ex.KeyBits;
             }
             return r;
         }

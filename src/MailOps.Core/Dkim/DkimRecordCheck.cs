@@ -80,12 +80,20 @@ namespace MailOps.Dkim
                 findings.Add(new Finding("DkimUnknownKeyType", FindingSeverity.Fail,
                     $"k={rec.KeyType} is not a DKIM key type verifiers know (rsa, ed25519): signatures with this key cannot be verified.",
                     "Publish k=rsa (or k=ed25519 for an RFC 8463 key).", name));
+            else if (rec.KeyProblemCode == "DkimKeyTooLong")
+                findings.Add(new Finding("DkimKeyTooLong", FindingSeverity.Fail,
+                    $"The public key in {name} is not used: {rec.KeyProblem}.",
+                    "Generate a 2048-bit key (New-DkimKey -KeySize 2048) under a new selector, publish it, then switch the signer.", name));
+            else if (rec.KeyProblemCode == "DkimKeyBadExponent")
+                findings.Add(new Finding("DkimKeyBadExponent", FindingSeverity.Fail,
+                    $"The public key in {name} is unsafe: {rec.KeyProblem}. Verifiers that accept it accept forged signatures.",
+                    "Generate a new key (New-DkimKey) under a new selector, publish it, then switch the signer.", name));
             else if (rec.KeyProblem != null)
                 findings.Add(new Finding("DkimKeyInvalid", FindingSeverity.Fail,
                     $"The public key in {name} cannot be read: {rec.KeyProblem}. Verifiers treat this as a permanent error.",
                     "Copy p= again from the signer's public key without line breaks, quotes or spaces inside the base64 (split long values into several quoted strings instead).", name));
 
-            if (rec.KeyType == "rsa" && rec.KeySize.HasValue)
+            if (rec.KeyType == "rsa" && rec.PublicKey != null && rec.KeySize.HasValue)
             {
                 if (rec.KeySize < 1024)
                     findings.Add(new Finding("DkimKeyTooShort", FindingSeverity.Fail,

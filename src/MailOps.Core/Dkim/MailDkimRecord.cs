@@ -93,6 +93,6 @@ namespace MailOps.Dkim
                 Flags, Notes, PublicKey, PrivateKeyPath, PrivateKeyMatches, source, Findings);
 
         public override string ToString() =>
-            Found ? $"{DnsName}: {KeyType} {KeySize?.ToString() ?? "-"} bits, {Status}" : $"{DnsName}: no DKIM record";
+            TextSafety.Escape(Found ? $"{DnsName}: {KeyType} {KeySize?.ToString() ?? "-"} bits, {Status}" : $"{DnsName}: no DKIM record");
     }
 }

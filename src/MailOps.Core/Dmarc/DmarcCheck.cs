@@ -37,6 +37,13 @@ namespace MailOps.Dmarc
         /// <summary>The most _dmarc names one tree walk asks (RFC 9989 §4.10).</summary>
         public const int MaxTreeWalkQueries = 8;
 
+        /// <summary>The most external report hosts whose authorization record (RFC 9990 §3) one check asks for; a
+        /// record naming more gets a TooManyExternalDestinations finding.</summary>
+        public const int MaxExternalChecks = 20;
+
+        /// <summary>Authorization questions in flight at once.</summary>
+        public const int ExternalCheckConcurrency = 8;
+
         private sealed class Lookup
         {
             public string Name;
@@ -215,11 +222,28 @@ namespace MailOps.Dmarc
             var baseDomain = policy.Name == psdDomain ? policy.Name : orgDomain;
             var external = rec.Rua.Concat(rec.Ruf).Where(u => u.Problem == null && u.Host != null && !DnsName.IsAtOrBelow(u.Host, baseDomain))
                 .GroupBy(u => u.Host).ToList();
-            foreach (var g in external)
+            if (external.Count > MaxExternalChecks)
+                findings.Add(new Finding("TooManyExternalDestinations", FindingSeverity.Warning,
+                    $"The record names {external.Count} report hosts outside {baseDomain}; MailOps checked the authorization of the first {MaxExternalChecks} and not the other {external.Count - MaxExternalChecks} ({string.Join(", ", external.Skip(MaxExternalChecks).Take(5).Select(g => g.Key))}{(external.Count - MaxExternalChecks > 5 ? ", …" : "")}). Receivers too may stop reading a long list.",
+                    "Send reports to one or two destinations (a mailbox under your domain, or your report service).", "rua"));
+            // Independent questions: asked together, a few at a time; findings keep the record's order.
+            var checkedHosts = external.Take(MaxExternalChecks).ToList();
+            DnsQueryResult[] answers;
+            using (var gate = new SemaphoreSlim(ExternalCheckConcurrency))
             {
+                answers = await Task.WhenAll(checkedHosts.Select(async g =>
+                {
+                    await gate.WaitAsync(ct).ConfigureAwait(false);
+                    try { return await dns.QueryAsync($"{policy.Name}._report._dmarc.{g.Key}", DnsRecordType.TXT, ct).ConfigureAwait(false); }
+                    finally { gate.Release(); }
+                })).ConfigureAwait(false);
+            }
+            for (int i = 0; i < checkedHosts.Count; i++)
+            {
+                var g = checkedHosts[i];
                 var host = g.Key;
                 var name = $"{policy.Name}._report._dmarc.{host}";
-                var q = await dns.QueryAsync(name, DnsRecordType.TXT, ct).ConfigureAwait(false);
+                var q = answers[i];
                 var tags = string.Join(",", g.Select(u => u.Tag).Distinct());
                 if (q.IsError)
                 {

@@ -80,6 +80,6 @@ namespace MailOps.Dmarc
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
         public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
 
-        public override string ToString() => Record == null ? $"{Domain}: no DMARC record" : $"{Domain}: p={Policy} (from {PolicyDomain})";
+        public override string ToString() => TextSafety.Escape(Record == null ? $"{Domain}: no DMARC record" : $"{Domain}: p={Policy} (from {PolicyDomain})");
     }
 }

@@ -100,6 +100,8 @@ namespace MailOps.Dns
             public bool IsResponse, Truncated, AuthenticData;
             public int Rcode;
             public List<DnsRecord> Answers = new List<DnsRecord>();
+            /// <summary>The question section as the server echoed it (checked by <see cref="DnsAnswerValidator"/>).</summary>
+            public List<DnsAnswerValidator.Question> Questions = new List<DnsAnswerValidator.Question>();
             /// <summary>The SOA in the authority section (negative caching, RFC 2308), or null.</summary>
             public SoaRecord AuthoritySoa;
         }
@@ -120,9 +122,10 @@ namespace MailOps.Dns
             int p = HeaderLength;
             for (int i = 0; i < qd; i++)
             {
-                p = SkipName(m, p, length);
+                var qname = ReadName(m, ref p, length);
+                if (p + 4 > length) throw new FormatException("the DNS response ends inside its question");
+                r.Questions.Add(new DnsAnswerValidator.Question(qname, U16(m, p, length), U16(m, p + 2, length)));
                 p += 4;
-                if (p > length) throw new FormatException("the DNS response ends inside its question");
             }
             for (int i = 0; i < an + ns; i++)
             {
@@ -212,19 +215,6 @@ namespace MailOps.Dns
         }
 
         private static uint U32(byte[] m, int p) => (uint)(m[p] << 24 | m[p + 1] << 16 | m[p + 2] << 8 | m[p + 3]);
-
-        private static int SkipName(byte[] m, int p, int length)
-        {
-            while (true)
-            {
-                if (p >= length) throw new FormatException("the DNS response ends inside a name");
-                int len = m[p];
-                if (len == 0) return p + 1;
-                if ((len & 0xC0) == 0xC0) return p + 2;
-                if ((len & 0xC0) != 0) throw new FormatException("a name uses an unknown label type");
-                p += 1 + len;
-            }
-        }
 
         /// <summary>A name in presentation form without the trailing dot ("." for the root); dots and backslashes inside a
         /// label are escaped, other bytes outside printable ASCII written as \DDD.</summary>

@@ -128,7 +128,11 @@ namespace MailOps.Dns
         /// <summary>The one place a response read from the wire becomes a <see cref="DnsQueryResult"/>.</summary>
         private static DnsQueryResult ToResult(string normalized, DnsRecordType type, DnsWire.Response response, string server, TimeSpan elapsed)
         {
-            var answers = response.Answers;
+            var questionRequired = response.Rcode == 0 || response.Rcode == 3;
+            var problem = DnsAnswerValidator.Validate(normalized, type, questionRequired, response.Questions, response.Answers, out var accepted);
+            if (problem != null)
+                return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, server, elapsed, problem);
+            var answers = accepted;
             int? negativeTtl = response.AuthoritySoa == null ? (int?)null
                 : Math.Min(response.AuthoritySoa.Ttl, (int)Math.Min((uint)response.AuthoritySoa.Minimum, int.MaxValue));
             DnsOutcome result;

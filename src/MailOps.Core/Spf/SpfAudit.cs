@@ -51,7 +51,22 @@ namespace MailOps.Spf
             private readonly IDnsResolver _dns;
             private readonly CancellationToken _ct;
             private readonly List<Finding> _findings = new List<Finding>();
+            private readonly SemaphoreSlim _gate = new SemaphoreSlim(Concurrency);
             private int _followed;
+            private int _queries;
+            private int _unanswered;
+            private int _skippedForBudget;
+            private int _skippedForUnanswered;
+
+            /// <summary>DNS questions one audit asks at most, beyond the domain's own TXT and SPF: enough for any record
+            /// within the RFC limits (10 terms, 10 MX names each), and a bound on what a hostile record can make it ask.</summary>
+            internal const int QueryLimit = 100;
+
+            /// <summary>Once this many questions went unanswered, the audit asks no more: the servers are not answering.</summary>
+            internal const int UnansweredLimit = 10;
+
+            /// <summary>Questions in flight at once (independent names are asked concurrently).</summary>
+            internal const int Concurrency = 8;
 
             /// <summary>Includes and redirects followed per audit at most: far past the limit of 10, and a bound on what a
             /// hostile record (wide trees of distinct includes) can make the audit ask.</summary>
@@ -64,10 +79,42 @@ namespace MailOps.Spf
                 _ct = ct;
             }
 
+            /// <summary>Takes <paramref name="count"/> questions from the budget; null when they may be asked, else the
+            /// note saying why the term is not looked up (and the skip is counted for the finding).</summary>
+            private string Reserve(int count)
+            {
+                if (Volatile.Read(ref _unanswered) >= UnansweredLimit) return SkippedForUnanswered();
+                if (Interlocked.Add(ref _queries, count) > QueryLimit)
+                {
+                    Interlocked.Add(ref _queries, -count);
+                    Interlocked.Increment(ref _skippedForBudget);
+                    return $"not looked up: the audit asks at most {QueryLimit} DNS questions";
+                }
+                return null;
+            }
+
+            private string SkippedForUnanswered()
+            {
+                Interlocked.Increment(ref _skippedForUnanswered);
+                return $"not looked up: {UnansweredLimit} questions of this audit had already gone unanswered";
+            }
+
+            /// <summary>Asks one question when a slot is free; null (not asked) when by then too many went unanswered.</summary>
             private async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type)
             {
-                var r = await _dns.QueryAsync(name, type, _ct).ConfigureAwait(false);
-                if (r.IsError) lock (Unanswered) Unanswered.Add(r);
+                await _gate.WaitAsync(_ct).ConfigureAwait(false);
+                DnsQueryResult r;
+                try
+                {
+                    if (Volatile.Read(ref _unanswered) >= UnansweredLimit) return null;
+                    r = await _dns.QueryAsync(name, type, _ct).ConfigureAwait(false);
+                }
+                finally { _gate.Release(); }
+                if (r.IsError)
+                {
+                    Interlocked.Increment(ref _unanswered);
+                    lock (Unanswered) Unanswered.Add(r);
+                }
                 return r;
             }
 
@@ -123,7 +170,8 @@ namespace MailOps.Spf
                         "Correct the term at that position; the record is: " + Printable(records[0].Text), domain);
 
                 var path = new List<string> { domain.ToLowerInvariant() };
-                var terms = await TermsAsync(parsed, domain, path).ConfigureAwait(false);
+                var terms = await TermsAsync(parsed, domain, path, _findings).ConfigureAwait(false);
+                CheckBudget(domain);
 
                 CheckPolicy(domain, parsed, terms);
                 int lookups = terms.Sum(t => t.SubtreeLookupCost);
@@ -150,21 +198,42 @@ namespace MailOps.Spf
                         "Shorten the record (replace lists of ip4: ranges with CIDR blocks, drop unused includes) or move other TXT records at this name elsewhere.", domain);
             }
 
-            /// <summary>The terms of a record as tree nodes; include and redirect are followed.</summary>
-            private async Task<List<SpfTerm>> TermsAsync(SpfParsedRecord record, string domain, List<string> path)
+            private void CheckBudget(string domain)
             {
-                var nodes = new List<SpfTerm>();
-                bool hasAll = record.Mechanisms.Any(m => m.Name == "all");
-                foreach (var t in record.Terms)
-                {
-                    _ct.ThrowIfCancellationRequested();
-                    nodes.Add(await TermAsync(t, domain, path, hasAll).ConfigureAwait(false));
-                }
-                return nodes;
+                int skipped = _skippedForBudget + _skippedForUnanswered;
+                if (skipped == 0) return;
+                var why = _skippedForUnanswered > 0
+                    ? $"{UnansweredLimit} of its DNS questions went unanswered"
+                    : $"it reached its limit of {QueryLimit} DNS questions";
+                Add("AuditIncomplete", FindingSeverity.Warning,
+                    $"The audit of {domain} stopped looking names up because {why}: {skipped} term(s) are listed and counted but were not resolved, "
+                    + "so their void lookups, MX counts and include trees are unknown (their Note says 'not looked up'). A record that needs this many lookups is far past the RFC 7208 limit of 10.",
+                    "Fix the lookup count first (see TooManyLookups); if the servers were not answering, run the audit again.", domain);
             }
 
-            private async Task<SpfTerm> TermAsync(SpfParsedTerm t, string domain, List<string> path, bool recordHasAll)
+            /// <summary>The terms of a record as tree nodes; include and redirect are followed. Terms are looked up
+            /// concurrently (the gate bounds the questions in flight); findings keep the record's order.</summary>
+            private async Task<List<SpfTerm>> TermsAsync(SpfParsedRecord record, string domain, List<string> path, List<Finding> sink)
             {
+                _ct.ThrowIfCancellationRequested();
+                bool hasAll = record.Mechanisms.Any(m => m.Name == "all");
+                var sinks = record.Terms.Select(_ => new List<Finding>()).ToList();
+                var tasks = new List<Task<SpfTerm>>(record.Terms.Count);
+                for (int i = 0; i < record.Terms.Count; i++)
+                {
+                    if ((i & 255) == 0) _ct.ThrowIfCancellationRequested();
+                    tasks.Add(TermAsync(record.Terms[i], domain, path, hasAll, sinks[i]));
+                }
+                var nodes = await Task.WhenAll(tasks).ConfigureAwait(false);
+                foreach (var s in sinks) sink.AddRange(s);
+                return nodes.ToList();
+            }
+
+            private async Task<SpfTerm> TermAsync(SpfParsedTerm t, string domain, List<string> path, bool recordHasAll, List<Finding> sink)
+            {
+                void Add(string code, FindingSeverity severity, string message, string remedy, string subject) =>
+                    sink.Add(new Finding(code, severity, message, remedy, subject));
+                _ct.ThrowIfCancellationRequested();
                 string qualifier = t.IsModifier ? "" : t.QualifierResult;
                 string Target() => t.Domain == null ? domain : t.Domain.HasMacros ? t.Domain.Text : SpfMacro.ToQueryName(t.Domain.Text) ?? t.Domain.Text;
                 SpfTerm Node(int cost, int voids, string target, string note, string record = null, List<SpfTerm> children = null) =>
@@ -194,10 +263,13 @@ namespace MailOps.Spf
                     {
                         var target = Target();
                         if (macro) return Node(1, 0, target, macroNote);
+                        var skip = Reserve(2);
+                        if (skip != null) return Node(1, 0, target, skip);
                         var a = QueryAsync(target, DnsRecordType.A);
                         var aaaa = QueryAsync(target, DnsRecordType.AAAA);
                         var ra = await a.ConfigureAwait(false);
                         var raaaa = await aaaa.ConfigureAwait(false);
+                        if (ra == null || raaaa == null) return Node(1, 0, target, SkippedForUnanswered());
                         if (ra.IsError || raaaa.IsError) return Node(1, 0, target, $"lookup unanswered ({(ra.IsError ? ra.Outcome : raaaa.Outcome)}); not checked");
                         int n = ra.Records.Count + raaaa.Records.Count;
                         if (n == 0) return Node(1, 1, target, $"void: {target} has no A or AAAA record");
@@ -207,7 +279,10 @@ namespace MailOps.Spf
                     {
                         var target = Target();
                         if (macro) return Node(1, 0, target, macroNote);
+                        var skip = Reserve(1);
+                        if (skip != null) return Node(1, 0, target, skip);
                         var mx = await QueryAsync(target, DnsRecordType.MX).ConfigureAwait(false);
+                        if (mx == null) return Node(1, 0, target, SkippedForUnanswered());
                         if (mx.IsError) return Node(1, 0, target, $"lookup unanswered ({mx.Outcome}); not checked");
                         var hosts = mx.RecordsOf<MxRecord>().ToList();
                         if (hosts.Count == 0) return Node(1, 1, target, $"void: {target} has no MX record");
@@ -226,7 +301,10 @@ namespace MailOps.Spf
                     {
                         var target = Target();
                         if (macro) return Node(1, 0, target, macroNote);
+                        var skip = Reserve(1);
+                        if (skip != null) return Node(1, 0, target, skip);
                         var a = await QueryAsync(target, DnsRecordType.A).ConfigureAwait(false);
+                        if (a == null) return Node(1, 0, target, SkippedForUnanswered());
                         if (a.IsError) return Node(1, 0, target, $"lookup unanswered ({a.Outcome}); not checked");
                         return a.Records.Count == 0 ? Node(1, 1, target, $"void: {target} has no A record") : Node(1, 0, target, "exists");
                     }
@@ -251,9 +329,12 @@ namespace MailOps.Spf
                                 $"Remove the {label} that points back into the chain.", domain);
                             return Node(1, 0, target, "loop: already on the path " + string.Join(" -> ", path));
                         }
-                        if (++_followed > FollowLimit)
+                        if (Interlocked.Increment(ref _followed) > FollowLimit)
                             return Node(1, 0, target, $"not followed: the audit stops following includes after {FollowLimit}, far past the limit of 10");
+                        var skip = Reserve(1);
+                        if (skip != null) return Node(1, 0, target, skip);
                         var fetched = await FetchAsync(target).ConfigureAwait(false);
+                        if (fetched == null) return Node(1, 0, target, SkippedForUnanswered());
                         var q = fetched.Query;
                         string code = include ? "Include" : "Redirect";
                         if (q.IsError)
@@ -284,9 +365,8 @@ namespace MailOps.Spf
                             Add("IncludeAllowsAll", FindingSeverity.Fail,
                                 $"'{t.Text}' in the record of {domain}: {target} ends in '+all', so the include matches every IP address and {domain} authorises the whole internet.",
                                 $"Remove '{t.Text}' or have {target} corrected.", domain);
-                        path.Add(target.ToLowerInvariant());
-                        var children = await TermsAsync(parsed, target, path).ConfigureAwait(false);
-                        path.RemoveAt(path.Count - 1);
+                        var childPath = new List<string>(path) { target.ToLowerInvariant() };
+                        var children = await TermsAsync(parsed, target, childPath, sink).ConfigureAwait(false);
                         return Node(1, 0, target, null, fetched.Records[0], children);
                     }
                     default:
@@ -297,6 +377,7 @@ namespace MailOps.Spf
             private async Task<Fetched> FetchAsync(string domain)
             {
                 var f = new Fetched { Query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false) };
+                if (f.Query == null) return null;
                 f.Records = f.Query.RecordsOf<TxtRecord>().Select(r => r.Text).Where(SpfParser.IsSpfRecord).ToList();
                 if (f.Records.Count > 0) f.Parsed = SpfParser.Parse(f.Records[0]);
                 return f;
@@ -355,7 +436,7 @@ namespace MailOps.Spf
                     var culprits = terms.Where(t => t.SubtreeLookupCost > 0).OrderByDescending(t => t.SubtreeLookupCost)
                         .Take(6).Select(t => $"{t.Term} ({t.SubtreeLookupCost})");
                     Add("TooManyLookups", FindingSeverity.Fail,
-                        $"The SPF record of {domain} needs {(_followed > FollowLimit ? "at least " : "")}{lookups} DNS-querying terms; RFC 7208 §4.6.4 allows {SpfEvaluator.LookupLimit}, and receivers return permerror when evaluation reaches number 11"
+                        $"The SPF record of {domain} needs {(_followed > FollowLimit || _skippedForBudget + _skippedForUnanswered > 0 ? "at least " : "")}{lookups} DNS-querying terms; RFC 7208 §4.6.4 allows {SpfEvaluator.LookupLimit}, and receivers return permerror when evaluation reaches number 11"
                         + (eleventh != null ? $", {eleventh}" : "") + $". Cost by term: {string.Join(", ", culprits)}.",
                         "Remove includes you no longer use, replace a: and mx: terms with ip4:/ip6: ranges, or ask costly providers for a flatter include.", domain);
                 }

@@ -293,9 +293,10 @@ namespace MailOps.Spf
         {
             var name = expanded;
             if (name.EndsWith(".", StringComparison.Ordinal)) name = name.Substring(0, name.Length - 1);
-            while (name.Length > 253)
+            if (name.Length > 253)
             {
-                int dot = name.IndexOf('.');
+                // The first label boundary that leaves at most 253 characters (one pass, however long the expansion).
+                int dot = name.IndexOf('.', name.Length - 254);
                 if (dot < 0) return null;
                 name = name.Substring(dot + 1);
             }

@@ -31,7 +31,7 @@ namespace MailOps.Spf
         public string Detail { get; }
 
         public override string ToString() =>
-            $"{new string(' ', Depth * 2)}{Domain}: {Term} -> {Outcome}{(string.IsNullOrEmpty(Detail) ? "" : " (" + Detail + ")")}";
+            TextSafety.Escape($"{new string(' ', Depth * 2)}{Domain}: {Term} -> {Outcome}{(string.IsNullOrEmpty(Detail) ? "" : " (" + Detail + ")")}");
     }
 
     /// <summary>The result of an RFC 7208 check_host() evaluation for one domain and client IP.</summary>
@@ -84,7 +84,7 @@ namespace MailOps.Spf
         public bool IsPass => Result == "pass";
 
         public override string ToString() =>
-            $"{Domain} {IPAddress}: {Result}{(string.IsNullOrEmpty(MatchedTerm) ? "" : " (" + MatchedTerm + ")")}";
+            TextSafety.Escape($"{Domain} {IPAddress}: {Result}{(string.IsNullOrEmpty(MatchedTerm) ? "" : " (" + MatchedTerm + ")")}");
     }
 
     /// <summary>One term of an SPF record in the audit tree, with what it costs against the RFC 7208 §4.6.4 limits.</summary>
@@ -142,15 +142,15 @@ namespace MailOps.Spf
         public ResultList<SpfTerm> Children { get; }
 
         public override string ToString() =>
-            $"{Term} (cost {SubtreeLookupCost}{(SubtreeVoidLookups > 0 ? $", void {SubtreeVoidLookups}" : "")})";
+            TextSafety.Escape($"{Term} (cost {SubtreeLookupCost}{(SubtreeVoidLookups > 0 ? $", void {SubtreeVoidLookups}" : "")})");
 
         internal void AppendTree(StringBuilder sb, int depth)
         {
-            sb.Append(new string(' ', depth * 2)).Append(Term).Append("  [cost ").Append(LookupCost);
+            sb.Append(new string(' ', depth * 2)).Append(TextSafety.Escape(Term)).Append("  [cost ").Append(LookupCost);
             if (Children.Count > 0) sb.Append(", subtree ").Append(SubtreeLookupCost);
             if (VoidLookups > 0) sb.Append(", void ").Append(VoidLookups);
             sb.Append(']');
-            if (!string.IsNullOrEmpty(Note)) sb.Append("  ").Append(Note);
+            if (!string.IsNullOrEmpty(Note)) sb.Append("  ").Append(TextSafety.Escape(Note));
             sb.Append('\n');
             foreach (var c in Children) c.AppendTree(sb, depth + 1);
         }
@@ -197,6 +197,6 @@ namespace MailOps.Spf
             return sb.ToString().TrimEnd('\n');
         }
 
-        public override string ToString() => $"{Domain}: {Status}, {LookupCount} lookup(s), {VoidLookupCount} void";
+        public override string ToString() => TextSafety.Escape($"{Domain}: {Status}, {LookupCount} lookup(s), {VoidLookupCount} void");
     }
 }

@@ -265,10 +265,78 @@ namespace MailOps.Tests.Spf
             wide.LoadMasterFile(text.ToString());
             var o = await SpfAudit.RunAsync(new CachingDnsResolver(new WireDnsResolver(new[] { wide.EndPoint }, TimeSpan.FromSeconds(2), 0)), "wide.example", CancellationToken.None);
             Assert.Equal(2 + 40, wide.TotalQueries);                      // TXT + type 99 of the domain, then 40 includes followed
-            // 8 top-level includes + the 8 children of each of the 5 followed first: a lower bound, and said so.
-            Assert.Equal(48, o.Result.LookupCount);
-            Assert.Equal(3, o.Result.Terms.Count(t => t.Note != null && t.Note.StartsWith("not followed")));
-            Assert.Contains("needs at least 48", Assert.Single(o.Result.Findings, f => f.Code == "TooManyLookups").Message);
+            // Siblings are asked together: the 8 top-level includes are all followed, then 32 of their 64 children.
+            Assert.Equal(72, o.Result.LookupCount);
+            Assert.Equal(0, o.Result.Terms.Count(t => t.Note != null && t.Note.StartsWith("not followed")));
+            Assert.Equal(32, o.Result.Terms.SelectMany(t => t.Children).Count(t => t.Note != null && t.Note.StartsWith("not followed")));
+            Assert.Contains("needs at least 72", Assert.Single(o.Result.Findings, f => f.Code == "TooManyLookups").Message);
+        }
+
+        /// <summary>A long record as master-file character-strings of at most 250 characters.</summary>
+        private static string Strings(string record) =>
+            string.Join(" ", Enumerable.Range(0, (record.Length + 249) / 250).Select(i => "\"" + record.Substring(i * 250, Math.Min(250, record.Length - i * 250)) + "\""));
+
+        private static async Task<(SpfAuditOutcome Outcome, FixtureDnsServer Server)> AuditHostile(string zone, string domain, int timeoutMs = 2000)
+        {
+            var server = FixtureDnsServer.Start();
+            server.LoadMasterFile(zone);
+            var o = await SpfAudit.RunAsync(new CachingDnsResolver(new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromMilliseconds(timeoutMs), 0)),
+                domain, CancellationToken.None);
+            return (o, server);
+        }
+
+        [Fact]
+        public async Task Many_lookup_terms_across_includes_are_listed_but_the_questions_asked_are_bounded()
+        {
+            // 20 includes of 40 a:/mx:/exists: terms each: 2,400 questions if every term were asked.
+            var text = new System.Text.StringBuilder("many.example. 60 IN TXT ")
+                .Append(Strings("v=spf1 " + string.Join(" ", Enumerable.Range(0, 20).Select(i => $"include:i{i}.many.example")) + " -all")).Append('\n');
+            for (int i = 0; i < 20; i++)
+                text.Append($"i{i}.many.example. 60 IN TXT ")
+                    .Append(Strings("v=spf1 " + string.Join(" ", Enumerable.Range(0, 40).Select(j => (j % 3) switch { 0 => $"a:h{j}.i{i}.many.example", 1 => $"mx:h{j}.i{i}.many.example", _ => $"exists:h{j}.i{i}.many.example" })) + " -all"))
+                    .Append('\n');
+            var (o, server) = await AuditHostile(text.ToString(), "many.example");
+            using (server)
+            {
+                Assert.InRange(server.TotalQueries, 2, 2 + 100);
+                Assert.Equal(20, o.Result.Terms.Count(t => t.Kind == "include"));
+                Assert.Equal(20 + 20 * 40, o.Result.LookupCount);    // every term is still counted
+                var incomplete = Assert.Single(o.Result.Findings, f => f.Code == "AuditIncomplete");
+                Assert.Contains("100 DNS questions", incomplete.Message);
+                Assert.Contains(o.Result.Terms.SelectMany(t => t.Children), c => c.Note != null && c.Note.StartsWith("not looked up"));
+            }
+        }
+
+        [Fact]
+        public async Task Slow_terms_are_asked_concurrently_and_the_audit_stops_asking_when_servers_do_not_answer()
+        {
+            var text = "slow.example. 60 IN TXT " + Strings("v=spf1 " + string.Join(" ", Enumerable.Range(0, 100).Select(i => $"a:h{i}.slow.example")) + " -all") + "\n";
+            using var server = FixtureDnsServer.Start();
+            server.LoadMasterFile(text);
+            for (int i = 0; i < 100; i++) server.SetFault($"h{i}.slow.example", FixtureDnsServer.Fault.Timeout);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var o = await SpfAudit.RunAsync(new CachingDnsResolver(new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromMilliseconds(500), 0)),
+                "slow.example", CancellationToken.None);
+            sw.Stop();
+            // 100 terms one after another would take 100 x 0.5 s; 8 at a time and at most ~10 unanswered: a few rounds.
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(6), $"took {sw.Elapsed}");
+            Assert.Equal(100, o.Result.Terms.Count(t => t.Kind == "a"));
+            Assert.Contains("went unanswered", Assert.Single(o.Result.Findings, f => f.Code == "AuditIncomplete").Message);
+            Assert.True(server.TotalQueries <= 2 + 2 * (10 + 8), $"{server.TotalQueries} questions");
+        }
+
+        [Fact]
+        public async Task Ctrl_C_stops_an_audit_waiting_on_slow_terms_within_a_second()
+        {
+            var text = "slow.example. 60 IN TXT " + Strings("v=spf1 " + string.Join(" ", Enumerable.Range(0, 50).Select(i => $"a:h{i}.slow.example")) + " -all") + "\n";
+            using var server = FixtureDnsServer.Start();
+            server.LoadMasterFile(text);
+            for (int i = 0; i < 50; i++) server.SetFault($"h{i}.slow.example", FixtureDnsServer.Fault.Timeout);
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                SpfAudit.RunAsync(new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromSeconds(30), 0), "slow.example", cts.Token));
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.3), $"took {sw.Elapsed}");
         }
     }
 }

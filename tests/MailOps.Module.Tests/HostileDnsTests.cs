@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using MailOps.Testing;
+
+namespace MailOps.Module.Tests
+{
+    /// <summary>A DNS server (or someone on the path) that answers with records for another name, another question or
+    /// another message id: the cmdlets report a DNS error for that input, never the forged record, and go on.</summary>
+    [Collection("Runspace")]
+    public sealed class HostileDnsTests : IDisposable
+    {
+        private readonly FixtureDnsServer _upstream;
+        private readonly HostileDnsServer _dns;
+        private readonly Dictionary<string, object?> _vars;
+
+        public HostileDnsTests()
+        {
+            _upstream = FixtureDnsServer.StartWithZone(
+                "good.example. 300 IN MX 10 mail.good.example.\n" +
+                "good.example. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n" +
+                "_dmarc.good.example. 300 IN TXT \"v=DMARC1; p=none\"\n" +
+                "mail.good.example. 300 IN A 192.0.2.25\n" +
+                "example. 300 IN SOA ns.example. hostmaster.example. 1 3600 600 86400 300\n");
+            _dns = HostileDnsServer.Start(_upstream);
+            // Every question about victim.example is answered with evil.example's records.
+            _dns.Respond("victim.example", q => q.Type == 15
+                ? DnsWire.Reply(q, new[] { DnsWireRecord.Mx("evil.example", 10, "mx.evil.example") })
+                : DnsWire.Reply(q, new[] { DnsWireRecord.Txt("evil.example", "v=spf1 +all") }));
+            _dns.RespondWith("_dmarc.victim.example", DnsWireRecord.Txt("_dmarc.evil.example", "v=DMARC1; p=reject"));
+            _dns.Respond("xid.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.Mx("xid.example", 10, "mx.evil.example") }, id: (ushort)(q.Id + 1)));
+            _dns.Respond("loop.example", DnsWire.CompressionLoop);
+            _vars = new Dictionary<string, object?> { ["srv"] = _dns.ServerSpec };
+        }
+
+        public void Dispose()
+        {
+            _dns.Dispose();
+            _upstream.Dispose();
+        }
+
+        [Fact]
+        public void Test_MailSpf_does_not_take_another_names_plus_all()
+        {
+            var audit = ModuleHost.Run("Test-MailSpf victim.example -Server $srv -TimeoutSec 2", _vars);
+            Assert.Empty(audit.Output);
+            Assert.Equal(new[] { "DnsError" }, audit.ErrorIds);
+            Assert.Contains("evil.example", audit.Errors[0].ToString());
+
+            var eval = ModuleHost.Run("Test-MailSpf victim.example -IPAddress 203.0.113.9 -Server $srv -TimeoutSec 2 | ForEach-Object Result", _vars);
+            Assert.DoesNotContain("pass", eval.Output.Select(o => o.ToString()));
+        }
+
+        [Fact]
+        public void Test_MailDmarc_does_not_take_another_names_policy()
+        {
+            var run = ModuleHost.Run("Test-MailDmarc victim.example -Server $srv -TimeoutSec 2", _vars);
+            Assert.DoesNotContain(run.Output, o => string.Equals(o.Properties["Policy"]?.Value?.ToString(), "reject", StringComparison.OrdinalIgnoreCase));
+            Assert.Contains("DnsError", run.ErrorIds);
+        }
+
+        [Fact]
+        public void Get_MailMx_does_not_return_another_names_exchange()
+        {
+            var run = ModuleHost.Run("Get-MailMx victim.example -Server $srv -TimeoutSec 2", _vars);
+            Assert.DoesNotContain(run.Output, o => o.ToString()!.Contains("evil", StringComparison.OrdinalIgnoreCase)
+                || o.Properties.Any(p => p.Value?.ToString()?.Contains("mx.evil.example", StringComparison.OrdinalIgnoreCase) == true));
+            Assert.Equal(new[] { "DnsError" }, run.ErrorIds);
+        }
+
+        [Fact]
+        public void Mismatched_message_id_is_an_error_for_that_input_and_the_pipeline_goes_on()
+        {
+            var run = ModuleHost.Run("'xid.example','loop.example','good.example' | Get-MailMx -Server $srv -TimeoutSec 2 | ForEach-Object HostName", _vars);
+            Assert.Null(run.Terminating);
+            Assert.Equal(new[] { "DnsNetworkError", "DnsNetworkError" }, run.ErrorIds);
+            Assert.Equal(new[] { "mail.good.example" }, run.Output.Select(o => o.ToString()));
+        }
+    }
+}
