@@ -64,6 +64,9 @@ namespace MailOps
         /// <summary>The most bytes of a DKIM private key file (a PEM RSA-8192 key is about 6.5 KB).</summary>
         public const long MaxPrivateKeyBytes = 64 * 1024;
 
+        /// <summary>The most bytes of a message file checked whole (Test-DkimSignature): 64 MiB, above any MTA's message size limit.</summary>
+        public const long MaxMessageBytes = 64L << 20;
+
         /// <summary>The most bytes of a certificate file (PEM bundles of public CAs are about 250 KB).</summary>
         public const long MaxCertificateBytes = 16L * 1024 * 1024;
 

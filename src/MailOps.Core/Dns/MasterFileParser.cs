@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Threading;
 
 namespace MailOps.Dns
 {
@@ -23,6 +24,31 @@ namespace MailOps.Dns
         public string Path { get; }
         public int Line { get; }
         public string Problem { get; }
+
+        /// <summary>Already phrased for an included file (or a limit): passed on as it is.</summary>
+        internal bool FromInclude { get; set; }
+    }
+
+    /// <summary>Bounds of loading one zone file with its $INCLUDEs. Every limit reached is a <see cref="ZoneFileException"/>.</summary>
+    public sealed class ZoneFileLimits
+    {
+        /// <summary>The largest zone file (and each included file), in bytes. Default 32 MiB; the environment variable MAILOPS_ZONEFILE_MAX_BYTES overrides it for the cmdlets.</summary>
+        public long MaxFileBytes { get; set; } = 32L << 20;
+
+        /// <summary>All bytes read for one zone file and its includes together. Default 4 × <see cref="MaxFileBytes"/>.</summary>
+        public long? MaxTotalBytes { get; set; }
+
+        /// <summary>How many $INCLUDE directives one zone file may execute in all (fan-out, not only depth). Default 64.</summary>
+        public int MaxIncludes { get; set; } = 64;
+
+        /// <summary>How deep $INCLUDEs may nest. Default 8.</summary>
+        public int MaxIncludeDepth { get; set; } = 8;
+
+        /// <summary>The most records one zone file (with its includes) may hold. Default 200,000.</summary>
+        public int MaxRecords { get; set; } = 200_000;
+
+        /// <summary>The longest logical line (parentheses join lines), in characters. Default 64 Ki.</summary>
+        public int MaxLineChars { get; set; } = 64 * 1024;
     }
 
     /// <summary>The records of one master file and the zone it speaks for.</summary>
@@ -53,28 +79,86 @@ namespace MailOps.Dns
     {
         private const int DefaultTtl = 3600;
 
-        public static ZoneFile ParseFile(string path, string origin = null)
+        public static ZoneFile ParseFile(string path, string origin = null) => ParseFile(path, origin, null, CancellationToken.None);
+
+        /// <summary>Reads a zone file and its $INCLUDEs within <paramref name="limits"/>. Only regular files are opened
+        /// (a FIFO or /dev/zero is refused before it is read); every failure, a limit included, is a
+        /// <see cref="ZoneFileException"/>; Ctrl+C (<paramref name="ct"/>) is honoured between lines.</summary>
+        public static ZoneFile ParseFile(string path, string origin, ZoneFileLimits limits, CancellationToken ct)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new ZoneFileException(path, 0, "cannot be read: " + ex.Message);
-            }
-            return Parse(text, path, origin);
+            var state = NewState(origin, path, limits, ct);
+            var text = ReadZoneText(path, path, 0, state);
+            return Finish(text, path, state);
         }
 
-        public static ZoneFile Parse(string text, string path, string origin = null)
+        public static ZoneFile Parse(string text, string path, string origin = null) =>
+            Finish(text, path, NewState(origin, path, null, CancellationToken.None));
+
+        private static State NewState(string origin, string path, ZoneFileLimits limits, CancellationToken ct) =>
+            new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path, Limits = limits ?? new ZoneFileLimits(), Ct = ct };
+
+        private static ZoneFile Finish(string text, string path, State state)
         {
-            var state = new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path };
             var records = new List<DnsRecord>();
             string firstOrigin = state.Origin;
             string soaOwner = null;
-            ParseInto(text, path, state, records, ref firstOrigin, ref soaOwner, depth: 0);
+            state.Open.Add(SafeIdentity(path));
+            try
+            {
+                ParseInto(text, path, state, records, ref firstOrigin, ref soaOwner, depth: 0);
+            }
+            catch (Exception ex) when (!(ex is ZoneFileException) && !(ex is OperationCanceledException))
+            {
+                // Anything else (a runaway input the checks did not foresee) is still a zone-file error, never a crash.
+                throw new ZoneFileException(path, 0, $"could not be read ({ex.GetType().Name})");
+            }
             return new ZoneFile(path, soaOwner ?? firstOrigin, records);
+        }
+
+        private static string SafeIdentity(string path)
+        {
+            try { return InputFile.Identity(path); } catch (Exception) { return path; }
+        }
+
+        /// <summary>Reads one zone or included file: regular files only, within the per-file and total byte limits.</summary>
+        private static string ReadZoneText(string file, string reportPath, int reportLine, State state)
+        {
+            state.Ct.ThrowIfCancellationRequested();
+            var limits = state.Limits;
+            var total = limits.MaxTotalBytes ?? limits.MaxFileBytes * 4;
+            var budget = Math.Min(limits.MaxFileBytes, total - state.BytesRead);
+            try
+            {
+                using (var stream = InputFile.OpenRead(file, Math.Max(0, budget), "zone file"))
+                using (var reader = new StreamReader(stream, new UTF8Encoding(false), true, 81920))
+                {
+                    var sb = new StringBuilder();
+                    var buffer = new char[81920];
+                    int n;
+                    while ((n = reader.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        state.Ct.ThrowIfCancellationRequested();
+                        sb.Append(buffer, 0, n);
+                    }
+                    state.BytesRead += Encoding.UTF8.GetByteCount(sb.ToString());
+                    return sb.ToString();
+                }
+            }
+            catch (InputFileException ex) when (ex.Problem == InputFileProblem.TooLarge)
+            {
+                throw new ZoneFileException(reportPath, reportLine, budget < limits.MaxFileBytes
+                    ? $"{(reportLine > 0 ? "$INCLUDE " + file + ": " : "")}the zone file and its includes exceed {total:N0} bytes together, the limit"
+                    : $"{(reportLine > 0 ? "$INCLUDE " + file + ": " : "")}the file is larger than {limits.MaxFileBytes:N0} bytes, the limit for a zone file (raise it with the environment variable MAILOPS_ZONEFILE_MAX_BYTES)");
+            }
+            catch (InputFileException ex)
+            {
+                throw new ZoneFileException(reportPath, reportLine, (reportLine > 0 ? "$INCLUDE " + file + ": " : "") +
+                    (ex.Problem == InputFileProblem.NotRegular ? "is not a regular file (a FIFO, device or directory); it was not read" : "does not exist"));
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException)
+            {
+                throw new ZoneFileException(reportPath, reportLine, (reportLine > 0 ? "$INCLUDE " + file + " " : "") + "cannot be read: " + ex.Message);
+            }
         }
 
         private sealed class State
@@ -84,6 +168,12 @@ namespace MailOps.Dns
             public int? DefaultTtlValue;
             public int? LastTtl;
             public string Path;
+            public ZoneFileLimits Limits;
+            public CancellationToken Ct;
+            public long BytesRead;
+            public int Includes;
+            /// <summary>Identities of the files being read (the include chain), to catch a file including itself.</summary>
+            public readonly List<string> Open = new List<string>();
         }
 
         private struct Token
@@ -95,9 +185,29 @@ namespace MailOps.Dns
 
         private static void ParseInto(string text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
         {
-            foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(text, path))
+            foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(text, path, state.Limits.MaxLineChars))
             {
+                state.Ct.ThrowIfCancellationRequested();
                 if (tokens.Count == 0) continue;
+                if (depth > 0)
+                {
+                    // An included file may be anything a zone author points at (a secret, a key): errors about it name the
+                    // file and line, never its content.
+                    try { ParseLine(lineNo, startsWithSpace, tokens, path, state, records, ref firstOrigin, ref soaOwner, depth); }
+                    catch (ZoneFileException ex) when (!ex.FromInclude)
+                    {
+                        throw new ZoneFileException(path, lineNo, "is not a valid master-file line (the content of included files is not shown in errors)") { FromInclude = true };
+                    }
+                    continue;
+                }
+                ParseLine(lineNo, startsWithSpace, tokens, path, state, records, ref firstOrigin, ref soaOwner, depth);
+            }
+        }
+
+        private static void ParseLine(int lineNo, bool startsWithSpace, List<Token> tokens, string path, State state, List<DnsRecord> records,
+            ref string firstOrigin, ref string soaOwner, int depth)
+        {
+            {
                 var first = tokens[0];
                 if (!first.Quoted && !startsWithSpace && first.Text.StartsWith("$", StringComparison.Ordinal))
                 {
@@ -115,27 +225,39 @@ namespace MailOps.Dns
                             state.DefaultTtlValue = t;
                             break;
                         case "$INCLUDE":
-                            if (depth > 8) throw new ZoneFileException(path, lineNo, "$INCLUDE nested too deeply");
+                            if (depth >= state.Limits.MaxIncludeDepth)
+                                throw new ZoneFileException(path, lineNo, $"$INCLUDE nested more than {state.Limits.MaxIncludeDepth} deep") { FromInclude = true };
+                            if (++state.Includes > state.Limits.MaxIncludes)
+                                throw new ZoneFileException(path, lineNo, $"more than {state.Limits.MaxIncludes} $INCLUDEs in all (the zone file and its includes together)") { FromInclude = true };
                             if (tokens.Count < 2) throw new ZoneFileException(path, lineNo, "$INCLUDE needs a file name");
                             var inc = tokens[1].Text;
-                            if (!System.IO.Path.IsPathRooted(inc)) inc = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".", inc);
-                            string incText;
-                            try { incText = File.ReadAllText(inc); }
-                            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-                            { throw new ZoneFileException(path, lineNo, $"$INCLUDE {tokens[1].Text} cannot be read: {ex.Message}"); }
+                            try
+                            {
+                                if (!System.IO.Path.IsPathRooted(inc)) inc = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".", inc);
+                            }
+                            catch (ArgumentException) { throw new ZoneFileException(path, lineNo, "$INCLUDE names an invalid path") { FromInclude = true }; }
+                            var id = SafeIdentity(inc);
+                            if (state.Open.Contains(id))
+                                throw new ZoneFileException(path, lineNo, $"$INCLUDE {inc} includes a file that is already being read (an include loop)") { FromInclude = true };
+                            var incText = ReadZoneText(inc, path, lineNo, state);
                             var saved = state.Origin;
                             if (tokens.Count > 2) state.Origin = ResolveName(tokens[2].Text, state, path, lineNo);
-                            ParseInto(incText, inc, state, records, ref firstOrigin, ref soaOwner, depth + 1);
+                            state.Open.Add(id);
+                            try { ParseInto(incText, inc, state, records, ref firstOrigin, ref soaOwner, depth + 1); }
+                            catch (ZoneFileException ex) when (!ex.FromInclude) { ex.FromInclude = true; throw; }
+                            finally { state.Open.RemoveAt(state.Open.Count - 1); }
                             state.Origin = saved;
                             break;
                         default:
                             throw new ZoneFileException(path, lineNo, $"unknown directive {first.Text}");
                     }
-                    continue;
+                    return;
                 }
 
                 var record = ParseRecord(tokens, startsWithSpace, state, path, lineNo);
                 if (record.Type == DnsRecordType.SOA && soaOwner == null) soaOwner = record.Name;
+                if (records.Count >= state.Limits.MaxRecords)
+                    throw new ZoneFileException(path, lineNo, $"more than {state.Limits.MaxRecords:N0} records (the zone file and its includes together), the limit") { FromInclude = true };
                 records.Add(record);
             }
         }
@@ -315,8 +437,9 @@ namespace MailOps.Dns
 
         /// <summary>Splits text into logical lines (parentheses join physical lines), each with its first
         /// physical line number, whether it began with white space, and its tokens.</summary>
-        private static IEnumerable<(int Line, bool StartsWithSpace, List<Token> Tokens)> LogicalLines(string text, string path)
+        private static IEnumerable<(int Line, bool StartsWithSpace, List<Token> Tokens)> LogicalLines(string text, string path, int maxLineChars = int.MaxValue)
         {
+            int lineStartIndex = 0;
             var tokens = new List<Token>();
             int line = 1, startLine = 1, depth = 0;
             bool startsWithSpace = false, atLineStart = true;
@@ -338,12 +461,15 @@ namespace MailOps.Dns
                         yield return (startLine, startsWithSpace, tokens);
                         tokens = new List<Token>();
                         atLineStart = true;
+                        lineStartIndex = i + 1;
                     }
                     line++;
                     i++;
                     if (i > text.Length) break;
                     continue;
                 }
+                if (i - lineStartIndex > maxLineChars)
+                    throw new ZoneFileException(path, startLine, $"a line is longer than {maxLineChars:N0} characters, the limit") { FromInclude = true };
                 if (c == '\r' || c == ' ' || c == '\t') { i++; continue; }
                 if (c == ';')
                 {

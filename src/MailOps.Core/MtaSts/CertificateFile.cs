@@ -17,7 +17,7 @@ namespace MailOps.MtaSts
         /// <summary>Loads every certificate in the file. Throws <see cref="InvalidDataException"/> when it holds none.</summary>
         public static IReadOnlyList<X509Certificate2> Load(string path)
         {
-            var bytes = File.ReadAllBytes(path);
+            var bytes = InputFile.ReadAllBytes(path, InputFile.MaxCertificateBytes, "certificate file");
             var text = Encoding.ASCII.GetString(bytes);
             var result = new List<X509Certificate2>();
             try

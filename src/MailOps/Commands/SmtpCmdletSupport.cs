@@ -28,7 +28,7 @@ namespace MailOps.Commands
                         $"The certificate file '{path}' was not found.", path, $"Check the path given to -{parameter}."));
                 try
                 {
-                    list.AddRange(CertificateInspector.ReadCertificates(File.ReadAllBytes(full)));
+                    list.AddRange(CertificateInspector.ReadCertificates(InputFile.ReadAllBytes(full, InputFile.MaxCertificateBytes, "certificate file")));
                 }
                 catch (Exception ex) when (ex is CryptographicException || ex is FormatException || ex is IOException || ex is UnauthorizedAccessException)
                 {
