@@ -453,6 +453,8 @@ namespace MailOps.Dns
                     startsWithSpace = c == ' ' || c == '\t';
                     atLineStart = false;
                 }
+                if (i - lineStartIndex > maxLineChars)
+                    throw new ZoneFileException(path, startLine, $"a line is longer than {maxLineChars:N0} characters, the limit") { FromInclude = true };
                 if (c == '\n' || i == text.Length)
                 {
                     if (depth == 0 || i == text.Length)
@@ -468,8 +470,6 @@ namespace MailOps.Dns
                     if (i > text.Length) break;
                     continue;
                 }
-                if (i - lineStartIndex > maxLineChars)
-                    throw new ZoneFileException(path, startLine, $"a line is longer than {maxLineChars:N0} characters, the limit") { FromInclude = true };
                 if (c == '\r' || c == ' ' || c == '\t') { i++; continue; }
                 if (c == ';')
                 {
