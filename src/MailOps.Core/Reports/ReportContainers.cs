@@ -242,7 +242,8 @@ namespace MailOps.Reports
                         throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
                             ? "holds JSON, not a DMARC aggregate report (an SMTP TLS report? use Import-TlsRptReport)"
                             : "holds XML, not an SMTP TLS report (a DMARC aggregate report? use Import-DmarcReport)");
-                    return _parse(stream, entry);
+                    // Every read the parser makes checks Ctrl+C, so a reader busy skipping a huge document still stops at once.
+                    return _parse(new CancellableStream(stream, _ct), entry);
                 case PayloadKind.Gzip:
                     return Gzip(stream, entry, depth);
                 case PayloadKind.Zip:
@@ -512,6 +513,7 @@ namespace MailOps.Reports
 
             public override int Read(byte[] buffer, int offset, int count)
             {
+                _owner._ct.ThrowIfCancellationRequested();
                 var n = _inner.Read(buffer, offset, count);
                 _count += n;
                 if (n == 0 && count > 0 && ExpectedSize.HasValue && (uint)_count != ExpectedSize.Value)
@@ -534,6 +536,35 @@ namespace MailOps.Reports
             public override void SetLength(long value) => throw new NotSupportedException();
             public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
+    }
+
+    /// <summary>A read-only stream that throws <see cref="OperationCanceledException"/> on the next read once Ctrl+C is pressed.</summary>
+    internal sealed class CancellableStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly CancellationToken _ct;
+
+        public CancellableStream(Stream inner, CancellationToken ct)
+        {
+            _inner = inner;
+            _ct = ct;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            _ct.ThrowIfCancellationRequested();
+            return _inner.Read(buffer, offset, count);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A read-only stream whose first bytes can be looked at before it is handed on.</summary>
