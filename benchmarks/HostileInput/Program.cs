@@ -40,7 +40,7 @@ var cases = new List<(string Name, Action Setup, string Script)>
     ("dmarc: .eml with a 500 MB base64 gzip attachment", () => Eml("att-gz.eml", "application/gzip", "r.xml.gz", false), $"Import-DmarcReport '{scratch}/att-gz.eml'"),
     ("dmarc: .eml with a 500 MB base64 zip attachment", () => Eml("att-zip.eml", "application/zip", "r.zip", true), $"Import-DmarcReport '{scratch}/att-zip.eml'"),
     ("dmarc: 100,000 nested multiparts", () => File.WriteAllText(Path.Combine(scratch, "deep.eml"), Multipart(100_000)), $"Import-DmarcReport '{scratch}/deep.eml'"),
-    ("dmarc: mbox of 10,000 messages", () => Mbox(10_000), $"(Import-DmarcReport '{scratch}/big.mbox').Count"),
+    ("dmarc: mbox of 10,000 messages", () => Mbox(10_000), $"Import-DmarcReport '{scratch}/big.mbox'"),
     ("zone: self-including $INCLUDE", () => File.WriteAllText(Path.Combine(scratch, "self.zone"), "$ORIGIN example.com.\n@ 60 IN MX 10 mx\n$INCLUDE self.zone\n"),
         $"Get-MailMx example.com -ZoneFile '{scratch}/self.zone'"),
     ("zone: $INCLUDE fan-out 4 files x 10", () => FanOut(), $"Get-MailMx example.com -ZoneFile '{scratch}/f0.zone'"),

@@ -73,8 +73,8 @@ namespace MailOps.Reports
         /// hundred KB. Larger JSON is refused as TooLarge before it is parsed further.</summary>
         public const long MaxJsonBytes = 16L << 20;
 
-        /// <summary>The most JSON values (objects, arrays, strings, numbers...) in one report: 1,000,000.</summary>
-        public const long MaxJsonValues = 1_000_000;
+        /// <summary>The most JSON values (objects, arrays, strings, numbers...) in one report: 250,000 (a report with 25,000 failure-details fits).</summary>
+        public const long MaxJsonValues = 250_000;
 
         /// <summary>The longest JSON string in a report: 1 Mi characters.</summary>
         public const int MaxJsonStringChars = 1 << 20;
