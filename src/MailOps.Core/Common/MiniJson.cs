@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.IO;
 using System.Text;
 
 namespace MailOps
@@ -10,43 +11,85 @@ namespace MailOps
     /// reports and the data files shipped with the module (the blocklist catalogue). Objects use ordinal keys. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would add System.Text.Json,
     /// System.Text.Encodings.Web and Microsoft.Bcl.AsyncInterfaces to the module folder, whose versions clash with the
     /// ones other modules load into the same Windows PowerShell 5.1 / PowerShell 7 process (no assembly isolation there). TLS reports are small, so a 200-line reader is enough.
-    /// Nesting is limited to 64 levels.
+    /// It reads from a <see cref="TextReader"/> (never the whole document as one string) and is bounded: nesting
+    /// (<see cref="JsonLimits.MaxDepth"/>), the number of values (<see cref="JsonLimits.MaxValues"/>), the length of a
+    /// string (<see cref="JsonLimits.MaxStringChars"/>) and of a number; past a limit it throws
+    /// <see cref="JsonLimitException"/> at once, so a hostile document costs memory in proportion to the limits, not to
+    /// its size. Numbers that fit a long are longs; others are doubles (possibly infinite: callers check).
     /// </summary>
+    /// <summary>Bounds of one JSON document.</summary>
+    internal sealed class JsonLimits
+    {
+        public int MaxDepth { get; set; } = 64;
+        public long MaxValues { get; set; } = 1_000_000;
+        public int MaxStringChars { get; set; } = 1 << 20;
+        public int MaxNumberChars { get; set; } = 64;
+    }
+
+    /// <summary>A JSON document exceeds one of its <see cref="JsonLimits"/>.</summary>
+    internal sealed class JsonLimitException : FormatException
+    {
+        public JsonLimitException(string message) : base(message) { }
+    }
+
     internal sealed class MiniJson
     {
-        private readonly string _s;
-        private int _i;
+        private readonly TextReader _r;
+        private readonly JsonLimits _limits;
         private int _depth;
+        private long _values;
+        private int _line = 1, _col = 1;
 
-        private MiniJson(string s) => _s = s;
-
-        public static object Parse(string text)
+        private MiniJson(TextReader r, JsonLimits limits)
         {
-            var p = new MiniJson(text);
-            if (p._i < p._s.Length && p._s[p._i] == '\uFEFF') p._i++; // a UTF-8 BOM left in by an editor
+            _r = r;
+            _limits = limits ?? new JsonLimits();
+        }
+
+        public static object Parse(string text) => Parse(new StringReader(text), null);
+
+        /// <summary>Parses one JSON value from <paramref name="reader"/>, which must hold nothing else but white space.</summary>
+        public static object Parse(TextReader reader, JsonLimits limits)
+        {
+            var p = new MiniJson(reader, limits);
+            if (p.Peek() == '\uFEFF') p.Next(); // a UTF-8 BOM left in by an editor
             p.Ws();
             var v = p.Value();
             p.Ws();
-            if (p._i != p._s.Length) throw p.Error("unexpected text after the end of the JSON value");
+            if (p.Peek() != -1) throw p.Error("unexpected text after the end of the JSON value");
             return v;
         }
 
-        private FormatException Error(string what)
+        private int Peek() => _r.Peek();
+
+        private int Next()
         {
-            int line = 1, col = 1;
-            for (int k = 0; k < _i && k < _s.Length; k++) { if (_s[k] == '\n') { line++; col = 1; } else col++; }
-            return new FormatException($"JSON {what} at line {line}, column {col}");
+            var c = _r.Read();
+            if (c == '\n') { _line++; _col = 1; } else if (c != -1) _col++;
+            return c;
         }
+
+        private FormatException Error(string what) => new FormatException($"JSON {what} at line {_line}, column {_col}");
+
+        private JsonLimitException Limit(string what) => new JsonLimitException($"JSON {what} at line {_line}, column {_col}");
 
         private void Ws()
         {
-            while (_i < _s.Length && (_s[_i] == ' ' || _s[_i] == '\t' || _s[_i] == '\r' || _s[_i] == '\n')) _i++;
+            int c;
+            while ((c = Peek()) == ' ' || c == '\t' || c == '\r' || c == '\n') Next();
+        }
+
+        private void Count()
+        {
+            if (++_values > _limits.MaxValues) throw Limit($"has more than {_limits.MaxValues:N0} values, the limit");
         }
 
         private object Value()
         {
-            if (_i >= _s.Length) throw Error("ends early");
-            switch (_s[_i])
+            var c = Peek();
+            if (c == -1) throw Error("ends early");
+            Count();
+            switch (c)
             {
                 case '{': return Obj();
                 case '[': return Arr();
@@ -55,44 +98,48 @@ namespace MailOps
                 case 'f': Lit("false"); return false;
                 case 'n': Lit("null"); return null;
                 default:
-                    if (_s[_i] == '-' || char.IsDigit(_s[_i])) return Num();
-                    throw Error($"unexpected character '{_s[_i]}'");
+                    if (c == '-' || (c >= '0' && c <= '9')) return Num();
+                    throw Error($"unexpected character '{(char.IsControl((char)c) ? '?' : (char)c)}'");
             }
         }
 
         private void Lit(string word)
         {
-            if (string.CompareOrdinal(_s, _i, word, 0, word.Length) != 0) throw Error("invalid literal");
-            _i += word.Length;
+            foreach (var ch in word)
+                if (Next() != ch) throw Error("invalid literal");
         }
 
         private object Num()
         {
-            int start = _i;
-            if (_s[_i] == '-') _i++;
-            while (_i < _s.Length && (char.IsDigit(_s[_i]) || _s[_i] == '.' || _s[_i] == 'e' || _s[_i] == 'E' || _s[_i] == '+' || _s[_i] == '-')) _i++;
-            var t = _s.Substring(start, _i - start);
+            var sb = new StringBuilder();
+            int c;
+            while ((c = Peek()) != -1 && ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-'))
+            {
+                if (sb.Length >= _limits.MaxNumberChars) throw Limit($"has a number longer than {_limits.MaxNumberChars} characters");
+                sb.Append((char)Next());
+            }
+            var t = sb.ToString();
             if (long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
             if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-            _i = start;
             throw Error($"invalid number '{t}'");
         }
 
         private string Str()
         {
-            _i++; // opening quote
+            Next(); // opening quote
             var sb = new StringBuilder();
             while (true)
             {
-                if (_i >= _s.Length) throw Error("unterminated string");
-                var c = _s[_i++];
+                var c = Next();
+                if (c == -1) throw Error("unterminated string");
                 if (c == '"') return sb.ToString();
                 if (c < 0x20) throw Error("control character in a string");
-                if (c != '\\') { sb.Append(c); continue; }
-                if (_i >= _s.Length) throw Error("unterminated string");
-                var e = _s[_i++];
+                if (sb.Length >= _limits.MaxStringChars) throw Limit($"has a string longer than {_limits.MaxStringChars:N0} characters");
+                if (c != '\\') { sb.Append((char)c); continue; }
+                var e = Next();
                 switch (e)
                 {
+                    case -1: throw Error("unterminated string");
                     case '"': sb.Append('"'); break;
                     case '\\': sb.Append('\\'); break;
                     case '/': sb.Append('/'); break;
@@ -102,54 +149,66 @@ namespace MailOps
                     case 'r': sb.Append('\r'); break;
                     case 't': sb.Append('\t'); break;
                     case 'u':
-                        if (_i + 4 > _s.Length || !int.TryParse(_s.Substring(_i, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var u))
+                        var hex = new char[4];
+                        for (int k = 0; k < 4; k++)
+                        {
+                            var h = Next();
+                            if (h == -1) throw Error("invalid \\u escape");
+                            hex[k] = (char)h;
+                        }
+                        if (!int.TryParse(new string(hex), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var u))
                             throw Error("invalid \\u escape");
                         sb.Append((char)u);
-                        _i += 4;
                         break;
-                    default: throw Error($"invalid escape '\\{e}'");
+                    default: throw Error($"invalid escape '\\{(char.IsControl((char)e) ? '?' : (char)e)}'");
                 }
             }
         }
 
+        private void Enter()
+        {
+            if (++_depth > _limits.MaxDepth) throw Limit($"nests deeper than {_limits.MaxDepth} levels");
+        }
+
         private Dictionary<string, object> Obj()
         {
-            if (++_depth > 64) throw Error("nests deeper than 64 levels");
-            _i++;
+            Enter();
+            Next();
             var d = new Dictionary<string, object>(StringComparer.Ordinal);
             Ws();
-            if (_i < _s.Length && _s[_i] == '}') { _i++; _depth--; return d; }
+            if (Peek() == '}') { Next(); _depth--; return d; }
             while (true)
             {
                 Ws();
-                if (_i >= _s.Length || _s[_i] != '"') throw Error("expected a property name");
+                if (Peek() != '"') throw Error("expected a property name");
                 var key = Str();
                 Ws();
-                if (_i >= _s.Length || _s[_i] != ':') throw Error("expected ':'");
-                _i++;
+                if (Next() != ':') throw Error("expected ':'");
                 Ws();
                 d[key] = Value();
                 Ws();
-                if (_i < _s.Length && _s[_i] == ',') { _i++; continue; }
-                if (_i < _s.Length && _s[_i] == '}') { _i++; _depth--; return d; }
+                var c = Next();
+                if (c == ',') continue;
+                if (c == '}') { _depth--; return d; }
                 throw Error("expected ',' or '}'");
             }
         }
 
         private List<object> Arr()
         {
-            if (++_depth > 64) throw Error("nests deeper than 64 levels");
-            _i++;
+            Enter();
+            Next();
             var list = new List<object>();
             Ws();
-            if (_i < _s.Length && _s[_i] == ']') { _i++; _depth--; return list; }
+            if (Peek() == ']') { Next(); _depth--; return list; }
             while (true)
             {
                 Ws();
                 list.Add(Value());
                 Ws();
-                if (_i < _s.Length && _s[_i] == ',') { _i++; continue; }
-                if (_i < _s.Length && _s[_i] == ']') { _i++; _depth--; return list; }
+                var c = Next();
+                if (c == ',') continue;
+                if (c == ']') { _depth--; return list; }
                 throw Error("expected ',' or ']'");
             }
         }

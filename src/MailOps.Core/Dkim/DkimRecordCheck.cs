@@ -30,7 +30,7 @@ namespace MailOps.Dkim
         /// <summary>Reads a private key file; throws <see cref="FormatException"/> or an IO exception.</summary>
         public static void ValidatePrivateKeyFile(string path) => ReadPrivateKeyFile(path);
 
-        internal static DkimPrivateKey ReadPrivateKeyFile(string path) => DkimKeyMaterial.ReadPrivateKey(System.IO.File.ReadAllText(path));
+        internal static DkimPrivateKey ReadPrivateKeyFile(string path) => DkimKeyMaterial.ReadPrivateKey(InputFile.ReadAllText(path, InputFile.MaxPrivateKeyBytes, "DKIM private key file"));
 
         internal static async Task<MailDkimRecord> RunAsync(IDnsResolver dns, string domain, string selector,
             DkimPrivateKey privateKey, string privateKeyPath, CancellationToken ct)

@@ -53,7 +53,7 @@ namespace MailOps.Dkim
             MimeMessage message;
             try
             {
-                using (var stream = File.OpenRead(path))
+                using (var stream = InputFile.OpenRead(path, InputFile.MaxMessageBytes, "message file"))
                     message = await MimeMessage.LoadAsync(stream, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is FormatException)

@@ -27,6 +27,12 @@ namespace MailOps.Dns
         /// <summary>Ask for DNSSEC (DO bit) so that a validating resolver reports validation with the AD bit (DANE needs it).</summary>
         public bool RequestDnssec { get; set; }
 
+        /// <summary>Bounds of loading <see cref="ZoneFiles"/> (size, includes, records). Null: the defaults.</summary>
+        public ZoneFileLimits ZoneFileLimits { get; set; }
+
+        /// <summary>Cancels loading <see cref="ZoneFiles"/> (Ctrl+C while a large zone file is read).</summary>
+        public CancellationToken CancellationToken { get; set; }
+
         /// <summary>Called once per question actually asked or answered from cache (for -Verbose).</summary>
         public Action<DnsQueryResult> Log { get; set; }
     }
@@ -45,7 +51,7 @@ namespace MailOps.Dns
                 : new NoServerResolver();
             IDnsResolver resolver = wire;
             if (options.ZoneFiles != null && options.ZoneFiles.Count > 0)
-                resolver = new ZoneFileResolver(options.ZoneFiles.Select(p => MasterFileParser.ParseFile(p)).ToList(), wire);
+                resolver = new ZoneFileResolver(options.ZoneFiles.Select(p => MasterFileParser.ParseFile(p, null, options.ZoneFileLimits, options.CancellationToken)).ToList(), wire);
             resolver = new CachingDnsResolver(resolver);
             return options.Log == null ? resolver : new LoggingDnsResolver(resolver, options.Log);
         }

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Threading;
 
 namespace MailOps.Dns
 {
@@ -23,6 +24,31 @@ namespace MailOps.Dns
         public string Path { get; }
         public int Line { get; }
         public string Problem { get; }
+
+        /// <summary>Already phrased for an included file (or a limit): passed on as it is.</summary>
+        internal bool FromInclude { get; set; }
+    }
+
+    /// <summary>Bounds of loading one zone file with its $INCLUDEs. Every limit reached is a <see cref="ZoneFileException"/>.</summary>
+    public sealed class ZoneFileLimits
+    {
+        /// <summary>The largest zone file (and each included file), in bytes. Default 32 MiB; the environment variable MAILOPS_ZONEFILE_MAX_BYTES overrides it for the cmdlets.</summary>
+        public long MaxFileBytes { get; set; } = 32L << 20;
+
+        /// <summary>All bytes read for one zone file and its includes together. Default 4 × <see cref="MaxFileBytes"/>.</summary>
+        public long? MaxTotalBytes { get; set; }
+
+        /// <summary>How many $INCLUDE directives one zone file may execute in all (fan-out, not only depth). Default 64.</summary>
+        public int MaxIncludes { get; set; } = 64;
+
+        /// <summary>How deep $INCLUDEs may nest. Default 8.</summary>
+        public int MaxIncludeDepth { get; set; } = 8;
+
+        /// <summary>The most records one zone file (with its includes) may hold. Default 200,000.</summary>
+        public int MaxRecords { get; set; } = 200_000;
+
+        /// <summary>The longest logical line (parentheses join lines), in characters. Default 64 Ki.</summary>
+        public int MaxLineChars { get; set; } = 64 * 1024;
     }
 
     /// <summary>The records of one master file and the zone it speaks for.</summary>
@@ -53,28 +79,79 @@ namespace MailOps.Dns
     {
         private const int DefaultTtl = 3600;
 
-        public static ZoneFile ParseFile(string path, string origin = null)
+        public static ZoneFile ParseFile(string path, string origin = null) => ParseFile(path, origin, null, CancellationToken.None);
+
+        /// <summary>Reads a zone file and its $INCLUDEs within <paramref name="limits"/>. Only regular files are opened
+        /// (a FIFO or /dev/zero is refused before it is read); every failure, a limit included, is a
+        /// <see cref="ZoneFileException"/>; Ctrl+C (<paramref name="ct"/>) is honoured between lines.</summary>
+        public static ZoneFile ParseFile(string path, string origin, ZoneFileLimits limits, CancellationToken ct)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new ZoneFileException(path, 0, "cannot be read: " + ex.Message);
-            }
-            return Parse(text, path, origin);
+            var state = NewState(origin, path, limits, ct);
+            using (var reader = OpenZoneText(path, path, 0, state))
+                return Finish(reader, path, state);
         }
 
-        public static ZoneFile Parse(string text, string path, string origin = null)
+        public static ZoneFile Parse(string text, string path, string origin = null) =>
+            Finish(new StringReader(text), path, NewState(origin, path, null, CancellationToken.None));
+
+        private static State NewState(string origin, string path, ZoneFileLimits limits, CancellationToken ct) =>
+            new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path, Limits = limits ?? new ZoneFileLimits(), Ct = ct };
+
+        private static ZoneFile Finish(TextReader text, string path, State state)
         {
-            var state = new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path };
             var records = new List<DnsRecord>();
             string firstOrigin = state.Origin;
             string soaOwner = null;
-            ParseInto(text, path, state, records, ref firstOrigin, ref soaOwner, depth: 0);
+            state.Open.Add(SafeIdentity(path));
+            try
+            {
+                ParseInto(text, path, state, records, ref firstOrigin, ref soaOwner, depth: 0);
+            }
+            catch (Exception ex) when (!(ex is ZoneFileException) && !(ex is OperationCanceledException))
+            {
+                // Anything else (a runaway input the checks did not foresee) is still a zone-file error, never a crash.
+                throw new ZoneFileException(path, 0, $"could not be read ({ex.GetType().Name})");
+            }
             return new ZoneFile(path, soaOwner ?? firstOrigin, records);
+        }
+
+        private static string SafeIdentity(string path)
+        {
+            try { return InputFile.Identity(path); } catch (Exception) { return path; }
+        }
+
+        /// <summary>Opens one zone or included file for streaming: regular files only, within the per-file and total byte
+        /// limits (checked before anything is read, and again while reading).</summary>
+        private static TextReader OpenZoneText(string file, string reportPath, int reportLine, State state)
+        {
+            state.Ct.ThrowIfCancellationRequested();
+            var limits = state.Limits;
+            var total = limits.MaxTotalBytes ?? limits.MaxFileBytes * 4;
+            var budget = Math.Max(0, Math.Min(limits.MaxFileBytes, total - state.BytesRead));
+            var prefix = reportLine > 0 ? "$INCLUDE " + file + ": " : "";
+            try
+            {
+                var stream = InputFile.OpenRead(file, budget, "zone file");
+                state.BytesRead += stream.CanSeek ? stream.Length : 0;
+                return new StreamReader(stream, new UTF8Encoding(false), true, 16384);
+            }
+            catch (InputFileException ex) when (ex.Problem == InputFileProblem.TooLarge)
+            {
+                throw new ZoneFileException(reportPath, reportLine, budget < limits.MaxFileBytes
+                    ? $"{prefix}the zone file and its includes exceed {total:N0} bytes together, the limit"
+                    : $"{prefix}the file is larger than {limits.MaxFileBytes:N0} bytes, the limit for a zone file (raise it with the environment variable MAILOPS_ZONEFILE_MAX_BYTES)")
+                { FromInclude = true };
+            }
+            catch (InputFileException ex)
+            {
+                throw new ZoneFileException(reportPath, reportLine, prefix +
+                    (ex.Problem == InputFileProblem.NotRegular ? "is not a regular file (a FIFO, device or directory); it was not read" : "does not exist"))
+                { FromInclude = true };
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException || ex is NotSupportedException)
+            {
+                throw new ZoneFileException(reportPath, reportLine, prefix + "cannot be read: " + ex.Message) { FromInclude = true };
+            }
         }
 
         private sealed class State
@@ -84,6 +161,12 @@ namespace MailOps.Dns
             public int? DefaultTtlValue;
             public int? LastTtl;
             public string Path;
+            public ZoneFileLimits Limits;
+            public CancellationToken Ct;
+            public long BytesRead;
+            public int Includes;
+            /// <summary>Identities of the files being read (the include chain), to catch a file including itself.</summary>
+            public readonly List<string> Open = new List<string>();
         }
 
         private struct Token
@@ -93,11 +176,31 @@ namespace MailOps.Dns
             public bool Quoted;
         }
 
-        private static void ParseInto(string text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
+        private static void ParseInto(TextReader text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
         {
-            foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(text, path))
+            foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(new CharSource(text), path, state.Limits.MaxLineChars))
             {
+                state.Ct.ThrowIfCancellationRequested();
                 if (tokens.Count == 0) continue;
+                if (depth > 0)
+                {
+                    // An included file may be anything a zone author points at (a secret, a key): errors about it name the
+                    // file and line, never its content.
+                    try { ParseLine(lineNo, startsWithSpace, tokens, path, state, records, ref firstOrigin, ref soaOwner, depth); }
+                    catch (ZoneFileException ex) when (!ex.FromInclude)
+                    {
+                        throw new ZoneFileException(path, lineNo, "is not a valid master-file line (the content of included files is not shown in errors)") { FromInclude = true };
+                    }
+                    continue;
+                }
+                ParseLine(lineNo, startsWithSpace, tokens, path, state, records, ref firstOrigin, ref soaOwner, depth);
+            }
+        }
+
+        private static void ParseLine(int lineNo, bool startsWithSpace, List<Token> tokens, string path, State state, List<DnsRecord> records,
+            ref string firstOrigin, ref string soaOwner, int depth)
+        {
+            {
                 var first = tokens[0];
                 if (!first.Quoted && !startsWithSpace && first.Text.StartsWith("$", StringComparison.Ordinal))
                 {
@@ -115,27 +218,42 @@ namespace MailOps.Dns
                             state.DefaultTtlValue = t;
                             break;
                         case "$INCLUDE":
-                            if (depth > 8) throw new ZoneFileException(path, lineNo, "$INCLUDE nested too deeply");
+                            if (depth >= state.Limits.MaxIncludeDepth)
+                                throw new ZoneFileException(path, lineNo, $"$INCLUDE nested more than {state.Limits.MaxIncludeDepth} deep") { FromInclude = true };
+                            if (++state.Includes > state.Limits.MaxIncludes)
+                                throw new ZoneFileException(path, lineNo, $"more than {state.Limits.MaxIncludes} $INCLUDEs in all (the zone file and its includes together)") { FromInclude = true };
                             if (tokens.Count < 2) throw new ZoneFileException(path, lineNo, "$INCLUDE needs a file name");
                             var inc = tokens[1].Text;
-                            if (!System.IO.Path.IsPathRooted(inc)) inc = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".", inc);
-                            string incText;
-                            try { incText = File.ReadAllText(inc); }
-                            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-                            { throw new ZoneFileException(path, lineNo, $"$INCLUDE {tokens[1].Text} cannot be read: {ex.Message}"); }
+                            try
+                            {
+                                if (!System.IO.Path.IsPathRooted(inc)) inc = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? ".", inc);
+                            }
+                            catch (ArgumentException) { throw new ZoneFileException(path, lineNo, "$INCLUDE names an invalid path") { FromInclude = true }; }
+                            var id = SafeIdentity(inc);
+                            if (state.Open.Contains(id))
+                                throw new ZoneFileException(path, lineNo, $"$INCLUDE {inc} includes a file that is already being read (an include loop)") { FromInclude = true };
                             var saved = state.Origin;
                             if (tokens.Count > 2) state.Origin = ResolveName(tokens[2].Text, state, path, lineNo);
-                            ParseInto(incText, inc, state, records, ref firstOrigin, ref soaOwner, depth + 1);
+                            state.Open.Add(id);
+                            try
+                            {
+                                using (var incText = OpenZoneText(inc, path, lineNo, state))
+                                    ParseInto(incText, inc, state, records, ref firstOrigin, ref soaOwner, depth + 1);
+                            }
+                            catch (ZoneFileException ex) when (!ex.FromInclude) { ex.FromInclude = true; throw; }
+                            finally { state.Open.RemoveAt(state.Open.Count - 1); }
                             state.Origin = saved;
                             break;
                         default:
                             throw new ZoneFileException(path, lineNo, $"unknown directive {first.Text}");
                     }
-                    continue;
+                    return;
                 }
 
                 var record = ParseRecord(tokens, startsWithSpace, state, path, lineNo);
                 if (record.Type == DnsRecordType.SOA && soaOwner == null) soaOwner = record.Name;
+                if (records.Count >= state.Limits.MaxRecords)
+                    throw new ZoneFileException(path, lineNo, $"more than {state.Limits.MaxRecords:N0} records (the zone file and its includes together), the limit") { FromInclude = true };
                 records.Add(record);
             }
         }
@@ -313,26 +431,71 @@ namespace MailOps.Dns
             return true;
         }
 
+        /// <summary>Characters from a reader, with a little lookahead (for \DDD escapes), counting what was consumed so that a
+        /// logical line can be bounded however the file is written.</summary>
+        private sealed class CharSource
+        {
+            private readonly TextReader _r;
+            private readonly char[] _ahead = new char[4];
+            private int _count;
+
+            public CharSource(TextReader r) => _r = r;
+
+            /// <summary>Characters consumed so far.</summary>
+            public long Position { get; private set; }
+
+            /// <summary>Where the current logical line began, and how long it may grow.</summary>
+            public long LineStart;
+            public long MaxLine = long.MaxValue;
+            public Func<Exception> TooLong;
+
+            public int Peek(int k = 0)
+            {
+                while (_count <= k)
+                {
+                    var c = _r.Read();
+                    if (c < 0) return -1;
+                    _ahead[_count++] = (char)c;
+                }
+                return _ahead[k];
+            }
+
+            public int Read()
+            {
+                var c = Peek();
+                if (c < 0) return -1;
+                Array.Copy(_ahead, 1, _ahead, 0, _count - 1);
+                _count--;
+                Position++;
+                if (Position - LineStart > MaxLine) throw TooLong();
+                return c;
+            }
+        }
+
         /// <summary>Splits text into logical lines (parentheses join physical lines), each with its first
-        /// physical line number, whether it began with white space, and its tokens.</summary>
-        private static IEnumerable<(int Line, bool StartsWithSpace, List<Token> Tokens)> LogicalLines(string text, string path)
+        /// physical line number, whether it began with white space, and its tokens. Reads as it goes: only one logical
+        /// line (at most <paramref name="maxLineChars"/> characters) is held at a time.</summary>
+        private static IEnumerable<(int Line, bool StartsWithSpace, List<Token> Tokens)> LogicalLines(CharSource src, string path, int maxLineChars = int.MaxValue)
         {
             var tokens = new List<Token>();
             int line = 1, startLine = 1, depth = 0;
             bool startsWithSpace = false, atLineStart = true;
-            int i = 0;
-            while (i <= text.Length)
+            src.MaxLine = maxLineChars;
+            src.TooLong = () => new ZoneFileException(path, startLine, $"a line is longer than {maxLineChars:N0} characters, the limit") { FromInclude = true };
+            while (true)
             {
-                char c = i < text.Length ? text[i] : '\n';
+                var ci = src.Peek();
+                var eof = ci < 0;
+                char c = eof ? '\n' : (char)ci;
                 if (atLineStart && depth == 0)
                 {
                     startLine = line;
                     startsWithSpace = c == ' ' || c == '\t';
                     atLineStart = false;
                 }
-                if (c == '\n' || i == text.Length)
+                if (c == '\n')
                 {
-                    if (depth == 0 || i == text.Length)
+                    if (depth == 0 || eof)
                     {
                         if (depth > 0) throw new ZoneFileException(path, startLine, "an opening parenthesis is never closed");
                         yield return (startLine, startsWithSpace, tokens);
@@ -340,35 +503,36 @@ namespace MailOps.Dns
                         atLineStart = true;
                     }
                     line++;
-                    i++;
-                    if (i > text.Length) break;
+                    if (eof) yield break;
+                    src.Read();
+                    if (atLineStart) src.LineStart = src.Position;
                     continue;
                 }
-                if (c == '\r' || c == ' ' || c == '\t') { i++; continue; }
+                if (c == '\r' || c == ' ' || c == '\t') { src.Read(); continue; }
                 if (c == ';')
                 {
-                    while (i < text.Length && text[i] != '\n') i++;
+                    while (src.Peek() >= 0 && src.Peek() != '\n') src.Read();
                     continue;
                 }
-                if (c == '(') { depth++; i++; continue; }
+                if (c == '(') { depth++; src.Read(); continue; }
                 if (c == ')')
                 {
                     if (depth == 0) throw new ZoneFileException(path, line, "a closing parenthesis has no opening one");
-                    depth--; i++; continue;
+                    depth--; src.Read(); continue;
                 }
                 if (c == '"')
                 {
                     var quoteLine = line;
-                    i++;
+                    src.Read();
                     var bytes = new List<byte>();
                     var closed = false;
-                    while (i < text.Length)
+                    int ch;
+                    while ((ch = src.Peek()) >= 0)
                     {
-                        var ch = text[i];
-                        if (ch == '"') { closed = true; i++; break; }
+                        if (ch == '"') { closed = true; src.Read(); break; }
                         if (ch == '\n') line++;
-                        if (ch == '\\') { i = ReadEscape(text, i, bytes, path, line); continue; }
-                        AppendChar(bytes, text, ref i);
+                        if (ch == '\\') { ReadEscape(src, bytes, null, path, line); continue; }
+                        AppendChar(bytes, src, null);
                     }
                     if (!closed) throw new ZoneFileException(path, quoteLine, "a quoted string is never closed");
                     var arr = bytes.ToArray();
@@ -378,51 +542,47 @@ namespace MailOps.Dns
                 {
                     var sb = new StringBuilder();
                     var bytes = new List<byte>();
-                    while (i < text.Length)
+                    int ch;
+                    while ((ch = src.Peek()) >= 0)
                     {
-                        var ch = text[i];
                         if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == ';' || ch == '(' || ch == ')' || ch == '"') break;
-                        if (ch == '\\')
-                        {
-                            var start = i;
-                            i = ReadEscape(text, i, bytes, path, line);
-                            sb.Append(text, start, i - start);
-                            continue;
-                        }
-                        sb.Append(ch);
-                        AppendChar(bytes, text, ref i);
+                        if (ch == '\\') { ReadEscape(src, bytes, sb, path, line); continue; }
+                        AppendChar(bytes, src, sb);
                     }
                     tokens.Add(new Token { Text = sb.ToString(), Bytes = bytes.ToArray(), Quoted = false });
                 }
             }
         }
 
-        private static void AppendChar(List<byte> bytes, string text, ref int i)
+        /// <summary>Consumes one character (a surrogate pair whole) as UTF-8 bytes; <paramref name="raw"/> gets it as written.</summary>
+        private static void AppendChar(List<byte> bytes, CharSource src, StringBuilder raw)
         {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length)
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(text.Substring(i, 2)));
-                i += 2;
-                return;
-            }
-            bytes.AddRange(Encoding.UTF8.GetBytes(text[i].ToString()));
-            i++;
+            var c = (char)src.Read();
+            string s;
+            if (char.IsHighSurrogate(c) && src.Peek() >= 0) s = new string(new[] { c, (char)src.Read() });
+            else s = c.ToString();
+            bytes.AddRange(Encoding.UTF8.GetBytes(s));
+            raw?.Append(s);
         }
 
-        private static int ReadEscape(string text, int i, List<byte> bytes, string path, int line)
+        /// <summary>Consumes a backslash escape (\X or \DDD); <paramref name="raw"/> gets it as written.</summary>
+        private static void ReadEscape(CharSource src, List<byte> bytes, StringBuilder raw, string path, int line)
         {
-            // text[i] == '\\'
-            if (i + 1 >= text.Length) throw new ZoneFileException(path, line, "a backslash ends the file");
-            if (i + 3 < text.Length && char.IsDigit(text[i + 1]) && char.IsDigit(text[i + 2]) && char.IsDigit(text[i + 3]))
+            src.Read(); // the backslash
+            raw?.Append('\\');
+            if (src.Peek() < 0) throw new ZoneFileException(path, line, "a backslash ends the file");
+            if (IsDigit(src.Peek(0)) && IsDigit(src.Peek(1)) && IsDigit(src.Peek(2)))
             {
-                var v = int.Parse(text.Substring(i + 1, 3), CultureInfo.InvariantCulture);
-                if (v > 255) throw new ZoneFileException(path, line, $"escape \\{text.Substring(i + 1, 3)} is over 255");
+                var digits = new string(new[] { (char)src.Read(), (char)src.Read(), (char)src.Read() });
+                raw?.Append(digits);
+                var v = int.Parse(digits, CultureInfo.InvariantCulture);
+                if (v > 255) throw new ZoneFileException(path, line, $"escape \\{digits} is over 255");
                 bytes.Add((byte)v);
-                return i + 4;
+                return;
             }
-            i++;
-            AppendChar(bytes, text, ref i);
-            return i;
+            AppendChar(bytes, src, raw);
         }
+
+        private static bool IsDigit(int c) => c >= '0' && c <= '9';
     }
 }

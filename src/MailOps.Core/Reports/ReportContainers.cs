@@ -19,8 +19,20 @@ namespace MailOps.Reports
         /// <summary>The most members one zip archive may have. Default 1000.</summary>
         public int MaxArchiveEntries { get; set; } = 1000;
 
-        /// <summary>How deep containers may nest (mbox → message → zip → gzip ...). Default 5.</summary>
+        /// <summary>How deep containers may nest (mbox → message → zip → gzip ...). Default 5. Deeper nesting ends the
+        /// whole file with one error.</summary>
         public int MaxNestingDepth { get; set; } = 5;
+
+        /// <summary>The most zip members read from one file, all archives and nesting levels together. Default 10,000;
+        /// beyond it the whole file ends with one error (nested zip bombs).</summary>
+        public int MaxTotalEntries { get; set; } = 10_000;
+
+        /// <summary>The most problems reported for one file; the rest are counted and reported as one. Default 100.</summary>
+        public int MaxProblemsPerFile { get; set; } = 100;
+
+        /// <summary>How many bytes of a nested archive or message (one that cannot be read in place) are held in memory;
+        /// beyond it the copy goes to a temporary file that is deleted when closed. Default 4 MiB.</summary>
+        public int MaxInMemoryCopyBytes { get; set; } = 4 << 20;
     }
 
     /// <summary>Why a file (or one member of it) could not be imported.</summary>
@@ -46,6 +58,8 @@ namespace MailOps.Reports
         Unreadable,
         /// <summary>An e-mail message carries no report.</summary>
         NoReportInMessage,
+        /// <summary>A FIFO, socket, device or other non-regular file: refused without being opened.</summary>
+        NotRegularFile,
     }
 
     /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
@@ -84,6 +98,10 @@ namespace MailOps.Reports
         public ReportFormatException(ReportProblemKind kind, string message, Exception inner = null) : base(message, inner) => Kind = kind;
 
         public ReportProblemKind Kind { get; }
+
+        /// <summary>The problem ends the whole file, not only the member where it was met (a nesting or total-entries
+        /// limit): one error for the file instead of one per member.</summary>
+        internal bool EndsFile { get; set; }
     }
 
     internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown }
@@ -103,6 +121,7 @@ namespace MailOps.Reports
         private readonly CancellationToken _ct;
         private readonly string _what;
         private long _decompressed;
+        private long _entries;
 
         public ReportContainerReader(string file, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
             ReportImportOptions options, CancellationToken ct)
@@ -118,12 +137,27 @@ namespace MailOps.Reports
         /// <summary>Rows of the wanted kind and <see cref="ReportImportProblem"/>s, in file order.</summary>
         public IEnumerable<object> Read()
         {
-            return Guard(() => ReadFile(), null);
+            long problems = 0, hidden = 0;
+            ReportImportProblem last = null;
+            foreach (var item in Guard(() => ReadFile(), null))
+            {
+                if (item is ReportImportProblem p)
+                {
+                    last = p;
+                    if (++problems > _options.MaxProblemsPerFile) { hidden++; continue; }
+                }
+                yield return item;
+            }
+            if (hidden > 0)
+                yield return new ReportImportProblem(_file, null, last.Kind,
+                    $"The {_what} file '{_file}' had {hidden:N0} more problem(s) of the same kind and others ({problems:N0} in all); only the first {_options.MaxProblemsPerFile} were reported.",
+                    null, 0);
         }
 
         private IEnumerable<object> ReadFile()
         {
-            var stream = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.SequentialScan);
+            // Regular files only: a FIFO or device is refused before it is opened.
+            var stream = InputFile.OpenRead(_file, long.MaxValue, _what + " file");
             try
             {
                 foreach (var item in Expand(stream, null, 0)) yield return item;
@@ -139,7 +173,7 @@ namespace MailOps.Reports
             ReportImportProblem problem = null;
             long rows = 0;
             try { e = inner().GetEnumerator(); }
-            catch (Exception ex) when (!(ex is OperationCanceledException)) { problem = ToProblem(ex, entry, 0); }
+            catch (Exception ex) when (!(ex is OperationCanceledException) && !EndsFile(ex, entry)) { problem = ToProblem(ex, entry, 0); }
             if (problem != null) { yield return problem; yield break; }
             using (e)
             {
@@ -152,13 +186,16 @@ namespace MailOps.Reports
                         if (!e.MoveNext()) break;
                         current = e.Current;
                     }
-                    catch (Exception ex) when (!(ex is OperationCanceledException)) { problem = ToProblem(ex, entry, rows); }
+                    catch (Exception ex) when (!(ex is OperationCanceledException) && !EndsFile(ex, entry)) { problem = ToProblem(ex, entry, rows); }
                     if (problem != null) { yield return problem; yield break; }
                     if (!(current is ReportImportProblem)) rows++;
                     yield return current;
                 }
             }
         }
+
+        /// <summary>A file-ending problem passes through the members' guards to the file's own.</summary>
+        private static bool EndsFile(Exception ex, string entry) => entry != null && ex is ReportFormatException rf && rf.EndsFile;
 
         private ReportImportProblem ToProblem(Exception ex, string entry, long rows)
         {
@@ -178,6 +215,7 @@ namespace MailOps.Reports
                         ? ReportProblemKind.Truncated : ReportProblemKind.CorruptArchive;
                     why = kind == ReportProblemKind.Truncated ? $"ends early: the compressed data is truncated ({ide.Message})" : $"is a corrupt archive: {ide.Message}";
                     break;
+                case InputFileException ife: kind = ife.Problem == InputFileProblem.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable; why = ife.Message.Replace($"The {_what} file '{_file}' ", "").TrimEnd('.'); break;
                 case UnauthorizedAccessException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
                 case FileNotFoundException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
                 case IOException _: kind = ReportProblemKind.Unreadable; why = $"cannot be read: {ex.Message}"; break;
@@ -191,8 +229,7 @@ namespace MailOps.Reports
 
         private IEnumerable<object> Expand(Stream raw, string entry, int depth)
         {
-            if (depth > _options.MaxNestingDepth)
-                throw new ReportFormatException(ReportProblemKind.TooLarge, $"nests containers more than {_options.MaxNestingDepth} deep");
+            CheckDepth(depth, entry);
             var stream = new PeekStream(raw);
             var kind = Sniff(stream.Peek(512));
             switch (kind)
@@ -205,16 +242,16 @@ namespace MailOps.Reports
                         throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
                             ? "holds JSON, not a DMARC aggregate report (an SMTP TLS report? use Import-TlsRptReport)"
                             : "holds XML, not an SMTP TLS report (a DMARC aggregate report? use Import-DmarcReport)");
-                    return _parse(stream, entry);
+                    // Every read the parser makes checks Ctrl+C, so a reader busy skipping a huge document still stops at once.
+                    return _parse(new CancellableStream(stream, _ct), entry);
                 case PayloadKind.Gzip:
                     return Gzip(stream, entry, depth);
                 case PayloadKind.Zip:
                     return Zip(stream, entry, depth);
                 case PayloadKind.Mbox:
-                    return Mbox(Rewind(stream, out var persistentMbox), persistentMbox, entry, depth);
+                    return InPlace(stream, entry, s => Mbox(s, entry, depth));
                 case PayloadKind.Mime:
-                    var source = Rewind(stream, out var persistentMime);
-                    return Message(MimeMessage.Load(new ParserOptions(), source, persistentMime, _ct), entry, depth);
+                    return InPlace(stream, entry, s => Message(MimeMessage.Load(MimeOptions(), s, true, _ct), entry, depth));
                 default:
                     throw new ReportFormatException(ReportProblemKind.NotAReport,
                         $"is not a {_what}: its content is neither XML, JSON, gzip, zip nor an e-mail message");
@@ -251,39 +288,120 @@ namespace MailOps.Reports
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
         {
-            Stream seekable;
-            if (stream is PeekStream p && p.Inner.CanSeek && p.Inner.Position == p.Buffered)
-            {
-                p.Inner.Position = 0;
-                seekable = p.Inner;
-            }
-            else
-            {
-                // A zip inside a message or another archive: copy it (bounded) so the central directory can be read.
-                var copy = new MemoryStream();
-                var buffer = new byte[81920];
-                int n;
-                var bounded = new BoundedStream(stream, this, entry);
-                while ((n = bounded.Read(buffer, 0, buffer.Length)) > 0) copy.Write(buffer, 0, n);
-                copy.Position = 0;
-                seekable = copy;
-            }
-            var archive = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
+            // The central directory is at the end: a zip is read in place when it is the file itself, else from a
+            // bounded copy (memory up to MaxInMemoryCopyBytes, then a temporary file deleted on close).
+            var seekable = Seekable(stream, entry, out var owned);
+            ZipArchive archive = null;
             try
             {
+                archive = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
+                // Member names are only labels: nothing is ever written under them ('../../x' is as harmless as 'x').
                 var entries = archive.Entries.Where(e => !e.FullName.EndsWith("/", StringComparison.Ordinal)).ToList();
                 if (entries.Count > _options.MaxArchiveEntries)
                     throw new ReportFormatException(ReportProblemKind.TooManyEntries,
                         $"is a zip archive with {entries.Count} members; the limit is {_options.MaxArchiveEntries} (a zip bomb?)");
                 if (entries.Count == 0) throw new ReportFormatException(ReportProblemKind.NotAReport, "is a zip archive with no members");
+                _entries += entries.Count;
+                if (_entries > _options.MaxTotalEntries)
+                    throw new ReportFormatException(ReportProblemKind.TooManyEntries,
+                        $"holds more than {_options.MaxTotalEntries:N0} zip members across its nested archives ({_entries:N0} counted when reading stopped; a nested zip bomb?)")
+                    { EndsFile = true };
                 foreach (var e in entries)
                 {
-                    var label = (entry == null ? "" : entry + " / ") + e.FullName;
+                    var label = (entry == null ? "" : entry + " / ") + Label(e.FullName);
                     var member = e;
                     foreach (var item in Guard(() => ZipMember(member, label, depth), label)) yield return item;
                 }
             }
-            finally { archive.Dispose(); }
+            finally
+            {
+                archive?.Dispose();
+                if (owned) seekable.Dispose();
+            }
+        }
+
+        /// <summary>A member name as a label: control characters (a hostile name could write to the terminal) shown as '?', at most 200 characters.</summary>
+        private static string Label(string name)
+        {
+            var chars = name.Select(c => char.IsControl(c) ? '?' : c).ToArray();
+            var s = new string(chars);
+            return s.Length > 200 ? s.Substring(0, 200) + "…" : s;
+        }
+
+        private void CheckDepth(int depth, string entry)
+        {
+            if (depth > _options.MaxNestingDepth)
+                throw new ReportFormatException(ReportProblemKind.TooLarge,
+                    $"nests containers (archives, messages, attachments) more than {_options.MaxNestingDepth} levels deep{(entry == null ? "" : $" (at {entry})")}; reading stopped")
+                { EndsFile = true };
+        }
+
+        private ParserOptions MimeOptions()
+        {
+            var o = new ParserOptions();
+            // MimeKit stops treating deeper multiparts as containers past this depth; our own nesting limit is lower.
+            o.MaxMimeDepth = Math.Max(8, _options.MaxNestingDepth * 4);
+            return o;
+        }
+
+        /// <summary>
+        /// A seekable view of <paramref name="stream"/> from its start: the file itself when the stream is the file (read
+        /// in place), else a copy bounded by the decompression limit, held in memory up to MaxInMemoryCopyBytes and
+        /// spilled to a temporary file (deleted on close) beyond. <paramref name="owned"/>: the caller disposes it.
+        /// </summary>
+        private Stream Seekable(Stream stream, string entry, out bool owned)
+        {
+            if (stream is PeekStream p && p.Inner is FileStream && p.Inner.CanSeek && p.Inner.Position == p.Buffered)
+            {
+                p.Inner.Position = 0;
+                owned = false;
+                return p.Inner;
+            }
+            owned = true;
+            var bounded = new BoundedStream(stream, this, entry);
+            var buffer = new byte[81920];
+            Stream copy = new MemoryStream();
+            int n;
+            try
+            {
+                while ((n = bounded.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    _ct.ThrowIfCancellationRequested();
+                    if (copy is MemoryStream ms && ms.Length + n > _options.MaxInMemoryCopyBytes)
+                    {
+                        var file = new FileStream(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mailops-" + Guid.NewGuid().ToString("N") + ".tmp"),
+                            FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
+                        ms.Position = 0;
+                        ms.CopyTo(file);
+                        ms.Dispose();
+                        copy = file;
+                    }
+                    copy.Write(buffer, 0, n);
+                }
+                copy.Position = 0;
+                return copy;
+            }
+            catch
+            {
+                copy.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Runs <paramref name="read"/> over a seekable copy of a message or mbox so MimeKit parses it
+        /// "persistently": part contents stay where they are (the file, or the spilled copy) and are decoded as streams,
+        /// never loaded whole.</summary>
+        private IEnumerable<object> InPlace(PeekStream stream, string entry, Func<Stream, IEnumerable<object>> read)
+        {
+            var seekable = Seekable(stream, entry, out var owned);
+            try
+            {
+                foreach (var item in read(seekable)) yield return item;
+            }
+            finally
+            {
+                if (owned) seekable.Dispose();
+            }
         }
 
         private IEnumerable<object> ZipMember(ZipArchiveEntry e, string label, int depth)
@@ -299,19 +417,9 @@ namespace MailOps.Reports
             finally { s.Dispose(); }
         }
 
-        /// <summary>A file read from its start can be handed to MimeKit itself, seekable: MimeKit then parses it
-        /// "persistent", leaving attachment content in the file instead of copying it into memory.</summary>
-        private static Stream Rewind(PeekStream stream, out bool persistent)
+        private IEnumerable<object> Mbox(Stream stream, string entry, int depth)
         {
-            persistent = stream.Inner is FileStream fs && fs.CanSeek && fs.Position == stream.Buffered;
-            if (!persistent) return stream;
-            stream.Inner.Position = 0;
-            return stream.Inner;
-        }
-
-        private IEnumerable<object> Mbox(Stream stream, bool persistent, string entry, int depth)
-        {
-            var parser = new MimeParser(stream, MimeFormat.Mbox, persistent);
+            var parser = new MimeParser(MimeOptions(), stream, MimeFormat.Mbox, persistent: true);
             int n = 0;
             while (!parser.IsEndOfStream)
             {
@@ -327,10 +435,11 @@ namespace MailOps.Reports
             if (n == 0) throw new ReportFormatException(ReportProblemKind.NotAReport, "is an mbox with no messages");
         }
 
-        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
+        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{Label(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
 
         private IEnumerable<object> Message(MimeMessage message, string entry, int depth)
         {
+            CheckDepth(depth, entry);
             int found = 0;
             foreach (var part in message.BodyParts)
             {
@@ -404,6 +513,7 @@ namespace MailOps.Reports
 
             public override int Read(byte[] buffer, int offset, int count)
             {
+                _owner._ct.ThrowIfCancellationRequested();
                 var n = _inner.Read(buffer, offset, count);
                 _count += n;
                 if (n == 0 && count > 0 && ExpectedSize.HasValue && (uint)_count != ExpectedSize.Value)
@@ -426,6 +536,35 @@ namespace MailOps.Reports
             public override void SetLength(long value) => throw new NotSupportedException();
             public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
+    }
+
+    /// <summary>A read-only stream that throws <see cref="OperationCanceledException"/> on the next read once Ctrl+C is pressed.</summary>
+    internal sealed class CancellableStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly CancellationToken _ct;
+
+        public CancellableStream(Stream inner, CancellationToken ct)
+        {
+            _inner = inner;
+            _ct = ct;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            _ct.ThrowIfCancellationRequested();
+            return _inner.Read(buffer, offset, count);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A read-only stream whose first bytes can be looked at before it is handed on.</summary>

@@ -66,22 +66,40 @@ namespace MailOps.Reports
         {
             var full = Path.GetFullPath(path);
             var opts = options ?? new ReportImportOptions();
-            return new ReportContainerReader(full, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, full, entry, opts), opts, cancellationToken).Read();
+            return new ReportContainerReader(full, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, full, entry, opts, cancellationToken), opts, cancellationToken).Read();
         }
 
-        internal static IEnumerable<object> Parse(Stream stream, string file, string entry, ReportImportOptions options)
+        /// <summary>The largest SMTP TLS report read (after decompression), 16 MiB: real reports are a few KB to a few
+        /// hundred KB. Larger JSON is refused as TooLarge before it is parsed further.</summary>
+        public const long MaxJsonBytes = 16L << 20;
+
+        /// <summary>The most JSON values (objects, arrays, strings, numbers...) in one report: 250,000 (a report with 25,000 failure-details fits).</summary>
+        public const long MaxJsonValues = 250_000;
+
+        /// <summary>The longest JSON string in a report: 1 Mi characters.</summary>
+        public const int MaxJsonStringChars = 1 << 20;
+
+        internal static IEnumerable<object> Parse(Stream stream, string file, string entry, ReportImportOptions options, CancellationToken ct = default)
         {
-            var limit = Math.Min(options.MaxDecompressedBytes, 64L << 20);
-            var ms = new MemoryStream();
-            var buffer = new byte[81920];
-            int n;
-            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+            var limit = Math.Min(options.MaxDecompressedBytes, MaxJsonBytes);
+            object parsed;
+            var capped = new JsonByteCap(stream, limit, ct);
+            using (var reader = new StreamReader(capped, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 16384, leaveOpen: true))
             {
-                ms.Write(buffer, 0, n);
-                if (ms.Length > limit) throw new ReportFormatException(ReportProblemKind.TooLarge, $"is larger than {limit:N0} bytes, too big for an SMTP TLS report");
+                try
+                {
+                    parsed = MiniJson.Parse(reader, new JsonLimits { MaxValues = MaxJsonValues, MaxStringChars = MaxJsonStringChars });
+                }
+                catch (JsonLimitException ex)
+                {
+                    throw new ReportFormatException(ReportProblemKind.TooLarge, $"is too large for an SMTP TLS report: {ex.Message}", ex);
+                }
+                catch (DecoderFallbackException ex)
+                {
+                    throw new ReportFormatException(ReportProblemKind.Malformed, "is not valid UTF-8 JSON (RFC 8259 requires UTF-8)", ex);
+                }
             }
-            var text = new UTF8Encoding(false, true).GetString(ms.GetBuffer(), 0, (int)ms.Length).TrimStart('\uFEFF');
-            if (!(MiniJson.Parse(text) is Dictionary<string, object> report))
+            if (!(parsed is Dictionary<string, object> report))
                 throw new ReportFormatException(ReportProblemKind.NotAReport, "is JSON but not an object, so not an SMTP TLS report");
             if (!report.ContainsKey("policies") || !report.ContainsKey("organization-name"))
                 throw new ReportFormatException(ReportProblemKind.NotAReport, "is JSON but not an SMTP TLS report (no organization-name or policies)");
@@ -143,16 +161,61 @@ namespace MailOps.Reports
             return new[] { Convert.ToString(v, CultureInfo.InvariantCulture) };
         }
 
+        /// <summary>2^53: the largest count a JSON number carries exactly in every parser.</summary>
+        private const double MaxExactCount = 9007199254740992d;
+
+        /// <summary>A session count (RFC 8460 §4.3: a non-negative integer): anything else makes the report malformed.</summary>
         private static long Num(Dictionary<string, object> d, string key)
         {
             if (d == null || !d.TryGetValue(key, out var v) || v == null) return 0;
             switch (v)
             {
-                case long l: return l;
-                case double x: return (long)x;
+                case long l when l >= 0: return l;
+                case double x when !double.IsNaN(x) && !double.IsInfinity(x) && x >= 0 && x <= MaxExactCount && Math.Floor(x) == x: return (long)x;
                 case string s when long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var p): return p;
-                default: throw new ReportFormatException(ReportProblemKind.Malformed, $"has a {key} '{v}' that is not a number");
+                case long _:
+                case double _:
+                    throw new ReportFormatException(ReportProblemKind.Malformed,
+                        $"has a {key} of {Convert.ToString(v, CultureInfo.InvariantCulture)}, which is not a count (a whole number from 0 to 2^53)");
+                default: throw new ReportFormatException(ReportProblemKind.Malformed, $"has a {key} that is not a number");
             }
+        }
+
+        /// <summary>Counts the bytes read and refuses the document past the JSON size limit; checks Ctrl+C as it reads.</summary>
+        private sealed class JsonByteCap : Stream
+        {
+            private readonly Stream _inner;
+            private readonly long _max;
+            private readonly CancellationToken _ct;
+            private long _read;
+
+            public JsonByteCap(Stream inner, long max, CancellationToken ct)
+            {
+                _inner = inner;
+                _max = max;
+                _ct = ct;
+            }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                _ct.ThrowIfCancellationRequested();
+                var n = _inner.Read(buffer, offset, count);
+                _read += n;
+                if (_read > _max)
+                    throw new ReportFormatException(ReportProblemKind.TooLarge,
+                        $"is larger than {_max:N0} bytes, the limit for an SMTP TLS report (real reports are a few KB)");
+                return n;
+            }
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         private static DateTime? Date(string s, string what)

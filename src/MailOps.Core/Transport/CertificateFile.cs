@@ -53,10 +53,8 @@ namespace MailOps.Transport
         /// certificate, <see cref="IOException"/> / <see cref="UnauthorizedAccessException"/> when it cannot be read.</summary>
         public static IReadOnlyList<X509Certificate2> Load(string path)
         {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxFileBytes)
-                throw new CryptographicException($"The file is larger than {MaxFileBytes / (1024 * 1024)} MiB: not a certificate file.");
-            return Read(File.ReadAllBytes(path));
+            // Regular files only (a FIFO or /dev/zero is refused, never read), bounded in size.
+            return Read(InputFile.ReadAllBytes(path, MaxFileBytes, "certificate file"));
         }
     }
 }

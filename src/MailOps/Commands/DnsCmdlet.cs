@@ -62,6 +62,8 @@ namespace MailOps.Commands
                 ZoneFiles = zoneFiles,
                 RequestDnssec = RequestDnssec,
                 Log = r => Post(() => WriteVerbose(r.Describe())),
+                ZoneFileLimits = ZoneFileLimitsFromEnvironment(),
+                CancellationToken = Stopping,
             };
             try
             {
@@ -75,10 +77,24 @@ namespace MailOps.Commands
             catch (ZoneFileException ex)
             {
                 ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ErrorCategory.InvalidData, ex.Message, ex.Path,
-                    $"Fix line {ex.Line} of {ex.Path}.", ex));
+                    ex.Line > 0 ? $"Fix line {ex.Line} of {ex.Path}." : $"Check {ex.Path}: -ZoneFile takes regular master files within the limits in docs/files.md.", ex));
+            }
+            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
             }
             if (zoneFiles.Count > 0)
                 WriteVerbose("Zone files: " + string.Join(", ", zoneFiles));
+        }
+
+        /// <summary>The zone-file limits, with MAILOPS_ZONEFILE_MAX_BYTES (bytes per file) applied when it is set to a number.</summary>
+        private static ZoneFileLimits ZoneFileLimitsFromEnvironment()
+        {
+            var limits = new ZoneFileLimits();
+            var text = Environment.GetEnvironmentVariable("MAILOPS_ZONEFILE_MAX_BYTES");
+            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0)
+                limits.MaxFileBytes = max;
+            return limits;
         }
 
         /// <summary>Validates a domain name from input; writes an InvalidDomainName error and returns false when it is bad.</summary>

@@ -226,6 +226,10 @@ namespace MailOps.Commands
                     id = ErrorId.ReportUnreadable; category = ErrorCategory.ReadError;
                     action = "Check the file's permissions and that it is not locked.";
                     break;
+                case ReportProblemKind.NotRegularFile:
+                    id = ErrorId.ReportUnreadable; category = ErrorCategory.InvalidArgument;
+                    action = "Pass regular files: named pipes, sockets and devices are never read (they could block or never end).";
+                    break;
                 case ReportProblemKind.Malformed:
                 case ReportProblemKind.Truncated:
                 case ReportProblemKind.CorruptArchive:

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using MailOps.Reports;
 
@@ -10,8 +9,10 @@ namespace MailOps.Commands
 {
     /// <summary>
     /// Base of the report importers: -Path (wildcards) / -LiteralPath (Get-ChildItem output binds here by PSPath),
-    /// folders with -Recurse, the decompression limit, Write-Progress across files, and one non-terminating error per
-    /// file (or member) that cannot be read; the import goes on with the next.
+    /// folders with -Recurse (walked lazily and bounded by <see cref="InputFileWalker"/>: links to directories are not
+    /// followed, each file is read once, FIFOs and devices are refused, an unreadable folder is one error), the
+    /// decompression limit, Write-Progress across files, and one non-terminating error per file (or member) that cannot
+    /// be read; the import goes on with the next.
     /// </summary>
     public abstract class ReportFileCmdlet : MailOpsCmdlet
     {
@@ -46,41 +47,70 @@ namespace MailOps.Commands
         private int _fileNumber;
         private long _rows;
         private readonly int _activityId = new Random().Next(1, int.MaxValue);
+        private InputFileWalker _walker;
+
+        protected override void BeginProcessing()
+        {
+            _walker = new InputFileWalker(new FileWalkOptions { Recurse = Recurse });
+        }
 
         protected override void ProcessRecord()
         {
-            var files = new List<string>();
-            if (ParameterSetName == "LiteralPath")
-                foreach (var p in LiteralPath) AddPath(GetUnresolvedProviderPathFromPSPath(p), p, files);
-            else
-                foreach (var p in Path) Resolve(p, files);
-
             var options = new ReportImportOptions { MaxDecompressedBytes = MaxDecompressedSize };
-            for (int i = 0; i < files.Count; i++)
+            try
             {
-                _fileNumber++;
-                var file = files[i];
-                var progress = new ProgressRecord(_activityId, $"Importing {What}s",
-                    $"File {_fileNumber}{(files.Count > 1 ? $" ({i + 1} of {files.Count} here)" : "")}: {System.IO.Path.GetFileName(file)}; {_rows} row(s) so far")
-                {
-                    PercentComplete = files.Count > 1 ? i * 100 / files.Count : -1,
-                };
-                WriteProgress(progress);
-                long fileRows = 0;
-                try
-                {
-                    foreach (var item in Read(file, options))
-                    {
-                        if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
-                        else { _rows++; fileRows++; WriteRow(item); }
-                    }
-                }
-                catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
-                }
-                WriteVerbose($"{file}: {fileRows} row(s).");
+                if (ParameterSetName == "LiteralPath")
+                    foreach (var p in LiteralPath) ReadPath(GetUnresolvedProviderPathFromPSPath(p), p, options);
+                else
+                    foreach (var p in Path)
+                        foreach (var r in Resolve(p)) ReadPath(r, p, options);
             }
+            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
+        /// <summary>Walks one path (a file, or a folder lazily: each file is read before the next folder is listed) and
+        /// imports what it finds.</summary>
+        private void ReadPath(string full, string asGiven, ReportImportOptions options)
+        {
+            if (InputFile.GetType(full) == InputFileType.Missing)
+            {
+                WriteError(NotFound(asGiven, $"Cannot find '{asGiven}'."));
+                return;
+            }
+            foreach (var found in _walker.Walk(full, Stopping))
+            {
+                switch (found.Kind)
+                {
+                    case FileWalkItemKind.File:
+                        ReadOne(found.Path, options);
+                        break;
+                    case FileWalkItemKind.Note:
+                        WriteVerbose(found.Message);
+                        break;
+                    default:
+                        var kind = found.Kind == FileWalkItemKind.LimitReached ? ReportProblemKind.TooLarge
+                            : found.Kind == FileWalkItemKind.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable;
+                        WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What));
+                        break;
+                }
+            }
+        }
+
+        private void ReadOne(string file, ReportImportOptions options)
+        {
+            _fileNumber++;
+            WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s",
+                $"File {_fileNumber}: {System.IO.Path.GetFileName(file)}; {_rows} row(s) so far") { PercentComplete = -1 });
+            long fileRows = 0;
+            foreach (var item in Read(file, options))
+            {
+                if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
+                else { _rows++; fileRows++; WriteRow(item); }
+            }
+            WriteVerbose($"{file}: {fileRows} row(s).");
         }
 
         protected override void EndProcessing()
@@ -89,7 +119,7 @@ namespace MailOps.Commands
             WriteVerbose($"{_rows} row(s) from {_fileNumber} file(s).");
         }
 
-        private void Resolve(string path, List<string> files)
+        private IEnumerable<string> Resolve(string path)
         {
             Collection<string> resolved;
             try
@@ -98,28 +128,16 @@ namespace MailOps.Commands
                 if (provider.Name != "FileSystem")
                 {
                     WriteError(NotFound(path, $"'{path}' is not a file-system path."));
-                    return;
+                    return new string[0];
                 }
             }
             catch (ItemNotFoundException)
             {
                 WriteError(NotFound(path, $"Cannot find '{path}'."));
-                return;
+                return new string[0];
             }
             if (resolved.Count == 0) WriteError(NotFound(path, $"No file matches '{path}'."));
-            foreach (var r in resolved) AddPath(r, path, files);
-        }
-
-        private void AddPath(string full, string asGiven, List<string> files)
-        {
-            if (Directory.Exists(full))
-            {
-                files.AddRange(Directory.EnumerateFiles(full, "*", Recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
-                    .OrderBy(f => f, StringComparer.Ordinal));
-                return;
-            }
-            if (File.Exists(full)) files.Add(full);
-            else WriteError(NotFound(asGiven, $"Cannot find '{asGiven}'."));
+            return resolved;
         }
 
         private static ErrorRecord NotFound(string path, string message) =>
