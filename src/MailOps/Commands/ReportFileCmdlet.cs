@@ -114,13 +114,18 @@ namespace MailOps.Commands
         {
             if (Directory.Exists(full))
             {
-                files.AddRange(Directory.EnumerateFiles(full, "*", Recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
-                    .OrderBy(f => f, StringComparer.Ordinal));
+                files.AddRange(FilesInFolder(full));
                 return;
             }
             if (File.Exists(full)) files.Add(full);
             else WriteError(NotFound(asGiven, $"Cannot find '{asGiven}'."));
         }
+
+        /// <summary>The files read from a folder given as a path: its files (with -Recurse, those of sub-folders too), in
+        /// name order. An importer may override it to recognise folder layouts (Import-MailBounce: Maildir).</summary>
+        protected virtual IEnumerable<string> FilesInFolder(string folder) =>
+            Directory.EnumerateFiles(folder, "*", Recurse ? SearchOption.AllDirectories : SearchOption.TopDirectoryOnly)
+                .OrderBy(f => f, StringComparer.Ordinal);
 
         private static ErrorRecord NotFound(string path, string message) =>
             ErrorRecords.Create(ErrorId.ReportFileNotFound, ErrorCategory.ObjectNotFound, message, path, "Check the path; use -LiteralPath for names with [ or ].");
