@@ -437,9 +437,18 @@ namespace MailOps.Reports
 
         private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{Label(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
 
+        /// <summary>When set, each e-mail message (a file, or a member of an mbox or archive) is handed whole to this
+        /// reader instead of being searched for report attachments (the bounce reader needs the whole message).</summary>
+        internal Func<MimeMessage, string, IEnumerable<object>> MessageReader { get; set; }
+
         private IEnumerable<object> Message(MimeMessage message, string entry, int depth)
         {
             CheckDepth(depth, entry);
+            if (MessageReader != null)
+            {
+                foreach (var item in MessageReader(message, entry)) yield return item;
+                yield break;
+            }
             int found = 0;
             foreach (var part in message.BodyParts)
             {

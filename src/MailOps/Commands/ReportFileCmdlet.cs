@@ -80,7 +80,8 @@ namespace MailOps.Commands
                 WriteError(NotFound(asGiven, $"Cannot find '{asGiven}'."));
                 return;
             }
-            foreach (var found in _walker.Walk(full, Stopping))
+            foreach (var root in Roots(full))
+            foreach (var found in _walker.Walk(root, Stopping))
             {
                 switch (found.Kind)
                 {
@@ -97,6 +98,13 @@ namespace MailOps.Commands
                         break;
                 }
             }
+        }
+
+        /// <summary>Where the walk starts for a path given by the user: the path itself. An importer may override it to
+        /// recognise folder layouts (Import-MailBounce: a Maildir is read as its cur/ and new/ folders).</summary>
+        protected virtual IEnumerable<string> Roots(string full)
+        {
+            yield return full;
         }
 
         private void ReadOne(string file, ReportImportOptions options)

@@ -1,0 +1,453 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using MailOps.Reports;
+using MimeKit;
+
+namespace MailOps.Bounces
+{
+    /// <summary>
+    /// Reads non-delivery reports: RFC 3464 multipart/report DSNs and the common non-standard forms (Exim, qmail,
+    /// Gmail, Yahoo, Exchange, ... text reports) from .eml files, mbox files and, through the cmdlet, Maildir folders.
+    /// One <see cref="BounceRecord"/> per failed recipient, classified by <see cref="DeliveryFailureClassifier"/>.
+    /// Auto-replies (RFC 3834) and ARF feedback reports (RFC 5965) are recognised and reported as such.
+    /// Files are opened by content through the report container reader (bounded memory, one problem per bad file or
+    /// member, the batch goes on).
+    /// </summary>
+    public static class BounceReader
+    {
+        /// <summary>Bounce records and <see cref="ReportImportProblem"/>s of one file, in file order.</summary>
+        public static IEnumerable<object> ReadFile(string file, ReportImportOptions options, CancellationToken ct)
+        {
+            var reader = new ReportContainerReader(file, PayloadKind.Mime, "bounce message", (s, e) => throw new ReportFormatException(
+                ReportProblemKind.NotAReport, "is not an e-mail message"), options, ct);
+            reader.MessageReader = (m, entry) => ReadMessage(m, file, entry);
+            return reader.Read();
+        }
+
+        /// <summary>Parses one message already loaded.</summary>
+        public static IEnumerable<BounceRecord> ReadMessage(MimeMessage message, string path, string entry = null)
+        {
+            var records = Parse(message, path, entry).ToList();
+            if (records.Count == 0)
+                throw new ReportFormatException(ReportProblemKind.NoReportInMessage,
+                    $"is an e-mail message{Describe(message)} that is neither a non-delivery report, an auto-reply nor a feedback report");
+            return records;
+        }
+
+        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
+
+        // ---- patterns -------------------------------------------------------------------------------------------------
+
+        private const string AddrCore = @"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,}";
+        private static readonly Regex Address = new Regex(AddrCore, RegexOptions.Compiled);
+        private static readonly Regex StatusRx = new Regex(@"(?<![\w.])([245]\.[0-7]\.\d{1,3})(?![\d.])", RegexOptions.Compiled);
+        private static readonly Regex CodeRx = new Regex(@"(?<![\d.\-#:=/])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
+        private static readonly Regex HostRx = new Regex(@"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?|\b([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?\s*\[(?:\d{1,3}\.){3}\d{1,3}\]|Remote-MTA:\s*(?:dns;\s*)?([A-Za-z0-9][A-Za-z0-9.-]*)",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        /// <summary>Lines where the copy of the original message (or its headers) starts.</summary>
+        private static readonly Regex Boundary = new Regex(
+            @"^\s*(?:[-=_*]{2,}.*(?:original|copy|returned|headers? |below|follows|undelivered|message (?:header|text))|(?:[-=_*]{2,}\s*)?(?:Original message|Message headers follow|Below this line is a copy|The original message|This is a copy of the|Headers of the original|Your message reads|Unsent message below|Returned mail follows|The text you sent follows|------ This is a copy)|Content-Type: (?:message/rfc822|text/rfc822-headers))",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        private static readonly Regex HeaderStart = new Regex(@"^(?:Return-Path|Received|DKIM-Signature|X-Received|Message-I[dD]):\s", RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        private static readonly Regex AutoSubject = new Regex(@"^\s*(?:auto(?:matic)?[ -]?(?:reply|response|antwort)|auto:|out of (?:the )?office|abwesenheit|vacation|away from|réponse automatique|absence|自動応答|不在)",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        private static readonly Regex DaemonFrom = new Regex(@"mailer-daemon|postmaster|mail delivery|mail administrator|^(?:root|daemon|nobody)@|bounce|notification|mail-?daemon|deliverystatus",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        private static readonly Regex BounceSubject = new Regex(@"undeliver|delivery|failure|failed|returned mail|could not be delivered|not delivered|bounce|nicht zustellbar|non remis|error",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        private static readonly Regex DelayWords = new Regex(@"\b(?:delayed|not yet been delivered|will (?:continue|keep) (?:trying|to try|retrying)|still trying|temporarily deferred|is being retried|warning: message)\b",
+            RegexOptions.Compiled | RegexOptions.IgnoreCase);
+
+        // ---- parsing --------------------------------------------------------------------------------------------------
+
+        private sealed class Original
+        {
+            public string MessageId, From, Subject, To;
+        }
+
+        private sealed class Rcpt
+        {
+            public string Recipient, Status, Diagnostic, RemoteMta, Action;
+            public int? Code;
+        }
+
+        private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string entry)
+        {
+            var contentType = message.Body?.ContentType;
+            var reportType = contentType?.Parameters["report-type"];
+            var original = FindOriginal(message);
+            var human = HumanText(message);
+            var reportingMta = (string)null;
+            var bounceTo = message.To.Mailboxes.FirstOrDefault()?.Address;
+            var sender = original.From ?? bounceTo;
+            var subject = original.Subject ?? message.Subject;
+            DateTimeOffset? date = message.Headers.Contains(HeaderId.Date) ? message.Date : (DateTimeOffset?)null;
+
+            // ARF feedback report (RFC 5965).
+            if (string.Equals(reportType, "feedback-report", StringComparison.OrdinalIgnoreCase)
+                || message.BodyParts.Any(p => p.ContentType.IsMimeType("message", "feedback-report")))
+            {
+                var fields = message.BodyParts.Where(p => p.ContentType.IsMimeType("message", "feedback-report")).Select(PartText).FirstOrDefault() ?? "";
+                var f = Fields(fields).FirstOrDefault() ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                var rcpt = Get(f, "Original-Rcpt-To") ?? original.To;
+                var type = Get(f, "Feedback-Type") ?? "abuse";
+                var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Text = "feedback " + type, Recipient = rcpt });
+                c = Override(c, "feedback");
+                yield return new BounceRecord("FeedbackReport", StripAngle(rcpt), c, null, $"Feedback-Type: {type}", null, Get(f, "Reporting-MTA"),
+                    "feedback", original.MessageId, Get(f, "Original-Mail-From") ?? sender, subject, date, path, entry);
+                yield break;
+            }
+
+            // DSN fields: from message/delivery-status parts, or inline in the text.
+            var dsnTexts = message.BodyParts.Where(p => p is MessageDeliveryStatus
+                    || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status"))
+                .Select(PartText).ToList();
+            var rcpts = new List<Rcpt>();
+            foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && Regex.IsMatch(human, @"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase) ? new[] { human } : new string[0]))
+            {
+                var blocks = Fields(t).ToList();
+                foreach (var b in blocks)
+                {
+                    if (Get(b, "Reporting-MTA") != null) reportingMta = StripType(Get(b, "Reporting-MTA"));
+                    var final = Get(b, "Final-Recipient") ?? Get(b, "Original-Recipient");
+                    if (final == null) continue;
+                    var status = Get(b, "Status");
+                    rcpts.Add(new Rcpt
+                    {
+                        Recipient = StripAngle(StripType(final)),
+                        Status = status == null ? null : StatusRx.Match(status).Success ? StatusRx.Match(status).Groups[1].Value : null,
+                        Diagnostic = StripType(Get(b, "Diagnostic-Code")),
+                        RemoteMta = StripType(Get(b, "Remote-MTA")),
+                        Action = Get(b, "Action")?.Trim().ToLowerInvariant(),
+                    });
+                }
+            }
+
+            bool isAutoReply = rcpts.Count == 0 && IsAutoReply(message);
+            if (isAutoReply)
+            {
+                var who = message.From.Mailboxes.FirstOrDefault()?.Address;
+                var c = Override(DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Text = "", Recipient = who }), "vacation");
+                yield return new BounceRecord("AutoReply", who, c, null, Truncate(human.Trim(), 300), null, null, "auto-replied",
+                    original.MessageId ?? message.InReplyTo, bounceTo, message.Subject, date, path, entry);
+                yield break;
+            }
+
+            var preText = BeforeOriginal(human);
+            var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var a in new[] { bounceTo, original.From }.Concat(message.From.Mailboxes.Select(m => m.Address)))
+                if (!string.IsNullOrEmpty(a)) exclude.Add(a);
+
+            if (rcpts.Count == 0)
+            {
+                rcpts = FromText(preText, exclude, original);
+                // Exim and Gmail name the failed recipients in a header (X-Failed-Recipients); it is authoritative.
+                var failedHeader = message.Headers["X-Failed-Recipients"];
+                if (failedHeader != null)
+                {
+                    var named = Address.Matches(failedHeader).Cast<Match>().Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                    if (named.Count > 0)
+                        rcpts = named.Select(a => rcpts.FirstOrDefault(r => string.Equals(r.Recipient, a, StringComparison.OrdinalIgnoreCase))
+                            ?? new Rcpt { Recipient = a, Diagnostic = TextAbout(preText, a) }).ToList();
+                }
+            }
+            if (rcpts.Count == 0) yield break;
+
+            var failed = rcpts.Where(r => r.Action == null || !(r.Action.StartsWith("deliver") || r.Action.StartsWith("relay") || r.Action.StartsWith("expand"))).ToList();
+            var emit = failed.Count > 0 ? failed : rcpts; // a success-only DSN is reported as delivered
+            foreach (var r in emit)
+            {
+                // Prefer the human text about this recipient when the DSN has no diagnostic.
+                var diag = r.Diagnostic;
+                if (string.IsNullOrWhiteSpace(diag) || !Regex.IsMatch(diag, "[A-Za-z]{3}"))
+                {
+                    var near = TextAbout(preText, r.Recipient);
+                    diag = string.IsNullOrWhiteSpace(diag) ? near : diag + " " + near;
+                }
+                diag = Clean(diag);
+                var status = r.Status;
+                var diagStatus = StatusRx.Match(diag ?? "");
+                if (diagStatus.Success)
+                    status = diagStatus.Groups[1].Value;
+                int? code = r.Code;
+                if (code == null)
+                {
+                    var m = CodeRx.Match(diag ?? "");
+                    if (m.Success) code = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                }
+                var remote = r.RemoteMta;
+                if (string.IsNullOrEmpty(remote))
+                {
+                    var hm = HostRx.Match(diag ?? "");
+                    if (hm.Success) remote = new[] { hm.Groups[1].Value, hm.Groups[2].Value, hm.Groups[3].Value }.First(v => v.Length > 0).TrimEnd('.');
+                }
+                var action = r.Action;
+                if (action == null) action = DelayWords.IsMatch(preText) && !Regex.IsMatch(preText, @"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase) ? "delayed" : "failed";
+                var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
+                {
+                    ReplyCode = code ?? 0,
+                    Status = status,
+                    Text = diag,
+                    RemoteHost = remote,
+                    Recipient = r.Recipient,
+                    Action = action,
+                });
+                var kind = action.StartsWith("deliver") || action.StartsWith("relay") || action.StartsWith("expand") ? "Delivered" : action == "delayed" ? "Delay" : "Bounce";
+                if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);
+                yield return new BounceRecord(kind, r.Recipient, c, code, diag, remote, reportingMta, action, original.MessageId, sender, subject, date, path, entry);
+            }
+        }
+
+        private static DeliveryClassification Override(DeliveryClassification c, string reason, bool keepStatus = false)
+        {
+            var info = DeliveryFailureClassifier.GetReason(reason);
+            return new DeliveryClassification(reason, false, false, keepStatus ? c.Status : null, false, c.Provider, c.ProviderSupportUrl, null, null,
+                info?.Remedy, info?.RemedyCommand, "bounce-reasons.tsv: " + info?.Source);
+        }
+
+        private static bool IsAutoReply(MimeMessage m)
+        {
+            var auto = m.Headers["Auto-Submitted"];
+            var from = m.From.Mailboxes.FirstOrDefault()?.Address ?? "";
+            // MTAs mark their bounces auto-replied too (Exim): a report from a mailer daemon or about a failure is no auto-reply.
+            if (DaemonFrom.IsMatch(from) || BounceSubject.IsMatch(m.Subject ?? "")) return false;
+            if (auto != null && auto.Trim().StartsWith("auto-replied", StringComparison.OrdinalIgnoreCase)) return true;
+            if (m.Headers.Contains("X-Autoreply") || m.Headers.Contains("X-Autorespond") || m.Headers.Contains("X-Auto-Response-Suppress") && AutoSubject.IsMatch(m.Subject ?? "")) return true;
+            var precedence = m.Headers["Precedence"];
+            if (precedence != null && precedence.IndexOf("auto_reply", StringComparison.OrdinalIgnoreCase) >= 0) return true;
+            return AutoSubject.IsMatch(m.Subject ?? "");
+        }
+
+        /// <summary>Recipients of a report without DSN fields: addresses that stand at the start of a line or follow
+        /// "to"/"address"/"recipient", other than the sender's; each with the text that follows it.</summary>
+        private static List<Rcpt> FromText(string text, HashSet<string> exclude, Original original)
+        {
+            var lines = text.Split('\n');
+            var found = new List<(string addr, int line)>();
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var leading = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase);
+            var inline = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                foreach (var rx in new[] { leading, inline })
+                {
+                    foreach (Match m in rx.Matches(lines[i]))
+                    {
+                        var a = m.Groups[1].Value.TrimEnd('.');
+                        if (exclude.Contains(a) || !seen.Add(a)) continue;
+                        if (DaemonFrom.IsMatch(a.Split('@')[0])) { seen.Remove(a); continue; }
+                        found.Add((a, i));
+                    }
+                    if (rx == leading && found.Count > 0 && found[found.Count - 1].line == i) break;
+                }
+            }
+            if (found.Count == 0 && !string.IsNullOrEmpty(original.To))
+            {
+                var a = Address.Match(original.To);
+                if (a.Success && !exclude.Contains(a.Value)) return new List<Rcpt> { new Rcpt { Recipient = a.Value, Diagnostic = text } };
+            }
+            var result = new List<Rcpt>();
+            for (int k = 0; k < found.Count; k++)
+            {
+                int start = found[k].line, end = k + 1 < found.Count ? found[k + 1].line : lines.Length;
+                if (end <= start) end = start + 1;
+                var block = string.Join("\n", lines.Skip(start).Take(end - start));
+                if (!HasReply(block)) block = text; // the reason is given once for all (or before the list)
+                result.Add(new Rcpt { Recipient = found[k].addr, Diagnostic = block });
+            }
+            return result;
+        }
+
+        private static bool HasReply(string s) => StatusRx.IsMatch(s) || CodeRx.IsMatch(s) || Regex.IsMatch(s, @"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase);
+
+        /// <summary>The lines of the human-readable text that talk about <paramref name="recipient"/>, and the reply text after it.</summary>
+        private static string TextAbout(string text, string recipient)
+        {
+            if (string.IsNullOrEmpty(text)) return "";
+            var lines = text.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (recipient == null || lines[i].IndexOf(recipient, StringComparison.OrdinalIgnoreCase) < 0) continue;
+                var sb = new StringBuilder(lines[i]);
+                for (int j = i + 1; j < lines.Length && j < i + 8; j++)
+                {
+                    if (Address.IsMatch(lines[j]) && Regex.IsMatch(lines[j], @"^\s*<?" + AddrCore)) break;
+                    if (lines[j].Trim().Length == 0 && sb.Length > 0 && HasReply(sb.ToString())) break;
+                    sb.Append(' ').Append(lines[j]);
+                }
+                if (HasReply(sb.ToString())) return sb.ToString();
+            }
+            return HasReply(text) ? Truncate(text, 2000) : "";
+        }
+
+        private static string BeforeOriginal(string human)
+        {
+            var lines = human.Split('\n');
+            var sb = new StringBuilder();
+            int body = 0;
+            foreach (var raw in lines)
+            {
+                var line = raw.TrimEnd('\r');
+                if (Boundary.IsMatch(line) && body > 0) break;
+                if (HeaderStart.IsMatch(line) && body > 2) break;
+                if (line.Trim().Length > 0) body++;
+                sb.Append(line).Append('\n');
+            }
+            return sb.ToString();
+        }
+
+        /// <summary>The human-readable text parts of the report (not of an attached original), HTML reduced to text.</summary>
+        private static string HumanText(MimeMessage message)
+        {
+            var sb = new StringBuilder();
+            foreach (var part in message.BodyParts)
+            {
+                if (!(part is TextPart tp)) continue;
+                if (tp.ContentType.IsMimeType("text", "rfc822-headers")) continue;
+                if (tp.IsAttachment && !tp.ContentType.IsMimeType("text", "plain")) continue;
+                string text;
+                try { text = tp.Text ?? ""; }
+                catch (Exception) { continue; }
+                if (tp.IsHtml)
+                {
+                    if (sb.Length > 0) continue; // the plain alternative is already there
+                    text = Regex.Replace(text, @"<(br|p|div|tr|li)[^>]*>", "\n", RegexOptions.IgnoreCase);
+                    text = System.Net.WebUtility.HtmlDecode(Regex.Replace(text, "<[^>]+>", ""));
+                }
+                sb.Append(text.Replace("\r\n", "\n")).Append('\n');
+                if (sb.Length > 1 << 20) break;
+            }
+            // A multipart whose boundary parameter does not match the body (damaged or hand-edited reports): MimeKit finds
+            // no parts and keeps the whole body as the preamble. Read that as text.
+            if (sb.Length == 0 && message.Body is Multipart broken)
+                sb.Append((broken.Preamble ?? "").Replace("\r\n", "\n")).Append('\n').Append((broken.Epilogue ?? "").Replace("\r\n", "\n"));
+            return sb.ToString();
+        }
+
+        private static Original FindOriginal(MimeMessage message)
+        {
+            var o = new Original();
+            foreach (var part in message.BodyParts)
+            {
+                if (part is MessagePart mp && mp.Message != null)
+                {
+                    var m = mp.Message;
+                    o.MessageId = m.MessageId != null ? "<" + m.MessageId + ">" : null;
+                    o.From = m.From.Mailboxes.FirstOrDefault()?.Address;
+                    o.Subject = m.Subject;
+                    o.To = m.To.Mailboxes.FirstOrDefault()?.Address;
+                    return o;
+                }
+            }
+            // The original's headers quoted in the text, after the boundary line.
+            var human = HumanText(message);
+            var before = BeforeOriginal(human);
+            var after = human.Length > before.Length ? human.Substring(before.Length) : "";
+            o.MessageId = HeaderIn(after, "Message-I[dD]");
+            o.From = Address.Match(HeaderIn(after, "From") ?? "").Value is var f && f.Length > 0 ? f : null;
+            o.Subject = HeaderIn(after, "Subject");
+            o.To = HeaderIn(after, "To");
+            return o;
+        }
+
+        private static string HeaderIn(string text, string name)
+        {
+            var m = Regex.Match(text, @"^" + name + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase);
+            return m.Success ? m.Groups[1].Value.Trim() : null;
+        }
+
+        private static string PartText(MimeEntity part)
+        {
+            if (part is MimePart mp && mp.Content != null)
+            {
+                using (var s = mp.Content.Open())
+                using (var r = new StreamReader(s, Encoding.UTF8))
+                {
+                    var buf = new char[1 << 20];
+                    var n = r.ReadBlock(buf, 0, buf.Length);
+                    return new string(buf, 0, n);
+                }
+            }
+            if (part is MessageDeliveryStatus mds)
+            {
+                var sb = new StringBuilder();
+                foreach (var g in mds.StatusGroups)
+                {
+                    foreach (var h in g) sb.Append(h.Field).Append(": ").Append(h.Value.Trim()).Append('\n');
+                    sb.Append('\n');
+                }
+                return sb.ToString();
+            }
+            using (var ms = new MemoryStream())
+            {
+                part.WriteTo(ms);
+                return Encoding.UTF8.GetString(ms.ToArray());
+            }
+        }
+
+        /// <summary>Field blocks (RFC 3464 §2.1: groups separated by blank lines), with folded lines unfolded.</summary>
+        private static IEnumerable<Dictionary<string, string>> Fields(string text)
+        {
+            var block = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            string last = null;
+            foreach (var raw in text.Replace("\r\n", "\n").Split('\n'))
+            {
+                if (raw.Trim().Length == 0)
+                {
+                    if (block.Count > 0) yield return block;
+                    block = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                    last = null;
+                    continue;
+                }
+                if ((raw[0] == ' ' || raw[0] == '\t') && last != null)
+                {
+                    block[last] += " " + raw.Trim();
+                    continue;
+                }
+                var colon = raw.IndexOf(':');
+                if (colon <= 0) { last = null; continue; }
+                var name = raw.Substring(0, colon).Trim();
+                if (name.IndexOf(' ') >= 0) { last = null; continue; }
+                last = name;
+                if (!block.ContainsKey(name)) block[name] = raw.Substring(colon + 1).Trim();
+            }
+            if (block.Count > 0) yield return block;
+        }
+
+        private static string Get(Dictionary<string, string> d, string key) => d.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+
+        private static string StripType(string v)
+        {
+            if (v == null) return null;
+            var semi = v.IndexOf(';');
+            return (semi >= 0 && semi < 12 ? v.Substring(semi + 1) : v).Trim();
+        }
+
+        private static string StripAngle(string v)
+        {
+            if (v == null) return null;
+            var m = Address.Match(v);
+            return m.Success ? m.Value : v.Trim().Trim('<', '>');
+        }
+
+        private static string Clean(string s)
+        {
+            if (s == null) return null;
+            s = Regex.Replace(s, @"\s+", " ").Trim();
+            return Truncate(s, 2000);
+        }
+
+        private static string Truncate(string s, int max) => s.Length > max ? s.Substring(0, max) + "…" : s;
+    }
+}
