@@ -184,6 +184,33 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void Live_probes_smtp_on_each_mx_and_ranks_its_findings()
+        {
+            using var smtp = new ScriptedMailServer { Banner = "220 mx.live.domain.example ESMTP", AdvertiseStartTls = false };
+            _vars["p"] = smtp.Start().Port;
+            var run = ModuleHost.Run("Test-MailDomain live.domain.example -Server $srv -Live -SmtpPort $p -DkimSelector s1", _vars);
+            Assert.Empty(run.Errors);
+            var r = Assert.Single(run.Output);
+            Assert.Equal(true, r.Properties["Live"].Value);
+            var svc = PSObject.AsPSObject(((IEnumerable<object>)r.Properties["Smtp"].Value).Single());
+            Assert.Equal("mx.live.domain.example", svc.Properties["HostName"].Value);
+            var f = Finding(r, "NoStartTls");
+            Assert.Equal("Smtp", f.Properties["Area"].Value);
+            Assert.Equal("Broken", f.Properties["Priority"].Value);
+            Assert.True(smtp.Connections >= 1);
+        }
+
+        [Fact]
+        public void Live_with_an_mx_that_refuses_is_an_error_and_Incomplete()
+        {
+            _vars["p"] = ScriptedMailServer.ClosedPort();
+            var run = ModuleHost.Run("Test-MailDomain live.domain.example -Server $srv -Live -SmtpPort $p -DkimSelector s1", _vars);
+            Assert.Equal("MailConnectionRefused", Assert.Single(run.ErrorIds));
+            Assert.Equal("Incomplete", run.Prop(0, "Status"));
+            Assert.Contains("Smtp:", run.Prop(0, "CouldNotCheck")!.ToString());
+        }
+
+        [Fact]
         public void CtrlC_stops_a_fan_out_within_a_second()
         {
             foreach (var d in new[] { "good", "broken", "mailcow", "tlsa" })
