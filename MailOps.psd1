@@ -29,6 +29,7 @@
         'MailOps.Types.ps1xml'
     )
     CmdletsToExport      = @(
+        'ConvertTo-MailOpsHtml'
         'New-DkimKey'
         'Find-DkimSelector'
         'Test-DkimSignature'

@@ -64,3 +64,33 @@ good.domain.example,s2026
         (Get-Help Test-MailDomain -Examples).examples.example.Count | Should -BeGreaterOrEqual 2
     }
 }
+
+Describe 'ConvertTo-MailOpsHtml' {
+    It 'writes one self-contained HTML report with grades, fix-first findings and could-not-check' {
+        $path = Join-Path ([IO.Path]::GetTempPath()) "mailops-pester-$([guid]::NewGuid().ToString('N')).html"
+        try {
+            $r = 'broken.domain.example', 'nowhere.test' | Test-MailDomain @offline -ErrorAction SilentlyContinue
+            $file = $r | ConvertTo-MailOpsHtml -Path $path -PassThru
+            $file.FullName | Should -Be $path
+            $html = Get-Content $path -Raw
+            $html | Should -Match '<!DOCTYPE html>'
+            $html | Should -Match 'Spf/MultipleSpfRecords'
+            $html | Should -Match 'Could not check'
+            $html | Should -Not -Match '<script'
+            $html | Should -Not -Match 'System\.Collections'
+            { $r | ConvertTo-MailOpsHtml -Path $path -ErrorAction Stop } | Should -Throw -ErrorId 'ReportFileExists*'
+        }
+        finally { Remove-Item $path -ErrorAction SilentlyContinue }
+    }
+
+    It 'escapes hostile record text in HTML and Markdown' {
+        $r = Test-MailDomain hostile.domain.example @offline
+        $html = $r | ConvertTo-MailOpsHtml
+        $html | Should -Not -Match '<script>alert'
+        $html | Should -Match '&lt;script&gt;alert\(1\)&lt;/script&gt;'
+        $md = $r | ConvertTo-MailOpsHtml -Format Markdown
+        # Outside code blocks (which Markdown shows literally) no tag survives.
+        ($md -replace '(?s)```.*?```', '') | Should -Not -Match '<img'
+        $md | Should -Match '&lt;script&gt;alert\(1\)'
+    }
+}

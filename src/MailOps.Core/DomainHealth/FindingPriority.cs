@@ -76,8 +76,8 @@ namespace MailOps.DomainHealth
         {
             var counts = Tiers.ToDictionary(t => t, t => r.Findings.Count(f => f.Priority == t));
             r.Summary = string.Join("; ", Tiers.Where(t => t != Info && counts[t] > 0).Select(t => $"{counts[t]} {t}"));
-            if (r.Summary.Length == 0) r.Summary = "nothing to fix";
-            if (incomplete) r.Summary += "; some checks could not run";
+            if (incomplete) r.Summary = r.Summary.Length == 0 ? "some checks could not run" : r.Summary + "; some checks could not run";
+            else if (r.Summary.Length == 0) r.Summary = "nothing to fix";
             var worst = r.Findings.Count == 0 ? FindingSeverity.Info : r.Findings.Max(f => f.Level);
             if (incomplete)
             {

@@ -64,6 +64,10 @@ namespace MailOps.Commands
         ReportDtdProhibited,
         ReportTooLarge,
         ReportUnreadable,
+        // Reports (ConvertTo-MailOpsHtml)
+        ReportInputNotRecognized,
+        ReportFileExists,
+        ReportWriteFailed,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
