@@ -15,6 +15,7 @@
         'MailOps.DomainHealth.Format.ps1xml'
         'MailOps.MtaSts.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Server.Format.ps1xml'
         'MailOps.Smtp.Format.ps1xml'
         'MailOps.Spf.Format.ps1xml'
     )
@@ -42,6 +43,7 @@
         'Test-MailDomain'
         'Get-MailMx'
         'Test-MailPtr'
+        'Test-MailServer'
         'Test-MailSpf'
         'Test-MtaSts'
         'New-MtaStsPolicy'
