@@ -64,6 +64,10 @@ namespace MailOps.Commands
         ReportUnreadable,
         // Never silent (issue 11)
         NoEgressTargets,
+        // Reports (ConvertTo-MailOpsHtml)
+        ReportInputNotRecognized,
+        ReportFileExists,
+        ReportWriteFailed,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
@@ -203,6 +207,23 @@ namespace MailOps.Commands
                     break;
             }
             return Create(id, category, ex.Message, target, action, ex);
+        }
+
+        /// <summary>A part of Test-MailDomain that could not run: the single check's ErrorId and category, the domain as target,
+        /// and a message naming the part.</summary>
+        public static ErrorRecord ForDomainCheckFailure(MailOps.DomainHealth.MailDomainCheckFailure f, string domain)
+        {
+            ErrorRecord record;
+            switch (f.Exception)
+            {
+                case DnsQueryFailedException dns: record = ForDns(dns, domain); break;
+                case PolicyFetchException fetch: record = ForPolicyFetch(fetch, domain); break;
+                case MailConnectionException conn: record = ForMailConnection(conn, f.Target); break;
+                default: return null;
+            }
+            var action = record.ErrorDetails?.RecommendedAction;
+            record.ErrorDetails = new ErrorDetails($"{domain}: the {f.Area} check could not run: {f.Exception.Message}") { RecommendedAction = action };
+            return record;
         }
 
         /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>
