@@ -54,8 +54,9 @@ namespace MailOps.Commands
 
         /// <summary>PEM or DER CA certificates to trust besides the system roots (MTA-STS policy host, -Live SMTP).</summary>
         [Parameter]
+        [Alias("TrustedCaCertificatePath")]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCaCertificatePath { get; set; }
+        public string[] TrustedCertificatePath { get; set; }
 
         /// <summary>The HTTPS port of MTA-STS policy hosts. Only for tests and private setups: senders always use 443.</summary>
         [Parameter(DontShow = true)]
@@ -76,32 +77,7 @@ namespace MailOps.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            var trusted = new List<X509Certificate2>();
-            foreach (var path in TrustedCaCertificatePath ?? new string[0])
-            {
-                IEnumerable<string> files = null;
-                try
-                {
-                    files = GetResolvedProviderPathFromPSPath(path, out _);
-                }
-                catch (ItemNotFoundException ex)
-                {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.TrustedCertificateNotFound, ErrorCategory.ObjectNotFound,
-                        $"The CA certificate file '{path}' was not found.", path, "Check the path given to -TrustedCaCertificatePath.", ex));
-                }
-                foreach (var file in files)
-                {
-                    try
-                    {
-                        trusted.AddRange(CertificateFile.Load(file));
-                    }
-                    catch (Exception ex) when (ex is InvalidDataException || ex is IOException || ex is UnauthorizedAccessException)
-                    {
-                        ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTrustedCertificate, ErrorCategory.InvalidData, ex.Message, file,
-                            "Pass a PEM file (-----BEGIN CERTIFICATE-----, one or more) or a DER .cer/.crt file.", ex));
-                    }
-                }
-            }
+            var trusted = new List<X509Certificate2>(SmtpCmdletSupport.LoadCertificates(this, TrustedCertificatePath, nameof(TrustedCertificatePath)));
             foreach (var s in DkimSelector ?? new string[0])
             {
                 var problem = DkimRecordCheck.ValidateSelector(s);

@@ -83,7 +83,7 @@ namespace MailOps.Tests.Common
         public void Certificate_file_from_dev_zero_is_refused_not_read()
         {
             if (!Unix) return;
-            Assert.ThrowsAny<IOException>(() => MailOps.MtaSts.CertificateFile.Load("/dev/zero"));
+            Assert.ThrowsAny<IOException>(() => MailOps.Transport.CertificateFile.Load("/dev/zero"));
         }
 
         private static string[] Files(InputFileWalker w, string root, out FileWalkItem[] all)

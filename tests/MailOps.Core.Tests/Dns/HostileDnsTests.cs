@@ -73,29 +73,29 @@ namespace MailOps.Tests.Dns
         [Fact]
         public async Task Question_section_must_echo_the_question()
         {
-            _server.Respond("x.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.Txt("evil.example", "v=spf1 +all") }, questionName: "evil.example"));
+            _server.Respond("x.example", q => MailOps.Testing.DnsWire.Reply(q, new[] { DnsWireRecord.Txt("evil.example", "v=spf1 +all") }, questionName: "evil.example"));
             var r = await Ask("x.example", DnsRecordType.TXT);
             Assert.Equal(DnsOutcome.OtherError, r.Outcome);
             Assert.Contains("another question", r.ErrorMessage);
 
-            _server.Respond("t.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.A("t.example", "192.0.2.1") }, questionType: 1));
+            _server.Respond("t.example", q => MailOps.Testing.DnsWire.Reply(q, new[] { DnsWireRecord.A("t.example", "192.0.2.1") }, questionType: 1));
             Assert.Equal(DnsOutcome.OtherError, (await Ask("t.example", DnsRecordType.TXT)).Outcome);
 
-            _server.Respond("n.example", q => DnsWire.Reply(q, Array.Empty<DnsWireRecord>(), echoQuestion: false));
+            _server.Respond("n.example", q => MailOps.Testing.DnsWire.Reply(q, Array.Empty<DnsWireRecord>(), echoQuestion: false));
             Assert.Equal(DnsOutcome.OtherError, (await Ask("n.example", DnsRecordType.TXT)).Outcome); // not NODATA
         }
 
         [Fact]
         public async Task Question_echo_may_differ_in_case()
         {
-            _server.Respond("mixed.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.A("MiXeD.Example", "192.0.2.7") }, questionName: "MIXED.example"));
+            _server.Respond("mixed.example", q => MailOps.Testing.DnsWire.Reply(q, new[] { DnsWireRecord.A("MiXeD.Example", "192.0.2.7") }, questionName: "MIXED.example"));
             Assert.Equal(DnsOutcome.Answer, (await Ask("mixed.example", DnsRecordType.A)).Outcome);
         }
 
         [Fact]
         public async Task Mismatched_message_id_is_a_network_error_not_an_exception()
         {
-            _server.Respond("x.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.Txt("x.example", "v=spf1 +all") }, id: (ushort)(q.Id ^ 0x5a5a)));
+            _server.Respond("x.example", q => MailOps.Testing.DnsWire.Reply(q, new[] { DnsWireRecord.Txt("x.example", "v=spf1 +all") }, id: (ushort)(q.Id ^ 0x5a5a)));
             var r = await Ask("x.example", DnsRecordType.TXT);
             Assert.Equal(DnsOutcome.NetworkError, r.Outcome);
             Assert.Contains("message id", r.ErrorMessage);
@@ -104,7 +104,7 @@ namespace MailOps.Tests.Dns
         [Fact]
         public async Task Compression_pointer_loop_is_a_network_error()
         {
-            _server.Respond("loop.example", DnsWire.CompressionLoop);
+            _server.Respond("loop.example", MailOps.Testing.DnsWire.CompressionLoop);
             var r = await Ask("loop.example", DnsRecordType.A);
             Assert.True(r.IsError);
             Assert.Equal(DnsOutcome.NetworkError, r.Outcome);
