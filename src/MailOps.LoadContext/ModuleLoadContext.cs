@@ -15,7 +15,7 @@ namespace MailOps.LoadContext
     public sealed class ModuleLoadContext : AssemblyLoadContext
     {
         private static readonly object Sync = new object();
-        private static ModuleLoadContext? _instance;
+        private static readonly Dictionary<string, ModuleLoadContext> Instances = new Dictionary<string, ModuleLoadContext>(StringComparer.Ordinal);
         private static Dictionary<string, string>? _platform;
         private readonly string _directory;
 
@@ -27,14 +27,19 @@ namespace MailOps.LoadContext
         /// <summary>The folder the context loads from.</summary>
         public string Directory => _directory;
 
-        /// <summary>Creates the context once per process (a second Import-Module reuses it) and returns MailOps.dll loaded in it.</summary>
+        /// <summary>Creates the context once per module folder and process (a second Import-Module reuses it; another copy of
+        /// MailOps in another folder gets its own) and returns MailOps.dll loaded in it.</summary>
         public static Assembly Initialize(string dependencyDirectory)
         {
             lock (Sync)
             {
                 var full = Path.GetFullPath(dependencyDirectory);
-                if (_instance == null) _instance = new ModuleLoadContext(full);
-                return _instance.LoadFromAssemblyName(new AssemblyName("MailOps"));
+                if (!Instances.TryGetValue(full, out var context))
+                {
+                    context = new ModuleLoadContext(full);
+                    Instances[full] = context;
+                }
+                return context.LoadFromAssemblyPath(Path.Combine(full, "MailOps.dll"));
             }
         }
 

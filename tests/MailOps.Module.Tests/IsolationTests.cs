@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Diagnostics;
 using System.IO;
@@ -86,6 +87,22 @@ try {{ $null = Get-MailMx iso.example -Server 127.0.0.1:9 -TimeoutSec 1 -ErrorAc
             var (_, stdout, stderr) = RunPwsh(script);
             Assert.Contains("conflict", stdout + stderr);
             Assert.Contains("DnsClient", stdout + stderr);
+        }
+
+        [Fact]
+        public void Import_Module_Force_and_Remove_Module_then_Import_keep_every_cmdlet_working()
+        {
+            var run = ModuleHost.Run(
+                "Import-Module $ModuleManifest -Force\n" +
+                "(Get-Module MailOps).ExportedCmdlets.Count -eq (Test-ModuleManifest $ModuleManifest).ExportedCmdlets.Count\n" +
+                "(Get-MailMx example.com -ZoneFile ./examples/zones/*.zone -Server 127.0.0.1:9).Count\n" +
+                "Remove-Module MailOps\n" +
+                "Import-Module $ModuleManifest\n" +
+                "(Get-MailMx example.com -ZoneFile ./examples/zones/*.zone -Server 127.0.0.1:9).HostName -join ','");
+            Assert.Empty(run.Errors);
+            Assert.Equal(true, run.Output[0].BaseObject); // every cmdlet the manifest lists, again after -Force
+            Assert.Equal(2, run.Output[1].BaseObject);
+            Assert.Equal("mail.example.com,mx2.example.com", run.Output[2].BaseObject);
         }
 
         [Fact]

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
