@@ -30,6 +30,9 @@ namespace MailOps.Module.Tests
             _dns.RespondWith("_dmarc.victim.example", DnsWireRecord.Txt("_dmarc.evil.example", "v=DMARC1; p=reject"));
             _dns.Respond("xid.example", q => DnsWire.Reply(q, new[] { DnsWireRecord.Mx("xid.example", 10, "mx.evil.example") }, id: (ushort)(q.Id + 1)));
             _dns.Respond("loop.example", DnsWire.CompressionLoop);
+            _dns.Respond("ctl.example", q => DnsWire.Reply(q, q.Type == 16
+                ? new[] { DnsWireRecord.Txt("ctl.example", "v=spf1 ip4:192.0.2.1 \u001b]0;owned\u0007\u001b[2J\0 -all") }
+                : Array.Empty<DnsWireRecord>()));
             _vars = new Dictionary<string, object?> { ["srv"] = _dns.ServerSpec };
         }
 
@@ -75,6 +78,31 @@ namespace MailOps.Module.Tests
             Assert.Null(run.Terminating);
             Assert.Equal(new[] { "DnsNetworkError", "DnsNetworkError" }, run.ErrorIds);
             Assert.Equal(new[] { "mail.good.example" }, run.Output.Select(o => o.ToString()));
+        }
+
+        [Fact]
+        public void A_record_with_escape_sequences_is_kept_but_never_written_raw_by_the_views()
+        {
+            // Format-* are not in the hosted runspace (the Pester suite runs them in real pwsh): run every ScriptBlock of
+            // the SPF views against the result, as the formatter does.
+            var xml = System.Xml.Linq.XDocument.Load(System.IO.Path.Combine(Paths.RepoRoot, "src", "MailOps", "Formats", "MailOps.Spf.Format.ps1xml"));
+            string[] Blocks(string type) => xml.Descendants("View").Where(v => v.Element("ViewSelectedBy")!.Element("TypeName")!.Value == type)
+                .SelectMany(v => v.Descendants("ScriptBlock")).Select(b => b.Value).ToArray();
+            var resultBlocks = Blocks("MailOps.Spf.SpfAuditResult");
+            Assert.Contains(resultBlocks, b => b.Contains("$_.Record"));
+            var vars = new Dictionary<string, object?>(_vars) { ["resultBlocks"] = resultBlocks, ["termBlocks"] = Blocks("MailOps.Spf.SpfTerm") };
+            var run = ModuleHost.Run(@"$r = Test-MailSpf ctl.example -Server $srv -TimeoutSec 2
+$r.Record.Contains([char]27)
+$shown = @(foreach ($b in $resultBlocks) { $r | ForEach-Object ([scriptblock]::Create($b)) }) +
+    @(foreach ($b in $termBlocks) { $r.Terms | ForEach-Object ([scriptblock]::Create($b)) })
+($shown -join '|') + $r.ToString() + $r.ToTreeString() + $r.Findings.ToString() + $r.Terms.ToString()", vars);
+            Assert.Empty(run.Errors);
+            Assert.True((bool)run.Output[0].BaseObject);           // the value as published
+            var shown = run.Output[1].ToString();
+            Assert.DoesNotContain('\u001b', shown);
+            Assert.DoesNotContain('\u0007', shown);
+            Assert.DoesNotContain('\0', shown);
+            Assert.Contains("\\x1B]0;owned\\x07", shown);           // the list view shows the record, escaped
         }
     }
 }

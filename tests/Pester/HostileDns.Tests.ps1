@@ -37,6 +37,7 @@ BeforeAll {
                     else { $answers = , (Rr 'evil.example' 16 (Txt 'v=spf1 +all')) }
                 }
                 '_dmarc.victim.example' { $answers = , (Rr '_dmarc.evil.example' 16 (Txt 'v=DMARC1; p=reject')) }
+                'ctl.example' { if ($qtype -eq 16) { $answers = , (Rr 'ctl.example' 16 (Txt "v=spf1 ip4:192.0.2.1 $([char]27)]0;owned$([char]7)$([char]27)[2J -all")) } }
                 'xid.example' { $id = ($id + 1) % 65536; $answers = , (Rr 'xid.example' 15 ([byte[]]((U16 10) + (Name 'mx.evil.example')))) }
                 default { $rcode = 3 }
             }
@@ -95,5 +96,16 @@ Describe 'A reply with another message id' {
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'DnsNetworkError,*'
         $r.HostName | Should -Be 'mail.good.example'
+    }
+}
+
+Describe 'A record carrying terminal escape sequences' {
+    It 'keeps the value but every view prints it escaped' {
+        $r = Test-MailSpf ctl.example -Server $srv -TimeoutSec 2
+        $r.Record | Should -Match ([regex]::Escape([string][char]27))
+        $shown = ($r | Format-List | Out-String) + ($r | Format-Table | Out-String) + ($r.Terms | Format-Table | Out-String) + ($r | Out-String)
+        $shown.Contains([string][char]27) | Should -BeFalse
+        $shown.Contains([string][char]7) | Should -BeFalse
+        $shown | Should -Match ([regex]::Escape('\x1B]0;owned\x07'))
     }
 }
