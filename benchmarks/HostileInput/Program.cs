@@ -50,8 +50,10 @@ var cases = new List<(string Name, Action Setup, string Script)>
     ("zone: 30 MB zone (under the 32 MiB limit)", () => BigZone("big.zone", 30L << 20), $"Get-MailMx example.com -ZoneFile '{scratch}/big.zone'"),
     ("zone: 10 MB line", () => File.WriteAllText(Path.Combine(scratch, "line.zone"), "a.example.com. 60 IN TXT " + new string('x', 10 << 20) + "\n"),
         $"Get-MailMx example.com -ZoneFile '{scratch}/line.zone'"),
-    ("dkim: 100 MB -PrivateKeyPath (sparse)", () => Sparse("key.pem", 100L << 20),
-        $"Test-MailDkim example.com -Selector s -PrivateKeyPath '{scratch}/key.pem' -ZoneFile '{scratch}/self.zone'"),
+    ("dkim: 100 MB -PrivateKeyPath (sparse)", () => { Sparse("key.pem", 100L << 20); File.WriteAllText(Path.Combine(scratch, "dkim.zone"), "$ORIGIN example.com.\ns._domainkey 60 IN TXT \"v=DKIM1; p=\"\n"); },
+        $"Test-MailDkim example.com -Selector s -PrivateKeyPath '{scratch}/key.pem' -ZoneFile '{scratch}/dkim.zone'"),
+    ("dkim: a FIFO as -PrivateKeyPath", () => { MkFifo(Path.Combine(scratch, "key.fifo")); File.WriteAllText(Path.Combine(scratch, "dkim.zone"), "$ORIGIN example.com.\ns._domainkey 60 IN TXT \"v=DKIM1; p=\"\n"); },
+        $"Test-MailDkim example.com -Selector s -PrivateKeyPath '{scratch}/key.fifo' -ZoneFile '{scratch}/dkim.zone'"),
 };
 
 Console.WriteLine($"{"case",-56} {"wall s",7} {"peak RSS MB",11}  outcome");

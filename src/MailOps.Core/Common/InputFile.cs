@@ -27,8 +27,6 @@ namespace MailOps
     /// <summary>Why a user-supplied input file was refused.</summary>
     public enum InputFileProblem
     {
-        /// <summary>The file does not exist.</summary>
-        NotFound,
         /// <summary>A FIFO, socket, device or directory: never opened, so nothing blocks and nothing endless is read.</summary>
         NotRegular,
         /// <summary>The file is larger than the limit for its kind.</summary>
@@ -111,8 +109,9 @@ namespace MailOps
             return id ?? "path:" + full;
         }
 
-        /// <summary>Why the file cannot be read as input, or null when it is a regular file within <paramref name="maxBytes"/>.</summary>
-        public static InputFileException Check(string path, long maxBytes, string what)
+        /// <summary>Why the file cannot be read as input (a <see cref="FileNotFoundException"/> when it does not exist, else an
+        /// <see cref="InputFileException"/>), or null when it is a regular file within <paramref name="maxBytes"/>.</summary>
+        public static IOException Check(string path, long maxBytes, string what)
         {
             var type = GetType(path);
             switch (type)
@@ -120,7 +119,7 @@ namespace MailOps
                 case InputFileType.Regular:
                     break;
                 case InputFileType.Missing:
-                    return new InputFileException(path, InputFileProblem.NotFound, $"The {what} '{path}' does not exist.");
+                    return new FileNotFoundException($"The {what} '{path}' does not exist.", path);
                 default:
                     return new InputFileException(path, InputFileProblem.NotRegular,
                         $"The {what} '{path}' is {Describe(type)}, not a regular file; it was not opened (reading it could block or never end).");

@@ -65,7 +65,7 @@ namespace MailOps.Tests.Common
             Assert.Contains("65,536", ex.Message);
             Assert.IsAssignableFrom<IOException>(ex);
             Assert.Equal("hello", InputFile.ReadAllText(_tmp.File("small.txt", "hello"), 100, "file"));
-            Assert.Equal(InputFileProblem.NotFound, Assert.Throws<InputFileException>(() => InputFile.OpenRead(Path.Combine(_tmp.Root, "none"), 10, "file")).Problem);
+            Assert.Throws<FileNotFoundException>(() => InputFile.OpenRead(Path.Combine(_tmp.Root, "none"), 10, "file"));
         }
 
         [Fact]
