@@ -39,6 +39,7 @@
         'Test-MailDane'
         'Test-MailDkim'
         'Test-MailDmarc'
+        'Get-MailDeliveryLog'
         'Get-MailMx'
         'Test-MailPtr'
         'Test-MailSpf'

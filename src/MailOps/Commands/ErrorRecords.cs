@@ -64,6 +64,11 @@ namespace MailOps.Commands
         ReportDtdProhibited,
         ReportTooLarge,
         ReportUnreadable,
+        // Monitoring
+        MailLogNotFound,
+        MailLogUnreadable,
+        WarmupPlanExists,
+        WarmupPlanUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
