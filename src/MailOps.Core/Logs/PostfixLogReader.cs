@@ -113,6 +113,7 @@ namespace MailOps.Logs
         private readonly MailLogReadOptions _options;
         private readonly Dictionary<string, Queue> _queues = new Dictionary<string, Queue>(StringComparer.Ordinal);
         private readonly LinkedList<string> _order = new LinkedList<string>();
+        private readonly Dictionary<string, DeliveryClassification> _classified = new Dictionary<string, DeliveryClassification>(StringComparer.Ordinal);
         private int _lastMonth = -1;
         private int _yearShift;
 
@@ -280,15 +281,25 @@ namespace MailOps.Logs
             f.TryGetValue("orig_to", out var orig);
             DeliveryClassification c = null;
             if (status != "sent")
-                c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
+            {
+                // Logs repeat the same replies many times: classify each (reply, status, relay, recipient domain) once.
+                var at = to.LastIndexOf('@');
+                var key = string.Concat(status, "\u0001", dsn, "\u0001", rhost, "\u0001", at >= 0 ? to.Substring(at) : "", "\u0001", reply);
+                if (!_classified.TryGetValue(key, out c))
                 {
-                    Status = dsn,
-                    ReplyCode = ReplyCode(reply),
-                    Text = reply,
-                    RemoteHost = rhost,
-                    Recipient = to,
-                    Action = status == "deferred" ? "delayed" : "failed",
-                });
+                    c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
+                    {
+                        Status = dsn,
+                        ReplyCode = ReplyCode(reply),
+                        Text = reply,
+                        RemoteHost = rhost,
+                        Recipient = to,
+                        Action = status == "deferred" ? "delayed" : "failed",
+                    });
+                    if (_classified.Count >= 20_000) _classified.Clear();
+                    _classified[key] = c;
+                }
+            }
             var record = new MailDeliveryRecord(time, host, proc, id, queue.MessageId, queue.From, to, orig, relay, rhost, rip, rport, status, dsn,
                 f.TryGetValue("delay", out var d) ? Num(d) : null, delays[0], delays[1], delays[2], delays[3], reply, c, queue.Client, queue.Size, queue.Nrcpt);
             if (status == "deferred")
