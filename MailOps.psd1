@@ -44,6 +44,7 @@
         'Test-MailDkim'
         'Test-MailDmarc'
         'Test-MailDomain'
+        'Get-MailDeliveryLog'
         'Get-MailMx'
         'Test-MailPtr'
         'Test-MailServer'

@@ -97,5 +97,28 @@ Import-MailBounce -Path ([System.IO.Path]::Combine($tmp, 'Maildir')) | ForEach-O
             foreach (var p in o.Properties)
                 Assert.True(p.Value == null || p.Value is string || p.Value.GetType().IsPrimitive || p.Value is DateTimeOffset, p.Name + " is " + p.Value?.GetType());
         }
+
+        // ---- Get-MailDeliveryLog ----
+
+        [Fact]
+        public void Get_MailDeliveryLog_reads_files_and_piped_lines_into_the_same_classified_records()
+        {
+            var vars = new Dictionary<string, object?>(_vars) { ["log"] = Paths.Fixture("maillog", "mail.log") };
+            var run = ModuleHost.Run(@"
+Get-MailDeliveryLog -LiteralPath $log | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.QueueId, $_.To, $_.Status, $_.Reason }
+'--'
+[System.IO.File]::ReadAllLines($log) | Get-MailDeliveryLog | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.QueueId, $_.To, $_.Status, $_.Reason }
+'--'
+Get-MailDeliveryLog -Path ([System.IO.Path]::Combine($tmp, 'no-such.log'))", vars);
+            var lines = run.Output.Select(o => o.ToString()).ToList();
+            var split = lines.IndexOf("--");
+            var fromFile = lines.Take(split).ToList();
+            var piped = lines.Skip(split + 1).TakeWhile(l => l != "--").ToList();
+            Assert.Equal(8, fromFile.Count);
+            Assert.Equal(fromFile, piped);
+            Assert.Contains("3F2A1C0B12|dave@outlook.com|bounced|blocked", fromFile);
+            Assert.Contains("5A6B7C8D9E|erin@yahoo.com|expired|badreputation", fromFile);
+            Assert.Equal("MailLogNotFound", Assert.Single(run.ErrorIds));
+        }
     }
 }

@@ -53,3 +53,29 @@ Describe 'Import-MailBounce' {
         @((Get-Help Import-MailBounce -Examples).examples.example).Count | Should -BeGreaterOrEqual 2
     }
 }
+
+Describe 'Get-MailDeliveryLog' {
+    BeforeAll { $log = Join-Path $PSScriptRoot '../fixtures/maillog/mail.log' }
+
+    It 'joins a Postfix log by queue id into classified attempts' {
+        $r = Get-MailDeliveryLog -Path $log
+        $r.Count | Should -Be 8
+        ($r | Where-Object To -eq 'dave@outlook.com').Reason | Should -Be 'blocked'
+        ($r | Where-Object To -eq 'dave@outlook.com').Blocklist | Should -Be 'Microsoft S3140'
+        ($r | Where-Object Status -eq 'expired').To | Should -Be 'erin@yahoo.com'
+    }
+
+    It 'reads gzip rotations and piped lines alike' {
+        $gz = Join-Path $TestDrive 'mail.log.1.gz'
+        $in = [System.IO.File]::OpenRead($log); $out = [System.IO.File]::Create($gz)
+        $z = [System.IO.Compression.GZipStream]::new($out, [System.IO.Compression.CompressionLevel]::Fastest)
+        $in.CopyTo($z); $z.Dispose(); $out.Dispose(); $in.Dispose()
+        (Get-MailDeliveryLog -LiteralPath $gz).Count | Should -Be 8
+        (Get-Content $log | Get-MailDeliveryLog | Where-Object Status -eq 'sent').Count | Should -Be 2
+    }
+
+    It 'filters with -Since' {
+        $r = Get-MailDeliveryLog -Path $log -Since ([datetime]::new(2000, 1, 1)) -Format Syslog
+        $r.Count | Should -Be 8
+    }
+}

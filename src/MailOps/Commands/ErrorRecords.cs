@@ -68,6 +68,11 @@ namespace MailOps.Commands
         ReportInputNotRecognized,
         ReportFileExists,
         ReportWriteFailed,
+        // Monitoring
+        MailLogNotFound,
+        MailLogUnreadable,
+        WarmupPlanExists,
+        WarmupPlanUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

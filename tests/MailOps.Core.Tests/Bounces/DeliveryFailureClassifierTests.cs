@@ -58,12 +58,21 @@ namespace MailOps.Tests.Bounces
         }
 
         [Fact]
-        public void A_Yahoo_rate_limit_deferral_is_toomanyconn_with_the_warm_up_advice()
+        public void A_Gmail_rate_limit_deferral_is_toomanyconn_with_the_warm_up_advice()
         {
-            var c = C(421, "4.7.0", "421 4.7.0 [TS01] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints", "mta5.am0.yahoodns.net", action: "delayed");
+            var c = C(421, "4.7.28", "421-4.7.28 Our system has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited. - gsmtp",
+                "gmail-smtp-in.l.google.com", action: "delayed");
             Assert.Equal("toomanyconn", c.Reason);
-            Assert.Equal("Yahoo/AOL", c.Provider);
+            Assert.Equal("Gmail", c.Provider);
             Assert.Contains("New-MailWarmupPlan", c.Remedy);
+        }
+
+        [Fact]
+        public void Yahoo_TSS04_user_complaints_is_bad_reputation()
+        {
+            var c = C(421, "4.7.0", "421 4.7.0 [TSS04] Messages from 192.0.2.25 temporarily deferred due to unexpected volume or user complaints", "mta5.am0.yahoodns.net", action: "delayed");
+            Assert.Equal("badreputation", c.Reason);
+            Assert.Equal("Yahoo/AOL", c.Provider);
         }
 
         [Fact]
