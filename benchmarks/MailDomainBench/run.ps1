@@ -37,28 +37,28 @@ foreach ($n in $Count) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) "mailops-bench-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory $dir | Out-Null
     try {
-        $sb = [Text.StringBuilder]::new()
-        [void]$sb.AppendLine('$TTL 3600')
-        [void]$sb.AppendLine('test. IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300')
-        [void]$sb.AppendLine('test. IN NS ns.test.')
-        [void]$sb.AppendLine('ns.test. IN A 127.0.0.1')
-        [void]$sb.AppendLine('mx1.provider.bench.test. IN A 198.51.100.25')
-        [void]$sb.AppendLine('mx2.provider.bench.test. IN A 198.51.100.26')
-        [void]$sb.AppendLine('_spf.provider.bench.test. IN TXT "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8::/32 -all"')
-        [void]$sb.AppendLine('_spf.esp.bench.test. IN TXT "v=spf1 ip4:203.0.113.0/24 -all"')
+        $sb = [IO.StreamWriter]::new((Join-Path $dir 'test.zone'), $false)
+        $sb.WriteLine('$TTL 3600')
+        $sb.WriteLine('test. IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300')
+        $sb.WriteLine('test. IN NS ns.test.')
+        $sb.WriteLine('ns.test. IN A 127.0.0.1')
+        $sb.WriteLine('mx1.provider.bench.test. IN A 198.51.100.25')
+        $sb.WriteLine('mx2.provider.bench.test. IN A 198.51.100.26')
+        $sb.WriteLine('_spf.provider.bench.test. IN TXT "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8::/32 -all"')
+        $sb.WriteLine('_spf.esp.bench.test. IN TXT "v=spf1 ip4:203.0.113.0/24 -all"')
         $domains = [Collections.Generic.List[string]]::new()
         for ($i = 0; $i -lt $n; $i++) {
             $d = "d$i.bench.test"
             $domains.Add($d)
-            [void]$sb.AppendLine("$d. IN MX 10 mx1.provider.bench.test.")
-            [void]$sb.AppendLine("$d. IN MX 20 mx2.provider.bench.test.")
-            [void]$sb.AppendLine("$d. IN TXT `"v=spf1 include:_spf.provider.bench.test include:_spf.esp.bench.test -all`"")
-            [void]$sb.AppendLine("selector1._domainkey.$d. IN TXT $dkim")
-            [void]$sb.AppendLine("_dmarc.$d. IN TXT `"v=DMARC1; p=quarantine; rua=mailto:dmarc@$d`"")
-            [void]$sb.AppendLine("_mta-sts.$d. IN TXT `"v=STSv1; id=20261128`"")
-            [void]$sb.AppendLine("_smtp._tls.$d. IN TXT `"v=TLSRPTv1; rua=mailto:tlsrpt@$d`"")
+            $sb.WriteLine("$d. IN MX 10 mx1.provider.bench.test.")
+            $sb.WriteLine("$d. IN MX 20 mx2.provider.bench.test.")
+            $sb.WriteLine("$d. IN TXT `"v=spf1 include:_spf.provider.bench.test include:_spf.esp.bench.test -all`"")
+            $sb.WriteLine("selector1._domainkey.$d. IN TXT $dkim")
+            $sb.WriteLine("_dmarc.$d. IN TXT `"v=DMARC1; p=quarantine; rua=mailto:dmarc@$d`"")
+            $sb.WriteLine("_mta-sts.$d. IN TXT `"v=STSv1; id=20261128`"")
+            $sb.WriteLine("_smtp._tls.$d. IN TXT `"v=TLSRPTv1; rua=mailto:tlsrpt@$d`"")
         }
-        Set-Content (Join-Path $dir 'test.zone') $sb.ToString()
+        $sb.Dispose()
         Set-Content (Join-Path $dir 'rev.zone') @'
 $TTL 3600
 100.51.198.in-addr.arpa. IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300
