@@ -188,6 +188,10 @@ namespace MailOps.Spf
 
         public ResultList<Finding> Findings { get; }
 
+        /// <summary>Test-MailSpf (audit): when the record needs more than 10 lookups, a flattened record that fits
+        /// (<see cref="SpfFlattening"/>); null otherwise. A proposal only: nothing is published.</summary>
+        public SpfFlatteningProposal FlatteningProposal { get; internal set; }
+
         /// <summary>The tree as indented text, one term a line, with costs.</summary>
         public string ToTreeString()
         {

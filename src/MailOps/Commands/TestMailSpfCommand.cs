@@ -98,6 +98,17 @@ namespace MailOps.Commands
                     ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
                     : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
             var result = outcome.Result;
+            if (result.LookupCount > 10 && !Quiet)
+            {
+                try
+                {
+                    result.FlatteningProposal = Await(ct => SpfFlattening.ProposeAsync(Dns, result, ct));
+                }
+                catch (DnsQueryFailedException ex)
+                {
+                    WriteWarning($"{domain}: no flattening proposal: {ex.Message}");
+                }
+            }
             WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
         }
 
