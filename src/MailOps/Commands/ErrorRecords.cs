@@ -71,8 +71,6 @@ namespace MailOps.Commands
         // Monitoring
         MailLogNotFound,
         MailLogUnreadable,
-        WarmupPlanExists,
-        WarmupPlanUnreadable,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
