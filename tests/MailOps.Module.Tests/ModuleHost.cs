@@ -57,7 +57,9 @@ namespace MailOps.Module.Tests
             Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Running,
                 $"The pipeline was not running when stopped: {ps.InvocationStateInfo.State}; errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            ps.Stop();
+            // Ctrl+C in a console comes on another thread with no SynchronizationContext (the console's signal handler);
+            // xunit runs tests under its own context, so the stop is made from a thread-pool thread as the console does.
+            System.Threading.Tasks.Task.Run(() => ps.Stop()).Wait();
             sw.Stop();
             try { ps.EndInvoke(async); } catch (PipelineStoppedException) { }
             var stopTook = sw.Elapsed;
