@@ -187,9 +187,9 @@ Describe 'Test-MtaSts' {
         Invoke-Sts -Case none -Port $script:ClosedPort -Quiet | Should -BeFalse
     }
 
-    It 'stops with TrustedCertificateNotFound for a missing CA file' {
+    It 'stops with CertificateFileNotFound for a missing CA file' {
         { Test-MtaSts good.mtasts.example -ZoneFile $script:Zone -Server $script:Dead -TrustedCaCertificatePath (Join-Path $TestDrive 'no.pem') -ErrorAction Stop } |
-            Should -Throw -ErrorId 'TrustedCertificateNotFound,MailOps.Commands.TestMtaStsCommand'
+            Should -Throw -ErrorId 'CertificateFileNotFound,MailOps.Commands.TestMtaStsCommand'
     }
 }
 
