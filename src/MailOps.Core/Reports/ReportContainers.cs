@@ -502,7 +502,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>Counts decompressed bytes against the per-file budget.</summary>
-        private sealed class BoundedStream : Stream
+        private sealed class BoundedStream : ReadOnlyStream
         {
             private readonly Stream _inner;
             private readonly ReportContainerReader _owner;
@@ -534,21 +534,11 @@ namespace MailOps.Reports
                         $"decompresses to more than {_owner._options.MaxDecompressedBytes:N0} bytes, the limit (a zip or gzip bomb?); raise -MaxDecompressedSize if the report is genuine");
                 return n;
             }
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
     }
 
     /// <summary>A read-only stream that throws <see cref="OperationCanceledException"/> on the next read once Ctrl+C is pressed.</summary>
-    internal sealed class CancellableStream : Stream
+    internal sealed class CancellableStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly CancellationToken _ct;
@@ -564,20 +554,10 @@ namespace MailOps.Reports
             _ct.ThrowIfCancellationRequested();
             return _inner.Read(buffer, offset, count);
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     /// <summary>A read-only stream whose first bytes can be looked at before it is handed on.</summary>
-    internal sealed class PeekStream : Stream
+    internal sealed class PeekStream : ReadOnlyStream
     {
         private byte[] _buffer = new byte[0];
         private int _pos;
@@ -620,15 +600,5 @@ namespace MailOps.Reports
             if (disposing) Inner.Dispose();
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

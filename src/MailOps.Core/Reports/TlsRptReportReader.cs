@@ -182,7 +182,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>Counts the bytes read and refuses the document past the JSON size limit; checks Ctrl+C as it reads.</summary>
-        private sealed class JsonByteCap : Stream
+        private sealed class JsonByteCap : ReadOnlyStream
         {
             private readonly Stream _inner;
             private readonly long _max;
@@ -206,16 +206,6 @@ namespace MailOps.Reports
                         $"is larger than {_max:N0} bytes, the limit for an SMTP TLS report (real reports are a few KB)");
                 return n;
             }
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
         }
 
         private static DateTime? Date(string s, string what)
