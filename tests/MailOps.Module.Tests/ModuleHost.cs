@@ -54,17 +54,20 @@ namespace MailOps.Module.Tests
             System.Threading.Thread.Sleep(stopAfter);
             // The command must still be running when Ctrl+C comes (a binding or import failure would have ended it),
             // and must end as a stopped pipeline: otherwise a fast "stop" proves nothing.
-            Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Running,
-                $"The pipeline was not running when stopped: {ps.InvocationStateInfo.State}; errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
+            // (The message is built only on failure: enumerating a running pipeline's stream blocks until the pipeline ends.)
+            if (ps.InvocationStateInfo.State != PSInvocationState.Running)
+                Xunit.Assert.Fail($"The pipeline was not running when stopped: {ps.InvocationStateInfo.State}; errors: {string.Join("; ", ps.Streams.Error.ReadAll().Select(e => e.ToString()))}");
             var sw = System.Diagnostics.Stopwatch.StartNew();
             // Ctrl+C in a console comes on another thread with no SynchronizationContext (the console's signal handler);
             // xunit runs tests under its own context, so the stop is made from a thread-pool thread as the console does.
             System.Threading.Tasks.Task.Run(() => ps.Stop()).Wait();
-            sw.Stop();
+            var stopReturned = sw.Elapsed;
+            // The user waits until the prompt is back: the pipeline has ended, not only Stop() has returned.
             try { ps.EndInvoke(async); } catch (PipelineStoppedException) { }
+            sw.Stop();
             var stopTook = sw.Elapsed;
-            Xunit.Assert.True(ps.InvocationStateInfo.State == PSInvocationState.Stopped,
-                $"Ended {ps.InvocationStateInfo.State}, not Stopped (Stop() took {stopTook.TotalMilliseconds:0} ms); errors: {string.Join("; ", ps.Streams.Error.Select(e => e.ToString()))}");
+            if (ps.InvocationStateInfo.State != PSInvocationState.Stopped)
+                Xunit.Assert.Fail($"Ended {ps.InvocationStateInfo.State}, not Stopped (Stop() returned after {stopReturned.TotalMilliseconds:0} ms, the pipeline ended after {stopTook.TotalMilliseconds:0} ms); errors: {string.Join("; ", ps.Streams.Error.ReadAll().Select(e => e.ToString()))}");
             return sw.Elapsed;
         }
 
