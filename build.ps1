@@ -119,6 +119,12 @@ function Invoke-TestTask {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $null = New-Item -ItemType Directory -Path $results -Force
 
+    # The real pwsh running this script (under `dotnet pwsh` this process is dotnet itself: pwsh.dll is started the same
+    # way): the Pester suites below and the xunit tests that need a real pwsh (IsolationTests) use it.
+    $self = (Get-Process -Id $PID).Path
+    $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
+    $env:MAILOPS_TEST_PWSH = $pwsh -join [IO.Path]::PathSeparator
+
     # 1. xunit: engine tests and hosted-runspace pipeline tests (this also builds out/MailOps for Pester).
     Write-Host "dotnet test MailOps.sln -c $Configuration" -ForegroundColor DarkGray
     & dotnet test (Join-Path $root 'MailOps.sln') -c $Configuration --nologo --logger trx --results-directory $results
@@ -138,11 +144,8 @@ function Invoke-TestTask {
         $p.Failed = 1
     }
     else {
-        # In a child pwsh, so the suites get a clean session (and their modules do not stay loaded here). Under
-        # `dotnet pwsh` this process is dotnet itself: start pwsh.dll the same way.
+        # In a child pwsh, so the suites get a clean session (and their modules do not stay loaded here).
         $counts = Join-Path $results 'pester-counts.json'
-        $self = (Get-Process -Id $PID).Path
-        $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
         $runner = Join-Path $root 'build/Invoke-PesterSuite.ps1'
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runner -PesterManifest $pester -ResultDirectory $results
         if (Test-Path $counts) {

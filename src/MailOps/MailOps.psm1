@@ -16,6 +16,12 @@ if ($PSVersionTable.PSEdition -eq 'Core') {
     }
     $mainAssembly = [MailOps.LoadContext.ModuleLoadContext]::Initialize($dependencies)
     $innerModule = & $importModule -Assembly $mainAssembly -PassThru -ErrorAction Stop
+    # The engine's types (MailOps.Core: result objects, enums, the TextSafety the format views escape text with) usable
+    # as type literals in scripts and views, as in Windows PowerShell: PowerShell 7 resolves [TypeName] only in the
+    # default load context and in assemblies it imported, and MailOps.Core lives in MailOps' own load context.
+    $coreAssembly = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($mainAssembly).LoadFromAssemblyName(
+        [System.Reflection.AssemblyName]'MailOps.Core')
+    $null = & $importModule -Assembly $coreAssembly -PassThru -ErrorAction Stop
     if ($isReload) {
         # Import-Module -Force: PowerShell hands back the cached binary module without adding its cmdlets to this
         # module again (the workaround PSToml and PSOpenAD use).

@@ -71,16 +71,18 @@ namespace MailOps.Module.Tests
             Assert.Equal(new[] { "DnsError" }, run.ErrorIds);
         }
 
-        [Fact(Skip = "Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled")]
+        [Fact]
         public void Mismatched_message_id_is_an_error_for_that_input_and_the_pipeline_goes_on()
         {
-            var run = ModuleHost.Run("'xid.example','loop.example','good.example' | Get-MailMx -Server $srv -TimeoutSec 2 | ForEach-Object HostName", _vars);
+            var run = ModuleHost.Run("'xid.example','loop.example','good.example' | Get-MailMx -Server $srv -TimeoutSec 1 | ForEach-Object HostName", _vars);
             Assert.Null(run.Terminating);
-            Assert.Equal(new[] { "DnsNetworkError", "DnsNetworkError" }, run.ErrorIds);
+            // The wrong-id reply is ignored (RFC 5452): a timeout that says so; the compression loop is a network error.
+            Assert.Equal(new[] { "DnsTimeout", "DnsNetworkError" }, run.ErrorIds);
+            Assert.Contains("message id", run.Errors[0].ToString());
             Assert.Equal(new[] { "mail.good.example" }, run.Output.Select(o => o.ToString()));
         }
 
-        [Fact(Skip = "Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled")]
+        [Fact]
         public void A_record_with_escape_sequences_is_kept_but_never_written_raw_by_the_views()
         {
             // Format-* are not in the hosted runspace (the Pester suite runs them in real pwsh): run every ScriptBlock of
@@ -96,7 +98,7 @@ $r.Record.Contains([char]27)
 $shown = @(foreach ($b in $resultBlocks) { $r | ForEach-Object ([scriptblock]::Create($b)) }) +
     @(foreach ($b in $termBlocks) { $r.Terms | ForEach-Object ([scriptblock]::Create($b)) })
 ($shown -join '|') + $r.ToString() + $r.ToTreeString() + $r.Findings.ToString() + $r.Terms.ToString()", vars);
-            Assert.Empty(run.Errors);
+            Assert.True(run.Errors.Count == 0, string.Join("; ", run.Errors.Select(e => e.ToString())));
             Assert.True((bool)run.Output[0].BaseObject);           // the value as published
             var shown = run.Output[1].ToString();
             Assert.DoesNotContain('\u001b', shown);

@@ -12,7 +12,7 @@ namespace MailOps.Module.Tests
     {
         public PwshFactAttribute()
         {
-            if (IsolationTests.Pwsh == null) Skip = "No pwsh found (PATH, ~/.dotnet/tools/pwsh): install PowerShell 7 (dotnet tool install -g PowerShell) to run this test.";
+            if (IsolationTests.Pwsh == null) Skip = "No pwsh found (MAILOPS_TEST_PWSH, PATH, ~/.dotnet/tools/pwsh): run the tests with `dotnet pwsh ./build.ps1 -Task Test`, or install PowerShell 7 (dotnet tool install -g PowerShell --version 7.6.9).";
         }
     }
 
@@ -21,23 +21,33 @@ namespace MailOps.Module.Tests
     [Collection("Runspace")]
     public sealed class IsolationTests
     {
-        internal static readonly string? Pwsh = FindPwsh();
+        /// <summary>The pwsh command: the executable and the arguments before the script's (["dotnet", ".../pwsh.dll"]
+        /// under `dotnet pwsh`). build.ps1 -Task Test passes its own in MAILOPS_TEST_PWSH; else pwsh on PATH or the global
+        /// tool. Null when there is none.</summary>
+        internal static readonly string[]? Pwsh = FindPwsh();
 
-        private static string? FindPwsh()
+        private static string[]? FindPwsh()
         {
+            var fromBuild = Environment.GetEnvironmentVariable("MAILOPS_TEST_PWSH");
+            if (!string.IsNullOrEmpty(fromBuild))
+            {
+                var parts = fromBuild.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length > 0 && File.Exists(parts[0])) return parts;
+            }
             var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
             var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
                 .Select(d => Path.Combine(d, OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh"))
                 .Append(Path.Combine(home, ".dotnet", "tools", OperatingSystem.IsWindows() ? "pwsh.exe" : "pwsh"));
-            return candidates.FirstOrDefault(File.Exists);
+            var found = candidates.FirstOrDefault(File.Exists);
+            return found == null ? null : new[] { found };
         }
 
         private static string OtherDnsClient => Path.Combine(AppContext.BaseDirectory, "other-dnsclient", "DnsClient.dll");
 
         private static (int Exit, string Out, string Err) RunPwsh(string script)
         {
-            var psi = new ProcessStartInfo(Pwsh!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { "-NoProfile", "-NonInteractive", "-Command", script }) psi.ArgumentList.Add(a);
+            var psi = new ProcessStartInfo(Pwsh![0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in Pwsh.Skip(1).Concat(new[] { "-NoProfile", "-NonInteractive", "-Command", script })) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
@@ -45,7 +55,7 @@ namespace MailOps.Module.Tests
             return (p.ExitCode, stdout.Result, stderr.Result);
         }
 
-        [Fact(Skip = "Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled")]
+        [PwshFact]
         public void An_older_DnsClient_loaded_first_and_MailOps_both_answer_in_a_real_pwsh()
         {
             Assert.True(File.Exists(OtherDnsClient), $"{OtherDnsClient} is missing (the test project's build copies DnsClient 1.6.1 there).");
@@ -60,6 +70,9 @@ $client = [DnsClient.LookupClient]::new([System.Net.IPAddress]::Loopback, {port}
 $theirs = $client.Query('iso.example', [DnsClient.QueryType]::MX).Answers.Count
 Import-Module '{Paths.ModuleManifest}'
 $mx = Get-MailMx iso.example -Server 127.0.0.1:{port}
+# MailOps' own DnsClient finds the system's resolvers (the default when -Server is not given); called directly so that
+# no question leaves loopback:
+$null = [MailOps.Dns.WireDnsResolver]::SystemServers()
 $asm = (Get-Command Get-MailMx).ImplementingType.Assembly
 $ctx = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($asm)
 $mailopsDnsClient = $ctx.Assemblies | Where-Object {{ $_.GetName().Name -eq 'DnsClient' }}
@@ -73,20 +86,22 @@ $mailopsDnsClient = $ctx.Assemblies | Where-Object {{ $_.GetName().Name -eq 'Dns
             Assert.Contains("mailops=1.8.0.0 context=MailOps host=mail.iso.example 192.0.2.25", lines);
         }
 
-        [Fact(Skip = "Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled")]
+        [PwshFact]
         public void Without_the_load_context_the_same_pair_collides()
         {
             // The control: importing MailOps.dll directly (what 0.1.0 did, and what Windows PowerShell 5.1 still does)
-            // next to the older DnsClient fails on the first DNS question - the conflict the load context removes.
+            // next to the older DnsClient fails as soon as MailOps needs DnsClient (finding the system's resolvers, the
+            // default without -Server) - the conflict the load context removes.
             var dll = Path.Combine(Path.GetDirectoryName(Paths.ModuleManifest)!, "dependencies", "MailOps.dll");
             var script = $@"
 Add-Type -Path '{OtherDnsClient}'
 Import-Module '{dll}'
-try {{ $null = Get-MailMx iso.example -Server 127.0.0.1:9 -TimeoutSec 1 -ErrorAction Stop; 'no conflict' }} catch {{ 'conflict: ' + $_.Exception.GetType().Name + ' ' + $_.Exception.Message }}
+try {{ $null = [MailOps.Dns.WireDnsResolver]::SystemServers(); 'no conflict' }} catch {{ 'conflict: ' + $_.Exception.GetType().Name + ' ' + $_.Exception.Message }}
 ";
             var (_, stdout, stderr) = RunPwsh(script);
+            Assert.DoesNotContain("no conflict", stdout);
             Assert.Contains("conflict", stdout + stderr);
-            Assert.Contains("DnsClient", stdout + stderr);
+            Assert.Contains("DnsClient, Version=1.8.0.0", stdout + stderr);
         }
 
         [Fact]
@@ -121,6 +136,21 @@ try {{ $null = Get-MailMx iso.example -Server 127.0.0.1:9 -TimeoutSec 1 -ErrorAc
             Assert.Contains("MailOps", names);
             Assert.Contains("MailOps.Core", names);
             Assert.DoesNotContain("System.Management.Automation", names);
+        }
+
+        [Fact]
+        public void Engine_types_resolve_as_type_literals_in_scripts_and_views()
+        {
+            // MailOps.Core lives in MailOps' load context; scripts (and the format views, which escape with
+            // [MailOps.TextSafety]) name its types as they do in Windows PowerShell.
+            var run = ModuleHost.Run(
+                "[MailOps.TextSafety]::Escape(\"a$([char]27)b\")\n" +
+                "[MailOps.Dns.DnsRecordType]::TXT.ToString()\n" +
+                "(Get-MailMx example.com -ZoneFile ./examples/zones/*.zone -Server 127.0.0.1:9)[0] -is [MailOps.Mx.MailMxHost]");
+            Assert.True(run.Errors.Count == 0, string.Join("; ", run.Errors.Select(e => e.ToString())));
+            Assert.Equal("a\\x1Bb", run.Output[0].BaseObject);
+            Assert.Equal("TXT", run.Output[1].BaseObject);
+            Assert.Equal(true, run.Output[2].BaseObject);
         }
     }
 }

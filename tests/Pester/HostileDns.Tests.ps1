@@ -91,16 +91,17 @@ Describe 'Answers for another name are DNS errors' {
 }
 
 Describe 'A reply with another message id' {
-    It 'is a network error for that input and the next input is processed' -Skip {  # Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled
-        $r = 'xid.example', 'good.example' | Get-MailMx -Server $srv -ZoneFile $zone -TimeoutSec 2 -ErrorVariable err -ErrorAction SilentlyContinue
+    It 'is ignored, that input times out saying why, and the next input is processed' {
+        $r = 'xid.example', 'good.example' | Get-MailMx -Server $srv -ZoneFile $zone -TimeoutSec 1 -ErrorVariable err -ErrorAction SilentlyContinue
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'DnsNetworkError,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'DnsTimeout,*'
+        $err[0].Exception.Message | Should -BeLike '*message id*'
         $r.HostName | Should -Be 'mail.good.example'
     }
 }
 
 Describe 'A record carrying terminal escape sequences' {
-    It 'keeps the value but every view prints it escaped' -Skip {  # Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled
+    It 'keeps the value but every view prints it escaped' {
         $r = Test-MailSpf ctl.example -Server $srv -TimeoutSec 2
         $r.Record | Should -Match ([regex]::Escape([string][char]27))
         $shown = ($r | Format-List | Out-String) + ($r | Format-Table | Out-String) + ($r.Terms | Format-Table | Out-String) + ($r | Out-String)

@@ -27,12 +27,16 @@ Describe 'Test-MailServer' {
         $r[0].PSObject.TypeNames[0] | Should -Be 'MailOps.Server.MailServerResult'
     }
 
-    It 'counts the listed neighbours of a public /24 with -Neighborhood' -Skip {  # Quarantined at the 0.2 merge: fails in the merged tree (see the session note); to be fixed and re-enabled
+    It 'counts the listed neighbours of a public /24 with -Neighborhood' {
         $r = Test-MailServer 198.51.100.12 @offline -Neighborhood -NoAsn
         $r.Neighborhood.Prefix | Should -Be '198.51.100.0/24'
         $r.Neighborhood.ListedCount | Should -Be 4
         $r.Findings.Code | Should -Contain 'NeighborhoodListed'
-        (Test-MailServer 10.0.0.5 @offline -Neighborhood -NoAsn).Neighborhood | Should -BeNullOrEmpty
+        # A private address has no public neighbourhood (its PTR question is not in the zone files: that error is expected).
+        $private = Test-MailServer 10.0.0.5 @offline -Neighborhood -NoAsn -ErrorAction SilentlyContinue -ErrorVariable privateErrors
+        $private.IPAddress | Should -Be '10.0.0.5'
+        $private.Neighborhood | Should -BeNullOrEmpty
+        $privateErrors.Exception.Message | Should -BeLike '*5.0.0.10.in-addr.arpa*'
     }
 
     It 'makes the address Incomplete when a question goes unanswered (its reverse zone is not in the zone files)' {

@@ -22,6 +22,9 @@ namespace MailOps.Dns
         private static Timer _sweeper;
         private static readonly object SweeperLock = new object();
         private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(5);
+        // Datagrams from each server that no question was waiting for, over the process' life (sockets come and go).
+        private static readonly ConcurrentDictionary<IPEndPoint, System.Runtime.CompilerServices.StrongBox<long>> Strays =
+            new ConcurrentDictionary<IPEndPoint, System.Runtime.CompilerServices.StrongBox<long>>();
 
         private readonly IPEndPoint _server;
         private readonly Socket _socket;
@@ -61,6 +64,12 @@ namespace MailOps.Dns
             new Thread(ReceiveLoop) { IsBackground = true, Name = "MailOps DNS " + server }.Start();
             _deadlines = new Timer(_ => ExpireDeadlines(), null, 20, 20);
         }
+
+        /// <summary>How many datagrams from <paramref name="server"/> carried a message id no question was waiting for
+        /// (dropped). A question that times out while this grows says so: a spoofing attempt, or a server or middlebox
+        /// that rewrites ids, rather than silence.</summary>
+        public static long StraysFrom(IPEndPoint server) =>
+            Strays.TryGetValue(server, out var box) ? Interlocked.Read(ref box.Value) : 0;
 
         /// <summary>The shared transport to <paramref name="server"/>.</summary>
         public static UdpDnsTransport For(IPEndPoint server)
@@ -181,7 +190,11 @@ namespace MailOps.Dns
                     try { w.Tcs.TrySetResult(copy); }
                     catch (Exception) { /* a continuation that throws must not end the loop */ }
                 }
-                // else: nobody asked (late, stray or spoofed): dropped.
+                else
+                {
+                    // Nobody asked (late, stray or spoofed): dropped, and counted for the timeout message.
+                    Interlocked.Increment(ref Strays.GetOrAdd(_server, _ => new System.Runtime.CompilerServices.StrongBox<long>()).Value);
+                }
             }
         }
 

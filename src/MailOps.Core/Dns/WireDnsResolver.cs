@@ -76,6 +76,7 @@ namespace MailOps.Dns
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     byte[] datagram;
+                    var straysBefore = UdpDnsTransport.StraysFrom(server);
                     try
                     {
                         datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
@@ -94,6 +95,10 @@ namespace MailOps.Dns
                     {
                         failure = DnsOutcome.Timeout;
                         why = $"no answer from {FormatEndpoint(server)} within {_timeout.TotalSeconds:0.###} s";
+                        var strays = UdpDnsTransport.StraysFrom(server) - straysBefore;
+                        if (strays > 0)
+                            why += $"; meanwhile {strays} {(strays == 1 ? "reply" : "replies")} from it carried a message id no question was waiting for " +
+                                $"and {(strays == 1 ? "was" : "were")} ignored (RFC 5452): a spoofing attempt, or a server or middlebox that rewrites message ids";
                         continue;
                     }
                     DnsWire.Response response;
