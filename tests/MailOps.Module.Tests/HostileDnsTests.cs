@@ -94,12 +94,13 @@ namespace MailOps.Module.Tests
             Assert.Contains(resultBlocks, b => b.Contains("$_.Record"));
             var vars = new Dictionary<string, object?>(_vars) { ["resultBlocks"] = resultBlocks, ["termBlocks"] = Blocks("MailOps.Spf.SpfTerm") };
             var run = ModuleHost.Run(@"$r = Test-MailSpf ctl.example -Server $srv -TimeoutSec 2
-$r.Record.Contains([char]27)
+$r.GetRawRecord().Contains([char]27)
+$csv = @($r.PSObject.Properties | ForEach-Object { [string]$_.Value }) -join '|'   # what Export-Csv writes (no Utility module here)
 $shown = @(foreach ($b in $resultBlocks) { $r | ForEach-Object ([scriptblock]::Create($b)) }) +
     @(foreach ($b in $termBlocks) { $r.Terms | ForEach-Object ([scriptblock]::Create($b)) })
-($shown -join '|') + $r.ToString() + $r.ToTreeString() + $r.Findings.ToString() + $r.Terms.ToString()", vars);
+($shown -join '|') + $r.ToString() + $r.ToTreeString() + $r.Findings.ToString() + $r.Terms.ToString() + $csv", vars);
             Assert.True(run.Errors.Count == 0, string.Join("; ", run.Errors.Select(e => e.ToString())));
-            Assert.True((bool)run.Output[0].BaseObject);           // the value as published
+            Assert.True((bool)run.Output[0].BaseObject);           // the value as published, from GetRawRecord()
             var shown = run.Output[1].ToString();
             Assert.DoesNotContain('\u001b', shown);
             Assert.DoesNotContain('\u0007', shown);

@@ -103,8 +103,10 @@ Describe 'A reply with another message id' {
 Describe 'A record carrying terminal escape sequences' {
     It 'keeps the value but every view prints it escaped' {
         $r = Test-MailSpf ctl.example -Server $srv -TimeoutSec 2
-        $r.Record | Should -Match ([regex]::Escape([string][char]27))
-        $shown = ($r | Format-List | Out-String) + ($r | Format-Table | Out-String) + ($r.Terms | Format-Table | Out-String) + ($r | Out-String)
+        $r.GetRawRecord() | Should -Match ([regex]::Escape([string][char]27))   # the value as published
+        $r.Record | Should -Not -Match ([regex]::Escape([string][char]27))
+        $shown = ($r | Format-List | Out-String) + ($r | Format-Table | Out-String) + ($r.Terms | Format-Table | Out-String) + ($r | Out-String) +
+            ($r | ConvertTo-Csv | Out-String) + ($r | Select-Object Domain, Record | ConvertTo-Html | Out-String)
         $shown.Contains([string][char]27) | Should -BeFalse
         $shown.Contains([string][char]7) | Should -BeFalse
         $shown | Should -Match ([regex]::Escape('\x1B]0;owned\x07'))

@@ -138,7 +138,7 @@ namespace MailOps.Dkim
             findings.Add(new Finding("DkimWildcardRecord", FindingSeverity.Warning,
                 $"*._domainkey.{r.Domain} answers for any selector (a random one returned a key too), so finding '{r.Selector}' proves nothing about which selectors are in use.",
                 "Remove the wildcard TXT record under _domainkey; publish each selector's key by name.", r.DnsName));
-            return new MailDkimRecord(r.Domain, r.Selector, r.Found, r.Record, r.CnameTarget, r.Version, r.KeyType, r.KeySize, r.HashAlgorithms,
+            return new MailDkimRecord(r.Domain, r.Selector, r.Found, r.GetRawRecord(), r.CnameTarget, r.Version, r.KeyType, r.KeySize, r.HashAlgorithms,
                 r.ServiceTypes, r.Flags, r.Notes, r.PublicKey, r.PrivateKeyPath, r.PrivateKeyMatches, r.Source, new ResultList<Finding>(findings));
         }
     }

@@ -14,7 +14,7 @@ namespace MailOps.Dkim
             Domain = domain;
             Selector = selector;
             Found = found;
-            Record = record;
+            _record = record;
             CnameTarget = cnameTarget;
             Version = version;
             KeyType = keyType;
@@ -40,8 +40,16 @@ namespace MailOps.Dkim
         /// <summary>True when a DKIM key record was published at <see cref="DnsName"/>.</summary>
         public bool Found { get; }
 
-        /// <summary>The record text (character-strings joined), as published.</summary>
-        public string Record { get; }
+        /// <summary>The record text (character-strings joined), as published.
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record => TextSafety.Escape(_record);
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private readonly string _record;
 
         /// <summary>Where the selector's CNAME (chain) ends, when the selector is an alias (common with ESPs and Microsoft 365).</summary>
         public string CnameTarget { get; }

@@ -10,7 +10,7 @@ namespace MailOps.Dmarc
             ResultList<string> reportUris, ResultList<string> failureReportUris, ResultList<string> queriedNames, ResultList<Finding> findings)
         {
             Domain = domain;
-            Record = record;
+            _record = record;
             PolicyDomain = policyDomain;
             OrganizationalDomain = organizationalDomain;
             DiscoveryMethod = discoveryMethod;
@@ -30,8 +30,16 @@ namespace MailOps.Dmarc
         /// <summary>The domain checked.</summary>
         public string Domain { get; }
 
-        /// <summary>The DMARC record that applies (the TXT text at _dmarc.&lt;PolicyDomain&gt;), or null when none does.</summary>
-        public string Record { get; }
+        /// <summary>The DMARC record that applies (the TXT text at _dmarc.&lt;PolicyDomain&gt;), or null when none does.
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record => TextSafety.Escape(_record);
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private readonly string _record;
 
         /// <summary>Where the record was found: the domain itself, its organizational domain, or its public suffix domain.</summary>
         public string PolicyDomain { get; }

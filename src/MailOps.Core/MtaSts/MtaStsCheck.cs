@@ -39,8 +39,16 @@ namespace MailOps.MtaSts
 
         public string Domain { get; }
 
-        /// <summary>The v=STSv1 TXT record at _mta-sts.&lt;domain&gt; (the first one when there are several).</summary>
-        public string Record { get; internal set; }
+        /// <summary>The v=STSv1 TXT record at _mta-sts.&lt;domain&gt; (the first one when there are several).
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record { get => TextSafety.Escape(_record); internal set => _record = value; }
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private string _record;
 
         /// <summary>The policy id from the record.</summary>
         public string Id { get; internal set; }

@@ -13,15 +13,23 @@ namespace MailOps.MtaSts
         internal TlsRptResult(string domain, string record, IEnumerable<string> reportUri, IEnumerable<Finding> findings)
         {
             Domain = domain;
-            Record = record;
+            _record = record;
             ReportUri = new ResultList<string>(reportUri);
             Findings = new ResultList<Finding>(findings);
         }
 
         public string Domain { get; }
 
-        /// <summary>The v=TLSRPTv1 TXT record at _smtp._tls.&lt;domain&gt; (the first, when there are several).</summary>
-        public string Record { get; }
+        /// <summary>The v=TLSRPTv1 TXT record at _smtp._tls.&lt;domain&gt; (the first, when there are several).
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record => TextSafety.Escape(_record);
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private readonly string _record;
 
         /// <summary>The rua destinations (mailto: and https: URIs) that reports go to.</summary>
         public ResultList<string> ReportUri { get; }

@@ -100,7 +100,7 @@ namespace MailOps.Spf
             Target = target;
             LookupCost = lookupCost;
             VoidLookups = voidLookups;
-            Record = record;
+            _record = record;
             Note = note;
             Children = children ?? ResultList<SpfTerm>.Empty;
         }
@@ -132,8 +132,16 @@ namespace MailOps.Spf
         /// <summary>Void lookups of this term and everything below it.</summary>
         public int SubtreeVoidLookups => VoidLookups + Children.Sum(c => c.SubtreeVoidLookups);
 
-        /// <summary>For include and redirect: the record found at the target.</summary>
-        public string Record { get; }
+        /// <summary>For include and redirect: the record found at the target.
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record => TextSafety.Escape(_record);
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private readonly string _record;
 
         /// <summary>What the audit found about this term (void, not followed, loop...).</summary>
         public string Note { get; }
@@ -162,7 +170,7 @@ namespace MailOps.Spf
         internal SpfAuditResult(string domain, string record, int lookups, int voids, ResultList<SpfTerm> terms, ResultList<Finding> findings)
         {
             Domain = domain;
-            Record = record;
+            _record = record;
             LookupCount = lookups;
             VoidLookupCount = voids;
             Terms = terms;
@@ -171,8 +179,16 @@ namespace MailOps.Spf
 
         public string Domain { get; }
 
-        /// <summary>The v=spf1 record (the first one, when there are several); empty when there is none.</summary>
-        public string Record { get; }
+        /// <summary>The v=spf1 record (the first one, when there are several); empty when there is none.
+        /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
+        /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
+        public string Record => TextSafety.Escape(_record);
+
+        /// <summary>The record exactly as published, control characters included. A method, so that views and
+        /// Export-Csv never print it.</summary>
+        public string GetRawRecord() => _record;
+
+        private readonly string _record;
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
         public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
