@@ -107,6 +107,48 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void ThrottleLimit_asks_for_several_domains_at_once_and_writes_them_in_input_order()
+        {
+            // Three domains whose questions hang: with -ThrottleLimit 4 all three are asked before the first times out
+            // (one after another, the second would be asked only after the first's 2 x 3 s).
+            foreach (var d in new[] { "slow1", "slow2", "slow3" }) _dns.SetFault($"{d}.example.com", FixtureDnsServer.Fault.Timeout);
+            using var runspace = System.Management.Automation.Runspaces.RunspaceFactory.CreateRunspace(
+                System.Management.Automation.Runspaces.InitialSessionState.CreateDefault2());
+            runspace.Open();
+            runspace.SessionStateProxy.Path.SetLocation(Paths.RepoRoot);
+            using var ps = PowerShell.Create();
+            ps.Runspace = runspace;
+            ps.AddScript($"Import-Module '{Paths.ModuleManifest}'; 'slow1.example.com','example.com','slow2.example.com','slow3.example.com' | " +
+                $"Get-MailMx -Server {_dns.ServerSpec} -TimeoutSec 3 -ThrottleLimit 4 | ForEach-Object HostName");
+            var async = ps.BeginInvoke();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (_dns.QueryCount("slow1.example.com") == 0 && clock.Elapsed < TimeSpan.FromSeconds(60)) System.Threading.Thread.Sleep(10);
+            var asked = System.Diagnostics.Stopwatch.StartNew();
+            while (!(_dns.QueryCount("slow2.example.com") > 0 && _dns.QueryCount("slow3.example.com") > 0) && asked.Elapsed < TimeSpan.FromSeconds(2.5))
+                System.Threading.Thread.Sleep(10);
+            Assert.True(_dns.QueryCount("slow2.example.com") > 0 && _dns.QueryCount("slow3.example.com") > 0,
+                "slow2 and slow3 were not asked while slow1 was waiting: the inputs ran one after another");
+            var output = ps.EndInvoke(async);
+            var alone = ModuleHost.Run("Get-MailMx example.com -Server $srv | ForEach-Object HostName", _vars);
+            Assert.Equal(new[] { "mail.example.com", "backup.example.com" }, alone.Output.Select(o => o.ToString()));
+            Assert.Equal(alone.Output.Select(o => o.ToString()), output.Select(o => o.ToString()));
+            // Errors come in input order too, each naming its domain, and every good domain is still written.
+            Assert.Equal(new[] { "slow1.example.com", "slow2.example.com", "slow3.example.com" },
+                ps.Streams.Error.Select(e => e.TargetObject?.ToString()));
+            Assert.All(ps.Streams.Error, e => Assert.StartsWith("DnsTimeout", e.FullyQualifiedErrorId));
+        }
+
+        [Fact]
+        public void Results_of_a_fan_out_come_in_input_order_whatever_the_throttle()
+        {
+            const string script = "'example.com','nomx.example.com','example.com' | Get-MailMx -Server $srv -ThrottleLimit {0} | ForEach-Object HostName";
+            var one = ModuleHost.Run(string.Format(script, 1), _vars);
+            var many = ModuleHost.Run(string.Format(script, 16), _vars);
+            Assert.NotEmpty(one.Output);
+            Assert.Equal(one.Output.Select(o => o.ToString()), many.Output.Select(o => o.ToString()));
+        }
+
+        [Fact]
         public void Ctrl_C_stops_a_hanging_lookup_within_a_second()
         {
             _dns.SetFault("hang.example.com", FixtureDnsServer.Fault.Timeout);

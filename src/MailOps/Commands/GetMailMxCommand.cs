@@ -7,7 +7,7 @@ namespace MailOps.Commands
     /// <summary>Get-MailMx: a domain's mail exchangers, their addresses and PTR names, with findings.</summary>
     [Cmdlet(VerbsCommon.Get, "MailMx")]
     [OutputType(typeof(MailMxHost))]
-    public sealed class GetMailMxCommand : DnsCmdlet
+    public sealed class GetMailMxCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -19,20 +19,25 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                MxCheckResult result;
-                try
+                StartItem(async ct =>
                 {
-                    result = Await(ct => MxCheck.RunAsync(Dns, domain, ct));
-                }
-                catch (DnsQueryFailedException ex)
-                {
-                    WriteError(ErrorRecords.ForDns(ex, domain));
-                    continue;
-                }
-                foreach (var unanswered in result.Unanswered)
-                    WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result for this host is incomplete.");
-                foreach (var host in result.Hosts)
-                    WriteObject(host);
+                    MxCheckResult result;
+                    try
+                    {
+                        result = await MxCheck.RunAsync(Dns, domain, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        return () => WriteError(ErrorRecords.ForDns(ex, domain));
+                    }
+                    return () =>
+                    {
+                        foreach (var unanswered in result.Unanswered)
+                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result for this host is incomplete.");
+                        foreach (var host in result.Hosts)
+                            WriteObject(host);
+                    };
+                });
             }
         }
     }

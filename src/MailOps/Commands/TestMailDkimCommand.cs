@@ -11,7 +11,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "MailDkim")]
     [OutputType(typeof(MailDkimRecord))]
     [OutputType(typeof(bool))]
-    public sealed class TestMailDkimCommand : DnsCmdlet
+    public sealed class TestMailDkimCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -70,18 +70,22 @@ namespace MailOps.Commands
                             $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass the s= value of your DKIM signatures, e.g. mail or selector1."));
                         continue;
                     }
-                    MailDkimRecord result;
-                    try
+                    var selector = s.Trim();
+                    var key = _key;
+                    var keyPath = _keyPath;
+                    StartItem(async ct =>
                     {
-                        var selector = s.Trim();
-                        result = Await(ct => DkimRecordCheck.RunAsync(Dns, domain, selector, _key, _keyPath, ct));
-                    }
-                    catch (DnsQueryFailedException ex)
-                    {
-                        WriteError(ErrorRecords.ForDns(ex, DkimRecordCheck.KeyName(s.Trim(), domain)));
-                        continue;
-                    }
-                    WriteCheckResult(result, result.Found && result.Status != "Fail");
+                        MailDkimRecord result;
+                        try
+                        {
+                            result = await DkimRecordCheck.RunAsync(Dns, domain, selector, key, keyPath, ct).ConfigureAwait(false);
+                        }
+                        catch (DnsQueryFailedException ex)
+                        {
+                            return () => WriteError(ErrorRecords.ForDns(ex, DkimRecordCheck.KeyName(selector, domain)));
+                        }
+                        return () => WriteCheckResult(result, result.Found && result.Status != "Fail");
+                    });
                 }
             }
         }

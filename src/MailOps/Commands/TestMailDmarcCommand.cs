@@ -11,7 +11,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "MailDmarc")]
     [OutputType(typeof(MailDmarcResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestMailDmarcCommand : DnsCmdlet
+    public sealed class TestMailDmarcCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -63,19 +63,26 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                DmarcCheckResult result;
-                try
+                var method = DiscoveryMethod;
+                var psl = _psl;
+                StartItem(async ct =>
                 {
-                    result = Await(ct => DmarcCheck.RunAsync(Dns, domain, DiscoveryMethod, _psl, ct));
-                }
-                catch (DnsQueryFailedException ex)
-                {
-                    WriteError(ErrorRecords.ForDns(ex, domain));
-                    continue;
-                }
-                foreach (var unanswered in result.Unanswered)
-                    WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result is incomplete.");
-                WriteCheckResult(result.Result, result.Result.Record != null && result.Result.Status != "Fail");
+                    DmarcCheckResult result;
+                    try
+                    {
+                        result = await DmarcCheck.RunAsync(Dns, domain, method, psl, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        return () => WriteError(ErrorRecords.ForDns(ex, domain));
+                    }
+                    return () =>
+                    {
+                        foreach (var unanswered in result.Unanswered)
+                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result is incomplete.");
+                        WriteCheckResult(result.Result, result.Result.Record != null && result.Result.Status != "Fail");
+                    };
+                });
             }
         }
     }

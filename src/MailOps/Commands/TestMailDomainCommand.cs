@@ -22,8 +22,6 @@ namespace MailOps.Commands
     public sealed class TestMailDomainCommand : FanOutCmdlet
     {
         private MailDomainOptions _options;
-        private bool _allGood = true;
-        private int _checked;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -131,11 +129,7 @@ namespace MailOps.Commands
             var selectors = (DkimSelector ?? new string[0]).Where(s => !string.IsNullOrWhiteSpace(s)).ToList();
             foreach (var input in Domain)
             {
-                if (!TryNormalizeDomain(input, out var domain))
-                {
-                    _allGood = false;
-                    continue;
-                }
+                if (!TryNormalizeDomain(input, out var domain)) continue;
                 var options = selectors.Count == 0 ? _options : WithSelectors(_options, selectors);
                 StartItem(async ct =>
                 {
@@ -160,7 +154,6 @@ namespace MailOps.Commands
 
         private void Emit(string domain, MailDomainCheckOutcome outcome)
         {
-            _checked++;
             foreach (var f in outcome.Failures)
             {
                 var record = ErrorRecords.ForDomainCheckFailure(f, domain);
@@ -169,14 +162,9 @@ namespace MailOps.Commands
             foreach (var p in outcome.Partial)
                 WriteWarning($"{domain}: {p} The result is incomplete.");
             var r = outcome.Result;
-            if (r.Status == "Fail" || r.Status == "Incomplete") _allGood = false;
-            if (!Quiet) WriteObject(r);
+            // -Quiet: $true only when every input passed and every check ran (MailOpsCmdlet writes the one Boolean).
+            WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");
         }
 
-        protected override void EndProcessing()
-        {
-            base.EndProcessing();
-            if (Quiet) WriteObject(_allGood && _checked > 0);
-        }
     }
 }

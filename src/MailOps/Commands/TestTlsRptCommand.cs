@@ -8,7 +8,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "TlsRpt")]
     [OutputType(typeof(TlsRptResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestTlsRptCommand : DnsCmdlet
+    public sealed class TestTlsRptCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -24,17 +24,19 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                TlsRptResult result;
-                try
+                StartItem(async ct =>
                 {
-                    result = Await(ct => TlsRptCheck.RunAsync(Dns, domain, ct));
-                }
-                catch (DnsQueryFailedException ex)
-                {
-                    WriteError(ErrorRecords.ForDns(ex, domain));
-                    continue;
-                }
-                WriteCheckResult(result, result.Record != null && result.Status != "Fail");
+                    TlsRptResult result;
+                    try
+                    {
+                        result = await TlsRptCheck.RunAsync(Dns, domain, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        return () => WriteError(ErrorRecords.ForDns(ex, domain));
+                    }
+                    return () => WriteCheckResult(result, result.Record != null && result.Status != "Fail");
+                });
             }
         }
     }
