@@ -160,7 +160,7 @@ namespace MailOps.Testing
         {
             if (e.Query is not DnsMessage query || query.Questions.Count != 1) return null;
             var q = query.Questions[0];
-            var tcp = e.ProtocolType == ProtocolType.Tcp;
+            var tcp = e.TransportProtocol == TransportProtocol.Tcp;
             var name = Key(q.Name);
             _log.Enqueue((name, q.RecordType, tcp));
 

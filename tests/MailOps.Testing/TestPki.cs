@@ -60,7 +60,7 @@ namespace MailOps.Testing
 
         /// <summary>A server certificate for <paramref name="dnsName"/>, valid from/until the given days relative to now,
         /// issued by <paramref name="issuer"/> (default: the trusted test CA).</summary>
-        public X509Certificate2 IssueServer(string dnsName, int notBeforeDays = -1, int notAfterDays = 90, X509Certificate2 issuer = null)
+        public X509Certificate2 IssueServer(string dnsName, int notBeforeDays = -1, int notAfterDays = 90, X509Certificate2? issuer = null)
         {
             issuer ??= Ca;
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -84,7 +84,7 @@ namespace MailOps.Testing
 
         /// <summary>Round-trips through PKCS#12 so the key is usable by SslStream on every platform.</summary>
         private static X509Certificate2 Reload(X509Certificate2 cert) =>
-            X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12, (string)null), null, X509KeyStorageFlags.Exportable);
+            X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12, (string?)null), null, X509KeyStorageFlags.Exportable);
 
         /// <summary>PEM text of a certificate (public part only).</summary>
         public static string ToPem(X509Certificate2 cert) =>

@@ -79,7 +79,6 @@ namespace MailOps.Bounces
         private sealed class Rcpt
         {
             public string Recipient, Status, Diagnostic, RemoteMta, Action;
-            public int? Code;
         }
 
         private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string entry)
@@ -180,12 +179,10 @@ namespace MailOps.Bounces
                 var diagStatus = StatusRx.Match(diag ?? "");
                 if (diagStatus.Success)
                     status = diagStatus.Groups[1].Value;
-                int? code = r.Code;
-                if (code == null)
-                {
-                    var m = CodeRx.Match(diag ?? "");
-                    if (m.Success) code = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-                }
+                // The reply code comes from the diagnostic text (a DSN has no field of its own for it).
+                int? code = null;
+                var m = CodeRx.Match(diag ?? "");
+                if (m.Success) code = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
                 var remote = r.RemoteMta;
                 if (string.IsNullOrEmpty(remote))
                 {

@@ -21,7 +21,7 @@ namespace MailOps.Dkim
             return DnsName.ValidateDomainName(selector + "._domainkey.example");
         }
 
-        /// <summary>Checks a selector of a domain. With <paramref name="privateKey"/>, also whether the published key is
+        /// <summary>Checks a selector of a domain. With <paramref name="privateKeyPath"/>, also whether the published key is
         /// its pair. Throws <see cref="DnsQueryFailedException"/> when the TXT question goes unanswered.</summary>
         public static async Task<MailDkimRecord> RunAsync(IDnsResolver dns, string domain, string selector,
             string privateKeyPath, CancellationToken ct) =>

@@ -63,7 +63,7 @@ namespace MailOps.Commands
                 RequestDnssec = RequestDnssec,
                 Log = r => Post(() => WriteVerbose(r.Describe())),
                 ZoneFileLimits = ZoneFileLimitsFromEnvironment(),
-                CancellationToken = Stopping,
+                CancellationToken = CancelToken,
             };
             try
             {
@@ -79,7 +79,7 @@ namespace MailOps.Commands
                 ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ErrorCategory.InvalidData, ex.Message, ex.Path,
                     ex.Line > 0 ? $"Fix line {ex.Line} of {ex.Path}." : $"Check {ex.Path}: -ZoneFile takes regular master files within the limits in docs/files.md.", ex));
             }
-            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }

@@ -63,7 +63,7 @@ namespace MailOps.Commands
             if (work == null) throw new ArgumentNullException(nameof(work));
             _started++;
             var gate = _gate;
-            var token = Stopping;
+            var token = CancelToken;
             var task = Task.Run(async () =>
             {
                 await gate.WaitAsync(token).ConfigureAwait(false);
@@ -99,7 +99,7 @@ namespace MailOps.Commands
                 {
                     writeBack = Await(ct => done);
                 }
-                catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+                catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
                 {
                     throw new PipelineStoppedException();
                 }

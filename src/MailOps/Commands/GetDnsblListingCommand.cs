@@ -113,7 +113,7 @@ namespace MailOps.Commands
                 return;
             }
             _total += count;
-            _running.Add(_check.CheckAsync(target, r => Post(() => Emit(r)), Stopping));
+            _running.Add(_check.CheckAsync(target, r => Post(() => Emit(r)), CancelToken));
         }
 
         private void Emit(DnsblResult r)

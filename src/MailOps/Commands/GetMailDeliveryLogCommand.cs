@@ -76,10 +76,10 @@ namespace MailOps.Commands
                 var reader = new PostfixLogReader(Options(new DateTimeOffset(File.GetLastWriteTime(file))));
                 try
                 {
-                    foreach (var r in reader.ReadFile(file, Stopping)) WriteObject(r);
+                    foreach (var r in reader.ReadFile(file, CancelToken)) WriteObject(r);
                     WriteVerbose($"{file}: {reader.Lines} line(s), {reader.Skipped} not from Postfix or not understood.");
                 }
-                catch (OperationCanceledException) when (Stopping.IsCancellationRequested) { throw new PipelineStoppedException(); }
+                catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
                 {
                     WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, ErrorCategory.ReadError, $"The mail log '{file}' cannot be read: {ex.Message}", file,

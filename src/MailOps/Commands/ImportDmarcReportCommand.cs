@@ -19,7 +19,7 @@ namespace MailOps.Commands
         protected override string What => "DMARC aggregate report";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
-            DmarcReportReader.ReadFile(file, options, Stopping);
+            DmarcReportReader.ReadFile(file, options, CancelToken);
 
         protected override void WriteRow(object row)
         {

@@ -17,7 +17,7 @@ namespace MailOps.Commands
         protected override string What => "bounce message";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
-            BounceReader.ReadFile(file, options, Stopping);
+            BounceReader.ReadFile(file, options, CancelToken);
 
         protected override void WriteRow(object row) => WriteObject(row);
 

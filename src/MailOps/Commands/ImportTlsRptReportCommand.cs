@@ -13,7 +13,7 @@ namespace MailOps.Commands
         protected override string What => "SMTP TLS report";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
-            TlsRptReportReader.ReadFile(file, options, Stopping);
+            TlsRptReportReader.ReadFile(file, options, CancelToken);
 
         protected override void WriteRow(object row) => WriteObject(row);
     }

@@ -16,8 +16,9 @@ namespace MailOps.Commands
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly BlockingCollection<Action> _pending = new BlockingCollection<Action>();
 
-        /// <summary>Cancelled when the user presses Ctrl+C.</summary>
-        protected CancellationToken Stopping => _cts.Token;
+        /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing). Pass it to every engine call. (Named apart from
+        /// <see cref="Cmdlet.Stopping"/>, the Boolean PowerShell sets at the same moment.)</summary>
+        protected CancellationToken CancelToken => _cts.Token;
 
         protected override void StopProcessing() => _cts.Cancel();
 

@@ -65,7 +65,7 @@ namespace MailOps.Commands
                     foreach (var p in Path)
                         foreach (var r in Resolve(p)) ReadPath(r, p, options);
             }
-            catch (OperationCanceledException) when (Stopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }
@@ -81,7 +81,7 @@ namespace MailOps.Commands
                 return;
             }
             foreach (var root in Roots(full))
-            foreach (var found in _walker.Walk(root, Stopping))
+            foreach (var found in _walker.Walk(root, CancelToken))
             {
                 switch (found.Kind)
                 {

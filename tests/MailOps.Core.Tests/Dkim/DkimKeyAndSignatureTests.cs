@@ -57,7 +57,7 @@ namespace MailOps.Tests.Dkim
         }
 
         [Fact]
-        public void Zone_line_is_read_the_same_by_MailOps_and_by_an_independent_parser()
+        public async Task Zone_line_is_read_the_same_by_MailOps_and_by_an_independent_parser()
         {
             using var dir = new TempDir();
             var key = DkimKeyGenerator.Create(dir.Path, "s2026", "example.org", "Rsa", 4096, force: false);
@@ -69,7 +69,7 @@ namespace MailOps.Tests.Dkim
 
             using var server = FixtureDnsServer.StartWithZone(zone);
             var dns = new WireDnsResolver(new[] { server.EndPoint }, TimeSpan.FromSeconds(3), 0);
-            var answer = dns.QueryAsync("s2026._domainkey.example.org", DnsRecordType.TXT, CancellationToken.None).GetAwaiter().GetResult();
+            var answer = await dns.QueryAsync("s2026._domainkey.example.org", DnsRecordType.TXT, CancellationToken.None);
             Assert.Equal(key.TxtValue, Assert.Single(answer.RecordsOf<TxtRecord>()).Text);
             Assert.Equal(4096, key.KeySize);
         }

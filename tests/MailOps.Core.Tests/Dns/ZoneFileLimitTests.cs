@@ -16,7 +16,7 @@ namespace MailOps.Tests.Dns
 
         public void Dispose() => _tmp.Dispose();
 
-        private static ZoneFileException Fails(string path, ZoneFileLimits limits = null) =>
+        private static ZoneFileException Fails(string path, ZoneFileLimits? limits = null) =>
             Assert.Throws<ZoneFileException>(() => MasterFileParser.ParseFile(path, null, limits, CancellationToken.None));
 
         [Fact]

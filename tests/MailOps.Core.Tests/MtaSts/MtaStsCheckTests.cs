@@ -45,7 +45,7 @@ namespace MailOps.Tests.MtaSts
             TrustedCertificates = trustCa ? new[] { _site.Pki.CaPublic } : Array.Empty<System.Security.Cryptography.X509Certificates.X509Certificate2>(),
         };
 
-        private async Task<MtaStsResult> Check(string name, MtaStsOptions options = null, string path = "wire")
+        private async Task<MtaStsResult> Check(string name, MtaStsOptions? options = null, string path = "wire")
         {
             var r = await MtaStsCheck.RunAsync(Resolver(path), MtaStsTestSite.Domain(name), options ?? Options(), CancellationToken.None);
             Assert.Empty(r.Unanswered);

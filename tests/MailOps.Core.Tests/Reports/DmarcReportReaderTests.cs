@@ -57,9 +57,9 @@ namespace MailOps.Tests.Reports
             else if (path.EndsWith(".eml", StringComparison.Ordinal))
             {
                 var message = MimeMessage.Load(new MemoryStream(bytes));
-                var part = message.Attachments.OfType<MimePart>().Single(p => p.FileName.EndsWith(".zip", StringComparison.Ordinal));
+                var part = message.Attachments.OfType<MimePart>().Single(p => p.FileName?.EndsWith(".zip", StringComparison.Ordinal) == true);
                 var ms = new MemoryStream();
-                part.Content.DecodeTo(ms);
+                part.Content!.DecodeTo(ms);
                 bytes = ms.ToArray();
             }
             if (bytes.Length > 2 && bytes[0] == 'P' && bytes[1] == 'K')

@@ -19,7 +19,7 @@ namespace MailOps.Tests.Reports
 
         public void Dispose() => _tmp.Dispose();
 
-        private static (List<DmarcReportRow> Rows, List<ReportImportProblem> Problems) Read(string path, ReportImportOptions o = null)
+        private static (List<DmarcReportRow> Rows, List<ReportImportProblem> Problems) Read(string path, ReportImportOptions? o = null)
         {
             var items = DmarcReportReader.ReadFile(path, o).ToList();
             return (items.OfType<DmarcReportRow>().ToList(), items.OfType<ReportImportProblem>().ToList());

@@ -36,7 +36,7 @@ namespace MailOps.Tests.Reports
         public const string Ns9990 = "urn:ietf:params:xml:ns:dmarc-2.0";
 
         /// <summary>An RFC 7489-style report with <paramref name="rows"/> records (IPs 192.0.2.1..n, count i).</summary>
-        public static string Report(string org, string id, int rows, string ns = null, string domain = "example.com")
+        public static string Report(string org, string id, int rows, string? ns = null, string domain = "example.com")
         {
             var sb = new StringBuilder();
             sb.Append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

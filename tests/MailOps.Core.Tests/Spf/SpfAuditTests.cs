@@ -160,7 +160,7 @@ namespace MailOps.Tests.Spf
             Assert.Contains(o.Unanswered, q => q.Name == "slow.example.org" && q.Type == DnsRecordType.TXT);
         }
 
-        private async Task<SpfEvaluationResult> Eval(string path, string domain, string ip, string sender = "", string helo = null)
+        private async Task<SpfEvaluationResult> Eval(string path, string domain, string ip, string sender = "", string? helo = null)
         {
             var e = await SpfEvaluator.EvaluateAsync(Dns(path), IPAddress.Parse(ip), domain, sender, helo, new SpfEvaluationOptions(), CancellationToken.None);
             return e.Result;
