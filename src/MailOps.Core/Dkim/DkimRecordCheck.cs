@@ -27,9 +27,7 @@ namespace MailOps.Dkim
             string privateKeyPath, CancellationToken ct) =>
             await RunAsync(dns, domain, selector, privateKeyPath == null ? null : ReadPrivateKeyFile(privateKeyPath), privateKeyPath, ct).ConfigureAwait(false);
 
-        /// <summary>Reads a private key file; throws <see cref="FormatException"/> or an IO exception.</summary>
-        public static void ValidatePrivateKeyFile(string path) => ReadPrivateKeyFile(path);
-
+        /// <summary>Reads a private key file (at most 64 KiB, regular files only); throws <see cref="FormatException"/> or an IO exception.</summary>
         internal static DkimPrivateKey ReadPrivateKeyFile(string path) => DkimKeyMaterial.ReadPrivateKey(InputFile.ReadAllText(path, InputFile.MaxPrivateKeyBytes, "DKIM private key file"));
 
         internal static async Task<MailDkimRecord> RunAsync(IDnsResolver dns, string domain, string selector,

@@ -47,7 +47,6 @@ namespace MailOps.Dns
         }
 
         /// <summary>The zone files' apexes (null entries omitted), for -Verbose.</summary>
-        public IEnumerable<string> Apexes => _zones.Select(z => z.Apex).Where(a => a != null);
 
         public Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
             => QueryAsync(name, type, cancellationToken, 0);

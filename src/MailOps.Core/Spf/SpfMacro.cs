@@ -38,8 +38,6 @@ namespace MailOps.Spf
 
         public bool HasMacros => Tokens.Any(t => t.IsMacro);
 
-        public bool Uses(char letter) => Tokens.Any(t => t.Letter == letter);
-
         public override string ToString() => Text;
     }
 

@@ -84,9 +84,6 @@ namespace MailOps.Commands
             while (_pending.TryTake(out var action)) action();
         }
 
-        /// <summary>Writes a non-terminating error built by <see cref="ErrorRecords"/>.</summary>
-        protected void WriteMailOpsError(ErrorRecord record) => WriteError(record);
-
         // ------------------------------------------------------------------------------------------------------
         // The -Quiet rule, in one place: a cmdlet with a -Quiet switch writes exactly one Boolean per invocation,
         // $true only when every input passed and every check ran. Derived cmdlets report each input with

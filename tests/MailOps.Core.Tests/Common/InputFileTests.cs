@@ -72,11 +72,11 @@ namespace MailOps.Tests.Common
         public void Dkim_private_key_file_is_capped_and_must_be_regular()
         {
             var big = _tmp.File("huge.pem", "-----BEGIN PRIVATE KEY-----\n" + new string('A', 200_000) + "\n-----END PRIVATE KEY-----\n");
-            var ex = Assert.ThrowsAny<IOException>(() => MailOps.Dkim.DkimRecordCheck.ValidatePrivateKeyFile(big));
+            var ex = Assert.ThrowsAny<IOException>(() => MailOps.Dkim.DkimRecordCheck.ReadPrivateKeyFile(big));
             Assert.Contains("limit", ex.Message);
             if (!Unix) return;
             var fifo = MakeFifo(Path.Combine(_tmp.Root, "key.fifo"));
-            Assert.Contains("named pipe", Assert.ThrowsAny<IOException>(() => MailOps.Dkim.DkimRecordCheck.ValidatePrivateKeyFile(fifo)).Message);
+            Assert.Contains("named pipe", Assert.ThrowsAny<IOException>(() => MailOps.Dkim.DkimRecordCheck.ReadPrivateKeyFile(fifo)).Message);
         }
 
         [Fact]
