@@ -410,12 +410,14 @@ namespace MailOps.Logs
         {
             var findings = new List<MailDeliveryFinding>();
             var len = Hourly ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-            foreach (var provider in _buckets.Keys.Select(k => k.Item2).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(p => p, StringComparer.OrdinalIgnoreCase))
+            // One pass to group the buckets by provider (a log to many small domains has many providers).
+            foreach (var group in _buckets.GroupBy(kv => kv.Key.Item2, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
             {
-                var mine = _buckets.Where(kv => string.Equals(kv.Key.Item2, provider, StringComparison.OrdinalIgnoreCase))
-                    .OrderBy(kv => kv.Key.Item1.HasValue ? 0 : 1).ThenBy(kv => kv.Key.Item1?.UtcDateTime).ToList();
-                foreach (var kv in mine)
+                var provider = group.Key;
+                var mine = group.OrderBy(kv => kv.Key.Item1.HasValue ? 0 : 1).ThenBy(kv => kv.Key.Item1?.UtcDateTime).ToList();
+                for (int i = 0; i < mine.Count; i++)
                 {
+                    var kv = mine[i];
                     var period = kv.Key.Item1;
                     var c = kv.Value;
                     var text = PeriodText(period, Hourly);
@@ -423,8 +425,9 @@ namespace MailOps.Logs
                     {
                         var from = period.Value - TimeSpan.FromTicks(len.Ticks * _options.BaselinePeriods);
                         var baseline = new DeliveryCounts();
-                        foreach (var other in mine)
-                            if (other.Key.Item1.HasValue && other.Key.Item1.Value >= from && other.Key.Item1.Value < period.Value) baseline.Add(other.Value);
+                        // mine is in time order: the baseline is the run of buckets just before this one.
+                        for (int j = i - 1; j >= 0 && mine[j].Key.Item1.HasValue && mine[j].Key.Item1.Value >= from; j--)
+                            if (mine[j].Key.Item1.Value < period.Value) baseline.Add(mine[j].Value);
                         if (baseline.Attempts >= _options.MinVolume)
                         {
                             Spike(findings, "BounceSpike", "bounce rate", period, text, provider, c.Failed, c.Final, baseline.Failed, baseline.Final, c.DominantBounceReason, c.Attempts);
