@@ -114,6 +114,13 @@ Describe 'Test-MailWarmup' {
         Test-MailWarmup -Plan (Import-Csv $csv) -Log $Log -Quiet | Should -BeFalse
     }
 
+    It 'writes results that export flat to CSV' {
+        $plan = New-MailWarmupPlan -StartDate 2026-11-07 -TargetDailyVolume 5000 -Provider Gmail
+        $csv = ($Records | Test-MailWarmup -Plan $plan | ConvertTo-Csv)
+        $csv[0] | Should -Be '"Day","Date","Provider","Planned","Sent","Deferred","Bounced","Blocks","DeferralRate","BounceRate","Verdict","Reason","NextStep","RemedyCommand"'
+        $csv[1] | Should -BeLike '"1","2026-11-07","All","20","35","0","0","0","0","0","OverPlan",*'
+    }
+
     It 'stops with a clear error when the plan file is missing' {
         { Test-MailWarmup -Plan (Join-Path $TestDrive 'none.json') -Log $Log -ErrorAction Stop } | Should -Throw -ErrorId 'WarmupPlanNotFound*'
     }
@@ -158,6 +165,18 @@ Describe 'examples/daily-bounce-check.ps1' {
         $r = Invoke-BounceCheck @('-LogPath', $QuietLog, '-OutFile', (Join-Path $TestDrive 'empty.csv'), '-Since', '2026-12-01', '-ModulePath', $Module)
         $r.ExitCode | Should -Be 2 -Because $r.Output
         $r.Output | Should -Match 'No delivery logged'
+    }
+
+    It 'exits 2 when a log file cannot be read (never clean when unsure)' {
+        # As on a mail server: mail.log and a rotation, matched by one wildcard; the rotation is a damaged gzip file.
+        # (A gzip file merely cut short is read up to where it ends without an error: see the report of this change.)
+        $dir = New-Item -ItemType Directory -Path (Join-Path $TestDrive 'var-log') -Force
+        Copy-Item $QuietLog (Join-Path $dir 'mail.log')
+        [IO.File]::WriteAllBytes((Join-Path $dir 'mail.log.1.gz'), [byte[]](0x1f, 0x8b, 8, 0) + [Text.Encoding]::ASCII.GetBytes('not deflate data at all'))
+        $csv = Join-Path $TestDrive 'unsure.csv'
+        $r = Invoke-BounceCheck @('-LogPath', (Join-Path $dir 'mail.log*'), '-OutFile', $csv, '-Since', '2026-11-01', '-ModulePath', $Module)
+        $r.ExitCode | Should -Be 2 -Because $r.Output
+        $r.Output | Should -Match 'mail.log.1.gz'
     }
 
     It 'exits 3 when no log file matches or the module is missing' {
