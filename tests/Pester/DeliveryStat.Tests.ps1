@@ -112,6 +112,10 @@ Describe 'Test-MailWarmup' {
         $r = Test-MailWarmup -Plan (Import-Csv $csv) -Log $Log
         $r.Verdict | Should -Be @('OverPlan', 'OverPlan', 'OverPlan', 'OverPlan', 'StepBack', 'Hold')
         Test-MailWarmup -Plan (Import-Csv $csv) -Log $Log -Quiet | Should -BeFalse
+        # Get-Item / Get-ChildItem output works for both.
+        $json = Join-Path $TestDrive 'warm2.json'
+        New-MailWarmupPlan -StartDate 2026-11-06 -TargetDailyVolume 5000 -Provider Gmail -Path $json
+        (Get-Item $Log | Test-MailWarmup -Plan (Get-Item $json)).Verdict | Should -Be @('OverPlan', 'OverPlan', 'OverPlan', 'OverPlan', 'StepBack', 'Hold')
     }
 
     It 'writes results that export flat to CSV' {

@@ -57,6 +57,7 @@ namespace MailOps.Commands
             foreach (var item in Plan)
             {
                 var o = item is PSObject p ? p.BaseObject : item;
+                if (o is FileInfo fi) o = fi.FullName;
                 switch (o)
                 {
                     case string path:
@@ -105,6 +106,7 @@ namespace MailOps.Commands
             {
                 if (Stopping.IsCancellationRequested) throw new PipelineStoppedException();
                 var o = item is PSObject p ? p.BaseObject : item;
+                if (o is FileInfo file) { ReadLogs(WildcardPattern.Escape(file.FullName)); continue; }
                 if (o is string path) { ReadLogs(path); continue; }
                 if (!DeliveryInput.TryConvert(item, out var obs, out var problem))
                 {
