@@ -37,22 +37,40 @@ if (!File.Exists(path))
 var size = new FileInfo(path).Length;
 Console.WriteLine($"log: {path}, {size / 1048576.0:F0} MiB");
 
-var sw = Stopwatch.StartNew();
-long count = 0;
-using (var r = new StreamReader(path, new UTF8Encoding(false), false, 1 << 16))
-    while (r.ReadLine() != null) count++;
-var baseline = sw.Elapsed.TotalSeconds;
-Console.WriteLine($"line count: {count:N0} lines in {baseline:F2} s = {count / baseline:N0} lines/s");
-
-sw.Restart();
-var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero) });
-long records = 0, peak = 0;
-foreach (var rec in reader.ReadFile(path))
+// Each pass runs twice and the second is reported: the file is then in the page cache for both, and the reader's
+// regular expressions are compiled (a long read is dominated by the warm rate).
+double LineCount()
 {
-    records++;
-    if ((records & 0xFFFF) == 0) peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
+    var w = Stopwatch.StartNew();
+    long n = 0;
+    using (var r = new StreamReader(path, new UTF8Encoding(false), false, 1 << 16))
+        while (r.ReadLine() != null) n++;
+    Console.WriteLine($"  line count: {n:N0} lines in {w.Elapsed.TotalSeconds:F2} s = {n / w.Elapsed.TotalSeconds:N0} lines/s");
+    return w.Elapsed.TotalSeconds;
 }
-var parse = sw.Elapsed.TotalSeconds;
+
+long peak = 0;
+double Parse(bool withStats)
+{
+    var w = Stopwatch.StartNew();
+    var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = new DateTimeOffset(2026, 12, 31, 0, 0, 0, TimeSpan.Zero) });
+    var stats = new DeliveryStatistics(new DeliveryStatOptions { By = DeliveryStatGrouping.Provider });
+    long records = 0;
+    foreach (var rec in reader.ReadFile(path))
+    {
+        records++;
+        if (withStats) stats.Add(DeliveryObservation.From(rec));
+        if ((records & 0xFFFF) == 0) peak = Math.Max(peak, Process.GetCurrentProcess().WorkingSet64);
+    }
+    var extra = withStats ? $" + Get-MailDeliveryStat counting ({stats.Rows().Count} providers, {stats.Findings().Count} findings)" : "";
+    Console.WriteLine($"  Get-MailDeliveryLog engine{extra}: {reader.Lines:N0} lines, {records:N0} records in {w.Elapsed.TotalSeconds:F2} s = {reader.Lines / w.Elapsed.TotalSeconds:N0} lines/s");
+    return w.Elapsed.TotalSeconds;
+}
+
+LineCount();
+var baseline = LineCount();
+Parse(false);
+var parse = Parse(false);
+var withStatsTime = Parse(true);
 peak = Math.Max(peak, Process.GetCurrentProcess().PeakWorkingSet64);
-Console.WriteLine($"Get-MailDeliveryLog engine: {reader.Lines:N0} lines, {records:N0} records in {parse:F2} s = {reader.Lines / parse:N0} lines/s");
-Console.WriteLine($"ratio (parse time / line-count time): {parse / baseline:F1}x; peak working set {peak / 1048576.0:F0} MiB");
+Console.WriteLine($"ratio (parse time / line-count time): {parse / baseline:F1}x; with the statistics {withStatsTime / baseline:F1}x; peak working set {peak / 1048576.0:F0} MiB");

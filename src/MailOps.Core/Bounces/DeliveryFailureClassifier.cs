@@ -245,6 +245,9 @@ namespace MailOps.Bounces
                 list?.Name, list?.Url, remedy.ToString(), info.RemedyCommand, rule);
         }
 
+        /// <summary>Every provider name the classifier recognises (bounce-providers.tsv), in file order.</summary>
+        public static IReadOnlyList<string> ProviderNames => Providers.Value.Select(p => p.Name).Distinct(StringComparer.Ordinal).ToList();
+
         /// <summary>The provider recognised from a remote host name, a recipient address or a reply text; null when none.</summary>
         public static string RecogniseProvider(string remoteHost, string recipient, string text) => FindProvider(remoteHost, recipient, text)?.Name;
 

@@ -71,6 +71,12 @@ namespace MailOps.Commands
         // Monitoring
         MailLogNotFound,
         MailLogUnreadable,
+        InvalidDeliveryRecord,
+        // Warm-up
+        WarmupPlanFileExists,
+        WarmupPlanWriteFailed,
+        WarmupPlanNotFound,
+        InvalidWarmupPlan,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

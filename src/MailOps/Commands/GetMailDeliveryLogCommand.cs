@@ -88,7 +88,7 @@ namespace MailOps.Commands
             }
         }
 
-        private static int RotationNumber(string file)
+        internal static int RotationNumber(string file)
         {
             var name = System.IO.Path.GetFileName(file);
             if (name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) name = name.Substring(0, name.Length - 3);
