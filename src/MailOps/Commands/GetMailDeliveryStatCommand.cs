@@ -45,7 +45,7 @@ namespace MailOps.Commands
             if (InputObject == null) return;
             foreach (var item in InputObject)
             {
-                if (Stopping.IsCancellationRequested) throw new PipelineStoppedException();
+                if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
                 if (!DeliveryInput.TryConvert(item, out var o, out var problem))
                 {
                     WriteError(ErrorRecords.Create(ErrorId.InvalidDeliveryRecord, ErrorCategory.InvalidData,

@@ -104,7 +104,7 @@ namespace MailOps.Commands
             if (Log == null) return;
             foreach (var item in Log)
             {
-                if (Stopping.IsCancellationRequested) throw new PipelineStoppedException();
+                if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
                 var o = item is PSObject p ? p.BaseObject : item;
                 if (o is FileInfo file) { ReadLogs(WildcardPattern.Escape(file.FullName)); continue; }
                 if (o is string path) { ReadLogs(path); continue; }
@@ -143,9 +143,9 @@ namespace MailOps.Commands
                 var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = new DateTimeOffset(File.GetLastWriteTime(file)) });
                 try
                 {
-                    foreach (var r in reader.ReadFile(file, Stopping)) _tracker.Add(DeliveryObservation.From(r));
+                    foreach (var r in reader.ReadFile(file, CancelToken)) _tracker.Add(DeliveryObservation.From(r));
                 }
-                catch (OperationCanceledException) when (Stopping.IsCancellationRequested) { throw new PipelineStoppedException(); }
+                catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
                 {
                     WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, ErrorCategory.ReadError, $"The mail log '{file}' cannot be read: {ex.Message}", file,

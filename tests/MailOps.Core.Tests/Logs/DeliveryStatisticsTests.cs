@@ -13,8 +13,8 @@ namespace MailOps.Core.Tests.Logs
         private static readonly DateTimeOffset Day0 = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
 
         /// <summary>n observations to a Gmail address on day <paramref name="day"/> (hour 10), all with one status and reason.</summary>
-        private static IEnumerable<DeliveryObservation> Many(int day, int n, string status, string reason = null, string to = "u@gmail.com",
-            string relay = "gmail-smtp-in.l.google.com", string blocklist = null, bool hard = false) =>
+        private static IEnumerable<DeliveryObservation> Many(int day, int n, string status, string? reason = null, string to = "u@gmail.com",
+            string relay = "gmail-smtp-in.l.google.com", string? blocklist = null, bool hard = false) =>
             Enumerable.Range(0, n).Select(i => new DeliveryObservation(Day0.AddDays(day).AddHours(10).AddSeconds(i), to, status, reason, null, relay, hard, blocklist));
 
         private static DeliveryStatistics Stats(IEnumerable<DeliveryObservation> all, DeliveryStatGrouping by = DeliveryStatGrouping.Day)

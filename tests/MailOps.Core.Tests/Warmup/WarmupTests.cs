@@ -87,7 +87,7 @@ namespace MailOps.Core.Tests.Warmup
             Assert.ThrowsAny<FormatException>(() => WarmupPlan.ParseJson(new StringReader("{\"mailopsWarmupPlan\":1,\"plan\":[")));
         }
 
-        private static IEnumerable<DeliveryObservation> On(int day, int n, string status, string to = "u@gmail.com", string reason = null, string blocklist = null) =>
+        private static IEnumerable<DeliveryObservation> On(int day, int n, string status, string to = "u@gmail.com", string? reason = null, string? blocklist = null) =>
             Enumerable.Range(0, n).Select(i => new DeliveryObservation(new DateTimeOffset(Start.AddDays(day - 1).AddHours(9).AddMinutes(i)), to, status, reason, null, null, false, blocklist));
 
         private static IReadOnlyList<WarmupDayResult> Track(WarmupPlan plan, IEnumerable<DeliveryObservation> obs)
