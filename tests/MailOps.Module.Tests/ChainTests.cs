@@ -157,6 +157,59 @@ namespace MailOps.Module.Tests
             Assert.DoesNotContain(run.Output.Select(o => o.BaseObject.ToString()), id => id!.StartsWith("InvalidDomainName", StringComparison.Ordinal));
         }
 
+        // ------------------------------------------------------------------ Test-MailSpf as a receiver
+
+        [Fact]
+        public void Sender_alone_is_enough_its_domain_is_evaluated()
+        {
+            var run = Run("Test-MailSpf -IPAddress 192.0.2.10, 203.0.113.7 -Sender 'x@good.example.org' @o | ForEach-Object { '{0}|{1}|{2}' -f $_.Domain, $_.Result, $_.Sender }");
+            NoErrors(run);
+            Assert.Equal(new[] { "good.example.org|pass|x@good.example.org", "good.example.org|fail|x@good.example.org" }, run.Output.Select(o => o.ToString()));
+        }
+
+        [Fact]
+        public void An_empty_sender_evaluates_postmaster_at_the_helo_name()
+        {
+            var run = Run("Test-MailSpf -IPAddress 192.0.2.44 -Sender '' -HeloName helo.example.org @o; Test-MailSpf -IPAddress 192.0.2.44 -Sender '<>' -HeloName helo.example.org @o");
+            NoErrors(run);
+            Assert.Equal(2, run.Output.Count);
+            Assert.All(run.Output, o =>
+            {
+                Assert.Equal("helo.example.org", o.Properties["Domain"].Value);
+                Assert.Equal("postmaster@helo.example.org", o.Properties["Sender"].Value);
+                Assert.Equal("pass", o.Properties["Result"].Value);
+            });
+        }
+
+        [Fact]
+        public void Evaluating_with_no_identity_is_an_error_naming_what_to_give()
+        {
+            var run = Run("Test-MailSpf -IPAddress 192.0.2.44 -Sender '' @o");
+            Assert.Empty(run.Output);
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("InvalidDomainName", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Contains("-HeloName", e.ToString());
+        }
+
+        [Theory]
+        [InlineData("-Domain 'A...example.com'")]
+        [InlineData("-Sender 'x@A...example.com'")]
+        [InlineData("-Domain ('a' * 64 + '.example.com')")]
+        public void A_malformed_domain_evaluates_to_none_as_a_receiver_would(string identity)
+        {
+            var run = Run($"Test-MailSpf -IPAddress 192.0.2.10 {identity} @o; Test-MailSpf -IPAddress 192.0.2.10 -Domain good.example.org @o");
+            NoErrors(run);
+            Assert.Equal(new[] { "none", "pass" }, Props(run, "Result"));
+        }
+
+        [Fact]
+        public void The_audit_still_refuses_a_malformed_domain()
+        {
+            var run = Run("Test-MailSpf 'A...example.com', good.example.org @o");
+            Assert.Equal("InvalidDomainName", Assert.Single(run.ErrorIds));
+            Assert.Equal("good.example.org", Assert.Single(run.Output).Properties["Domain"].Value);
+        }
+
         // ------------------------------------------------------------------ CIDR ranges
 
         [Fact]
