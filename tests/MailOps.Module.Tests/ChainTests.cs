@@ -151,6 +151,18 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void The_file_writing_cmdlets_read_domains_the_same_way()
+        {
+            var run = Run(@"
+(New-MtaStsPolicy -Domain 'user@Example.COM' -MxHost mail.example.com).Domain
+New-MtaStsPolicy -Domain 'exa mple.com' -MxHost mail.example.com
+New-DkimKey -Selector s1 -Domain 'a..b' -Path $RepoRoot -WhatIf");
+            Assert.Equal("example.com", Assert.Single(run.Output).BaseObject);
+            Assert.Equal(new[] { "InvalidDomainName", "InvalidDomainName" }, run.ErrorIds);
+            Assert.Equal(new object[] { "exa mple.com", "a..b" }, run.Errors.Select(e => e.TargetObject));
+        }
+
+        [Fact]
         public void Underscore_names_are_legal_domains()
         {
             var run = Run("Test-MailSpf '_spf.example.com' @o -ErrorAction SilentlyContinue -ErrorVariable ev | Out-Null; $ev | ForEach-Object { $_.FullyQualifiedErrorId }");

@@ -98,27 +98,6 @@ namespace MailOps.Commands
         }
 
         /// <summary>
-        /// The one place domain input is read, for every domain-taking cmdlet: takes what people paste (user@example.com,
-        /// https://example.com/, a trailing dot, upper case, an IDN; see <see cref="DnsName.TryNormalizeInput"/>) and gives
-        /// the lower-case A-label name. Anything else writes an InvalidDomainName error (InvalidArgument) naming the input
-        /// and returns false: the caller goes on with the next input, and no DNS question is asked for it.
-        /// </summary>
-        protected bool TryNormalizeDomain(string input, out string domain)
-        {
-            var problem = DnsName.TryNormalizeInput(input, out domain);
-            if (problem != null)
-            {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
-                    $"'{TextSafety.Escape(input ?? "")}' is not a valid domain name: {problem}.", input,
-                    "Pass a domain name such as example.com (an address such as user@example.com or a URL such as https://example.com/ also works)."));
-                return false;
-            }
-            if (!string.Equals(domain, (input ?? "").Trim(), StringComparison.Ordinal))
-                WriteVerbose($"'{TextSafety.Escape(input)}' read as the domain {domain}.");
-            return true;
-        }
-
-        /// <summary>
         /// The one place address input is read (Test-MailPtr, Get-DnsblListing): one address, or a CIDR range of at most 256
         /// addresses (see <see cref="AddressRange"/>), expanded in order. Anything else writes an InvalidIPAddress error
         /// (InvalidArgument) naming the input and gives no address: the caller goes on with the next input.

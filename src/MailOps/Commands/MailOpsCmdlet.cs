@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using MailOps.Dns;
 using System.Threading.Tasks;
 
 namespace MailOps.Commands
@@ -211,6 +212,27 @@ namespace MailOps.Commands
         {
             TryCompleteProgress();
             base.ThrowTerminatingError(errorRecord);
+        }
+
+        /// <summary>
+        /// The one place domain input is read, for every domain-taking cmdlet: takes what people paste (user@example.com,
+        /// https://example.com/, a trailing dot, upper case, an IDN; see <see cref="DnsName.TryNormalizeInput"/>) and gives
+        /// the lower-case A-label name. Anything else writes an InvalidDomainName error (InvalidArgument) naming the input
+        /// and returns false: the caller goes on with the next input, and no DNS question is asked for it.
+        /// </summary>
+        protected bool TryNormalizeDomain(string input, out string domain)
+        {
+            var problem = DnsName.TryNormalizeInput(input, out domain);
+            if (problem != null)
+            {
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    $"'{TextSafety.Escape(input ?? "")}' is not a valid domain name: {problem}.", input,
+                    "Pass a domain name such as example.com (an address such as user@example.com or a URL such as https://example.com/ also works)."));
+                return false;
+            }
+            if (!string.Equals(domain, (input ?? "").Trim(), StringComparison.Ordinal))
+                WriteVerbose($"'{TextSafety.Escape(input)}' read as the domain {domain}.");
+            return true;
         }
 
         public void Dispose()
