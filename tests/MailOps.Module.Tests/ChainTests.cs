@@ -82,6 +82,15 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void Mx_hosts_given_as_an_argument_bind_the_same_way()
+        {
+            var run = Run("Test-MailPtr -IPAddress (Get-MailMx example.com @o) @o; Test-MailDane -HostName (Get-MailMx two.smtp.test @o) @o -TimeoutSec 2");
+            NoErrors(run);
+            Assert.Equal(new[] { "192.0.2.10", "2001:db8::10", "192.0.2.20" }, run.Output.Take(3).Select(o => o.Properties["IPAddress"].Value));
+            Assert.Equal(new[] { "mx1.two.smtp.test", "mx2.two.smtp.test" }, run.Output.Skip(3).Select(o => o.Properties["HostName"].Value));
+        }
+
+        [Fact]
         public void Csv_rows_still_bind_by_IPAddress_HostName_and_Domain_columns()
         {
             var run = Run(@"

@@ -119,21 +119,9 @@ namespace MailOps.Commands
             return true;
         }
 
-        private bool _progressShown;
-
-        private void Progress(string status)
-        {
-            _progressShown = true;
+        /// <summary>One bar for the whole command; the base completes it however the command ends.</summary>
+        private void Progress(string status) =>
             WriteProgress(new ProgressRecord(1, "Test-MailSpf", status) { PercentComplete = -1 });
-        }
-
-        protected override void EndProcessing()
-        {
-            // Take the bar off the screen when the command ends.
-            if (_progressShown)
-                WriteProgress(new ProgressRecord(1, "Test-MailSpf", "Done") { RecordType = ProgressRecordType.Completed });
-            base.EndProcessing();   // the one -Quiet Boolean
-        }
 
         private void Audit(string domain)
         {
