@@ -14,6 +14,7 @@ namespace MailOps.Module.Tests
         public IReadOnlyList<ErrorRecord> Errors { get; init; } = Array.Empty<ErrorRecord>();
         public IReadOnlyList<WarningRecord> Warnings { get; init; } = Array.Empty<WarningRecord>();
         public IReadOnlyList<VerboseRecord> Verbose { get; init; } = Array.Empty<VerboseRecord>();
+        public IReadOnlyList<ProgressRecord> Progress { get; init; } = Array.Empty<ProgressRecord>();
         /// <summary>A terminating error, if the pipeline stopped on one.</summary>
         public ErrorRecord? Terminating { get; init; }
 
@@ -108,6 +109,7 @@ namespace MailOps.Module.Tests
                 Errors = ps.Streams.Error.ToList(),
                 Warnings = ps.Streams.Warning.ToList(),
                 Verbose = ps.Streams.Verbose.ToList(),
+                Progress = ps.Streams.Progress.ToList(),
                 Terminating = terminating,
             };
         }

@@ -90,5 +90,58 @@ namespace MailOps.Dns
             }
             return null;
         }
+
+        /// <summary>
+        /// A domain as users paste it, made into the name to ask DNS for: white space around it trimmed; the domain part
+        /// of an address (<c>user@example.com</c>, <c>mailto:</c>, <c>&lt;...&gt;</c>); the host of a URL
+        /// (<c>https://example.com/</c>, <c>http://example.com:8080/path</c>); a trailing dot dropped; upper case folded;
+        /// an internationalised name turned into A-labels (IDNA, <c>bücher.example</c> to <c>xn--bcher-kva.example</c>).
+        /// Labels may hold letters, digits, '-' and '_' (so _dmarc.example.com and _25._tcp.mx.example.com pass); anything
+        /// else (white space, other punctuation, an empty label, a label over 63 or a name over 253 characters) is refused.
+        /// Returns null and the name, or what is wrong.
+        /// </summary>
+        public static string TryNormalizeInput(string input, out string domain)
+        {
+            domain = null;
+            var t = (input ?? "").Trim();
+            if (t.Length == 0) return "the name is empty";
+            if (t.StartsWith("<", StringComparison.Ordinal) && t.EndsWith(">", StringComparison.Ordinal)) t = t.Substring(1, t.Length - 2).Trim();
+            if (t.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase)) t = t.Substring(7);
+            if (t.IndexOf("://", StringComparison.Ordinal) > 0)
+            {
+                if (!Uri.TryCreate(t, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+                    return "it looks like a URL but has no host name";
+                t = uri.Host;
+            }
+            else
+            {
+                var at = t.LastIndexOf('@');
+                if (at >= 0) t = t.Substring(at + 1);
+            }
+            if (t.Length == 0) return "the name is empty";
+            var problem = ValidateDomainName(t);
+            if (problem != null) return problem;
+            t = Normalize(t);
+            if (t.Any(c => c > 0x7F))
+            {
+                try
+                {
+                    t = new IdnMapping { AllowUnassigned = false, UseStd3AsciiRules = false }.GetAscii(t);
+                }
+                catch (ArgumentException)
+                {
+                    return "it is not a valid internationalised domain name";
+                }
+            }
+            t = t.ToLowerInvariant();
+            problem = ValidateDomainName(t);
+            if (problem != null) return problem;
+            foreach (var label in t.Split('.'))
+                foreach (var c in label)
+                    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+                        return $"the label '{label}' contains '{c}'; domain names hold letters, digits, '-' and '_'";
+            domain = t;
+            return null;
+        }
     }
 }

@@ -97,19 +97,19 @@ namespace MailOps.Commands
             return limits;
         }
 
-        /// <summary>Validates a domain name from input; writes an InvalidDomainName error and returns false when it is bad.</summary>
-        protected bool TryNormalizeDomain(string input, out string domain)
+        /// <summary>
+        /// The one place address input is read (Test-MailPtr, Get-DnsblListing): one address, or a CIDR range of at most 256
+        /// addresses (see <see cref="AddressRange"/>), expanded in order. Anything else writes an InvalidIPAddress error
+        /// (InvalidArgument) naming the input and gives no address: the caller goes on with the next input.
+        /// </summary>
+        protected IReadOnlyList<System.Net.IPAddress> ExpandAddressInput(string input)
         {
-            domain = null;
-            var problem = DnsName.ValidateDomainName(input);
-            if (problem != null)
-            {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
-                    $"'{input}' is not a valid domain name: {problem}.", input, "Pass a domain name such as example.com."));
-                return false;
-            }
-            domain = DnsName.Normalize(input.Trim()).ToLowerInvariant();
-            return true;
+            var problem = AddressRange.TryExpand(input, out var addresses);
+            if (problem == null) return addresses;
+            WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress, ErrorCategory.InvalidArgument,
+                $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem}.", input,
+                $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."));
+            return new System.Net.IPAddress[0];
         }
     }
 }

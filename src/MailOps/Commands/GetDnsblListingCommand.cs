@@ -27,7 +27,8 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "IPAddress", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public IPAddress[] IPAddress { get; set; }
+        [AddressInput]
+        public string[] IPAddress { get; set; }
 
         // By property name only: if it also took strings by value, PowerShell would bind any piped object to it as text
         // (binding by value with coercion comes before binding by property name with coercion) before -IPAddress could
@@ -82,12 +83,17 @@ namespace MailOps.Commands
             {
                 foreach (var input in Domain)
                 {
-                    // An IP address given as a domain (a Name column holding addresses) is checked as an address.
-                    if (System.Net.IPAddress.TryParse(input?.Trim(), out var ip)) { Start(DnsblTarget.ForAddress(ip)); continue; }
+                    // An IP address or range given as a domain (a Name column holding addresses) is checked as addresses.
+                    if (AddressRange.TryExpand(input, out var addresses) == null)
+                    {
+                        foreach (var ip in addresses) Start(DnsblTarget.ForAddress(ip));
+                        continue;
+                    }
+                    if (!TryNormalizeDomain(input, out var domain)) continue;
                     DnsblTarget target;
                     try
                     {
-                        target = DnsblTarget.ForDomain(input);
+                        target = DnsblTarget.ForDomain(domain);
                     }
                     catch (ArgumentException ex)
                     {
@@ -99,7 +105,8 @@ namespace MailOps.Commands
             }
             else
             {
-                foreach (var ip in IPAddress) Start(DnsblTarget.ForAddress(ip));
+                foreach (var input in IPAddress)
+                    foreach (var ip in ExpandAddressInput(input)) Start(DnsblTarget.ForAddress(ip));
             }
             DrainPosted();
         }

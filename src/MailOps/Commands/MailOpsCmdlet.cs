@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
+using MailOps.Dns;
 using System.Threading.Tasks;
 
 namespace MailOps.Commands
@@ -36,14 +39,14 @@ namespace MailOps.Commands
             var task = Task.Run(() => work(_cts.Token));
             Pump(task);
             // Work that ended because the user pressed Ctrl+C ends the pipeline as stopped, whatever it returned.
-            if (_cts.IsCancellationRequested) throw new PipelineStoppedException();
+            if (_cts.IsCancellationRequested) throw Stopped();
             try
             {
                 return task.GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (_cts.IsCancellationRequested)
             {
-                throw new PipelineStoppedException();
+                throw Stopped();
             }
         }
 
@@ -70,7 +73,7 @@ namespace MailOps.Commands
                     {
                         // Give the engine a moment to observe the token, then stop regardless: Ctrl+C within a second.
                         ((IAsyncResult)task).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(500));
-                        if (!task.IsCompleted) throw new PipelineStoppedException();
+                        if (!task.IsCompleted) throw Stopped();
                     }
                 }
             }
@@ -122,16 +125,112 @@ namespace MailOps.Commands
         protected new void WriteError(ErrorRecord errorRecord)
         {
             _anyFailed = true;
-            if (!QuietMode) base.WriteError(errorRecord);
+            if (QuietMode) return;
+            // -ErrorAction Stop turns this error into the end of the command: take the bars off the screen first
+            // (once the error is written, the pipeline is stopping and takes no more records).
+            if (ErrorStopsCommand()) TryCompleteProgress();
+            base.WriteError(errorRecord);
         }
 
         /// <summary>The -Quiet answer so far: every input passed and every check ran (and there was at least one).</summary>
         protected bool QuietVerdict => _checks > 0 && !_anyFailed;
 
-        /// <summary>Writes the single -Quiet Boolean. Derived cmdlets that override this call base.EndProcessing() last.</summary>
+        /// <summary>Completes every progress bar still open, then writes the single -Quiet Boolean. Derived cmdlets that
+        /// override this call base.EndProcessing() last.</summary>
         protected override void EndProcessing()
         {
+            CompleteProgress();
             if (QuietMode) WriteObject(QuietVerdict);
+        }
+
+        // ------------------------------------------------------------------------------------------------------
+        // Progress, in one place: every progress record a MailOps cmdlet writes goes through WriteProgress below,
+        // which remembers the bars still open. They are completed (RecordType = Completed) when the cmdlet ends:
+        // in EndProcessing, before a terminating error (ThrowTerminatingError, -ErrorAction Stop on an error), and
+        // as far as PowerShell allows on Ctrl+C (a stopping pipeline refuses further records; PowerShell then ends
+        // the bars itself when the pipeline stops).
+        // ------------------------------------------------------------------------------------------------------
+
+        private readonly Dictionary<int, ProgressRecord> _openProgress = new Dictionary<int, ProgressRecord>();
+
+        /// <summary>Writes a progress record and remembers the bar until it is completed.</summary>
+        protected new void WriteProgress(ProgressRecord progressRecord)
+        {
+            if (progressRecord == null) throw new ArgumentNullException(nameof(progressRecord));
+            if (progressRecord.RecordType == ProgressRecordType.Completed) _openProgress.Remove(progressRecord.ActivityId);
+            else _openProgress[progressRecord.ActivityId] = progressRecord;
+            base.WriteProgress(progressRecord);
+        }
+
+        /// <summary>Completes every bar still open (children before parents). Safe to call more than once.</summary>
+        protected void CompleteProgress()
+        {
+            foreach (var open in _openProgress.Values.OrderByDescending(r => r.ParentActivityId >= 0 ? 1 : 0).ThenByDescending(r => r.ActivityId).ToList())
+            {
+                _openProgress.Remove(open.ActivityId);
+                base.WriteProgress(new ProgressRecord(open.ActivityId, open.Activity, "Done")
+                {
+                    ParentActivityId = open.ParentActivityId,
+                    RecordType = ProgressRecordType.Completed,
+                });
+            }
+        }
+
+        /// <summary>Completes the open bars where the pipeline still takes records; never throws.</summary>
+        private void TryCompleteProgress()
+        {
+            if (_openProgress.Count == 0) return;
+            try { CompleteProgress(); }
+            catch (PipelineStoppedException) { _openProgress.Clear(); }
+            catch (InvalidOperationException) { _openProgress.Clear(); }
+        }
+
+        /// <summary>True when a non-terminating error ends the command: -ErrorAction Stop, or $ErrorActionPreference = 'Stop'.</summary>
+        private bool ErrorStopsCommand()
+        {
+            object pref = null;
+            if (!MyInvocation.BoundParameters.TryGetValue("ErrorAction", out pref))
+            {
+                try { pref = SessionState.PSVariable.GetValue("ErrorActionPreference"); }
+                catch (PSInvalidOperationException) { return false; }
+            }
+            return pref is ActionPreference a ? a == ActionPreference.Stop
+                : string.Equals(pref?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
+        }
+
+        /// <summary>The exception that ends a pipeline stopped by Ctrl+C, after the last attempt to complete progress.</summary>
+        private PipelineStoppedException Stopped()
+        {
+            TryCompleteProgress();
+            return new PipelineStoppedException();
+        }
+
+        /// <summary>Ends the command with a terminating error, completing its progress bars first.</summary>
+        protected new void ThrowTerminatingError(ErrorRecord errorRecord)
+        {
+            TryCompleteProgress();
+            base.ThrowTerminatingError(errorRecord);
+        }
+
+        /// <summary>
+        /// The one place domain input is read, for every domain-taking cmdlet: takes what people paste (user@example.com,
+        /// https://example.com/, a trailing dot, upper case, an IDN; see <see cref="DnsName.TryNormalizeInput"/>) and gives
+        /// the lower-case A-label name. Anything else writes an InvalidDomainName error (InvalidArgument) naming the input
+        /// and returns false: the caller goes on with the next input, and no DNS question is asked for it.
+        /// </summary>
+        protected bool TryNormalizeDomain(string input, out string domain)
+        {
+            var problem = DnsName.TryNormalizeInput(input, out domain);
+            if (problem != null)
+            {
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    $"'{TextSafety.Escape(input ?? "")}' is not a valid domain name: {problem}.", input,
+                    "Pass a domain name such as example.com (an address such as user@example.com or a URL such as https://example.com/ also works)."));
+                return false;
+            }
+            if (!string.Equals(domain, (input ?? "").Trim(), StringComparison.Ordinal))
+                WriteVerbose($"'{TextSafety.Escape(input)}' read as the domain {domain}.");
+            return true;
         }
 
         public void Dispose()

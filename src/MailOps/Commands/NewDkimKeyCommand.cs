@@ -38,14 +38,7 @@ namespace MailOps.Commands
 
         protected override void ProcessRecord()
         {
-            var problem = DnsName.ValidateDomainName(Domain);
-            if (problem != null)
-            {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
-                    $"'{Domain}' is not a valid domain name: {problem}.", Domain, "Pass a domain name such as example.com."));
-                return;
-            }
-            var domain = DnsName.Normalize(Domain.Trim()).ToLowerInvariant();
+            if (!TryNormalizeDomain(Domain, out var domain)) return;
             var selectorProblem = DkimRecordCheck.ValidateSelector(Selector);
             if (selectorProblem != null)
             {

@@ -55,21 +55,15 @@ namespace MailOps.Commands
 
         protected override void ProcessRecord()
         {
-            var problem = Dns.DnsName.ValidateDomainName(Domain);
-            if (problem != null)
-            {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
-                    $"'{Domain}' is not a valid domain name: {problem}.", Domain, "Pass a domain name such as example.com."));
-                return;
-            }
+            if (!TryNormalizeDomain(Domain, out var domain)) return;
             MtaStsPolicyTemplate template;
             try
             {
-                template = MtaStsPolicyBuilder.Build(Domain, MxHost, Mode, MaxAgeDays * 86400L, DateTime.UtcNow);
+                template = MtaStsPolicyBuilder.Build(domain, MxHost, Mode, MaxAgeDays * 86400L, DateTime.UtcNow);
             }
             catch (ArgumentException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy, ErrorCategory.InvalidArgument, ex.Message, Domain, null, ex));
+                WriteError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy, ErrorCategory.InvalidArgument, ex.Message, domain, null, ex));
                 return;
             }
             if (Mode == "enforce" && MaxAgeDays < 7)

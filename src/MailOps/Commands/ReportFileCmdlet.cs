@@ -125,6 +125,7 @@ namespace MailOps.Commands
         {
             WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s", "Done") { RecordType = ProgressRecordType.Completed });
             WriteVerbose($"{_rows} row(s) from {_fileNumber} file(s).");
+            base.EndProcessing();
         }
 
         private IEnumerable<string> Resolve(string path)

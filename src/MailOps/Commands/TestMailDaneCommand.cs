@@ -26,9 +26,10 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] Domain { get; set; }
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
         [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
+        [HostNameInput]
         public string[] HostName { get; set; }
 
         /// <summary>Where to connect; the TLSA name stays _25._tcp.</summary>

@@ -14,7 +14,8 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public IPAddress[] IPAddress { get; set; }
+        [AddressInput]
+        public string[] IPAddress { get; set; }
 
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("Helo", "EhloName")]
@@ -35,7 +36,8 @@ namespace MailOps.Commands
 
         protected override void ProcessRecord()
         {
-            foreach (var ip in IPAddress)
+            foreach (var input in IPAddress)
+            foreach (var ip in ExpandAddressInput(input))
             {
                 PtrCheckResult result;
                 try

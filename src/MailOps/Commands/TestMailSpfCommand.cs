@@ -23,8 +23,12 @@ namespace MailOps.Commands
         private readonly HashSet<string> _audited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private int _done;
 
-        /// <summary>The domains to audit, or whose policy to evaluate.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        /// <summary>The domains to audit, or whose policy to evaluate (when evaluating, default: the domain of -Sender, or
+        /// -HeloName when the sender is empty).</summary>
+        // Not Mandatory: evaluating needs only -IPAddress and -Sender. (Two [Parameter] attributes, mandatory for the audit
+        // only, would let PowerShell settle piped rows with Domain and IPAddress columns on the audit set.) An audit without a
+        // domain is an error in ProcessRecord.
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
         public string[] Domain { get; set; }
@@ -35,7 +39,8 @@ namespace MailOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] IPAddress { get; set; }
 
-        /// <summary>The MAIL FROM address (for macros). Default: postmaster@Domain.</summary>
+        /// <summary>The MAIL FROM address. Alone it is enough: its domain is the one evaluated. Empty ("" or "&lt;&gt;", a
+        /// bounce) means the HELO identity: postmaster@HeloName (RFC 7208 §2.4). Default: postmaster@Domain.</summary>
         [Parameter(ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("MailFrom")]
         public string Sender { get; set; }
@@ -51,29 +56,72 @@ namespace MailOps.Commands
 
         protected override void ProcessRecord()
         {
+            if (ParameterSetName == EvaluateSet)
+            {
+                if (Domain == null || Domain.Length == 0)
+                {
+                    if (TryIdentityFromSender(out var identity, out var sender)) Evaluate(identity, sender);
+                    return;
+                }
+                foreach (var input in Domain)
+                {
+                    // A receiver evaluates whatever the client sent: a malformed domain is not refused but evaluated,
+                    // and check_host() gives "none" (RFC 7208 §4.3). What people paste (a URL, an address) is still read.
+                    if (DnsName.TryNormalizeInput(input, out var domain) != null)
+                    {
+                        domain = (input ?? "").Trim();
+                        WriteWarning($"'{TextSafety.Escape(domain)}' is not a valid domain name; as a receiver would, SPF evaluates it to 'none' (RFC 7208 §4.3).");
+                    }
+                    Evaluate(domain, Sender);
+                }
+                return;
+            }
+            if (Domain == null || Domain.Length == 0)
+            {
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    "No domain to audit: give -Domain (or -IPAddress with -Sender to evaluate).", "",
+                    "For example: Test-MailSpf example.com"));
+                return;
+            }
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                if (ParameterSetName == EvaluateSet) Evaluate(domain);
-                else Audit(domain);
+                Audit(domain);
             }
         }
 
-        private bool _progressShown;
-
-        private void Progress(string status)
+        /// <summary>
+        /// The identity check_host() is run for when no -Domain is given, as a receiver picks it (RFC 7208 §2.4): the domain
+        /// of the MAIL FROM address; for an empty MAIL FROM (a bounce: "" or "&lt;&gt;"), postmaster@ the HELO name. The domain
+        /// is taken as the client sent it (a malformed one evaluates to "none", §4.3).
+        /// </summary>
+        private bool TryIdentityFromSender(out string domain, out string sender)
         {
-            _progressShown = true;
+            domain = null;
+            sender = (Sender ?? "").Trim();
+            if (sender.StartsWith("<", StringComparison.Ordinal) && sender.EndsWith(">", StringComparison.Ordinal)) sender = sender.Substring(1, sender.Length - 2).Trim();
+            if (sender.Length == 0)
+            {
+                if (string.IsNullOrWhiteSpace(HeloName))
+                {
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                        "There is no identity to evaluate: give -Domain, a -Sender address, or (for an empty sender) -HeloName.",
+                        Sender ?? "", "For example: Test-MailSpf -IPAddress 192.0.2.25 -Sender user@example.com"));
+                    return false;
+                }
+                domain = HeloName.Trim();
+                sender = "postmaster@" + domain;
+                return true;
+            }
+            var at = sender.LastIndexOf('@');
+            domain = at < 0 ? sender : sender.Substring(at + 1);
+            if (at < 0) sender = "postmaster@" + domain;   // a bare domain given as the sender
+            return true;
+        }
+
+        /// <summary>One bar for the whole command; the base completes it however the command ends.</summary>
+        private void Progress(string status) =>
             WriteProgress(new ProgressRecord(1, "Test-MailSpf", status) { PercentComplete = -1 });
-        }
-
-        protected override void EndProcessing()
-        {
-            // Take the bar off the screen when the command ends.
-            if (_progressShown)
-                WriteProgress(new ProgressRecord(1, "Test-MailSpf", "Done") { RecordType = ProgressRecordType.Completed });
-            base.EndProcessing();   // the one -Quiet Boolean
-        }
 
         private void Audit(string domain)
         {
@@ -112,7 +160,7 @@ namespace MailOps.Commands
             WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
         }
 
-        private void Evaluate(string domain)
+        private void Evaluate(string domain, string sender)
         {
             foreach (var text in IPAddress)
             {
@@ -124,7 +172,7 @@ namespace MailOps.Commands
                 }
                 Progress($"Evaluating SPF of {domain} for {ip} ({++_done})");
                 var options = new SpfEvaluationOptions { ReceivingHost = SafeHostName() };
-                var outcome = Await(ct => SpfEvaluator.EvaluateAsync(Dns, ip, domain, Sender, HeloName, options, ct));
+                var outcome = Await(ct => SpfEvaluator.EvaluateAsync(Dns, ip, domain, sender, HeloName, options, ct));
                 var result = outcome.Result;
                 foreach (var q in outcome.Unanswered)
                 {

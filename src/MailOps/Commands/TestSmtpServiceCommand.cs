@@ -28,6 +28,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ComputerName", "Host")]
         [ValidateNotNullOrEmpty]
+        [HostNameInput]
         public string[] HostName { get; set; }
 
         [Parameter(Position = 1)]
