@@ -119,3 +119,22 @@ Describe 'Never silent' {
         ($errs | Where-Object FullyQualifiedErrorId -like 'NoEgressTargets,*').ErrorDetails.RecommendedAction | Should -Match '-Server|-Target'
     }
 }
+
+Describe 'about_MailOps' {
+    It 'ships with the module and explains <Topic>' -ForEach @(
+        @{ Topic = 'findings vs errors'; Pattern = 'FINDINGS ARE DATA, FAILURES ARE ERRORS' }
+        @{ Topic = 'the -Quiet rule'; Pattern = 'exactly one Boolean per invocation' }
+        @{ Topic = '-ZoneFile'; Pattern = '-ZONEFILE' }
+        @{ Topic = '-Server'; Pattern = '-SERVER' }
+        @{ Topic = 'scheduling and exit codes'; Pattern = '3  the script itself could not run' }
+    ) {
+        (Get-Help about_MailOps | Out-String) | Should -Match ([regex]::Escape($Pattern))
+    }
+
+    It 'names every cmdlet that has -Quiet' {
+        $text = (Get-Help about_MailOps | Out-String) -replace '\s+', ' '
+        foreach ($name in (Get-Command -Module MailOps | Where-Object { $_.Parameters.ContainsKey('Quiet') }).Name) {
+            $text | Should -Match "\b$name\b" -Because "about_MailOps lists the cmdlets that follow the -Quiet rule"
+        }
+    }
+}
