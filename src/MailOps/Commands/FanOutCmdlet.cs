@@ -122,8 +122,8 @@ namespace MailOps.Commands
             });
         }
 
-        /// <summary>Waits for every started item, writing each in input order, then completes the progress record.
-        /// Derived classes that override EndProcessing call this first.</summary>
+        /// <summary>Waits for every started item, writing each in input order, completes the progress record, then writes
+        /// the -Quiet Boolean (<see cref="MailOpsCmdlet"/>). Derived classes that override EndProcessing call this last.</summary>
         protected override void EndProcessing()
         {
             while (_pendingItems.Count > 0) WriteReady(block: true);
@@ -132,6 +132,7 @@ namespace MailOps.Commands
                 WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
             _gate?.Dispose();
             _gate = null;
+            base.EndProcessing();
         }
     }
 }

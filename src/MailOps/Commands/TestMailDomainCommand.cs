@@ -22,8 +22,6 @@ namespace MailOps.Commands
     public sealed class TestMailDomainCommand : FanOutCmdlet
     {
         private MailDomainOptions _options;
-        private bool _allGood = true;
-        private int _checked;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -133,7 +131,7 @@ namespace MailOps.Commands
             {
                 if (!TryNormalizeDomain(input, out var domain))
                 {
-                    _allGood = false;
+                    RecordCheckFailed();
                     continue;
                 }
                 var options = selectors.Count == 0 ? _options : WithSelectors(_options, selectors);
@@ -160,7 +158,6 @@ namespace MailOps.Commands
 
         private void Emit(string domain, MailDomainCheckOutcome outcome)
         {
-            _checked++;
             foreach (var f in outcome.Failures)
             {
                 var record = ErrorRecords.ForDomainCheckFailure(f, domain);
@@ -169,14 +166,7 @@ namespace MailOps.Commands
             foreach (var p in outcome.Partial)
                 WriteWarning($"{domain}: {p} The result is incomplete.");
             var r = outcome.Result;
-            if (r.Status == "Fail" || r.Status == "Incomplete") _allGood = false;
-            if (!Quiet) WriteObject(r);
-        }
-
-        protected override void EndProcessing()
-        {
-            base.EndProcessing();
-            if (Quiet) WriteObject(_allGood && _checked > 0);
+            WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");
         }
     }
 }

@@ -18,8 +18,6 @@ namespace MailOps.Commands
     {
         private DnsblCheck _dnsbl;
         private readonly HashSet<(string, string)> _reported = new HashSet<(string, string)>();
-        private bool _allGood = true;
-        private int _checked;
 
         /// <summary>The server's addresses (or host names, resolved to their A and AAAA records).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -90,7 +88,7 @@ namespace MailOps.Commands
                     Start(ip, options);
                     continue;
                 }
-                if (!TryNormalizeDomain(text, out var host)) { _allGood = false; continue; }
+                if (!TryNormalizeDomain(text, out var host)) { RecordCheckFailed(); continue; }
                 // A host name: every address it resolves to, through the same resolver.
                 IReadOnlyList<System.Net.IPAddress> addresses;
                 try
@@ -100,13 +98,11 @@ namespace MailOps.Commands
                 catch (DnsQueryFailedException ex)
                 {
                     WriteError(ErrorRecords.ForDns(ex, host));
-                    _allGood = false;
                     continue;
                 }
                 if (addresses.Count == 0)
                 {
                     WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.ObjectNotFound, $"{host} has no A or AAAA record.", host, "Pass the server's IP address or a host name that resolves."));
-                    _allGood = false;
                     continue;
                 }
                 var withHelo = options.HeloName != null ? options : new MailServerOptions { HeloName = host, Neighborhood = Neighborhood, Asn = !NoAsn };
@@ -126,20 +122,13 @@ namespace MailOps.Commands
 
         private void Emit(MailServerCheckOutcome outcome)
         {
-            _checked++;
             var r = outcome.Result;
             foreach (var (_, error) in outcome.Failures)
                 if (error is DnsQueryFailedException dns) WriteError(ErrorRecords.ForDns(dns, r.IPAddress));
             foreach (var e in outcome.BlocklistErrors)
                 if (_reported.Add((e.Zone, e.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(e));
-            if (r.Status == "Fail" || r.Status == "Incomplete") _allGood = false;
-            if (!Quiet) WriteObject(r);
+            WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");
         }
 
-        protected override void EndProcessing()
-        {
-            base.EndProcessing();
-            if (Quiet) WriteObject(_allGood && _checked > 0);
-        }
     }
 }
