@@ -132,8 +132,13 @@ Describe 'Test-Port25Egress' {
         $r.Targets[0].SmtpResult | Should -Be 'Refused'
     }
 
-    It 'is Unreachable when nothing answers' {
-        (Test-Port25Egress -Target "127.0.0.1:$($script:ClosedPort)" -ControlPort $script:ClosedPort).Verdict | Should -Be 'Unreachable'
+    It 'is Unreachable when nothing answers: the result, and an error saying port 25 could not be judged' {
+        $r = Test-Port25Egress -Target "127.0.0.1:$($script:ClosedPort)" -ControlPort $script:ClosedPort -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r.Verdict | Should -Be 'Unreachable'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'EgressUnreachable,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Be $r.Remedy
     }
 
     It 'treats a silent accept as blocked when the control port answers' {
