@@ -15,6 +15,7 @@ param(
     [hashtable] $Offline = @{ ZoneFile = (Join-Path $PSScriptRoot 'zones/*.zone'); Server = '127.0.0.1:9' }
 )
 
+if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 $ErrorActionPreference = 'Stop'
 if (-not (Get-Module MailOps)) {
     $shipped = Join-Path $PSScriptRoot '../MailOps.psd1'

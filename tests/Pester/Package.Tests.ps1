@@ -13,7 +13,7 @@ BeforeAll {
         $err = Join-Path $TestDrive "$([guid]::NewGuid()).err"
         $argList = @($Pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $Arguments
         $p = Start-Process -FilePath $Pwsh[0] -ArgumentList $argList -RedirectStandardOutput $out -RedirectStandardError $err -Wait -PassThru -NoNewWindow -Environment $Environment
-        [pscustomobject]@{ ExitCode = $p.ExitCode; Output = ((Get-Content -Raw $out) + (Get-Content -Raw $err)) -replace "`e\[[0-9;]*m", '' }
+        [pscustomobject]@{ ExitCode = $p.ExitCode; Output = (Get-Content -Raw $out) + (Get-Content -Raw $err) }
     }
 
     $script:Packages = Join-Path $TestDrive 'packages'
@@ -69,6 +69,7 @@ $m = Get-Module MailOps
         $r.Output | Should -Match 'Test-MailSpf example.com'
         $r.Output | Should -Not -Match 'Exception|Error'
         $r.Output | Should -Match 'True\s*$'                    # about_MailOps is found in the installed copy
+        $r.Output | Should -Not -Match "`e\["                   # no colour codes in a log
     }
 
     It 'runs a scheduled example from the installed copy without -ModulePath' {
