@@ -9,6 +9,7 @@
     Description          = 'Mail deliverability checks for people who run their own mail server: MX, SPF, DKIM, DMARC, blocklists, reverse DNS, MTA-STS, TLS-RPT, DANE and SMTP - as objects for the pipeline.'
     PowerShellVersion    = '5.1'
     FormatsToProcess     = @(
+        'MailOps.Format.ps1xml'
         'MailOps.Dkim.Format.ps1xml'
         'MailOps.Dmarc.Format.ps1xml'
         'MailOps.Dnsbl.Format.ps1xml'

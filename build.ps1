@@ -10,8 +10,11 @@
                      say what to install), runs `dotnet test MailOps.sln` (xunit), then the Pester suites under
                      tests/Pester, and ends with one line counting both: "N passed, N failed, N skipped". Exits 1
                      when any test failed.
-      -Task Package  builds, then writes a PowerShell Gallery nupkg to out/packages/ (Publish-PSResource where
-                     PSResourceGet is present, else Publish-Module).
+      -Task Package  builds, then writes a PowerShell Gallery nupkg to out/packages/ (or -PackagePath) with
+                     Publish-PSResource where PSResourceGet is present, else Publish-Module. The package holds the
+                     module folder plus examples/ (the scheduled scripts and the example zones the help and README
+                     use), so `& "$((Get-Module MailOps).ModuleBase)/examples/demo-checks.ps1"` runs the demo from an
+                     installed copy. -NoBuild packages the module folder as it is.
       -Task Demo     builds, imports the module and runs real checks offline against the bundled example zone.
       -Task Clean    removes out/ and the build output.
 .EXAMPLE
@@ -25,7 +28,13 @@ param(
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: where the nupkg goes (default out/packages).
+    [string] $PackagePath,
+
+    # Package: use out/MailOps as built, without building again.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -164,22 +173,32 @@ function Invoke-TestTask {
 }
 
 function Invoke-PackageTask {
-    Invoke-BuildTask
-    $packages = Join-Path $root 'out/packages'
+    if ($NoBuild) {
+        if (-not (Test-Path $manifest)) { throw "$manifest does not exist: build first, or leave out -NoBuild." }
+    }
+    else { Invoke-BuildTask }
+    $packages = if ($PackagePath) { $PackagePath } else { Join-Path $root 'out/packages' }
     $null = New-Item -ItemType Directory -Path $packages -Force
-    $repoName = 'MailOpsLocalBuild'
-    if (Get-Command Publish-PSResource -ErrorAction SilentlyContinue) {
-        if (Get-PSResourceRepository -Name $repoName -ErrorAction SilentlyContinue) { Unregister-PSResourceRepository -Name $repoName }
-        Register-PSResourceRepository -Name $repoName -Uri $packages -Trusted
-        try { Publish-PSResource -Path $moduleDir -Repository $repoName }
-        finally { Unregister-PSResourceRepository -Name $repoName }
+    $packages = (Resolve-Path $packages).Path
+    # The package is the module folder plus examples/: staged apart so that out/MailOps stays what the tests import.
+    $stage = Join-Path ([IO.Path]::GetTempPath()) "mailops-package-$([guid]::NewGuid().ToString('N'))"
+    $stagedModule = Join-Path $stage 'MailOps'
+    Copy-Item -Path $moduleDir -Destination $stagedModule -Recurse
+    Copy-Item -Path (Join-Path $root 'examples') -Destination (Join-Path $stagedModule 'examples') -Recurse
+    $repoName = "MailOpsLocalBuild-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    try {
+        if (Get-Command Publish-PSResource -ErrorAction SilentlyContinue) {
+            Register-PSResourceRepository -Name $repoName -Uri $packages -Trusted
+            try { Publish-PSResource -Path $stagedModule -Repository $repoName }
+            finally { Unregister-PSResourceRepository -Name $repoName }
+        }
+        else {
+            Register-PSRepository -Name $repoName -SourceLocation $packages -PublishLocation $packages -InstallationPolicy Trusted
+            try { Publish-Module -Path $stagedModule -Repository $repoName }
+            finally { Unregister-PSRepository -Name $repoName }
+        }
     }
-    else {
-        if (Get-PSRepository -Name $repoName -ErrorAction SilentlyContinue) { Unregister-PSRepository -Name $repoName }
-        Register-PSRepository -Name $repoName -SourceLocation $packages -PublishLocation $packages -InstallationPolicy Trusted
-        try { Publish-Module -Path $moduleDir -Repository $repoName }
-        finally { Unregister-PSRepository -Name $repoName }
-    }
+    finally { Remove-Item $stage -Recurse -Force -ErrorAction SilentlyContinue }
     Get-ChildItem $packages -Filter 'MailOps.*.nupkg' | ForEach-Object { Write-Host "Package: $($_.FullName)" -ForegroundColor Green }
 }
 
@@ -188,14 +207,8 @@ function Invoke-DemoTask {
     Import-Module $manifest -Force
     # Every name the demo asks for is inside the example zones; 127.0.0.1:9 (nothing listens) as the server
     # proves it: anything that escaped the zone files would fail instead of reaching the internet.
-    $offline = @{
-        ZoneFile = Join-Path $root 'examples/zones/*.zone'
-        Server   = '127.0.0.1:9'
-    }
-    Write-Host "`nGet-MailMx example.com (offline, from examples/zones)" -ForegroundColor Cyan
-    Get-MailMx -Domain example.com @offline | Format-Table -AutoSize | Out-Host
-    $more = Join-Path $root 'examples/demo-checks.ps1'
-    if (Test-Path $more) { & $more -Offline $offline }
+    # The same script runs from an installed package: <ModuleBase>/examples/demo-checks.ps1.
+    & (Join-Path $root 'examples/demo-checks.ps1')
 }
 
 switch ($Task) {

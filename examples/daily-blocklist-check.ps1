@@ -23,7 +23,7 @@ param(
     [string] $DqsKey,
     [string[]] $Server,
     [string[]] $ZoneFile,
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1')
+    [string] $ModulePath
 )
 
 if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
@@ -32,7 +32,16 @@ $columns = 'Target', 'Zone', 'Status', 'ReturnCodes', 'Meaning', 'Reason', 'Deli
 try {
     $ErrorActionPreference = 'Stop'
     if (-not (Get-Module MailOps)) {
-        if (Test-Path $ModulePath) { Import-Module $ModulePath } else { Import-Module MailOps }
+        # -ModulePath; else the repository's build; else the built module this script ships in; else MailOps by name.
+        $found = if ($ModulePath) {
+            if (-not (Test-Path -LiteralPath $ModulePath -PathType Leaf)) { throw "The module manifest $ModulePath does not exist." }
+            $ModulePath
+        } else {
+            (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1'), (Join-Path $PSScriptRoot '../MailOps.psd1') |
+                Where-Object { (Test-Path -LiteralPath $_ -PathType Leaf) -and (Test-Path (Join-Path (Split-Path $_) 'dependencies')) } |
+                Select-Object -First 1
+        }
+        if ($found) { Import-Module $found } else { Import-Module MailOps }
     }
     $addresses = @(Get-Content -LiteralPath $AddressFile | Where-Object { $_ -and $_ -notmatch '^\s*#' } | ForEach-Object { $_.Trim() })
     if ($addresses.Count -eq 0) { throw "$AddressFile lists no address." }

@@ -1,46 +1,108 @@
 <#
 .SYNOPSIS
-    Weekly DMARC summary for cron or Task Scheduler: the policy check and the aggregate reports of the last week.
+    Weekly DMARC digest for cron or Task Scheduler: who sent mail as your domains last week, and what failed DMARC.
 .DESCRIPTION
-    Checks the DMARC record of each domain in -DomainFile with Test-MailDmarc, imports every report file under
-    -ReportFolder (XML, .gz, .zip, .eml or mbox) with Import-DmarcReport, and writes two CSV files: the sources that
-    failed DMARC (with message counts) and, with -Parsedmarc, all rows in parsedmarc's CSV columns for an existing
-    dashboard. Exits 1 when a policy check fails, 2 when a check or a report file could not be read, else 0.
+    Reads every DMARC aggregate report under -ReportFolder (XML, .gz, .zip, .eml or mbox, subfolders too) with
+    Import-DmarcReport, keeps the rows of the last -Days days, and writes a digest to -OutFile as CSV: one row per
+    domain (header From) and sending address with the messages that passed and failed DMARC, the reporters and the
+    dispositions. The CSV header is written even when there is nothing to report, so the file always says the run
+    happened. A short text summary goes to the output (no colour codes when it is not a terminal).
+    With -DomainFile, each listed domain's DMARC record is checked too (Test-MailDmarc, with -Server and -ZoneFile).
+    Exit codes:
+      0  every report was read, no message failed DMARC, and every listed domain's record passed
+      1  messages failed DMARC (see the Failed column), or a listed domain's record fails
+      2  a report file or a record check could not be read (the rest is still in the digest)
+      3  the script itself could not run (module not found, report folder or domain file missing or unreadable,
+         output not writable)
 .EXAMPLE
-    pwsh -NoProfile -File ./examples/dmarc-weekly-report.ps1 -DomainFile domains.txt -ReportFolder /var/mail/dmarc -OutFolder ./out
+    pwsh -NoProfile -File ./examples/dmarc-weekly-report.ps1 -ReportFolder /var/mail/dmarc -OutFile /var/log/mailops/dmarc-week.csv
+.EXAMPLE
+    pwsh -NoProfile -File ./examples/dmarc-weekly-report.ps1 -ReportFolder ./reports -OutFile week.csv -DomainFile domains.txt -ZoneFile ./examples/zones/*.zone -Server 127.0.0.1:9
 #>
 param(
-    [Parameter(Mandatory)] [string] $DomainFile,
     [Parameter(Mandatory)] [string] $ReportFolder,
-    [Parameter(Mandatory)] [string] $OutFolder,
-    [switch] $Parsedmarc,
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1')
+    [Parameter(Mandatory)] [string] $OutFile,
+    [string] $DomainFile,
+    # Rows whose reporting period ended within this many days; 0 keeps every row.
+    [ValidateRange(0, 3650)] [int] $Days = 7,
+    [string[]] $Server,
+    [string[]] $ZoneFile,
+    [string] $ModulePath
 )
 
-Import-Module $ModulePath -ErrorAction Stop
-New-Item -ItemType Directory -Force -Path $OutFolder | Out-Null
+if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
+$columns = 'Domain', 'SourceIP', 'Messages', 'Passed', 'Failed', 'Reporters', 'Dispositions'
 
-$domains = Get-Content $DomainFile | Where-Object { $_ -and $_ -notmatch '^\s*#' } | ForEach-Object { $_.Trim() }
-$policies = @($domains | Test-MailDmarc -ErrorVariable checkErrors -ErrorAction SilentlyContinue)
-$policies | ForEach-Object {
-    [pscustomobject]@{ Domain = $_.Domain; Policy = $_.Policy; PolicyDomain = $_.PolicyDomain; Status = $_.Status; Findings = "$($_.Findings.Code)" }
-} | Export-Csv -Path (Join-Path $OutFolder 'dmarc-policies.csv') -NoTypeInformation
-
-$since = (Get-Date).ToUniversalTime().AddDays(-7)
-$rows = Import-DmarcReport -Path $ReportFolder -Recurse -ErrorVariable fileErrors -ErrorAction SilentlyContinue |
-    Where-Object { $_.EndDate -ge $since }
-$rows | Where-Object DmarcResult -eq 'fail' |
-    Group-Object SourceIP, HeaderFrom |
-    ForEach-Object { [pscustomobject]@{ Source = $_.Name; Messages = ($_.Group | Measure-Object Count -Sum).Sum } } |
-    Sort-Object Messages -Descending |
-    Export-Csv -Path (Join-Path $OutFolder 'dmarc-failing-sources.csv') -NoTypeInformation
-
-if ($Parsedmarc) {
-    Import-DmarcReport -Path $ReportFolder -Recurse -Format Parsedmarc -ErrorAction SilentlyContinue |
-        Export-Csv -Path (Join-Path $OutFolder 'aggregate.csv') -NoTypeInformation
+try {
+    $ErrorActionPreference = 'Stop'
+    if (-not (Get-Module MailOps)) {
+        # -ModulePath; else the repository's build; else the built module this script ships in; else MailOps by name.
+        $found = if ($ModulePath) {
+            if (-not (Test-Path -LiteralPath $ModulePath -PathType Leaf)) { throw "The module manifest $ModulePath does not exist." }
+            $ModulePath
+        } else {
+            (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1'), (Join-Path $PSScriptRoot '../MailOps.psd1') |
+                Where-Object { (Test-Path -LiteralPath $_ -PathType Leaf) -and (Test-Path (Join-Path (Split-Path $_) 'dependencies')) } |
+                Select-Object -First 1
+        }
+        if ($found) { Import-Module $found } else { Import-Module MailOps }
+    }
+    if (-not (Test-Path -LiteralPath $ReportFolder -PathType Container)) { throw "The report folder $ReportFolder does not exist or is not a folder." }
+    $null = Get-ChildItem -LiteralPath $ReportFolder -Force   # unreadable: stops here
+    $domains = @()
+    if ($DomainFile) {
+        $domains = @(Get-Content -LiteralPath $DomainFile | Where-Object { $_ -and $_ -notmatch '^\s*#' } | ForEach-Object { $_.Trim() })
+        if ($domains.Count -eq 0) { throw "$DomainFile lists no domain." }
+    }
+    Set-Content -LiteralPath $OutFile -Value ('"' + ($columns -join '","') + '"')   # the header, even when nothing is wrong
+    $ErrorActionPreference = 'Continue'
+}
+catch {
+    [Console]::Error.WriteLine("dmarc-weekly-report: cannot run: $($_.Exception.Message)")
+    exit 3
 }
 
-foreach ($e in @($checkErrors) + @($fileErrors)) { Write-Warning "$($e.TargetObject): $($e.Exception.Message)" }
-if (@($checkErrors).Count + @($fileErrors).Count -gt 0) { exit 2 }
-if (@($policies | Where-Object Status -eq 'Fail').Count -gt 0) { exit 1 }
+$since = if ($Days -gt 0) { (Get-Date).ToUniversalTime().AddDays(-$Days) } else { [datetime]::MinValue }
+$rows = @(Import-DmarcReport -LiteralPath $ReportFolder -Recurse -ErrorVariable fileErrors -ErrorAction SilentlyContinue |
+        Where-Object { -not $_.EndDate -or $_.EndDate -ge $since })
+
+$digest = @($rows | Group-Object HeaderFrom, SourceIP | ForEach-Object {
+        $g = $_.Group
+        $failed = ($g | Where-Object DmarcResult -eq 'fail' | Measure-Object Count -Sum).Sum
+        $all = ($g | Measure-Object Count -Sum).Sum
+        [pscustomobject]@{
+            Domain       = $g[0].HeaderFrom
+            SourceIP     = $g[0].SourceIP
+            Messages     = $all
+            Passed       = $all - $failed
+            Failed       = [long]$failed
+            Reporters    = ($g.OrgName | Sort-Object -Unique) -join '; '
+            Dispositions = ($g.Disposition | Sort-Object -Unique) -join '; '
+        }
+    } | Sort-Object @{ Expression = 'Failed'; Descending = $true }, @{ Expression = 'Messages'; Descending = $true }, Domain, SourceIP)
+if ($digest.Count -gt 0) { $digest | Export-Csv -LiteralPath $OutFile -NoTypeInformation }
+
+$policies = @()
+$checkErrors = @()
+if ($domains.Count -gt 0) {
+    $dns = @{}
+    if ($Server) { $dns.Server = $Server }
+    if ($ZoneFile) { $dns.ZoneFile = $ZoneFile }
+    $policies = @($domains | Test-MailDmarc @dns -ErrorVariable checkErrors -ErrorAction SilentlyContinue)
+}
+
+# The summary: plain text for the cron mail or the task's log.
+$reports = @($rows | Select-Object -ExpandProperty ReportId -Unique).Count
+$total = ($digest | Measure-Object Messages -Sum).Sum
+$failedTotal = ($digest | Measure-Object Failed -Sum).Sum
+"DMARC digest: $reports report(s), $([long]$total) message(s), $([long]$failedTotal) failed DMARC$(if ($Days -gt 0) { " (last $Days days)" })."
+foreach ($d in ($digest | Group-Object Domain)) {
+    $f = ($d.Group | Measure-Object Failed -Sum).Sum
+    "  {0}: {1} message(s) from {2} address(es), {3} failed" -f $d.Name, ($d.Group | Measure-Object Messages -Sum).Sum, $d.Count, $f
+}
+foreach ($p in $policies) { "  {0}: DMARC record {1} (p={2})" -f $p.Domain, $p.Status, $p.Policy }
+
+foreach ($e in @($fileErrors) + @($checkErrors)) { Write-Warning "$($e.TargetObject): $($e.Exception.Message)" }
+if (@($fileErrors).Count + @($checkErrors).Count -gt 0) { exit 2 }
+if ($failedTotal -gt 0 -or @($policies | Where-Object Status -eq 'Fail').Count -gt 0) { exit 1 }
 exit 0

@@ -101,7 +101,13 @@ namespace MailOps.Module.Tests
             Assert.Equal("good.mtasts.example", e.TargetObject);
             Assert.Contains("refused", e.ToString());
             Assert.False(string.IsNullOrEmpty(e.ErrorDetails.RecommendedAction));
-            Assert.Equal("none.mtasts.example", Assert.Single(run.Output).Properties["Domain"].Value);
+            // Never silent: the unreachable policy server still gives the domain a row, for tables and Export-Csv.
+            Assert.Equal(2, run.Output.Count);
+            Assert.Equal("good.mtasts.example", run.Prop(0, "Domain"));
+            Assert.Equal("Unreachable", run.Prop(0, "Status"));
+            Assert.Equal(false, run.Prop(0, "PolicyValid"));
+            Assert.Contains("refused", (string)run.Prop(0, "CouldNotCheck")!);
+            Assert.Equal("none.mtasts.example", run.Prop(1, "Domain"));
         }
 
         [Fact]
@@ -112,7 +118,7 @@ namespace MailOps.Module.Tests
             var sw = Stopwatch.StartNew();
             var run = ModuleHost.Run("Test-MtaSts good.mtasts.example -Server $srv -HttpsPort $silent -TimeoutSec 1", _vars);
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(8), sw.Elapsed.ToString());
-            Assert.Empty(run.Output);
+            Assert.Equal("Unreachable", Assert.Single(run.Output).Properties["Status"].Value);
             var e = Assert.Single(run.Errors);
             Assert.Equal("MtaStsPolicyTimeout", e.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Equal(ErrorCategory.OperationTimeout, e.CategoryInfo.Category);

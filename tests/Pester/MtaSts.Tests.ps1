@@ -174,9 +174,12 @@ Describe 'Test-MtaSts' {
         $r.Status | Should -Be 'Warning'
     }
 
-    It 'writes a ConnectionRefused error, not a finding, when nothing listens' {
+    It 'writes a ConnectionRefused error, not a finding, and an Unreachable row when nothing listens' {
         $r = Invoke-Sts -Case good -Port $script:ClosedPort -ErrorVariable err -ErrorAction SilentlyContinue
-        $r | Should -BeNullOrEmpty
+        $r.Status | Should -Be 'Unreachable'
+        $r.Record | Should -BeLike 'v=STSv1*'
+        $r.PolicyValid | Should -BeFalse
+        $r.CouldNotCheck | Should -Match 'refused'
         $err[0].FullyQualifiedErrorId | Should -BeLike 'MtaStsPolicyConnectionRefused,*'
         $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
     }

@@ -3,6 +3,27 @@
 # when every input passed and every check ran; a check that could not run makes it $false without an error record.
 # Offline: fixture zones through -ZoneFile, -Server at a closed loopback port, closed loopback ports for SMTP.
 
+BeforeDiscovery {
+    # One row per cmdlet with -Quiet (the last Describe checks that none is missing).
+    $script:CouldNotRun = @(
+        @{ Name = 'Test-MailSpf'; Run = { 'good.example.org', 'unanswerable.test' | Test-MailSpf @Spf -Quiet } }
+        @{ Name = 'Test-MailSpf -IPAddress'; Run = { Test-MailSpf unanswerable.test -IPAddress 192.0.2.1 @Spf -Quiet } }
+        @{ Name = 'Test-MailDmarc'; Run = { 'good.example', 'unanswerable.test' | Test-MailDmarc @Dmarc -Quiet } }
+        @{ Name = 'Test-MailDkim'; Run = { Test-MailDkim unanswerable.test good @Dkim -Quiet } }
+        @{ Name = 'Test-DkimSignature'; Run = { Test-DkimSignature (Join-Path $TestDrive 'no-such.eml') -Server $Dead -Quiet } }
+        @{ Name = 'Get-DnsblListing'; Run = { '192.0.2.20' | Get-DnsblListing -Zone zen.spamhaus.org, unanswerable.test @Zen -Quiet } }
+        @{ Name = 'Test-MailPtr'; Run = { '198.51.100.10', '203.0.113.99' | Test-MailPtr @Ptr -Quiet } }
+        @{ Name = 'Test-TlsRpt'; Run = { 'good.mtasts.example', 'unanswerable.test' | Test-TlsRpt @Sts -Quiet } }
+        @{ Name = 'Test-MtaSts'; Run = { 'good.mtasts.example' | Test-MtaSts @Sts -HttpsPort $Closed -Quiet } }
+        @{ Name = 'Test-SmtpService'; Run = { Test-SmtpService 127.0.0.1 -Port $Closed, $Closed -TimeoutSec 1 -Quiet } }
+        @{ Name = 'Test-MailDane'; Run = { Test-MailDane -HostName mx.unanswerable.test -Server $Dead -TimeoutSec 1 -Quiet } }
+        @{ Name = 'Test-Port25Egress'; Run = { Test-Port25Egress "127.0.0.1:$Closed" -ControlPort $Closed -TimeoutSec 1 -Server $Dead -Quiet } }
+        @{ Name = 'Test-Port25Egress (no default target resolves)'; Run = { Test-Port25Egress -Server $Dead -TimeoutSec 1 -Quiet } }
+        @{ Name = 'Test-MailDomain'; Run = { 'good.domain.example', 'unanswerable.test' | Test-MailDomain -ZoneFile (Join-Path $Dns 'domain/*.zone') -Server $Dead -TimeoutSec 1 -DkimSelector s2026 -Quiet } }
+        @{ Name = 'Test-MailServer'; Run = { '198.51.100.12', '203.0.113.99' | Test-MailServer -ZoneFile $ServerZones -Server $Dead -TimeoutSec 1 -Zone bl.spamcop.net -Quiet } }
+    )
+}
+
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/MailOps/MailOps.psd1') -Force
     $script:Dns = Join-Path $PSScriptRoot '../fixtures/dns'
@@ -16,6 +37,7 @@ BeforeAll {
     $script:Dkim = @{ ZoneFile = Join-Path $Dns 'dkim.example.zone'; Server = $Dead; TimeoutSec = 1 }
     $script:Sts = @{ ZoneFile = Join-Path $Dns 'mtasts.example.zone'; Server = $Dead; TimeoutSec = 1 }
     $script:Zen = @{ ZoneFile = Join-Path $Dns 'dnsbl/dnsbl-zen.spamhaus.org.zone'; Server = $Dead; TimeoutSec = 1 }
+    $script:ServerZones = 'server/bl.spamcop.net.zone', 'server/asn.cymru.com.zone', 'dnsbl/ptr-reverse.zone', 'dnsbl/ptr-forward.example.org.zone' | ForEach-Object { Join-Path $Dns $_ }
     $script:Ptr = @{ ZoneFile = @((Join-Path $Dns 'reverse.zone'), (Join-Path $Dns 'mx.example.com.zone'), (Join-Path $Dns 'dnsbl/*.zone')); Server = $Dead; TimeoutSec = 1 }
 
     # Runs the script block, returns its output as an array, and the errors it wrote (none expected under -Quiet).
@@ -59,26 +81,22 @@ Describe '-Quiet: exactly one Boolean per invocation' {
         $r.Output[0] | Should -BeFalse
     }
 
-    It '<Name>: one $false, and no error record, when a check could not run' -ForEach @(
-        @{ Name = 'Test-MailSpf'; Run = { 'good.example.org', 'unanswerable.test' | Test-MailSpf @Spf -Quiet } }
-        @{ Name = 'Test-MailSpf -IPAddress'; Run = { Test-MailSpf unanswerable.test -IPAddress 192.0.2.1 @Spf -Quiet } }
-        @{ Name = 'Test-MailDmarc'; Run = { 'good.example', 'unanswerable.test' | Test-MailDmarc @Dmarc -Quiet } }
-        @{ Name = 'Test-MailDkim'; Run = { Test-MailDkim unanswerable.test good @Dkim -Quiet } }
-        @{ Name = 'Test-DkimSignature'; Run = { Test-DkimSignature (Join-Path $TestDrive 'no-such.eml') -Server $Dead -Quiet } }
-        @{ Name = 'Get-DnsblListing'; Run = { '192.0.2.20' | Get-DnsblListing -Zone zen.spamhaus.org, unanswerable.test @Zen -Quiet } }
-        @{ Name = 'Test-MailPtr'; Run = { '198.51.100.10', '203.0.113.99' | Test-MailPtr @Ptr -Quiet } }
-        @{ Name = 'Test-TlsRpt'; Run = { 'good.mtasts.example', 'unanswerable.test' | Test-TlsRpt @Sts -Quiet } }
-        @{ Name = 'Test-MtaSts'; Run = { 'good.mtasts.example' | Test-MtaSts @Sts -HttpsPort $Closed -Quiet } }
-        @{ Name = 'Test-SmtpService'; Run = { Test-SmtpService 127.0.0.1 -Port $Closed, $Closed -TimeoutSec 1 -Quiet } }
-        @{ Name = 'Test-MailDane'; Run = { Test-MailDane -HostName mx.unanswerable.test -Server $Dead -TimeoutSec 1 -Quiet } }
-        @{ Name = 'Test-Port25Egress'; Run = { Test-Port25Egress "127.0.0.1:$Closed" -ControlPort $Closed -TimeoutSec 1 -Server $Dead -Quiet } }
-        @{ Name = 'Test-Port25Egress (no default target resolves)'; Run = { Test-Port25Egress -Server $Dead -TimeoutSec 1 -Quiet } }
-    ) {
+    It '<Name>: one $false, and no error record, when a check could not run' -ForEach $CouldNotRun {
         $r = Invoke-Quiet $Run
         $r.Errors | Should -BeNullOrEmpty
         $r.Output.Count | Should -Be 1
         $r.Output[0] | Should -BeOfType [bool]
         $r.Output[0] | Should -BeFalse
+    }
+}
+
+Describe '-Quiet: no cmdlet left out' {
+    # Every cmdlet with -Quiet has a could-not-run row above (the full pass/fail/could-not-run table, with SMTP and HTTPS
+    # peers, is tests/MailOps.Module.Tests/QuietRuleTests.cs, which discovers the cmdlets the same way).
+    It 'the could-not-run table names every cmdlet that has -Quiet' -ForEach @{ Tested = @($CouldNotRun | ForEach-Object { ($_.Name -split ' ')[0] }) } {
+        $withQuiet = Get-Command -Module MailOps | Where-Object { $_.Parameters.ContainsKey('Quiet') } | ForEach-Object Name | Sort-Object
+        $withQuiet | Should -Not -BeNullOrEmpty
+        $withQuiet | Where-Object { $_ -notin $Tested } | Should -BeNullOrEmpty
     }
 }
 
@@ -99,5 +117,24 @@ Describe 'Never silent' {
         $null = Test-Port25Egress -Server $Dead -TimeoutSec 1 -ErrorVariable errs -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
         $errs.FullyQualifiedErrorId | Should -Contain 'NoEgressTargets,MailOps.Commands.TestPort25EgressCommand'
         ($errs | Where-Object FullyQualifiedErrorId -like 'NoEgressTargets,*').ErrorDetails.RecommendedAction | Should -Match '-Server|-Target'
+    }
+}
+
+Describe 'about_MailOps' {
+    It 'ships with the module and explains <Topic>' -ForEach @(
+        @{ Topic = 'findings vs errors'; Pattern = 'FINDINGS ARE DATA, FAILURES ARE ERRORS' }
+        @{ Topic = 'the -Quiet rule'; Pattern = 'exactly one Boolean per invocation' }
+        @{ Topic = '-ZoneFile'; Pattern = '-ZONEFILE' }
+        @{ Topic = '-Server'; Pattern = '-SERVER' }
+        @{ Topic = 'scheduling and exit codes'; Pattern = '3  the script itself could not run' }
+    ) {
+        (Get-Help about_MailOps | Out-String) | Should -Match ([regex]::Escape($Pattern))
+    }
+
+    It 'names every cmdlet that has -Quiet' {
+        $text = (Get-Help about_MailOps | Out-String) -replace '\s+', ' '
+        foreach ($name in (Get-Command -Module MailOps | Where-Object { $_.Parameters.ContainsKey('Quiet') }).Name) {
+            $text | Should -Match "\b$name\b" -Because "about_MailOps lists the cmdlets that follow the -Quiet rule"
+        }
     }
 }

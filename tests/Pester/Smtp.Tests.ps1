@@ -62,17 +62,29 @@ Describe 'New-TlsaRecord' {
 }
 
 Describe 'Test-SmtpService' {
-    It 'reports a refused port as MailConnectionRefused and goes on' {
+    It 'reports a refused port as MailConnectionRefused and still writes an Unreachable row' {
         $r = Test-SmtpService 127.0.0.1 -Port $script:ClosedPort -ErrorVariable errs -ErrorAction SilentlyContinue
-        $r | Should -BeNullOrEmpty
+        $r.Status | Should -Be 'Unreachable'
+        $r.Port | Should -Be $script:ClosedPort
+        $r.CouldNotCheck | Should -Match 'refused'
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'MailConnectionRefused,*'
         $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
     }
 
-    It 'reports a silent server as MailNoBanner, an operation timeout' {
-        Test-SmtpService 127.0.0.1 -Port $script:SilentPort -TimeoutSec 1 -ErrorVariable errs -ErrorAction SilentlyContinue | Out-Null
+    It 'reports a silent server as MailNoBanner, an operation timeout, with an Error row' {
+        $r = Test-SmtpService 127.0.0.1 -Port $script:SilentPort -TimeoutSec 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r.Status | Should -Be 'Error'
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'MailNoBanner,*'
         $errs[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+    }
+
+    It 'puts the unreachable port in the CSV file, with a header' {
+        $csv = Join-Path $TestDrive 'smtp.csv'
+        Test-SmtpService 127.0.0.1 -Port $script:ClosedPort -ErrorAction SilentlyContinue | Export-Csv $csv
+        $rows = @(Import-Csv $csv)
+        $rows.Count | Should -Be 1
+        $rows[0].Status | Should -Be 'Unreachable'
+        $rows[0].CouldNotCheck | Should -Not -BeNullOrEmpty
     }
 
     It 'returns $false with -Quiet and writes no error' {
@@ -120,8 +132,13 @@ Describe 'Test-Port25Egress' {
         $r.Targets[0].SmtpResult | Should -Be 'Refused'
     }
 
-    It 'is Unreachable when nothing answers' {
-        (Test-Port25Egress -Target "127.0.0.1:$($script:ClosedPort)" -ControlPort $script:ClosedPort).Verdict | Should -Be 'Unreachable'
+    It 'is Unreachable when nothing answers: the result, and an error saying port 25 could not be judged' {
+        $r = Test-Port25Egress -Target "127.0.0.1:$($script:ClosedPort)" -ControlPort $script:ClosedPort -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r.Verdict | Should -Be 'Unreachable'
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'EgressUnreachable,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+        $errs[0].ErrorDetails.RecommendedAction | Should -Be $r.Remedy
     }
 
     It 'treats a silent accept as blocked when the control port answers' {

@@ -94,11 +94,18 @@ namespace MailOps.MtaSts
 
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
-        /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        /// <summary>Why the check could not finish (the policy server refused the connection, timed out or broke off);
+        /// null when it ran. The same failure is also written as an error record.</summary>
+        public string CouldNotCheck { get; internal set; }
+
+        internal string StatusOverride { get; set; }
+
+        /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass). Unreachable when the policy
+        /// server could not be connected to (refused, timed out), Error when it was reached but the fetch failed (TLS, not HTTP).</summary>
+        public string Status => StatusOverride ?? (Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level)));
 
         public override string ToString() =>
-            Record == null ? $"{Domain}: no MTA-STS record" : $"{Domain}: MTA-STS {Mode ?? "(no policy)"} id={Id} {Status}";
+            Record == null ? $"{Domain}: no MTA-STS record" : $"{Domain}: MTA-STS {Mode ?? "(no policy)"} id={Id} {Status}{(CouldNotCheck != null ? ": " + CouldNotCheck : "")}";
     }
 
     /// <summary>The outcome of one MTA-STS check, with questions that went unanswered but did not stop it.</summary>
@@ -189,7 +196,21 @@ namespace MailOps.MtaSts
             else
             {
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var response = await PolicyFetcher.FetchAsync(policyHost, addresses, options, ct).ConfigureAwait(false);
+                PolicyResponse response;
+                try
+                {
+                    response = await PolicyFetcher.FetchAsync(policyHost, addresses, options, ct).ConfigureAwait(false);
+                }
+                catch (PolicyFetchException ex)
+                {
+                    // The row is kept (record, id, what could not be fetched) so that callers can show it beside the error.
+                    result.Findings = new ResultList<Finding>(findings);
+                    result.CouldNotCheck = TextSafety.Escape(ex.Message);
+                    result.StatusOverride = ex.Failure == PolicyFetchFailure.Timeout || ex.Failure == PolicyFetchFailure.ConnectionRefused
+                        || ex.Failure == PolicyFetchFailure.ConnectionFailed ? "Unreachable" : "Error";
+                    ex.Result = result;
+                    throw;
+                }
                 options.Log?.Invoke(Describe(result.PolicyUrl, response, sw.Elapsed));
                 policy = Evaluate(result, response, options, findings, policyHost);
             }

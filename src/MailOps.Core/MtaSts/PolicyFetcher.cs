@@ -48,6 +48,10 @@ namespace MailOps.MtaSts
 
         /// <summary>The address:port tried last.</summary>
         public string Endpoint { get; }
+
+        /// <summary>What the check found before the fetch failed (Status Unreachable or Error), when it came from
+        /// <see cref="MtaStsCheck.RunAsync"/>.</summary>
+        public MtaStsResult Result { get; internal set; }
     }
 
     /// <summary>A certificate problem found during the TLS handshake (expired, wrong name, untrusted chain...).</summary>

@@ -129,11 +129,34 @@ namespace MailOps.Smtp
 
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
-        /// <summary>Pass, Warning or Fail: the worst finding.</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        /// <summary>Why the probe could not run (the connection was refused, timed out, or no greeting came); null when it ran.
+        /// The same failure is also written as an error record.</summary>
+        public string CouldNotCheck { get; internal set; }
+
+        private string _status;
+
+        /// <summary>Pass, Warning or Fail: the worst finding. Unreachable when no connection could be made (refused, timed
+        /// out, no route), Error when the server was reached but the probe broke off (no greeting, connection closed).</summary>
+        public string Status => _status ?? (Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level)));
+
+        /// <summary>The result for a host and port that could not be probed, so that it still shows in a table or a CSV file.</summary>
+        public static MailServiceResult NotProbed(string host, int port, MailProtocol protocol, MailConnectionException failure)
+        {
+            if (failure == null) throw new ArgumentNullException(nameof(failure));
+            var unreachable = failure.Failure == MailConnectionFailure.Refused || failure.Failure == MailConnectionFailure.Timeout
+                || failure.Failure == MailConnectionFailure.NetworkError;
+            return new MailServiceResult
+            {
+                HostName = host,
+                Port = port,
+                Protocol = MailServiceCheck.ProtocolName(protocol),
+                CouldNotCheck = TextSafety.Escape(failure.Message),
+                _status = unreachable ? "Unreachable" : "Error",
+            };
+        }
 
         public override string ToString() =>
-            $"{HostName}:{Port} {Protocol} {Status}{(TlsEstablished ? $" {TlsVersion}" : "")}{(Findings.Count > 0 ? " (" + string.Join(", ", Findings.Select(f => f.Code)) + ")" : "")}";
+            $"{HostName}:{Port} {Protocol} {Status}{(TlsEstablished ? $" {TlsVersion}" : "")}{(Findings.Count > 0 ? " (" + string.Join(", ", Findings.Select(f => f.Code)) + ")" : "")}{(CouldNotCheck != null ? ": " + CouldNotCheck : "")}";
     }
 
     /// <summary>Probes SMTP (25, 587, 465) and IMAP (143, 993) services: greeting, extensions, STARTTLS or implicit TLS, the

@@ -64,6 +64,7 @@ namespace MailOps.Commands
         ReportUnreadable,
         // Never silent (issue 11)
         NoEgressTargets,
+        EgressUnreachable,
         // Reports (ConvertTo-MailOpsHtml)
         ReportInputNotRecognized,
         ReportFileExists,

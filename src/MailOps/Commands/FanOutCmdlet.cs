@@ -123,7 +123,7 @@ namespace MailOps.Commands
         }
 
         /// <summary>Waits for every started item, writing each in input order, completes the progress record, then writes
-        /// the -Quiet Boolean (MailOpsCmdlet). Derived classes that override EndProcessing call this last.</summary>
+        /// the -Quiet Boolean (<see cref="MailOpsCmdlet"/>). Derived classes that override EndProcessing call this last.</summary>
         protected override void EndProcessing()
         {
             while (_pendingItems.Count > 0) WriteReady(block: true);

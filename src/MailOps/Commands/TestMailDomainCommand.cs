@@ -129,7 +129,11 @@ namespace MailOps.Commands
             var selectors = (DkimSelector ?? new string[0]).Where(s => !string.IsNullOrWhiteSpace(s)).ToList();
             foreach (var input in Domain)
             {
-                if (!TryNormalizeDomain(input, out var domain)) continue;
+                if (!TryNormalizeDomain(input, out var domain))
+                {
+                    RecordCheckFailed();
+                    continue;
+                }
                 var options = selectors.Count == 0 ? _options : WithSelectors(_options, selectors);
                 StartItem(async ct =>
                 {
@@ -162,9 +166,7 @@ namespace MailOps.Commands
             foreach (var p in outcome.Partial)
                 WriteWarning($"{domain}: {p} The result is incomplete.");
             var r = outcome.Result;
-            // -Quiet: $true only when every input passed and every check ran (MailOpsCmdlet writes the one Boolean).
             WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");
         }
-
     }
 }

@@ -88,7 +88,7 @@ namespace MailOps.Commands
                     Start(ip, options);
                     continue;
                 }
-                if (!TryNormalizeDomain(text, out var host)) continue;
+                if (!TryNormalizeDomain(text, out var host)) { RecordCheckFailed(); continue; }
                 // A host name: every address it resolves to, through the same resolver.
                 IReadOnlyList<System.Net.IPAddress> addresses;
                 try
@@ -127,7 +127,6 @@ namespace MailOps.Commands
                 if (error is DnsQueryFailedException dns) WriteError(ErrorRecords.ForDns(dns, r.IPAddress));
             foreach (var e in outcome.BlocklistErrors)
                 if (_reported.Add((e.Zone, e.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(e));
-            // -Quiet: $true only when every input passed and every check ran (MailOpsCmdlet writes the one Boolean).
             WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");
         }
 

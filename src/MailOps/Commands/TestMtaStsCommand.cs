@@ -78,6 +78,8 @@ namespace MailOps.Commands
                 }
                 catch (PolicyFetchException ex)
                 {
+                    // Never silent: the domain still gets a row (Status Unreachable or Error), and the error record.
+                    if (ex.Result != null) WriteCheckResult(ex.Result, false);
                     WriteError(ErrorRecords.ForPolicyFetch(ex, domain));
                     continue;
                 }

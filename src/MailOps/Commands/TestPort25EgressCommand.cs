@@ -131,6 +131,10 @@ namespace MailOps.Commands
             if (summary.Verdict == "Blocked" || summary.Verdict == "Intercepted")
                 WriteWarning($"{summary.Message} {summary.Remedy}");
             WriteCheckResult(summary, summary.Verdict == "Open");
+            // Nothing answered on any port: port 25 could not be judged. The result row says so (Verdict Unreachable,
+            // for Export-Csv), and so does an error, as for any check that could not run.
+            if (summary.Verdict == "Unreachable")
+                WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, ErrorCategory.ConnectionError, summary.Message, "port 25", summary.Remedy));
             base.EndProcessing();   // the one -Quiet Boolean
         }
     }

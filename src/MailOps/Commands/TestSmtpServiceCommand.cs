@@ -124,7 +124,14 @@ namespace MailOps.Commands
             }
             catch (MailConnectionException ex)
             {
-                Post(() => WriteError(ErrorRecords.ForMailConnection(ex, target)));
+                // Never silent: the host:port still gets a row (Status Unreachable or Error) for tables and CSV files,
+                // and the failure is an error record as well.
+                var row = MailServiceResult.NotProbed(host, port, protocol ?? MailServiceCheck.ProtocolForPort(port), ex);
+                Post(() =>
+                {
+                    WriteCheckResult(row, false);
+                    WriteError(ErrorRecords.ForMailConnection(ex, target));
+                });
             }
             catch (DnsQueryFailedException ex)
             {

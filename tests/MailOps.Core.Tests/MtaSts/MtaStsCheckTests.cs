@@ -308,6 +308,12 @@ namespace MailOps.Tests.MtaSts
             Assert.Equal(PolicyFetchFailure.ConnectionRefused, ex.Failure);
             Assert.Equal($"127.0.0.1:{port}", ex.Endpoint);
             Assert.Contains("refused", ex.Message);
+            // What was found before the fetch failed, for the cmdlet's Unreachable row.
+            Assert.NotNull(ex.Result);
+            Assert.Equal("Unreachable", ex.Result.Status);
+            Assert.StartsWith("v=STSv1", ex.Result.Record);
+            Assert.False(ex.Result.PolicyValid);
+            Assert.Contains("refused", ex.Result.CouldNotCheck);
         }
 
         [Fact]
@@ -317,6 +323,7 @@ namespace MailOps.Tests.MtaSts
             var ex = await Assert.ThrowsAsync<PolicyFetchException>(() => Check("good", Options(plain.Port)));
             Assert.Equal(PolicyFetchFailure.TlsFailed, ex.Failure);
             Assert.Contains("TLS handshake", ex.Message);
+            Assert.Equal("Error", ex.Result!.Status); // reached, but the fetch broke off
         }
 
         [Fact]

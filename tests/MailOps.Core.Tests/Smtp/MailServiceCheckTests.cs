@@ -250,6 +250,14 @@ namespace MailOps.Tests.Smtp
             var ex = await Assert.ThrowsAsync<MailConnectionException>(() => MailServiceCheck.RunAsync("127.0.0.1", port, Options(), CancellationToken.None));
             Assert.Equal(MailConnectionFailure.Refused, ex.Failure);
             Assert.Equal(port, ex.Port);
+            // The row a cmdlet writes for it: Unreachable, with the reason; a server that greets nothing is Error.
+            var row = MailServiceResult.NotProbed("127.0.0.1", port, MailProtocol.Smtp, ex);
+            Assert.Equal("Unreachable", row.Status);
+            Assert.Equal("SMTP", row.Protocol);
+            Assert.Contains("refused", row.CouldNotCheck);
+            Assert.EndsWith(": " + row.CouldNotCheck, row.ToString());
+            var silent = new MailConnectionException("127.0.0.1", port, MailConnectionFailure.NoBanner, "no greeting");
+            Assert.Equal("Error", MailServiceResult.NotProbed("127.0.0.1", port, MailProtocol.Smtp, silent).Status);
         }
 
         [Fact]
