@@ -76,6 +76,16 @@ namespace MailOps.Module.Tests
             ("Test-MailServer", Outcome.Pass, "'198.51.100.12' | Test-MailServer -ZoneFile $server @z -Zone bl.spamcop.net -Quiet"),
             ("Test-MailServer", Outcome.Fail, "'198.51.100.12', '198.51.100.10' | Test-MailServer -ZoneFile $server @z -Zone bl.spamcop.net -Quiet"),
             ("Test-MailServer", Outcome.CouldNotRun, "'198.51.100.12', '203.0.113.99' | Test-MailServer -ZoneFile $server @z -Zone bl.spamcop.net -Quiet"),
+
+            // Monitoring: a quiet week passes, the week with the Gmail deferral spike and the Microsoft block fails; a record
+            // that is not a delivery, or a log that cannot be read, is a check that could not run.
+            ("Get-MailDeliveryStat", Outcome.Pass, "Get-MailDeliveryLog -LiteralPath $log -Until ([datetime]'2026-11-08') | Get-MailDeliveryStat -Quiet"),
+            ("Get-MailDeliveryStat", Outcome.Fail, "Get-MailDeliveryLog -LiteralPath $log | Get-MailDeliveryStat -Quiet"),
+            ("Get-MailDeliveryStat", Outcome.CouldNotRun, "@(Get-MailDeliveryLog -LiteralPath $log -Until ([datetime]'2026-11-08')) + [pscustomobject]@{ Foo = 1 } | Get-MailDeliveryStat -Quiet"),
+
+            ("Test-MailWarmup", Outcome.Pass, "Test-MailWarmup -Plan ([pscustomobject]@{ Day = '1'; Date = '2026-11-06'; Provider = 'All'; MaxMessages = '100' }) -Log $log -Quiet"),
+            ("Test-MailWarmup", Outcome.Fail, "Test-MailWarmup -Plan ([pscustomobject]@{ Day = '1'; Date = '2026-11-08'; Provider = 'All'; MaxMessages = '10' }) -Log $log -Quiet"),
+            ("Test-MailWarmup", Outcome.CouldNotRun, "Test-MailWarmup -Plan ([pscustomobject]@{ Day = '1'; Date = '2026-11-06'; Provider = 'All'; MaxMessages = '100' }) -Log $log, $missing -Quiet"),
         };
 
         public static IEnumerable<object[]> Rows => Cases.Select(c => new object[] { c.Cmdlet, c.Outcome, c.Script });
@@ -124,6 +134,7 @@ namespace MailOps.Module.Tests
                 ["tampered"] = tampered,
                 ["missing"] = Path.Combine(_tmp, "no-such.eml"),
                 ["ca"] = caPem,
+                ["log"] = Paths.Fixture("maillog", "spike.log"),
                 ["smtpGood"] = Serve(new ScriptedMailServer { Banner = "220 mail.smtp.test ESMTP", Certificate = TestCertificates.CreateLeaf(ca, new[] { "mail.smtp.test" }) }),
                 ["smtpExpired"] = Serve(new ScriptedMailServer
                 {

@@ -21,6 +21,8 @@ BeforeDiscovery {
         @{ Name = 'Test-Port25Egress (no default target resolves)'; Run = { Test-Port25Egress -Server $Dead -TimeoutSec 1 -Quiet } }
         @{ Name = 'Test-MailDomain'; Run = { 'good.domain.example', 'unanswerable.test' | Test-MailDomain -ZoneFile (Join-Path $Dns 'domain/*.zone') -Server $Dead -TimeoutSec 1 -DkimSelector s2026 -Quiet } }
         @{ Name = 'Test-MailServer'; Run = { '198.51.100.12', '203.0.113.99' | Test-MailServer -ZoneFile $ServerZones -Server $Dead -TimeoutSec 1 -Zone bl.spamcop.net -Quiet } }
+        @{ Name = 'Get-MailDeliveryStat'; Run = { @(Get-MailDeliveryLog -LiteralPath $MailLog -Until ([datetime]'2026-11-08')) + [pscustomobject]@{ Foo = 1 } | Get-MailDeliveryStat -Quiet } }
+        @{ Name = 'Test-MailWarmup'; Run = { Test-MailWarmup -Plan ([pscustomobject]@{ Day = '1'; Date = '2026-11-06'; Provider = 'All'; MaxMessages = '100' }) -Log $MailLog, (Join-Path $TestDrive 'no-such.log') -Quiet } }
     )
 }
 
@@ -28,6 +30,7 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../../out/MailOps/MailOps.psd1') -Force
     $script:Dns = Join-Path $PSScriptRoot '../fixtures/dns'
     $script:Dead = '127.0.0.1:9'
+    $script:MailLog = Join-Path $PSScriptRoot '../fixtures/maillog/spike.log'
     $script:Closed = & {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
