@@ -1,4 +1,6 @@
 using System;
+using System.Threading.Tasks;
+using System.Threading;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -11,7 +13,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "MailDane", DefaultParameterSetName = DomainSet)]
     [OutputType(typeof(MailDaneResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestMailDaneCommand : DnsCmdlet
+    public sealed class TestMailDaneCommand : FanOutCmdlet
     {
         private const string DomainSet = "Domain";
         private const string HostSet = "HostName";
@@ -56,17 +58,22 @@ namespace MailOps.Commands
                 foreach (var input in Domain)
                 {
                     if (!TryNormalizeDomain(input, out var domain)) continue;
-                    IReadOnlyList<DaneTarget> targets;
-                    try
+                    // One item per domain: its MX hosts are checked one after another inside it and written in MX order.
+                    StartItem(async ct =>
                     {
-                        targets = Await(ct => DaneCheck.GetTargetsAsync(Dns, domain, ct));
-                    }
-                    catch (DnsQueryFailedException ex)
-                    {
-                        WriteError(ErrorRecords.ForDns(ex, domain));
-                        continue;
-                    }
-                    foreach (var t in targets) CheckOne(t);
+                        IReadOnlyList<DaneTarget> targets;
+                        try
+                        {
+                            targets = await DaneCheck.GetTargetsAsync(Dns, domain, ct).ConfigureAwait(false);
+                        }
+                        catch (DnsQueryFailedException ex)
+                        {
+                            return () => WriteError(ErrorRecords.ForDns(ex, domain));
+                        }
+                        var writes = new List<Action>();
+                        foreach (var t in targets) writes.Add(await CheckOneAsync(t, ct).ConfigureAwait(false));
+                        return () => { foreach (var w in writes) w(); };
+                    });
                 }
             }
             else
@@ -79,32 +86,35 @@ namespace MailOps.Commands
                             $"'{input}' is not a valid host name: {problem}.", input, "Pass the MX host name, such as mail.example.com."));
                         continue;
                     }
-                    CheckOne(new DaneTarget(host, host, null));
+                    var target = new DaneTarget(host, host, null);
+                    StartItem(ct => CheckOneAsync(target, ct));
                 }
             }
         }
 
-        /// <summary>Checks one host and writes its result (or error); false when the check could not run.</summary>
-        private bool CheckOne(DaneTarget target)
+        /// <summary>Checks one host (on a pool thread) and returns the write-back of its result or error.</summary>
+        private async Task<Action> CheckOneAsync(DaneTarget target, CancellationToken ct)
         {
-            var options = new DaneOptions { Port = Port, Timeout = TimeSpan.FromSeconds(TimeoutSec), HeloName = HeloName };
+            var port = Port;
+            var options = new DaneOptions { Port = port, Timeout = TimeSpan.FromSeconds(TimeoutSec), HeloName = HeloName };
             var label = target.HostName == "." ? target.Domain : target.HostName;
             try
             {
-                var r = Await(ct => DaneCheck.CheckHostAsync(Dns, target, options, ct));
-                WriteVerbose($"{label}: DANE {r.DaneStatus}, {r.TlsaRecords.Count} TLSA record(s), DNSSEC {(r.DnssecValidated ? "validated" : "not validated")}");
-                WriteCheckResult(r, r.DaneStatus == "Valid" && r.Status != "Fail");
-                return true;
+                var r = await DaneCheck.CheckHostAsync(Dns, target, options, ct).ConfigureAwait(false);
+                return () =>
+                {
+                    WriteVerbose($"{label}: DANE {r.DaneStatus}, {r.TlsaRecords.Count} TLSA record(s), DNSSEC {(r.DnssecValidated ? "validated" : "not validated")}");
+                    WriteCheckResult(r, r.DaneStatus == "Valid" && r.Status != "Fail");
+                };
             }
             catch (DnsQueryFailedException ex)
             {
-                WriteError(ErrorRecords.ForDns(ex, label));
+                return () => WriteError(ErrorRecords.ForDns(ex, label));
             }
             catch (MailConnectionException ex)
             {
-                WriteError(ErrorRecords.ForMailConnection(ex, $"{label}:{Port}"));
+                return () => WriteError(ErrorRecords.ForMailConnection(ex, $"{label}:{port}"));
             }
-            return false;
         }
     }
 }

@@ -9,7 +9,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "MailPtr")]
     [OutputType(typeof(MailPtrResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestMailPtrCommand : DnsCmdlet
+    public sealed class TestMailPtrCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
@@ -39,19 +39,26 @@ namespace MailOps.Commands
             foreach (var input in IPAddress)
             foreach (var ip in ExpandAddressInput(input))
             {
-                PtrCheckResult result;
-                try
+                var address = ip;
+                var helo = HeloName;
+                StartItem(async ct =>
                 {
-                    result = Await(ct => PtrCheck.RunAsync(Dns, ip, HeloName, ct));
-                }
-                catch (DnsQueryFailedException ex)
-                {
-                    WriteError(ErrorRecords.ForDns(ex, ip.ToString())); // unsure is never "pass"
-                    continue;
-                }
-                foreach (var unanswered in result.Unanswered)
-                    WriteWarning($"{ip}: {new DnsQueryFailedException(unanswered).Message} Forward confirmation of this name is unknown.");
-                WriteCheckResult(result.Result, result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
+                    PtrCheckResult result;
+                    try
+                    {
+                        result = await PtrCheck.RunAsync(Dns, address, helo, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        return () => WriteError(ErrorRecords.ForDns(ex, address.ToString())); // unsure is never "pass"
+                    }
+                    return () =>
+                    {
+                        foreach (var unanswered in result.Unanswered)
+                            WriteWarning($"{address}: {new DnsQueryFailedException(unanswered).Message} Forward confirmation of this name is unknown.");
+                        WriteCheckResult(result.Result, result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
+                    };
+                });
             }
         }
     }

@@ -16,12 +16,13 @@ namespace MailOps.Commands
     [OutputType(typeof(SpfAuditResult), ParameterSetName = new[] { AuditSet })]
     [OutputType(typeof(SpfEvaluationResult), ParameterSetName = new[] { EvaluateSet })]
     [OutputType(typeof(bool))]
-    public sealed class TestMailSpfCommand : DnsCmdlet
+    public sealed class TestMailSpfCommand : FanOutCmdlet
     {
         private const string AuditSet = "Audit";
         private const string EvaluateSet = "Evaluate";
         private readonly HashSet<string> _audited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private int _done;
+        private string _receivingHost;
 
         /// <summary>The domains to audit, or whose policy to evaluate (when evaluating, default: the domain of -Sender, or
         /// -HeloName when the sender is empty).</summary>
@@ -131,33 +132,41 @@ namespace MailOps.Commands
                 return;
             }
             Progress($"Auditing the SPF record of {domain} ({++_done})");
-            SpfAuditOutcome outcome;
-            try
+            var propose = !Quiet;
+            StartItem(async ct =>
             {
-                outcome = Await(ct => SpfAudit.RunAsync(Dns, domain, ct));
-            }
-            catch (DnsQueryFailedException ex)
-            {
-                WriteError(ErrorRecords.ForDns(ex, domain));
-                return;
-            }
-            foreach (var q in outcome.Unanswered)
-                WriteWarning(q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
-                    ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
-                    : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
-            var result = outcome.Result;
-            if (result.LookupCount > 10 && !Quiet)
-            {
+                SpfAuditOutcome outcome;
                 try
                 {
-                    result.FlatteningProposal = Await(ct => SpfFlattening.ProposeAsync(Dns, result, ct));
+                    outcome = await SpfAudit.RunAsync(Dns, domain, ct).ConfigureAwait(false);
                 }
                 catch (DnsQueryFailedException ex)
                 {
-                    WriteWarning($"{domain}: no flattening proposal: {ex.Message}");
+                    return () => WriteError(ErrorRecords.ForDns(ex, domain));
                 }
-            }
-            WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
+                var result = outcome.Result;
+                string noProposal = null;
+                if (result.LookupCount > 10 && propose)
+                {
+                    try
+                    {
+                        result.FlatteningProposal = await SpfFlattening.ProposeAsync(Dns, result, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        noProposal = $"{domain}: no flattening proposal: {ex.Message}";
+                    }
+                }
+                return () =>
+                {
+                    foreach (var q in outcome.Unanswered)
+                        WriteWarning(q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
+                            ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
+                            : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
+                    if (noProposal != null) WriteWarning(noProposal);
+                    WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
+                };
+            });
         }
 
         private void Evaluate(string domain, string sender)
@@ -171,16 +180,23 @@ namespace MailOps.Commands
                     continue;
                 }
                 Progress($"Evaluating SPF of {domain} for {ip} ({++_done})");
-                var options = new SpfEvaluationOptions { ReceivingHost = SafeHostName() };
-                var outcome = Await(ct => SpfEvaluator.EvaluateAsync(Dns, ip, domain, sender, HeloName, options, ct));
-                var result = outcome.Result;
-                foreach (var q in outcome.Unanswered)
+                var options = new SpfEvaluationOptions { ReceivingHost = _receivingHost ??= SafeHostName() };
+                var helo = HeloName;
+                StartItem(async ct =>
                 {
-                    var why = result.Result == "temperror" ? "The SPF result is temperror: try again later or ask another resolver with -Server."
-                        : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).";
-                    WriteWarning($"{domain} {result.IPAddress}: {new DnsQueryFailedException(q).Message} {why}");
-                }
-                WriteCheckResult(result, result.IsPass);
+                    var outcome = await SpfEvaluator.EvaluateAsync(Dns, ip, domain, sender, helo, options, ct).ConfigureAwait(false);
+                    var result = outcome.Result;
+                    return () =>
+                    {
+                        foreach (var q in outcome.Unanswered)
+                        {
+                            var why = result.Result == "temperror" ? "The SPF result is temperror: try again later or ask another resolver with -Server."
+                                : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).";
+                            WriteWarning($"{domain} {result.IPAddress}: {new DnsQueryFailedException(q).Message} {why}");
+                        }
+                        WriteCheckResult(result, result.IsPass);
+                    };
+                });
             }
         }
 

@@ -12,7 +12,7 @@ namespace MailOps.Commands
     [Cmdlet(VerbsDiagnostic.Test, "MtaSts")]
     [OutputType(typeof(MtaStsResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestMtaStsCommand : DnsCmdlet
+    public sealed class TestMtaStsCommand : FanOutCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
@@ -66,27 +66,35 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                MtaStsCheckResult check;
-                try
+                var options = _options;
+                StartItem(async ct =>
                 {
-                    check = Await(ct => MtaStsCheck.RunAsync(Dns, domain, _options, ct));
-                }
-                catch (DnsQueryFailedException ex)
-                {
-                    WriteError(ErrorRecords.ForDns(ex, domain));
-                    continue;
-                }
-                catch (PolicyFetchException ex)
-                {
-                    // Never silent: the domain still gets a row (Status Unreachable or Error), and the error record.
-                    if (ex.Result != null) WriteCheckResult(ex.Result, false);
-                    WriteError(ErrorRecords.ForPolicyFetch(ex, domain));
-                    continue;
-                }
-                foreach (var unanswered in check.Unanswered)
-                    WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The MX hosts could not be matched against the policy.");
-                var r = check.Result;
-                WriteCheckResult(r, r.PolicyValid && r.Status != "Fail");
+                    MtaStsCheckResult check;
+                    try
+                    {
+                        check = await MtaStsCheck.RunAsync(Dns, domain, options, ct).ConfigureAwait(false);
+                    }
+                    catch (DnsQueryFailedException ex)
+                    {
+                        return () => WriteError(ErrorRecords.ForDns(ex, domain));
+                    }
+                    catch (PolicyFetchException ex)
+                    {
+                        // Never silent: the domain still gets a row (Status Unreachable or Error), and the error record.
+                        return () =>
+                        {
+                            if (ex.Result != null) WriteCheckResult(ex.Result, false);
+                            WriteError(ErrorRecords.ForPolicyFetch(ex, domain));
+                        };
+                    }
+                    return () =>
+                    {
+                        foreach (var unanswered in check.Unanswered)
+                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The MX hosts could not be matched against the policy.");
+                        var r = check.Result;
+                        WriteCheckResult(r, r.PolicyValid && r.Status != "Fail");
+                    };
+                });
             }
         }
     }
