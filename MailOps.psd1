@@ -17,6 +17,7 @@
         'MailOps.MtaSts.Format.ps1xml'
         'MailOps.Monitoring.Format.ps1xml'
         'MailOps.Mx.Format.ps1xml'
+        'MailOps.Ptr.Format.ps1xml'
         'MailOps.Server.Format.ps1xml'
         'MailOps.Smtp.Format.ps1xml'
         'MailOps.Spf.Format.ps1xml'
