@@ -166,12 +166,12 @@ namespace MailOps.Dnsbl
                 var code = Str(c, "code", name, true);
                 if (!System.Net.IPAddress.TryParse(code, out _)) throw new FormatException($"error code '{code}' is not an IPv4 address.");
                 if (codes.Any(x => x.Code == code)) throw new FormatException($"'{code}' is both a return code and an error code.");
-                errors.Add(new DnsblCode(code, Str(c, "meaning", name, true), Str(c, "kind", name, true), Str(c, "action", name)));
+                errors.Add(new DnsblCode(code, Str(c, "meaning", name, true), ErrorKind(Str(c, "kind", name, true), name), Str(c, "action", name)));
             }
             zone.ErrorCodes = new ResultList<DnsblCode>(errors);
             foreach (var r in Objects(o, "errorRanges", name))
                 zone.ErrorRanges.Add((Cidr.Parse(Str(r, "range", name, true)),
-                    new DnsblCode(Str(r, "range", name, true), Str(r, "meaning", name, true), Str(r, "kind", name, true), Str(r, "action", name))));
+                    new DnsblCode(Str(r, "range", name, true), Str(r, "meaning", name, true), ErrorKind(Str(r, "kind", name, true), name), Str(r, "action", name))));
 
             if (o.TryGetValue("test", out var t) && t is Dictionary<string, object> test)
             {
@@ -187,6 +187,11 @@ namespace MailOps.Dnsbl
             }
             return zone;
         }
+
+        private static DnsblErrorKind ErrorKind(string text, string where) =>
+            Enum.TryParse<DnsblErrorKind>(text, false, out var kind) && Enum.IsDefined(typeof(DnsblErrorKind), kind)
+                ? kind
+                : throw new FormatException($"error kind '{text}' is not one of {string.Join(", ", Enum.GetNames(typeof(DnsblErrorKind)))}");
 
         private static string Str(Dictionary<string, object> o, string field, string where, bool required = false)
         {

@@ -87,7 +87,7 @@ namespace MailOps.Dnsbl
         private sealed class ZoneHealth
         {
             public bool Ok;
-            public string Kind;
+            public DnsblErrorKind Kind;
             public string Message;
             public DnsQueryResult Failed;
             public string Server;
@@ -241,7 +241,7 @@ namespace MailOps.Dnsbl
             var codes = new ResultList<string>(answers.Select(x => x.ToString()));
             var outside = answers.Where(ip => ip.GetAddressBytes()[0] != 127).ToList();
             if (outside.Count > 0 || answers.Count == 0)
-                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, null, null, zone.DelistUrl, shownName, "AnswerOutsideLoopback",
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, null, null, zone.DelistUrl, shownName, DnsblErrorKind.AnswerOutsideLoopback,
                     $"{plan.DisplayName} answered {codes} for {target.Text}, outside 127.0.0.0/8 where RFC 5782 puts every listing: the zone is parked, "
                     + "wildcarded or hijacked, or a resolver rewrote the answer. This is not a listing. Remove the zone, or query through a resolver that does not rewrite answers.",
                     a.Server);
@@ -330,7 +330,7 @@ namespace MailOps.Dnsbl
                 if (answers.Count == 0 || answers.Any(ip => ip.GetAddressBytes()[0] != 127))
                     return new ZoneHealth
                     {
-                        Kind = "AnswerOutsideLoopback", Server = r.Server, Codes = codes,
+                        Kind = DnsblErrorKind.AnswerOutsideLoopback, Server = r.Server, Codes = codes,
                         Message = $"{name} answered {string.Join(", ", codes)} for its test entry {point}, outside 127.0.0.0/8: the zone looks parked or wildcarded "
                             + "(a dead blocklist whose domain now resolves everything), or a resolver rewrites answers." + every
                             + " Remove the zone from -Zone, or query through a resolver that does not rewrite answers.",
@@ -339,13 +339,13 @@ namespace MailOps.Dnsbl
                 if (error != null)
                     return new ZoneHealth
                     {
-                        Kind = error.Kind, Server = r.Server, Codes = codes,
+                        Kind = error.Kind ?? DnsblErrorKind.ListError, Server = r.Server, Codes = codes,
                         Message = $"{name} answered its test query with {string.Join(", ", codes)}, an error code: {error.Meaning}" + every + (error.Action != null ? " " + error.Action : ""),
                     };
                 if (!mustBeListed)
                     return new ZoneHealth
                     {
-                        Kind = "ZoneListsEverything", Server = r.Server, Codes = codes,
+                        Kind = DnsblErrorKind.ZoneListsEverything, Server = r.Server, Codes = codes,
                         Message = $"{name} lists {point}, which RFC 5782 §5 says must never be listed: the zone answers 'listed' to everything "
                             + $"(parked, wildcarded, shut down in 'list everything' mode, or refusing this resolver that way). Its listings mean nothing." + every
                             + (plan.Zone.RefusesPublicResolvers ? " This zone refuses public resolvers: query through your own recursive resolver with -Server." : " Remove the zone from -Zone."),
@@ -355,7 +355,7 @@ namespace MailOps.Dnsbl
             if (mustBeListed)
                 return new ZoneHealth
                 {
-                    Kind = "ZoneTestFailed", Server = r.Server, Codes = codes,
+                    Kind = DnsblErrorKind.ZoneTestFailed, Server = r.Server, Codes = codes,
                     Message = $"{name} does not list its test entry {point} ({r.Outcome}), which RFC 5782 §5 says a working zone must: the zone looks dead, "
                         + "parked or empty, or it refuses this resolver. Its 'not listed' answers cannot be trusted." + every
                         + (plan.Zone.RefusesPublicResolvers
@@ -365,15 +365,15 @@ namespace MailOps.Dnsbl
             return null;
         }
 
-        private static string KindOf(DnsQueryResult r)
+        private static DnsblErrorKind KindOf(DnsQueryResult r)
         {
             switch (r.Outcome)
             {
-                case DnsOutcome.Timeout: return "Timeout";
-                case DnsOutcome.ServerFailure: return "ServerFailure";
-                case DnsOutcome.Refused: return "Refused";
-                case DnsOutcome.NetworkError: return "NetworkError";
-                default: return "DnsError";
+                case DnsOutcome.Timeout: return DnsblErrorKind.Timeout;
+                case DnsOutcome.ServerFailure: return DnsblErrorKind.ServerFailure;
+                case DnsOutcome.Refused: return DnsblErrorKind.Refused;
+                case DnsOutcome.NetworkError: return DnsblErrorKind.NetworkError;
+                default: return DnsblErrorKind.DnsError;
             }
         }
 

@@ -6,7 +6,7 @@ namespace MailOps.Dnsbl
     public sealed class DnsblResult
     {
         internal DnsblResult(DnsblTarget target, string zone, string status, ResultList<string> returnCodes, ResultList<string> meaning,
-            string reason, string delistUrl, string queryName, string errorKind, string message, string server, DnsQueryResult failedQuery = null)
+            string reason, string delistUrl, string queryName, DnsblErrorKind? errorKind, string message, string server, DnsQueryResult failedQuery = null)
         {
             Target = target.Text;
             TargetType = target.Kind;
@@ -54,7 +54,7 @@ namespace MailOps.Dnsbl
         /// <summary>For Status Error, what went wrong: PublicResolverRefused, QuotaExceeded, TypoInZoneName, IpQueryNotAllowed,
         /// ListError, AnswerOutsideLoopback, ZoneTestFailed, ZoneListsEverything, Timeout, ServerFailure, Refused, NetworkError, DnsError.
         /// Empty otherwise.</summary>
-        public string ErrorKind { get; }
+        public DnsblErrorKind? ErrorKind { get; }
 
         /// <summary>One sentence for people: for errors, what happened and what to do.</summary>
         public string Message { get; }

@@ -5,10 +5,42 @@ using System.Net;
 
 namespace MailOps.Dnsbl
 {
+    /// <summary>Why a blocklist question gave no usable answer (<see cref="DnsblResult.ErrorKind"/>): the DNS failures, the
+    /// zone's own health test, and the error codes the catalogue lists for a zone (their "kind").</summary>
+    public enum DnsblErrorKind
+    {
+        /// <summary>The question timed out.</summary>
+        Timeout,
+        /// <summary>The resolver answered SERVFAIL.</summary>
+        ServerFailure,
+        /// <summary>The resolver refused the question.</summary>
+        Refused,
+        /// <summary>The resolver could not be reached, or its reply could not be read.</summary>
+        NetworkError,
+        /// <summary>Another DNS failure (a malformed or forged reply).</summary>
+        DnsError,
+        /// <summary>The zone failed its RFC 5782 test (127.0.0.2 not listed): parked, empty, or refusing this resolver.</summary>
+        ZoneTestFailed,
+        /// <summary>The zone lists even 127.0.0.1, which RFC 5782 says must never be listed: it answers everything.</summary>
+        ZoneListsEverything,
+        /// <summary>The zone answered an address outside 127.0.0.0/8 (a resolver that rewrites answers).</summary>
+        AnswerOutsideLoopback,
+        /// <summary>A catalogue error code: the list refuses queries from public resolvers.</summary>
+        PublicResolverRefused,
+        /// <summary>A catalogue error code: the free-use quota is exceeded.</summary>
+        QuotaExceeded,
+        /// <summary>A catalogue error code: the zone name is misspelt.</summary>
+        TypoInZoneName,
+        /// <summary>A catalogue error code: this zone lists domains, not addresses.</summary>
+        IpQueryNotAllowed,
+        /// <summary>A catalogue error code of another kind.</summary>
+        ListError,
+    }
+
     /// <summary>One return code of a blocklist: a listing meaning, or an error that says the query was not answered.</summary>
     public sealed class DnsblCode
     {
-        internal DnsblCode(string code, string meaning, string kind = null, string action = null)
+        internal DnsblCode(string code, string meaning, DnsblErrorKind? kind = null, string action = null)
         {
             Code = code;
             Meaning = meaning;
@@ -22,7 +54,7 @@ namespace MailOps.Dnsbl
         public string Meaning { get; }
 
         /// <summary>For error codes: what kind of error (PublicResolverRefused, QuotaExceeded, TypoInZoneName, ...). Empty for listings.</summary>
-        public string Kind { get; }
+        public DnsblErrorKind? Kind { get; }
 
         /// <summary>For error codes: what to do.</summary>
         public string Action { get; }

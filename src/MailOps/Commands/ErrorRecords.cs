@@ -132,27 +132,35 @@ namespace MailOps.Commands
             string action;
             switch (r.ErrorKind)
             {
-                case "Timeout":
-                case "ServerFailure":
-                case "Refused":
-                case "NetworkError":
-                case "DnsError":
-                    (id, category, action) = DnsFailure(r.ErrorKind == "DnsError" ? DnsOutcome.OtherError : (DnsOutcome)Enum.Parse(typeof(DnsOutcome), r.ErrorKind));
+                case DnsblErrorKind.Timeout:
+                    (id, category, action) = DnsFailure(DnsOutcome.Timeout);
                     break;
-                case "ZoneTestFailed":
-                case "ZoneListsEverything":
+                case DnsblErrorKind.ServerFailure:
+                    (id, category, action) = DnsFailure(DnsOutcome.ServerFailure);
+                    break;
+                case DnsblErrorKind.Refused:
+                    (id, category, action) = DnsFailure(DnsOutcome.Refused);
+                    break;
+                case DnsblErrorKind.NetworkError:
+                    (id, category, action) = DnsFailure(DnsOutcome.NetworkError);
+                    break;
+                case DnsblErrorKind.DnsError:
+                    (id, category, action) = DnsFailure(DnsOutcome.OtherError);
+                    break;
+                case DnsblErrorKind.ZoneTestFailed:
+                case DnsblErrorKind.ZoneListsEverything:
                     id = ErrorId.DnsblZoneUnusable; category = ErrorCategory.ResourceUnavailable;
                     action = "Query through your own recursive resolver with -Server (or -DqsKey for Spamhaus), or drop the zone from -Zone.";
                     break;
-                case "AnswerOutsideLoopback":
+                case DnsblErrorKind.AnswerOutsideLoopback:
                     id = ErrorId.DnsblInvalidAnswer; category = ErrorCategory.InvalidResult;
                     action = "Drop the zone from -Zone, or query through a resolver that does not rewrite answers.";
                     break;
-                case "PublicResolverRefused":
+                case DnsblErrorKind.PublicResolverRefused:
                     id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied;
                     action = "Use your own recursive resolver with -Server, or a Spamhaus DQS key with -DqsKey.";
                     break;
-                case "QuotaExceeded":
+                case DnsblErrorKind.QuotaExceeded:
                     id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded;
                     action = "Use a Spamhaus DQS key with -DqsKey, or a resolver of your own under the free-use limit.";
                     break;

@@ -20,7 +20,7 @@ namespace MailOps.Commands
     {
         private DnsblCheck _check;
         private readonly List<Task> _running = new List<Task>();
-        private readonly HashSet<(string, string)> _reported = new HashSet<(string, string)>();
+        private readonly HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)> _reported = new HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)>();
         private readonly Stopwatch _progressClock = Stopwatch.StartNew();
         private int _total, _done, _listed, _errors;
 

@@ -17,7 +17,7 @@ namespace MailOps.Commands
     public sealed class TestMailServerCommand : FanOutCmdlet
     {
         private DnsblCheck _dnsbl;
-        private readonly HashSet<(string, string)> _reported = new HashSet<(string, string)>();
+        private readonly HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)> _reported = new HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)>();
 
         /// <summary>The server's addresses (or host names, resolved to their A and AAAA records).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]

@@ -63,11 +63,11 @@ namespace MailOps.Tests.Dnsbl
         {
             var zen = C.Find("zen.spamhaus.org", out _)!;
             Assert.Equal(new[] { "127.255.255.252", "127.255.255.254", "127.255.255.255" }, zen.ErrorCodes.Select(e => e.Code));
-            Assert.Equal(new[] { "TypoInZoneName", "PublicResolverRefused", "QuotaExceeded" }, zen.ErrorCodes.Select(e => e.Kind));
+            Assert.Equal(new[] { "TypoInZoneName", "PublicResolverRefused", "QuotaExceeded" }, zen.ErrorCodes.Select(e => e.Kind.ToString()));
             Assert.True(zen.RefusesPublicResolvers);
             Assert.Equal("{key}.zen.dq.spamhaus.net", zen.KeyedZone);
             var dbl = C.Find("dbl.spamhaus.org", out _)!;
-            Assert.Contains(dbl.ErrorCodes, e => e.Code == "127.0.1.255" && e.Kind == "IpQueryNotAllowed");
+            Assert.Contains(dbl.ErrorCodes, e => e.Code == "127.0.1.255" && e.Kind == DnsblErrorKind.IpQueryNotAllowed);
             Assert.Equal("{key}.dbl.dq.spamhaus.net", dbl.KeyedZone);
             Assert.Equal("dbltest.com", dbl.TestListed);
         }

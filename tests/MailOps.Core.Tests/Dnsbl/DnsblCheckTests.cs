@@ -127,7 +127,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, Zen), "zen.spamhaus.org", Ip(ip));
             Assert.Equal("Error", r.Status);
-            Assert.Equal(kind, r.ErrorKind);
+            Assert.Equal(kind, r.ErrorKind.ToString());
             Assert.Equal(new[] { code }, r.ReturnCodes);
             Assert.False(r.IsListed);
             Assert.Contains("not a listing", r.Message);
@@ -139,7 +139,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, Dbl), "dbl.spamhaus.org", DnsblTarget.ForDomain("ipquery.example"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("IpQueryNotAllowed", r.ErrorKind);
+            Assert.Equal("IpQueryNotAllowed", r.ErrorKind.ToString());
             Assert.Equal(new[] { "127.0.1.255" }, r.ReturnCodes);
             Assert.Contains("zen.spamhaus.org", r.Message);
         }
@@ -149,7 +149,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, Zen), "zen.spamhaus.org", Ip("192.0.2.99"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("AnswerOutsideLoopback", r.ErrorKind);
+            Assert.Equal("AnswerOutsideLoopback", r.ErrorKind.ToString());
             Assert.Equal(new[] { "198.51.100.99" }, r.ReturnCodes);
             Assert.Contains("127.0.0.0/8", r.Message);
         }
@@ -171,7 +171,7 @@ namespace MailOps.Tests.Dnsbl
             Assert.All(results, r =>
             {
                 Assert.Equal("Error", r.Status);
-                Assert.Equal("PublicResolverRefused", r.ErrorKind);
+                Assert.Equal("PublicResolverRefused", r.ErrorKind.ToString());
                 Assert.Empty(r.ReturnCodes);                       // the target itself was never asked
                 Assert.Contains("127.255.255.254", r.Message);     // the test query's answer
                 Assert.Contains("-DqsKey", r.Message);
@@ -192,7 +192,7 @@ namespace MailOps.Tests.Dnsbl
             var results = await Run(Check(dns, "zen.spamhaus.org"), Ip("192.0.2.10"), Ip("192.0.2.20"));
             var timedOut = results.Single(r => r.Target == "192.0.2.10");
             Assert.Equal("Error", timedOut.Status);
-            Assert.Equal("Timeout", timedOut.ErrorKind);
+            Assert.Equal("Timeout", timedOut.ErrorKind.ToString());
             Assert.Contains("timed out", timedOut.Message);
             Assert.Contains("this is not 'not listed'", timedOut.Message);
             Assert.Equal("NotListed", results.Single(r => r.Target == "192.0.2.20").Status);
@@ -205,7 +205,7 @@ namespace MailOps.Tests.Dnsbl
             _f.Server!.SetFault("20.2.0.192.zen.spamhaus.org", FixtureDnsServer.Fault.ServFail);
             var r = await One(dns, "zen.spamhaus.org", Ip("192.0.2.20"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("ServerFailure", r.ErrorKind);
+            Assert.Equal("ServerFailure", r.ErrorKind.ToString());
         }
 
         [Fact]
@@ -214,7 +214,7 @@ namespace MailOps.Tests.Dnsbl
             var dns = _f.Dns("wire", true, Zen);
             _f.Server!.SetFault("2.0.0.127.zen.spamhaus.org", FixtureDnsServer.Fault.Timeout);
             var results = await Run(Check(dns, "zen.spamhaus.org"), Ip("192.0.2.10"), Ip("192.0.2.20"));
-            Assert.All(results, r => { Assert.Equal("Error", r.Status); Assert.Equal("Timeout", r.ErrorKind); Assert.Contains("RFC 5782 test", r.Message); });
+            Assert.All(results, r => { Assert.Equal("Error", r.Status); Assert.Equal("Timeout", r.ErrorKind.ToString()); Assert.Contains("RFC 5782 test", r.Message); });
             Assert.Equal(0, _f.Server.QueryCount("10.2.0.192.zen.spamhaus.org"));
         }
 
@@ -227,7 +227,7 @@ namespace MailOps.Tests.Dnsbl
             Assert.All(results, r =>
             {
                 Assert.Equal("Error", r.Status);
-                Assert.Equal("ZoneTestFailed", r.ErrorKind);
+                Assert.Equal("ZoneTestFailed", r.ErrorKind.ToString());
                 Assert.Contains("dead", r.Message);
             });
             Assert.Contains(results, r => r.Message.Contains("test entry 127.0.0.2"));
@@ -240,7 +240,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, "dnsbl-listall.zone"), "listall.dnsbl.example", Ip("192.0.2.20"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("ZoneListsEverything", r.ErrorKind);
+            Assert.Equal("ZoneListsEverything", r.ErrorKind.ToString());
             Assert.Contains("127.0.0.1", r.Message);
         }
 
@@ -249,7 +249,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, "dnsbl-parked.zone"), "parked.dnsbl.example", Ip("192.0.2.10"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("AnswerOutsideLoopback", r.ErrorKind);
+            Assert.Equal("AnswerOutsideLoopback", r.ErrorKind.ToString());
             Assert.Contains("parked", r.Message);
         }
 
@@ -258,7 +258,7 @@ namespace MailOps.Tests.Dnsbl
         {
             var r = await One(_f.Dns(path, true, "dnsbl-uribl-refused.zone"), "multi.uribl.com", DnsblTarget.ForDomain("example.com"));
             Assert.Equal("Error", r.Status);
-            Assert.Equal("PublicResolverRefused", r.ErrorKind);
+            Assert.Equal("PublicResolverRefused", r.ErrorKind.ToString());
             Assert.Contains("127.0.0.1", r.Message);
         }
 
