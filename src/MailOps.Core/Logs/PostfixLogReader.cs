@@ -35,7 +35,9 @@ namespace MailOps.Logs
             Relay = relay; RelayHost = relayHost; RelayIP = relayIp; RelayPort = relayPort; Status = status; Dsn = dsn; Delay = delay;
             DelayBeforeQueue = delayBeforeQueue; DelayInQueue = delayInQueue; DelayConnect = delayConnect; DelayTransmit = delayTransmit;
             Reply = reply; Client = client; Size = size; Recipients = nrcpt;
-            Reason = c?.Reason; HardBounce = c?.HardBounce ?? false; Deliverability = c?.Deliverability ?? false; Provider = c?.Provider;
+            // Only a final refusal proves an address bad: Postfix retries a deferral, and an expiry ends on a 4xx reply,
+            // even when its wording ("Recipient address rejected: Greylisted") reads like an unknown user.
+            Reason = c?.Reason; HardBounce = status == "bounced" && (c?.HardBounce ?? false); Deliverability = c?.Deliverability ?? false; Provider = c?.Provider;
             Blocklist = c?.Blocklist; Remedy = c?.Remedy; RemedyCommand = c?.RemedyCommand;
         }
 
@@ -71,6 +73,8 @@ namespace MailOps.Logs
         public int? Recipients { get; }
         /// <summary>The classifier's reason for deferred/bounced/expired attempts; null for sent.</summary>
         public string Reason { get; }
+        /// <summary>The classifier's hard-bounce verdict (stop sending to the address), for bounced records only: never for
+        /// a deferral or an expiry, whose last answer was temporary.</summary>
         public bool HardBounce { get; }
         public bool Deliverability { get; }
         public string Provider { get; }
