@@ -129,7 +129,9 @@ namespace MailOps.Logs
         /// <summary>Lines that were not Postfix lines or not understood.</summary>
         public long Skipped { get; private set; }
 
-        /// <summary>Opens a log file (gzip by its magic bytes, whatever the name) and reads it.</summary>
+        /// <summary>Opens a log file (gzip by its magic bytes, whatever the name) and reads it. A gzip file cut short or
+        /// damaged (its trailer's CRC-32 and length do not match what it decompressed to) throws
+        /// <see cref="InvalidDataException"/> after the records read up to the cut.</summary>
         public IEnumerable<MailDeliveryRecord> ReadFile(string path, CancellationToken ct = default)
         {
             using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan))
@@ -137,7 +139,8 @@ namespace MailOps.Logs
                 var head = new byte[2];
                 var n = fs.Read(head, 0, 2);
                 fs.Position = 0;
-                Stream s = n == 2 && head[0] == 0x1f && head[1] == 0x8b ? new GZipStream(fs, CompressionMode.Decompress) : (Stream)fs;
+                var gzip = n == 2 && head[0] == 0x1f && head[1] == 0x8b ? new GzipIntegrity() : null;
+                Stream s = gzip != null ? gzip.Uncompressed(new GZipStream(gzip.Compressed(fs), CompressionMode.Decompress)) : (Stream)fs;
                 using (var reader = new StreamReader(s, new UTF8Encoding(false), false, 1 << 16))
                 {
                     string line;
@@ -146,6 +149,8 @@ namespace MailOps.Logs
                         ct.ThrowIfCancellationRequested();
                         foreach (var r in ReadLine(line)) yield return r;
                     }
+                    // A rotation cut short reads quietly to its cut: the gzip trailer says whether the file is whole.
+                    gzip?.Verify(path);
                 }
             }
         }
