@@ -120,5 +120,24 @@ Get-MailDeliveryLog -Path ([System.IO.Path]::Combine($tmp, 'no-such.log'))", var
             Assert.Contains("5A6B7C8D9E|erin@yahoo.com|expired|badreputation", fromFile);
             Assert.Equal("MailLogNotFound", Assert.Single(run.ErrorIds));
         }
+    
+
+        [Fact]
+        public void Get_MailDeliveryLog_reports_a_gzip_rotation_cut_short_after_the_records_before_the_cut()
+        {
+            var gz = Path.Combine(_tmp, "mail.log.1.gz");
+            using (var o = File.Create(gz))
+            using (var z = new System.IO.Compression.GZipStream(o, System.IO.Compression.CompressionLevel.Optimal))
+            {
+                var b = File.ReadAllBytes(Paths.Fixture("maillog", "mail.log"));
+                z.Write(b, 0, b.Length);
+            }
+            var bytes = File.ReadAllBytes(gz);
+            File.WriteAllBytes(gz, bytes.Take(bytes.Length - 6).ToArray()); // the trailer cut off, as by a full disk
+            var run = ModuleHost.Run("Get-MailDeliveryLog -LiteralPath $gz | ForEach-Object { $_.Status }", new Dictionary<string, object?>(_vars) { ["gz"] = gz });
+            Assert.Equal(8, run.Output.Count);
+            Assert.Equal("MailLogUnreadable", Assert.Single(run.ErrorIds));
+            Assert.Contains("cut short", run.Errors[0].Exception.Message);
+        }
     }
 }

@@ -15,6 +15,16 @@ namespace MailOps.Testing
         }
     }
 
+    /// <summary>A fact that needs a real Postfix relaying to loopback sinks and pflogsumm (Debian postfix and pflogsumm, as root).</summary>
+    public sealed class PostfixLogFactAttribute : FactAttribute
+    {
+        public PostfixLogFactAttribute()
+        {
+            var why = PostfixDeliveryScenario.Unavailable();
+            if (why != null) Skip = why;
+        }
+    }
+
     /// <summary>A fact that needs dkimpy (Debian python3-dkim, python3-nacl, python3-authres, openssl).</summary>
     public sealed class DkimpyFactAttribute : FactAttribute
     {

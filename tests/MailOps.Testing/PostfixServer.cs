@@ -126,7 +126,7 @@ postlog unix-dgram n - n - 1 postlogd
 
         public string Log => File.Exists(Path.Combine(_dir, "postfix.log")) ? File.ReadAllText(Path.Combine(_dir, "postfix.log")) : "";
 
-        private static bool Listening(int port)
+        internal static bool Listening(int port)
         {
             try
             {
@@ -137,7 +137,7 @@ postlog unix-dgram n - n - 1 postlogd
             catch (SocketException) { return false; }
         }
 
-        private static int FreePort(int not = 0)
+        internal static int FreePort(int not = 0)
         {
             while (true)
             {
@@ -149,7 +149,7 @@ postlog unix-dgram n - n - 1 postlogd
             }
         }
 
-        private static (int Code, string Output) Run(string file, string args)
+        internal static (int Code, string Output) Run(string file, string args)
         {
             var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var p = Process.Start(psi)!;

@@ -60,6 +60,16 @@ namespace MailOps.Testing
         public string[] ImapCapabilities { get; init; } = { "IMAP4rev1", "LOGINDISABLED" };
         public string[] ImapCapabilitiesAfterTls { get; init; } = { "IMAP4rev1", "AUTH=PLAIN" };
 
+        /// <summary>Makes the server a mail sink: MAIL FROM gets 250, each RCPT TO gets this function's reply for the
+        /// address (it may count attempts, e.g. 451 first and 250 later), DATA is read to the final dot and answered with
+        /// <see cref="DataReply"/>. Null (the default): MAIL, RCPT and DATA are "502 not recognized" as before.</summary>
+        public Func<string, string>? RcptReply { get; init; }
+
+        public string DataReply { get; init; } = "250 2.0.0 Ok: queued as SINK";
+
+        /// <summary>Messages the sink accepted (their DATA, dot-unstuffed), across connections.</summary>
+        public List<string> Accepted { get; } = new();
+
         public int Port { get; }
         public string Endpoint => $"127.0.0.1:{Port}";
 
@@ -126,6 +136,7 @@ namespace MailOps.Testing
             var reader = new LineReader(stream);
             await Write(stream, Banner, ct);
             var tls = ImplicitTls;
+            var rcptAccepted = 0;
             while (true)
             {
                 var line = await reader.ReadLine(ct);
@@ -188,6 +199,33 @@ namespace MailOps.Testing
                     case "QUIT":
                         await Write(stream, "221 2.0.0 Bye", ct);
                         return;
+                    case "MAIL" when RcptReply != null:
+                    case "RSET" when RcptReply != null:
+                    case "NOOP" when RcptReply != null:
+                        await Write(stream, "250 2.1.0 Ok", ct);
+                        rcptAccepted = verb == "MAIL" ? 0 : rcptAccepted;
+                        break;
+                    case "RCPT" when RcptReply != null:
+                        var colon = line.IndexOf(':');
+                        var address = (colon >= 0 ? line.Substring(colon + 1) : "").Trim().Split(' ')[0].Trim('<', '>');
+                        var reply = RcptReply(address);
+                        if (reply.StartsWith("2", StringComparison.Ordinal)) rcptAccepted++;
+                        await Write(stream, reply, ct);
+                        break;
+                    case "DATA" when RcptReply != null:
+                        if (rcptAccepted == 0) { await Write(stream, "554 5.5.1 Error: no valid recipients", ct); break; }
+                        await Write(stream, "354 End data with <CR><LF>.<CR><LF>", ct);
+                        var body = new StringBuilder();
+                        while (true)
+                        {
+                            var dl = await reader.ReadLine(ct);
+                            if (dl == null) return;
+                            if (dl == ".") break;
+                            body.Append(dl.StartsWith("..", StringComparison.Ordinal) ? dl.Substring(1) : dl).Append("\r\n");
+                        }
+                        lock (Accepted) Accepted.Add(body.ToString());
+                        await Write(stream, DataReply, ct);
+                        break;
                     default:
                         await Write(stream, "502 5.5.2 Error: command not recognized", ct);
                         break;

@@ -35,7 +35,9 @@ namespace MailOps.Logs
             Relay = relay; RelayHost = relayHost; RelayIP = relayIp; RelayPort = relayPort; Status = status; Dsn = dsn; Delay = delay;
             DelayBeforeQueue = delayBeforeQueue; DelayInQueue = delayInQueue; DelayConnect = delayConnect; DelayTransmit = delayTransmit;
             Reply = reply; Client = client; Size = size; Recipients = nrcpt;
-            Reason = c?.Reason; HardBounce = c?.HardBounce ?? false; Deliverability = c?.Deliverability ?? false; Provider = c?.Provider;
+            // Only a final refusal proves an address bad: Postfix retries a deferral, and an expiry ends on a 4xx reply,
+            // even when its wording ("Recipient address rejected: Greylisted") reads like an unknown user.
+            Reason = c?.Reason; HardBounce = status == "bounced" && (c?.HardBounce ?? false); Deliverability = c?.Deliverability ?? false; Provider = c?.Provider;
             Blocklist = c?.Blocklist; Remedy = c?.Remedy; RemedyCommand = c?.RemedyCommand;
         }
 
@@ -71,6 +73,8 @@ namespace MailOps.Logs
         public int? Recipients { get; }
         /// <summary>The classifier's reason for deferred/bounced/expired attempts; null for sent.</summary>
         public string Reason { get; }
+        /// <summary>The classifier's hard-bounce verdict (stop sending to the address), for bounced records only: never for
+        /// a deferral or an expiry, whose last answer was temporary.</summary>
         public bool HardBounce { get; }
         public bool Deliverability { get; }
         public string Provider { get; }
@@ -125,7 +129,9 @@ namespace MailOps.Logs
         /// <summary>Lines that were not Postfix lines or not understood.</summary>
         public long Skipped { get; private set; }
 
-        /// <summary>Opens a log file (gzip by its magic bytes, whatever the name) and reads it.</summary>
+        /// <summary>Opens a log file (gzip by its magic bytes, whatever the name) and reads it. A gzip file cut short or
+        /// damaged (its trailer's CRC-32 and length do not match what it decompressed to) throws
+        /// <see cref="InvalidDataException"/> after the records read up to the cut.</summary>
         public IEnumerable<MailDeliveryRecord> ReadFile(string path, CancellationToken ct = default)
         {
             using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.SequentialScan))
@@ -133,7 +139,8 @@ namespace MailOps.Logs
                 var head = new byte[2];
                 var n = fs.Read(head, 0, 2);
                 fs.Position = 0;
-                Stream s = n == 2 && head[0] == 0x1f && head[1] == 0x8b ? new GZipStream(fs, CompressionMode.Decompress) : (Stream)fs;
+                var gzip = n == 2 && head[0] == 0x1f && head[1] == 0x8b ? new GzipIntegrity() : null;
+                Stream s = gzip != null ? gzip.Uncompressed(new GZipStream(gzip.Compressed(fs), CompressionMode.Decompress)) : (Stream)fs;
                 using (var reader = new StreamReader(s, new UTF8Encoding(false), false, 1 << 16))
                 {
                     string line;
@@ -142,6 +149,8 @@ namespace MailOps.Logs
                         ct.ThrowIfCancellationRequested();
                         foreach (var r in ReadLine(line)) yield return r;
                     }
+                    // A rotation cut short reads quietly to its cut: the gzip trailer says whether the file is whole.
+                    gzip?.Verify(path);
                 }
             }
         }

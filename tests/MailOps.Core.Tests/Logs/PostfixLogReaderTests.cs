@@ -122,6 +122,59 @@ namespace MailOps.Tests.Logs
             Assert.Equal(1, all.Skipped); // the dovecot line
         }
 
+        private string Gzip(string name, byte[] data)
+        {
+            var path = Path.Combine(_tmp, name);
+            using (var o = File.Create(path))
+            using (var z = new GZipStream(o, CompressionLevel.Optimal))
+                z.Write(data, 0, data.Length);
+            return path;
+        }
+
+        [Fact]
+        public void A_gzip_rotation_cut_short_gives_the_records_before_the_cut_then_an_error()
+        {
+            // Enough lines that the deflate data spans several blocks (a cut can fall inside the data or the trailer).
+            var text = new StringBuilder();
+            for (int i = 0; i < 3000; i++)
+                text.Append($"Nov 29 00:36:06 mail postfix/smtp[28876]: {i + 0x100000:X}: to=<u{i}@example.org>, relay=mx.example.org[192.0.2.10]:25, delay=0.2, delays=0.01/0/0.1/0.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as {i})\n");
+            var data = Encoding.UTF8.GetBytes(text.ToString());
+            var whole = Gzip("mail.log.1.gz", data);
+            Assert.Equal(3000, Read(whole).Count);
+            var bytes = File.ReadAllBytes(whole);
+            foreach (var keep in new[] { bytes.Length - 4, bytes.Length - 8, bytes.Length / 2, 12 })
+            {
+                var cut = Path.Combine(_tmp, $"cut-{keep}.gz");
+                File.WriteAllBytes(cut, bytes.Take(keep).ToArray());
+                var got = new List<MailDeliveryRecord>();
+                var ex = Assert.Throws<InvalidDataException>(() => { foreach (var r in new PostfixLogReader().ReadFile(cut)) got.Add(r); });
+                Assert.Contains(cut, ex.Message);
+                Assert.Contains("cut short", ex.Message);
+                Assert.True(got.Count < 3000 || keep >= bytes.Length - 8, $"{keep}: {got.Count}");
+                Assert.Equal(got.Select(r => r.To), Enumerable.Range(0, got.Count).Select(i => $"u{i}@example.org"));
+            }
+            // A file of two gzip members (cat a.gz b.gz) reads whole, without an error.
+            var second = File.ReadAllBytes(Gzip("b.gz", Encoding.UTF8.GetBytes(text.ToString().Replace("@example.org", "@example.net"))));
+            var two = Path.Combine(_tmp, "two.gz");
+            File.WriteAllBytes(two, bytes.Concat(second).ToArray());
+            Assert.Equal(6000, Read(two).Count);
+        }
+
+        [Fact]
+        public void A_deferral_is_never_a_hard_bounce_even_when_its_wording_names_the_recipient()
+        {
+            // Written by Postfix 3.7 (RealPostfixLogTests): postgrey's 451 says "Recipient address rejected", which
+            // the classifier reads as userunknown, but Postfix retries a 4xx and the retry was delivered.
+            var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = Reference });
+            var deferred = reader.ReadLine("Nov 29 00:36:06 mail postfix/smtp[28879]: 5809FB24092: to=<d@greylist.test>, relay=127.0.0.1[127.0.0.1]:35293, delay=0.3, delays=0.02/0.1/0.06/0.11, dsn=4.7.1, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <d@greylist.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/greylist.test.html (in reply to RCPT TO command))").Single();
+            Assert.Equal("deferred", deferred.Status);
+            Assert.False(deferred.HardBounce);
+            // The same wording as a final 5xx answer is a hard bounce.
+            var bounced = reader.ReadLine("Nov 29 00:36:07 mail postfix/smtp[28879]: 5809FB24093: to=<x@greylist.test>, relay=127.0.0.1[127.0.0.1]:35293, delay=0.3, delays=0.02/0.1/0.06/0.11, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <x@greylist.test>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))").Single();
+            Assert.Equal("userunknown", bounced.Reason);
+            Assert.True(bounced.HardBounce);
+        }
+
         [Fact]
         public void Totals_agree_with_pflogsumm_on_the_same_log()
         {
