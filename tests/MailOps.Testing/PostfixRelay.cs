@@ -169,7 +169,11 @@ postlog unix-dgram n - n - 1 postlogd
             var deadline = DateTime.UtcNow + timeout;
             while (!QueueEmpty() || !AllRemoved(Log))
             {
-                if (DateTime.UtcNow > deadline) throw new TimeoutException($"The Postfix queue did not empty within {timeout.TotalSeconds} s. Log:\n{Log}");
+                if (DateTime.UtcNow > deadline)
+                {
+                    var (_, queue) = PostfixServer.Run("/usr/sbin/postqueue", $"-c \"{Conf}\" -p");
+                    throw new TimeoutException($"The Postfix queue did not empty within {timeout.TotalSeconds} s. Queue:\n{queue}\nLog:\n{Log}");
+                }
                 Thread.Sleep(250);
             }
         }
