@@ -260,8 +260,25 @@ namespace MailOps.Reports
 
         private IEnumerable<object> Gzip(Stream stream, string entry, int depth)
         {
-            var gz = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            var bounded = new BoundedStream(gz, this, entry) { ExpectedSize = depth == 0 ? GzipTrailerSize() : null };
+            // The trailer check (CRC-32 and length of the member, RFC 1952 §2.3.1) tells a cut file from a whole one, at any
+            // depth, and lets a file of several gzip members through (GzipIntegrity, shared with the mail-log reader).
+            var integrity = new GzipIntegrity();
+            var gz = new GZipStream(integrity.Compressed(new KeepOpen(stream)), CompressionMode.Decompress, leaveOpen: true);
+            var bounded = new BoundedStream(integrity.Uncompressed(gz), this, entry);
+            // Checked the moment the decompressed data ends, before the parser sees the end: a cut file is Truncated, not
+            // a malformed document.
+            bounded.AtEnd = () =>
+            {
+                try
+                {
+                    integrity.Verify(entry ?? _file);
+                }
+                catch (InvalidDataException)
+                {
+                    throw new ReportFormatException(ReportProblemKind.Truncated,
+                        $"ends early: the gzip data stops after {bounded.Count:N0} decompressed bytes but its trailer is missing or wrong (a truncated download or attachment?)");
+                }
+            };
             try
             {
                 foreach (var item in Expand(bounded, entry, depth + 1)) yield return item;
@@ -272,18 +289,12 @@ namespace MailOps.Reports
             finally { gz.Dispose(); }
         }
 
-        /// <summary>For a file that is one gzip stream: its trailer's ISIZE (RFC 1952 §2.3.1, the size mod 2^32), so that a
-        /// truncated file is told apart from a complete one (GZipStream itself just stops at the end of the data).</summary>
-        private uint? GzipTrailerSize()
+        /// <summary>Passes reads through and leaves the wrapped stream open on dispose (its owner closes it).</summary>
+        private sealed class KeepOpen : ReadOnlyStream
         {
-            using (var f = new FileStream(_file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-            {
-                if (f.Length < 18) return null;
-                f.Seek(-4, SeekOrigin.End);
-                var b = new byte[4];
-                if (f.Read(b, 0, 4) != 4) return null;
-                return (uint)(b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24);
-            }
+            private readonly Stream _inner;
+            public KeepOpen(Stream inner) => _inner = inner;
+            public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
         }
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
@@ -515,19 +526,25 @@ namespace MailOps.Reports
                 _entry = entry;
             }
 
-            /// <summary>The gzip trailer's ISIZE, when known: checked when the data ends.</summary>
-            public uint? ExpectedSize { get; set; }
-
             private long _count;
+
+            /// <summary>Decompressed bytes read so far.</summary>
+            public long Count => _count;
+
+            /// <summary>Run once when the data ends (a read returns 0): the gzip trailer check.</summary>
+            public Action AtEnd { get; set; }
 
             public override int Read(byte[] buffer, int offset, int count)
             {
                 _owner._ct.ThrowIfCancellationRequested();
                 var n = _inner.Read(buffer, offset, count);
                 _count += n;
-                if (n == 0 && count > 0 && ExpectedSize.HasValue && (uint)_count != ExpectedSize.Value)
-                    throw new ReportFormatException(ReportProblemKind.Truncated,
-                        $"ends early: the gzip data stops after {_count:N0} decompressed bytes but its trailer is missing or wrong (a truncated download or attachment?)");
+                if (n == 0 && count > 0 && AtEnd != null)
+                {
+                    var atEnd = AtEnd;
+                    AtEnd = null;
+                    atEnd();
+                }
                 _owner._decompressed += n;
                 if (_owner._decompressed > _owner._options.MaxDecompressedBytes)
                     throw new ReportFormatException(ReportProblemKind.TooLarge,

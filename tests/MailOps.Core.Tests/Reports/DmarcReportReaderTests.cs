@@ -287,6 +287,28 @@ namespace MailOps.Tests.Reports
         }
 
         [Fact]
+        public void A_gzip_of_several_members_is_read_whole_and_is_not_called_truncated()
+        {
+            // RFC 1952 allows a file of several gzip members (`cat a.gz b.gz`, what some tools write): only the last
+            // member's trailer is at the end of the file, and it describes that member only.
+            var xml = Encoding.UTF8.GetBytes(ReportFiles.Report("multi.example", "multi-1", 50));
+            var cut = xml.Length / 3;
+            var f = _tmp.File("multi.xml.gz", ReportFiles.Gzip(Encoding.UTF8.GetString(xml, 0, cut)).Concat(ReportFiles.Gzip(Encoding.UTF8.GetString(xml, cut, xml.Length - cut))).ToArray());
+            var (rows, problems) = Read(f);
+            Assert.Empty(problems);
+            Assert.Equal(50, rows.Count);
+        }
+
+        [Fact]
+        public void A_gzip_cut_right_after_its_data_without_the_trailer_is_truncated()
+        {
+            var full = ReportFiles.Gzip(ReportFiles.Report("cut.example", "cut-2", 20));
+            var f = _tmp.File("notrailer.xml.gz", full.Take(full.Length - 8).ToArray());
+            var (_, problems) = Read(f);
+            Assert.Equal(ReportProblemKind.Truncated, Assert.Single(problems).Kind);
+        }
+
+        [Fact]
         public void Zip_with_several_reports_yields_every_member_and_names_it()
         {
             var f = _tmp.File("batch.zip", ReportFiles.Zip(

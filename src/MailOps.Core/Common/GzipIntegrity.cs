@@ -1,11 +1,12 @@
 using System;
 using System.IO;
 
-namespace MailOps.Logs
+namespace MailOps
 {
     /// <summary>
-    /// Detects a gzip file cut short. .NET's GZipStream ends quietly when the input runs out in the middle of the deflate
-    /// data or before the trailer, so a rotation interrupted by a full disk reads as a shorter log. The gzip trailer
+    /// Detects a gzip file cut short, for every reader of gzip (rotated mail logs, compressed reports). .NET's GZipStream
+    /// ends quietly when the input runs out in the middle of the deflate data or before the trailer, so a rotation
+    /// interrupted by a full disk reads as a shorter log and a cut download as a shorter report. The gzip trailer
     /// (RFC 1952 §2.3.1: CRC-32 and length mod 2^32 of the uncompressed data, the file's last 8 bytes) settles it: the
     /// compressed side keeps the last 8 bytes read, the uncompressed side computes the CRC and length, and
     /// <see cref="Verify"/> compares them. A file of several gzip members (concatenated .gz files) carries only the last
@@ -86,7 +87,7 @@ namespace MailOps.Logs
             return t;
         }
 
-        private sealed class Tap : Stream
+        private sealed class Tap : ReadOnlyStream
         {
             private readonly Stream _inner;
             private readonly GzipIntegrity _owner;
@@ -104,16 +105,6 @@ namespace MailOps.Logs
                 else _owner.Hash(buffer, offset, n);
                 return n;
             }
-
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
-            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-            public override void SetLength(long value) => throw new NotSupportedException();
-            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
             protected override void Dispose(bool disposing)
             {
