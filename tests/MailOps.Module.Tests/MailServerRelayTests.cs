@@ -25,7 +25,7 @@ namespace MailOps.Module.Tests
         public MailServerRelayTests()
         {
             _dns = FixtureDnsServer.Start();
-            foreach (var z in new[] { "server/relay.example.zone", "server/sendgrid.net.zone", "server/amazonses.com.zone", "smtp.test.zone", "server/bl.spamcop.net.zone" })
+            foreach (var z in new[] { "server/relay/relay.example.zone", "server/relay/sendgrid.net.zone", "server/relay/amazonses.com.zone", "smtp.test.zone", "server/bl.spamcop.net.zone" })
                 _dns.LoadMasterFileFromPath(Paths.DnsFixture(z));
             _caPath = Path.Combine(Path.GetTempPath(), $"mailops-relay-ca-{Guid.NewGuid():N}.pem");
             File.WriteAllText(_caPath, TestCertificates.CertificatePem(Ca));

@@ -24,7 +24,7 @@ namespace MailOps.Tests.Server
         public MailRelayCheckTests()
         {
             _dns = FixtureDnsServer.Start();
-            foreach (var z in new[] { "server/relay.example.zone", "server/sendgrid.net.zone", "server/amazonses.com.zone" })
+            foreach (var z in new[] { "server/relay/relay.example.zone", "server/relay/sendgrid.net.zone", "server/relay/amazonses.com.zone" })
                 _dns.LoadMasterFileFromPath(Paths.DnsFixture(z));
         }
 
