@@ -64,6 +64,9 @@ namespace MailOps.Testing
         /// answered 502 like any unknown command. Advertise it with an "AUTH PLAIN LOGIN" extension.</summary>
         public (string User, string Password)? AcceptLogin { get; init; }
 
+        /// <summary>A careless server: the 535 reply repeats the user name, the password and the line the client sent.</summary>
+        public bool EchoCredentialsOnFailure { get; init; }
+
         /// <summary>AUTH commands that came before TLS (a client that sent a password in clear text).</summary>
         public int AuthBeforeTlsCount => Volatile.Read(ref _authBeforeTls);
         private int _authBeforeTls;
@@ -231,7 +234,7 @@ namespace MailOps.Testing
                             Interlocked.Increment(ref _loginsAccepted);
                             await Write(stream, "235 2.7.0 Authentication successful", ct);
                         }
-                        else await Write(stream, "535 5.7.8 Error: authentication failed", ct);
+                        else await Write(stream, EchoCredentialsOnFailure ? $"535 5.7.8 Authentication failed for {user} with {password} ({line})" : "535 5.7.8 Error: authentication failed", ct);
                         break;
                     case "MAIL":
                     case "RCPT":

@@ -297,7 +297,9 @@ namespace MailOps.Smtp
             var user = credential.UserName ?? "";
             var password = credential.Password ?? "";
             SmtpReply reply;
+            // The password, the tokens that carry it, and the user name (when long enough not to be an ordinary word).
             var secrets = new List<string> { password };
+            if (user.Length >= 4) secrets.Add(user);
             if (offered.Contains("PLAIN"))
             {
                 var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0" + user + "\0" + password));
@@ -307,8 +309,10 @@ namespace MailOps.Smtp
             else if (offered.Contains("LOGIN"))
             {
                 reply = await CommandAsync("AUTH LOGIN", timeout, ct).ConfigureAwait(false);
+                var userToken = Convert.ToBase64String(Encoding.UTF8.GetBytes(user));
+                secrets.Add(userToken);
                 if (reply != null && reply.Code == 334)
-                    reply = await CommandAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(user)), timeout, ct).ConfigureAwait(false);
+                    reply = await CommandAsync(userToken, timeout, ct).ConfigureAwait(false);
                 if (reply != null && reply.Code == 334)
                 {
                     var token = Convert.ToBase64String(Encoding.UTF8.GetBytes(password));
@@ -323,8 +327,8 @@ namespace MailOps.Smtp
 
         private static string Redact(string text, IEnumerable<string> secrets)
         {
-            foreach (var s in secrets)
-                if (!string.IsNullOrEmpty(s)) text = text.Replace(s, "***");
+            foreach (var s in secrets.Where(x => !string.IsNullOrEmpty(x)).OrderByDescending(x => x.Length))
+                text = text.Replace(s, "***");
             return text;
         }
 

@@ -108,6 +108,26 @@ namespace MailOps.Tests.Server
         }
 
         [Fact]
+        public async Task A_server_that_echoes_the_credential_has_it_redacted()
+        {
+            var s = new ScriptedMailServer
+            {
+                Banner = "220 smtp.sendgrid.net ESMTP", Certificate = TestCertificates.CreateLeaf(Ca, new[] { "smtp.sendgrid.net" }), Chain = new[] { Ca },
+                ExtensionsAfterTls = new[] { "AUTH PLAIN" }, AcceptLogin = ("apikey", Secret), EchoCredentialsOnFailure = true,
+            };
+            _servers.Add(s.Start());
+            var wrong = "echo-" + Guid.NewGuid().ToString("N");
+            var r = (await MailRelayCheck.RunAsync(Dns(), "smtp.sendgrid.net", s.Port, new NetworkCredential("relay-user@example.com", wrong), Options(), CancellationToken.None)).Result;
+            Assert.Equal("Rejected", r.Login);
+            Assert.StartsWith("535", r.AuthReply);
+            Assert.Contains("***", r.AuthReply);
+            var text = string.Join("\n", r.Findings.Select(f => f.Message)) + r.AuthReply;
+            Assert.DoesNotContain(wrong, text);
+            Assert.DoesNotContain("relay-user@example.com", text);
+            Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0relay-user@example.com\0" + wrong)), text);
+        }
+
+        [Fact]
         public async Task No_starttls_means_no_password_sent_even_when_auth_is_offered_in_clear()
         {
             var s = Relay(before: new[] { "AUTH PLAIN LOGIN" }, certificate: false);
