@@ -163,6 +163,13 @@ namespace MailOps.Module.Tests
             Assert.Equal("Incomplete", blocked.Prop(0, "Status"));
         }
 
+        [Fact]
+        public void Relay_completes_the_known_provider_hosts()
+        {
+            var run = ModuleHost.Run("$s = 'Test-MailServer -Relay smtp-relay.b'; (TabExpansion2 -inputScript $s -cursorColumn $s.Length).CompletionMatches | ForEach-Object CompletionText");
+            Assert.Equal(new object[] { "smtp-relay.brevo.com" }, run.Output.Select(o => o.BaseObject));
+        }
+
         private int Serve(ScriptedMailServer s)
         {
             _servers.Add(s);

@@ -91,6 +91,7 @@ namespace MailOps.Commands
         /// <summary>Relay mode: the smarthost or email service ("host", "host:port"; port 587 with STARTTLS by default, 465
         /// with implicit TLS).</summary>
         [Parameter(Mandatory = true, ParameterSetName = RelaySet)]
+        [ArgumentCompleter(typeof(MailRelayCompleter))]
         [ValidateNotNullOrEmpty]
         public string Relay { get; set; }
 
@@ -297,6 +298,7 @@ namespace MailOps.Commands
             var options = new MailRelayOptions
             {
                 Timeout = SmtpTimeout,
+                HeloName = HeloName,
                 ImplicitTls = ImplicitTls ? true : (bool?)null,
                 TrustedCertificates = _trusted.ToList(),
                 Resolve = SmtpCmdletSupport.Resolver(this, Dns, relay.Port),
