@@ -18,8 +18,9 @@ namespace MailOps.Server
     /// customers to publish, its DKIM selectors, and where that is documented (data file relay-providers.tsv).</summary>
     public sealed class MailRelayProvider
     {
-        internal MailRelayProvider(string name, IEnumerable<string> hosts, IEnumerable<string> spf, IEnumerable<string> selectors, IEnumerable<string> cname, IEnumerable<string> sources)
+        internal MailRelayProvider(string name, IEnumerable<string> hosts, IEnumerable<string> spf, IEnumerable<string> selectors, IEnumerable<string> cname, bool spfAtReturnPath, IEnumerable<string> sources)
         {
+            SpfAtReturnPath = spfAtReturnPath;
             Name = name;
             HostPatterns = new ResultList<string>(hosts);
             SpfIncludes = new ResultList<string>(spf);
@@ -37,6 +38,9 @@ namespace MailOps.Server
         public ResultList<string> DkimSelectors { get; }
         /// <summary>Where the provider's DKIM CNAMEs point (suffixes).</summary>
         public ResultList<string> DkimCnameSuffixes { get; }
+        /// <summary>True when the provider sends with its own (or a CNAMEd) return-path domain: the include in the sending
+        /// domain's own SPF record is then optional.</summary>
+        public bool SpfAtReturnPath { get; }
         public ResultList<string> Sources { get; }
 
         /// <summary>True when <paramref name="host"/> is one of the provider's relay hosts.</summary>
@@ -74,12 +78,13 @@ namespace MailOps.Server
                 var line = raw.TrimEnd('\r');
                 if (line.Length == 0 || line.StartsWith("#", StringComparison.Ordinal)) continue;
                 var c = line.Split('\t');
-                if (c.Length != 6) throw new FormatException($"relay-providers line {n}: expected 6 tab-separated columns, found {c.Length}.");
+                if (c.Length != 7) throw new FormatException($"relay-providers line {n}: expected 7 tab-separated columns, found {c.Length}.");
+                if (c[5] != "domain" && c[5] != "return-path") throw new FormatException($"relay-providers line {n} ({c[0]}): column 6 must be 'domain' or 'return-path'.");
                 IEnumerable<string> L(string s) => s == "-" ? new string[0] : s.Split(',').Select(x => x.Trim()).Where(x => x.Length > 0);
-                var sources = c[5].Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+                var sources = c[6].Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
                 if (sources.Length == 0 || sources.Any(u => !u.StartsWith("https://", StringComparison.Ordinal)))
                     throw new FormatException($"relay-providers line {n} ({c[0]}): every entry needs https source URLs.");
-                list.Add(new MailRelayProvider(c[0], L(c[1]), L(c[2]), L(c[3]), L(c[4]), sources));
+                list.Add(new MailRelayProvider(c[0], L(c[1]), L(c[2]), L(c[3]), L(c[4]), c[5] == "return-path", sources));
             }
             return list;
         }
@@ -258,7 +263,12 @@ namespace MailOps.Server
                     var hit = includes.FirstOrDefault(t => provider.SpfIncludes.Any(p => DnsName.EqualNames(t, p) || DnsName.Normalize(t).EndsWith("." + p, StringComparison.OrdinalIgnoreCase)));
                     r.SpfAuthorizesRelay = hit != null;
                     r.SpfInclude = hit == null ? null : "include:" + hit;
-                    if (hit == null)
+                    if (hit == null && provider.SpfAtReturnPath)
+                        findings.Add(new Finding("SpfMissingRelayInclude", FindingSeverity.Info,
+                            $"The SPF record of {domain} does not include {string.Join(" or ", provider.SpfIncludes)}. {provider.Name} sends with its own return-path domain (or a return-path subdomain you point to it with a CNAME), where SPF is checked instead, so this is not needed; DMARC passes through DKIM alignment.",
+                            $"Publish {provider.Name}'s DKIM records, and its custom return-path CNAME if you want SPF to align as well. Sources: {string.Join(" ", provider.Sources)}",
+                            domain));
+                    else if (hit == null)
                         findings.Add(new Finding("SpfMissingRelayInclude", FindingSeverity.Warning,
                             r.SpfRecord == null
                                 ? $"{domain} publishes no SPF record, so it does not authorise {provider.Name}: mail the relay sends with {domain} in the envelope sender fails SPF."

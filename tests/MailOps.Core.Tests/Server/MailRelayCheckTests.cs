@@ -204,13 +204,26 @@ namespace MailOps.Tests.Server
         [Fact]
         public async Task A_domain_without_the_include_and_key_gets_both_findings()
         {
+            // Mailgun checks SPF at the sending domain: a missing include is a Warning with the include to add.
+            var r = (await Run(Relay("smtp.mailgun.org"), o: Options("bare.relay.example"), host: "smtp.mailgun.org")).Result;
+            Assert.Equal("Mailgun", r.Provider);
+            Assert.False(r.SpfAuthorizesRelay);
+            var spf = r.Findings.Single(f => f.Code == "SpfMissingRelayInclude");
+            Assert.Equal("Warning", spf.Severity);
+            Assert.Contains("include:mailgun.org", spf.Remedy);
+            Assert.Contains("https://", spf.Remedy);
+            Assert.Contains("DkimRelaySelectorMissing", Codes(r));
+            Assert.Equal("Fail", r.Status);
+        }
+
+        [Fact]
+        public async Task A_provider_with_its_own_return_path_makes_the_missing_include_information()
+        {
+            // SendGrid (like Amazon SES, Postmark, Brevo) sends with its own or a CNAMEd return-path: SPF is checked there.
             var r = (await Run(Relay(), o: Options("bare.relay.example"))).Result;
             Assert.False(r.SpfAuthorizesRelay);
-            Assert.Contains("SpfMissingRelayInclude", Codes(r));
+            Assert.Equal("Info", r.Findings.Single(f => f.Code == "SpfMissingRelayInclude").Severity);
             Assert.Contains("DkimRelaySelectorMissing", Codes(r));
-            Assert.Contains("include:sendgrid.net", r.Findings.First(f => f.Code == "SpfMissingRelayInclude").Remedy);
-            Assert.Contains("https://", r.Findings.First(f => f.Code == "SpfMissingRelayInclude").Remedy);
-            Assert.Equal("Fail", r.Status);
         }
 
         [Fact]
@@ -255,7 +268,11 @@ namespace MailOps.Tests.Server
             Assert.Null(MailRelayProvider.ForHost("email-smtp.a.b.amazonaws.com"));
             Assert.Equal("Brevo", MailRelayProvider.ForHost("SMTP-RELAY.BREVO.COM.")?.Name);
             Assert.Null(MailRelayProvider.ForHost("smtp.example.net"));
-            Assert.Throws<FormatException>(() => MailRelayProvider.Parse("X\tsmtp.x\tx\t-\t-\thttp://insecure.example"));
+            Assert.Throws<FormatException>(() => MailRelayProvider.Parse("X\tsmtp.x\tx\t-\t-\tdomain\thttp://insecure.example"));
+            Assert.Throws<FormatException>(() => MailRelayProvider.Parse("X\tsmtp.x\tx\t-\t-\tsomewhere\thttps://x.example"));
+            Assert.Throws<FormatException>(() => MailRelayProvider.Parse("X\tsmtp.x\tx\t-\t-\thttps://x.example"));
+            Assert.True(MailRelayProvider.ForHost("smtp.postmarkapp.com")!.SpfAtReturnPath);
+            Assert.False(MailRelayProvider.ForHost("smtp.mailgun.org")!.SpfAtReturnPath);
         }
 
         [Theory]
