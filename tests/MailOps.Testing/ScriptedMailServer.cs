@@ -70,6 +70,25 @@ namespace MailOps.Testing
         /// <summary>Messages the sink accepted (their DATA, dot-unstuffed), across connections.</summary>
         public List<string> Accepted { get; } = new();
 
+        /// <summary>The user and password AUTH PLAIN / AUTH LOGIN accept (235); any other pair gets 535. Null: AUTH is
+        /// answered 502 like any unknown command. Advertise it with an "AUTH PLAIN LOGIN" extension.</summary>
+        public (string User, string Password)? AcceptLogin { get; init; }
+
+        /// <summary>A careless server: the 535 reply repeats the user name, the password and the line the client sent.</summary>
+        public bool EchoCredentialsOnFailure { get; init; }
+
+        /// <summary>AUTH commands that came before TLS (a client that sent a password in clear text).</summary>
+        public int AuthBeforeTlsCount => Volatile.Read(ref _authBeforeTls);
+        private int _authBeforeTls;
+
+        /// <summary>Logins the server accepted.</summary>
+        public int LoginsAccepted => Volatile.Read(ref _loginsAccepted);
+        private int _loginsAccepted;
+
+        /// <summary>MAIL, RCPT or DATA commands received (a relay check must send none).</summary>
+        public int MessageCommands => Volatile.Read(ref _messageCommands);
+        private int _messageCommands;
+
         public int Port { get; }
         public string Endpoint => $"127.0.0.1:{Port}";
 
@@ -226,11 +245,52 @@ namespace MailOps.Testing
                         lock (Accepted) Accepted.Add(body.ToString());
                         await Write(stream, DataReply, ct);
                         break;
+                    case "AUTH" when AcceptLogin != null:
+                        if (!tls) Interlocked.Increment(ref _authBeforeTls);
+                        var words = line.Split(' ');
+                        string? user = null, password = null;
+                        if (words.Length >= 2 && words[1].Equals("PLAIN", StringComparison.OrdinalIgnoreCase))
+                        {
+                            var token = words.Length >= 3 ? words[2] : null;
+                            if (token == null)
+                            {
+                                await Write(stream, "334 ", ct);
+                                token = await reader.ReadLine(ct);
+                            }
+                            var parts = Decode(token).Split('\0');
+                            if (parts.Length == 3) { user = parts[1]; password = parts[2]; }
+                        }
+                        else if (words.Length >= 2 && words[1].Equals("LOGIN", StringComparison.OrdinalIgnoreCase))
+                        {
+                            await Write(stream, "334 VXNlcm5hbWU6", ct);
+                            user = Decode(await reader.ReadLine(ct));
+                            await Write(stream, "334 UGFzc3dvcmQ6", ct);
+                            password = Decode(await reader.ReadLine(ct));
+                        }
+                        if (user == AcceptLogin.Value.User && password == AcceptLogin.Value.Password)
+                        {
+                            Interlocked.Increment(ref _loginsAccepted);
+                            await Write(stream, "235 2.7.0 Authentication successful", ct);
+                        }
+                        else await Write(stream, EchoCredentialsOnFailure ? $"535 5.7.8 Authentication failed for {user} with {password} ({line})" : "535 5.7.8 Error: authentication failed", ct);
+                        break;
+                    case "MAIL":
+                    case "RCPT":
+                    case "DATA":
+                        Interlocked.Increment(ref _messageCommands);
+                        await Write(stream, "502 5.5.2 Error: command not recognized", ct);
+                        break;
                     default:
                         await Write(stream, "502 5.5.2 Error: command not recognized", ct);
                         break;
                 }
             }
+        }
+
+        private static string Decode(string? base64)
+        {
+            try { return base64 == null ? "" : Encoding.UTF8.GetString(Convert.FromBase64String(base64)); }
+            catch (FormatException) { return ""; }
         }
 
         private bool StartTlsAdvertised() => AdvertiseStartTls ?? Certificate != null;

@@ -16,6 +16,7 @@ BeforeDiscovery {
         @{ Name = 'Test-SmtpService'; Run = { Test-SmtpService 127.0.0.1 -Port $Closed -TimeoutSec 1 -ErrorAction SilentlyContinue } }
         @{ Name = 'Test-MailDomain'; Run = { 'good.domain.example', 'broken.domain.example' | Test-MailDomain -ZoneFile "$D/domain/*.zone" -DkimSelector s2026 @Z } }
         @{ Name = 'Test-MailServer'; Run = { '198.51.100.12', '198.51.100.10' | Test-MailServer -ZoneFile "$D/server/*.zone", "$D/dnsbl/ptr-reverse.zone", "$D/dnsbl/ptr-forward.example.org.zone" -Zone bl.spamcop.net @Z } }
+        @{ Name = 'Test-MailServer -Relay'; Run = { Test-MailServer -Relay "127.0.0.1:$Closed" -Credential ([pscredential]::new('apikey', (ConvertTo-SecureString 'not-sent' -AsPlainText -Force))) -Domain bare.relay.example -ZoneFile "$D/server/relay/*.zone" @Z -ErrorAction SilentlyContinue } }
     )
 }
 

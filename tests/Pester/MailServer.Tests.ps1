@@ -45,3 +45,88 @@ Describe 'Test-MailServer' {
         $errs.Count | Should -BeGreaterThan 0
     }
 }
+
+Describe 'Test-MailServer -Service, -Local and -Relay' {
+    BeforeAll {
+        $script:Closed = & {
+            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
+        }
+        $script:RelayZones = @{ ZoneFile = (Join-Path $PSScriptRoot '../fixtures/dns/server/relay/*.zone'); Server = '127.0.0.1:9'; TimeoutSec = 1 }
+        $script:Password = 'Pester-Relay-' + [guid]::NewGuid().ToString('N')
+        $script:Cred = [pscredential]::new('apikey', (ConvertTo-SecureString $script:Password -AsPlainText -Force))
+
+        # A relay without STARTTLS that advertises AUTH in clear text: greets, answers EHLO, then records what comes next.
+        function Start-PlainRelay {
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript({
+                param($listener)
+                $client = $listener.AcceptTcpClient()
+                $stream = $client.GetStream()
+                $reader = [System.IO.StreamReader]::new($stream)
+                $writer = [System.IO.StreamWriter]::new($stream); $writer.NewLine = "`r`n"; $writer.AutoFlush = $true
+                $writer.WriteLine('220 relay.test ESMTP')
+                $seen = @()
+                while ($null -ne ($line = $reader.ReadLine())) {
+                    $seen += $line
+                    if ($line -like 'EHLO*') { $writer.WriteLine('250-relay.test'); $writer.WriteLine('250 AUTH PLAIN LOGIN') }
+                    elseif ($line -eq 'QUIT') { $writer.WriteLine('221 bye'); break }
+                    else { $writer.WriteLine('502 no') }
+                }
+                $client.Dispose()
+                $seen
+            }).AddArgument($listener)
+            [pscustomobject]@{ Listener = $listener; Port = $listener.LocalEndpoint.Port; Shell = $ps; Handle = $ps.BeginInvoke() }
+        }
+    }
+
+    It '-ServicePort probes the ports given: port 25 refused is SmtpPortClosed' {
+        $r = Test-MailServer 127.0.0.1 @offline -NoAsn -ServicePort @{ Smtp = $Closed } -ErrorAction SilentlyContinue
+        $r.Services.Count | Should -Be 1
+        $r.Services[0].Protocol | Should -Be 'SMTP'
+        $r.Services[0].Status | Should -Be 'Unreachable'
+        $r.Findings.Code | Should -Contain 'SmtpPortClosed'
+    }
+
+    It '-ServicePort refuses an unknown protocol' {
+        { Test-MailServer 127.0.0.1 @offline -ServicePort @{ Smtpz = 25 } -ErrorAction Stop } | Should -Throw -ErrorId 'InvalidServicePort*'
+    }
+
+    It '-Local attaches the egress result; nothing answering is an EgressUnreachable error' {
+        $r = Test-MailServer 198.51.100.10 @offline -NoAsn -Local -EgressTarget "127.0.0.1:$Closed" -ErrorVariable errs -ErrorAction SilentlyContinue
+        $r.Port25Egress.Verdict | Should -Be 'Unreachable'
+        $r.Status | Should -Be 'Incomplete'
+        $errs.FullyQualifiedErrorId | Should -Contain 'EgressUnreachable,MailOps.Commands.TestMailServerCommand'
+    }
+
+    It '-Relay sends no password to a relay without TLS: NoTlsBeforeAuth' {
+        $relay = Start-PlainRelay
+        try {
+            $r = Test-MailServer -Relay "127.0.0.1:$($relay.Port)" -Credential $Cred -TimeoutSec 5
+            $seen = $relay.Shell.EndInvoke($relay.Handle)
+        } finally { $relay.Listener.Stop(); $relay.Shell.Dispose() }
+        $r.PSObject.TypeNames[0] | Should -Be 'MailOps.Server.MailRelayResult'
+        $r.Login | Should -Be 'NoTls'
+        $r.Findings.Code | Should -Contain 'NoTlsBeforeAuth'
+        $r.Findings.Code | Should -Contain 'NoStartTls'
+        @($seen | Where-Object { $_ -like 'AUTH*' }) | Should -BeNullOrEmpty
+        $seen[-1] | Should -Be 'QUIT'
+    }
+
+    It '-Relay with -Domain checks the provider''s SPF include and DKIM even when the relay is down, and never shows the password' {
+        $r = Test-MailServer -Relay "smtp.sendgrid.net:$Closed" -Credential $Cred -Domain bare.relay.example @RelayZones -ErrorVariable errs -ErrorAction SilentlyContinue -Verbose 4>&1
+        $result = $r | Where-Object { $_ -is [MailOps.Server.MailRelayResult] }
+        $result.Status | Should -Be 'Unreachable'
+        $result.Provider | Should -Be 'SendGrid'
+        $result.SpfAuthorizesRelay | Should -BeFalse
+        $result.Findings.Code | Should -Contain 'SpfMissingRelayInclude'
+        $result.Findings.Code | Should -Contain 'DkimRelaySelectorMissing'
+        $errs.Count | Should -Be 1
+        (($r | Out-String) + ($errs | Out-String) + ($result | Format-List * | Out-String)) | Should -Not -Match ([regex]::Escape($Password))
+        $good = Test-MailServer -Relay "smtp.sendgrid.net:$Closed" -Credential $Cred -Domain good.relay.example @RelayZones -ErrorAction SilentlyContinue
+        $good.SpfAuthorizesRelay | Should -BeTrue
+        @($good.DkimSelectorFound) | Should -Be @('s1')
+    }
+}

@@ -9,6 +9,7 @@ using MailOps.Asn;
 using MailOps.Dns;
 using MailOps.Dnsbl;
 using MailOps.Ptr;
+using MailOps.Smtp;
 
 namespace MailOps.Server
 {
@@ -54,6 +55,10 @@ namespace MailOps.Server
         public ResultList<string> ListedOn { get; internal set; } = ResultList<string>.Empty;
         public AsnInfo Asn { get; internal set; }
         public MailServerNeighborhood Neighborhood { get; internal set; }
+        /// <summary>-Service: one Test-SmtpService object per port probed (25, 465, 587, 993 by default); empty without -Service.</summary>
+        public ResultList<MailServiceResult> Services { get; internal set; } = ResultList<MailServiceResult>.Empty;
+        /// <summary>-Local: outbound port 25 from the machine running the check (Test-Port25Egress's object, the same for every address).</summary>
+        public Port25EgressResult Port25Egress { get; internal set; }
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         public ResultList<string> CouldNotCheck { get; internal set; } = ResultList<string>.Empty;
 
@@ -68,12 +73,26 @@ namespace MailOps.Server
         public bool Asn { get; set; } = true;
         /// <summary>Neighbourhood listings at or above which the finding is a Warning (else Info).</summary>
         public int NeighborhoodWarningThreshold { get; set; } = 8;
+        /// <summary>Mail services to probe on the address (-Service): protocol and port; empty: none.</summary>
+        public IReadOnlyList<(MailProtocol Protocol, int Port)> Services { get; set; } = new (MailProtocol, int)[0];
+        /// <summary>How the services are probed (timeout, trusted CAs); the host name for certificate matching is <see cref="HeloName"/>.</summary>
+        public MailServiceOptions ServiceOptions { get; set; }
+        /// <summary>-Local: the one egress check of the invocation (shared by every address); null: not run.</summary>
+        public Func<CancellationToken, Task<Port25EgressResult>> Port25Egress { get; set; }
+
+        /// <summary>The default services of -Service: SMTP with STARTTLS on 25, SMTPS on 465, submission on 587, IMAPS on 993.</summary>
+        public static IReadOnlyList<(MailProtocol Protocol, int Port)> DefaultServices { get; } = new[]
+        {
+            (MailProtocol.Smtp, 25), (MailProtocol.Smtps, 465), (MailProtocol.Submission, 587), (MailProtocol.Imaps, 993),
+        };
     }
 
     public sealed class MailServerCheckOutcome
     {
-        internal MailServerCheckOutcome(MailServerResult result, IReadOnlyList<(string Area, Exception Error)> failures, IReadOnlyList<DnsblResult> blocklistErrors)
+        internal MailServerCheckOutcome(MailServerResult result, IReadOnlyList<(string Area, Exception Error)> failures, IReadOnlyList<DnsblResult> blocklistErrors,
+            IReadOnlyList<MailConnectionException> serviceFailures = null)
         {
+            ServiceFailures = serviceFailures ?? new MailConnectionException[0];
             Result = result;
             Failures = failures;
             BlocklistErrors = blocklistErrors;
@@ -84,6 +103,8 @@ namespace MailOps.Server
         public IReadOnlyList<(string Area, Exception Error)> Failures { get; }
         /// <summary>Blocklist results with Status Error (the list could not be asked).</summary>
         public IReadOnlyList<DnsblResult> BlocklistErrors { get; }
+        /// <summary>Service probes (-Service) that could not run: each also has a row (Status Unreachable or Error) in Services.</summary>
+        public IReadOnlyList<MailConnectionException> ServiceFailures { get; }
     }
 
     /// <summary>Test-MailServer's engine: composes PtrCheck, DnsblCheck and AsnLookup for one address.</summary>
@@ -101,6 +122,8 @@ namespace MailOps.Server
             var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo>(null);
             var listed = new List<DnsblResult>();
             var blTask = dnsbl == null ? Task.CompletedTask : dnsbl.CheckAsync(DnsblTarget.ForAddress(ip), x => { lock (listed) listed.Add(x); }, ct);
+            var serviceTask = ProbeServicesAsync(ip, options, ct);
+            var egressTask = options.Port25Egress == null ? Task.FromResult<Port25EgressResult>(null) : options.Port25Egress(ct);
             var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood>(null);
 
             async Task<T> Guard<T>(string area, Func<Task<T>> run) where T : class
@@ -113,6 +136,8 @@ namespace MailOps.Server
             r.Asn = await asnTask.ConfigureAwait(false);
             await blTask.ConfigureAwait(false);
             r.Neighborhood = await hoodTask.ConfigureAwait(false);
+            var services = await serviceTask.ConfigureAwait(false);
+            r.Port25Egress = await egressTask.ConfigureAwait(false);
 
             if (ptr != null)
             {
@@ -148,13 +173,82 @@ namespace MailOps.Server
                         "Ask your provider about the range's reputation, or move sending to an address in a cleaner range.", r.Neighborhood.Prefix));
                 if (r.Neighborhood.Errors > 0) couldNot.Add($"Neighborhood: {r.Neighborhood.Errors} lookup(s) of {r.Neighborhood.Prefix} could not be answered; the count is a lower bound.");
             }
+            JudgeServices(ip, services, r, findings, couldNot);
+            JudgeEgress(r.Port25Egress, findings, couldNot);
             foreach (var (area, e) in failures) couldNot.Add($"{area}: {e.Message}");
 
             r.Findings = new ResultList<Finding>(findings);
             r.CouldNotCheck = new ResultList<string>(couldNot);
             var worst = findings.Count == 0 ? FindingSeverity.Info : findings.Max(f => f.Level);
             r.Status = couldNot.Count > 0 ? "Incomplete" : worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
-            return new MailServerCheckOutcome(r, failures, ordered.Where(x => x.Status == DnsblStatus.Error).ToList());
+            return new MailServerCheckOutcome(r, failures, ordered.Where(x => x.Status == DnsblStatus.Error).ToList(),
+                services.Where(x => x.Failure != null).Select(x => x.Failure).ToList());
+        }
+
+        /// <summary>-Service: each port through <see cref="MailServiceCheck"/> (Test-SmtpService's engine), connecting to the
+        /// address itself and matching certificates against the HELO name (or the address when there is none).</summary>
+        private static async Task<List<(MailServiceResult Result, MailConnectionException Failure)>> ProbeServicesAsync(IPAddress ip, MailServerOptions options, CancellationToken ct)
+        {
+            var list = new List<(MailServiceResult, MailConnectionException)>();
+            if (options.Services == null || options.Services.Count == 0) return list;
+            var host = options.HeloName ?? ip.ToString();
+            var tasks = options.Services.Select(async svc =>
+            {
+                var b = options.ServiceOptions ?? new MailServiceOptions();
+                var o = new MailServiceOptions
+                {
+                    Timeout = b.Timeout, SessionLimit = b.SessionLimit, HeloName = b.HeloName, SlowBanner = b.SlowBanner, ExpiryWarningDays = b.ExpiryWarningDays,
+                    TrustedCertificates = b.TrustedCertificates, UtcNow = b.UtcNow, Protocol = svc.Protocol,
+                    Resolve = (h, t) => Task.FromResult<IReadOnlyList<IPAddress>>(new[] { ip }),
+                };
+                try { return (await MailServiceCheck.RunAsync(host, svc.Port, o, ct).ConfigureAwait(false), (MailConnectionException)null); }
+                catch (MailConnectionException ex) { return (MailServiceResult.NotProbed(host, svc.Port, svc.Protocol, ex), ex); }
+            }).ToList();
+            foreach (var t in tasks) list.Add(await t.ConfigureAwait(false));
+            return list;
+        }
+
+        private static void JudgeServices(IPAddress ip, List<(MailServiceResult Result, MailConnectionException Failure)> services, MailServerResult r, List<Finding> findings, List<string> couldNot)
+        {
+            r.Services = new ResultList<MailServiceResult>(services.Select(x => x.Result));
+            foreach (var (s, failure) in services)
+            {
+                findings.AddRange(s.Findings);
+                if (failure == null) continue;
+                var where = $"{ip} port {s.Port}";
+                var smtp = s.Protocol == "SMTP";
+                if (failure.Failure == MailConnectionFailure.Refused)
+                {
+                    if (smtp)
+                        findings.Add(new Finding("SmtpPortClosed", FindingSeverity.Fail,
+                            $"{where} refuses connections: nothing accepts mail there, so bounces, replies and other servers' mail to this host cannot come in, and some receivers call back to check a sender.",
+                            "Start the SMTP service (Postfix: systemctl start postfix; master.cf 'smtp inet') and open port 25 in the firewall, or, for a send-only host, make sure the domain's MX points elsewhere.",
+                            $"{ip}:{s.Port}"));
+                    else
+                        findings.Add(new Finding("ServiceNotOffered", FindingSeverity.Info,
+                            $"{where} ({s.Protocol}) refuses connections: the service is not offered on this address.",
+                            "Nothing to do if clients do not use this service here; otherwise enable it and open the port.", $"{ip}:{s.Port}"));
+                }
+                else
+                    couldNot.Add($"Service {s.Protocol} port {s.Port}: {s.CouldNotCheck}{(smtp && failure.Failure == MailConnectionFailure.Timeout ? " (outbound port 25 may be blocked where this runs: try -Local)" : "")}");
+            }
+        }
+
+        private static void JudgeEgress(Port25EgressResult e, List<Finding> findings, List<string> couldNot)
+        {
+            if (e == null) return;
+            switch (e.Verdict)
+            {
+                case "Blocked":
+                    findings.Add(new Finding("Port25Blocked", FindingSeverity.Fail, e.Message, e.Remedy, "port 25"));
+                    break;
+                case "Intercepted":
+                    findings.Add(new Finding("Port25Intercepted", FindingSeverity.Fail, e.Message, e.Remedy, "port 25"));
+                    break;
+                case "Unreachable":
+                    couldNot.Add($"Port25Egress: {e.Message}");
+                    break;
+            }
         }
 
         /// <summary>Public unicast IPv4 only: neighbourhoods of private, loopback or CGNAT ranges mean nothing to receivers.</summary>

@@ -61,6 +61,10 @@ namespace MailOps.Smtp
         /// <summary>The clock (tests).</summary>
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
 
+        /// <summary>With a credential, a login is tried inside TLS (AUTH PLAIN, else LOGIN; never before TLS) and its outcome
+        /// kept on the result (<see cref="MailServiceResult.LoginOutcome"/>): Test-MailServer -Relay. No message is sent.</summary>
+        internal NetworkCredential Credential { get; set; }
+
         /// <summary>Receives the raw handshake (DANE matching needs the certificates as sent).</summary>
         internal Action<TlsHandshake> OnHandshake { get; set; }
     }
@@ -123,6 +127,14 @@ namespace MailOps.Smtp
 
         /// <summary>AUTH mechanisms offered inside TLS.</summary>
         public ResultList<string> AuthMechanisms { get; internal set; } = ResultList<string>.Empty;
+
+        /// <summary>With a credential (relay mode): Accepted, Rejected, NotOffered (no PLAIN/LOGIN inside TLS), NoTls (no
+        /// TLS session, so the password was not sent) or Dropped; null when no login was asked for or the probe ended first.</summary>
+        internal string LoginOutcome { get; set; }
+
+        /// <summary>The mechanism used for the login, and the server's final reply to it (credential text redacted).</summary>
+        internal string LoginMechanism { get; set; }
+        internal string LoginReply { get; set; }
 
         /// <summary>Milliseconds for the whole probe.</summary>
         public int ElapsedMs { get; internal set; }
@@ -357,6 +369,7 @@ namespace MailOps.Smtp
                 {
                     _r.AuthMechanisms = new ResultList<string>(auth);
                     JudgeSubmissionAuth(auth);
+                    await LoginAsync(auth).ConfigureAwait(false);
                     await QuitAsync().ConfigureAwait(false);
                     return;
                 }
@@ -372,6 +385,7 @@ namespace MailOps.Smtp
                 }
                 if (!_r.StartTlsOffered)
                 {
+                    if (_o.Credential != null) _r.LoginOutcome = "NoTls";
                     Add("NoStartTls", FindingSeverity.Fail,
                         $"{_where} does not offer STARTTLS: mail{(IsSubmission ? " and passwords" : "")} to it travel{(IsSubmission ? "" : "s")} in clear text.",
                         "Configure a certificate and enable STARTTLS (Postfix: smtpd_tls_cert_file, smtpd_tls_key_file, smtpd_tls_security_level = may on port 25, encrypt on 587).");
@@ -395,7 +409,31 @@ namespace MailOps.Smtp
                 var authAfter = AuthMechanisms(after);
                 _r.AuthMechanisms = new ResultList<string>(authAfter);
                 if (IsSubmission) JudgeSubmissionAuth(authAfter);
+                await LoginAsync(authAfter).ConfigureAwait(false);
                 await QuitAsync().ConfigureAwait(false);
+            }
+
+            /// <summary>Relay mode: one login inside TLS with the caller's credential (PLAIN, else LOGIN). Never before TLS:
+            /// without an encrypted session the outcome is NoTls and nothing is sent.</summary>
+            private async Task LoginAsync(IReadOnlyList<string> auth)
+            {
+                if (_o.Credential == null) return;
+                if (!_s.IsEncrypted) { _r.LoginOutcome = "NoTls"; return; }
+                var mechanism = auth.Contains("PLAIN") ? "PLAIN" : auth.Contains("LOGIN") ? "LOGIN" : null;
+                if (mechanism == null) { _r.LoginOutcome = "NotOffered"; return; }
+                _r.LoginMechanism = mechanism;
+                try
+                {
+                    var reply = await _s.AuthenticateAsync(_o.Credential, auth, _o.Timeout, _ct).ConfigureAwait(false);
+                    if (reply == null) { _r.LoginOutcome = "Dropped"; return; }
+                    _r.LoginReply = MailSession.Truncate($"{reply.Code} {reply.Text}");
+                    _r.LoginOutcome = reply.Code == 235 ? "Accepted" : "Rejected";
+                }
+                catch (Exception ex) when (ex is TimeoutException || ex is IOException || ex is ObjectDisposedException)
+                {
+                    _r.LoginOutcome = "Dropped";
+                    _r.LoginReply = "the server stopped answering during AUTH";
+                }
             }
 
             private void JudgeSubmissionAuth(IReadOnlyList<string> auth)

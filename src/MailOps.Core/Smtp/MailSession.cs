@@ -284,6 +284,57 @@ namespace MailOps.Smtp
                 return handshake;
             }, timeout, $"The TLS handshake with {_host} port {_port}", ct);
 
+        /// <summary>
+        /// SMTP AUTH (RFC 4954) with PLAIN (RFC 4616), else LOGIN, from <paramref name="offered"/>. Refuses to run outside
+        /// TLS (<see cref="IsEncrypted"/>): a password never leaves in clear text. Returns the final reply (235 = accepted),
+        /// null when the server closed the connection. The credential is never part of an exception message or the reply
+        /// returned: any echo of it in the server's text is replaced by "***".
+        /// </summary>
+        public async Task<SmtpReply> AuthenticateAsync(NetworkCredential credential, IReadOnlyList<string> offered, TimeSpan timeout, CancellationToken ct)
+        {
+            if (credential == null) throw new ArgumentNullException(nameof(credential));
+            if (!IsEncrypted) throw new InvalidOperationException($"AUTH to {_host} port {_port} refused by the client: the session is not encrypted.");
+            var user = credential.UserName ?? "";
+            var password = credential.Password ?? "";
+            SmtpReply reply;
+            // The password, the tokens that carry it, and the user name (when long enough not to be an ordinary word).
+            var secrets = new List<string> { password };
+            if (user.Length >= 4) secrets.Add(user);
+            if (offered.Contains("PLAIN"))
+            {
+                var token = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0" + user + "\0" + password));
+                secrets.Add(token);
+                reply = await CommandAsync("AUTH PLAIN " + token, timeout, ct).ConfigureAwait(false);
+            }
+            else if (offered.Contains("LOGIN"))
+            {
+                reply = await CommandAsync("AUTH LOGIN", timeout, ct).ConfigureAwait(false);
+                var userToken = Convert.ToBase64String(Encoding.UTF8.GetBytes(user));
+                secrets.Add(userToken);
+                if (reply != null && reply.Code == 334)
+                    reply = await CommandAsync(userToken, timeout, ct).ConfigureAwait(false);
+                if (reply != null && reply.Code == 334)
+                {
+                    var token = Convert.ToBase64String(Encoding.UTF8.GetBytes(password));
+                    secrets.Add(token);
+                    reply = await CommandAsync(token, timeout, ct).ConfigureAwait(false);
+                }
+            }
+            else throw new InvalidOperationException($"{_host} port {_port} offers neither AUTH PLAIN nor AUTH LOGIN.");
+            if (reply == null) return null;
+            return new SmtpReply(reply.Code, reply.Lines.Select(l => Redact(l, secrets)).ToList());
+        }
+
+        private static string Redact(string text, IEnumerable<string> secrets)
+        {
+            foreach (var s in secrets.Where(x => !string.IsNullOrEmpty(x)).OrderByDescending(x => x.Length))
+                text = text.Replace(s, "***");
+            return text;
+        }
+
+        /// <summary>True once the TLS handshake has completed on this connection.</summary>
+        public bool IsEncrypted => _stream is SslStream;
+
         internal static string Truncate(string s, int max = 120) => s == null ? "" : s.Length <= max ? s : s.Substring(0, max) + "...";
 
         public void Dispose()

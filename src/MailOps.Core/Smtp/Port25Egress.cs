@@ -197,6 +197,36 @@ namespace MailOps.Smtp
             return (await Task.WhenAll(tasks).ConfigureAwait(false)).Where(t => t != null).ToList();
         }
 
+        /// <summary>
+        /// Tests every target, <paramref name="throttleLimit"/> at a time, and sums them up in the order given (Test-Port25Egress
+        /// and Test-MailServer -Local: the one way to run the egress check). <paramref name="onTarget"/> is told of each target as
+        /// it finishes, with its result or the failure (DnsQueryFailedException, MailConnectionException) that left it out.
+        /// </summary>
+        public static async Task<Port25EgressResult> CheckAsync(IDnsResolver dns, IReadOnlyList<EgressTarget> targets, EgressOptions options, int throttleLimit,
+            Action<EgressTarget, Port25EgressTarget, Exception> onTarget, CancellationToken ct)
+        {
+            var clock = Stopwatch.StartNew();
+            var results = new Port25EgressTarget[targets.Count];
+            using (var gate = new SemaphoreSlim(Math.Max(1, throttleLimit)))
+            {
+                await Task.WhenAll(targets.Select(async (t, i) =>
+                {
+                    await gate.WaitAsync(ct).ConfigureAwait(false);
+                    try
+                    {
+                        results[i] = await ProbeAsync(dns, t, options, ct).ConfigureAwait(false);
+                        onTarget?.Invoke(t, results[i], null);
+                    }
+                    catch (Exception ex) when (ex is DnsQueryFailedException || ex is MailConnectionException)
+                    {
+                        onTarget?.Invoke(t, null, ex);
+                    }
+                    finally { gate.Release(); }
+                })).ConfigureAwait(false);
+            }
+            return new Port25EgressResult(results.Where(r => r != null).ToList(), (int)clock.ElapsedMilliseconds);
+        }
+
         /// <summary>Tests one target. Throws <see cref="DnsQueryFailedException"/> when its name cannot be resolved.</summary>
         public static async Task<Port25EgressTarget> ProbeAsync(IDnsResolver dns, EgressTarget target, EgressOptions options, CancellationToken ct)
         {

@@ -78,6 +78,9 @@ namespace MailOps.Commands
         WarmupPlanWriteFailed,
         WarmupPlanNotFound,
         InvalidWarmupPlan,
+        // Test-MailServer -Service / -Relay
+        InvalidServicePort,
+        RelayAuthenticationFailed,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>

@@ -90,44 +90,16 @@ namespace MailOps.Commands
             }
 
             var options = new EgressOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), ControlPorts = ControlPort };
-            var clock = Stopwatch.StartNew();
-            var results = new List<Port25EgressTarget>();
             var done = 0;
-            Await(async ct =>
+            var summary = Await(ct => Port25Egress.CheckAsync(Dns, _targets, options, ThrottleLimit, (t, r, ex) =>
             {
-                using (var gate = new SemaphoreSlim(ThrottleLimit))
-                {
-                    await Task.WhenAll(_targets.Select(async t =>
-                    {
-                        await gate.WaitAsync(ct).ConfigureAwait(false);
-                        try
-                        {
-                            Post(() => WriteVerbose($"{t}: connecting to port {t.Port}"));
-                            var r = await Port25Egress.ProbeAsync(Dns, t, options, ct).ConfigureAwait(false);
-                            lock (results) results.Add(r);
-                            Post(() => WriteVerbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)"));
-                        }
-                        catch (DnsQueryFailedException ex)
-                        {
-                            Post(() => WriteError(ErrorRecords.ForDns(ex, t.ToString())));
-                        }
-                        catch (MailConnectionException ex)
-                        {
-                            Post(() => WriteError(ErrorRecords.ForMailConnection(ex, t.ToString())));
-                        }
-                        finally
-                        {
-                            gate.Release();
-                            var n = Interlocked.Increment(ref done);
-                            Post(() => WriteProgress(new ProgressRecord(1, "Test-Port25Egress", $"{n} of {_targets.Count} targets") { PercentComplete = n * 100 / _targets.Count }));
-                        }
-                    })).ConfigureAwait(false);
-                }
-            });
+                if (r != null) Post(() => WriteVerbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)"));
+                else if (ex is DnsQueryFailedException dns) Post(() => WriteError(ErrorRecords.ForDns(dns, t.ToString())));
+                else if (ex is MailConnectionException mc) Post(() => WriteError(ErrorRecords.ForMailConnection(mc, t.ToString())));
+                var n = Interlocked.Increment(ref done);
+                Post(() => WriteProgress(new ProgressRecord(1, "Test-Port25Egress", $"{n} of {_targets.Count} targets") { PercentComplete = n * 100 / _targets.Count }));
+            }, ct));
             WriteProgress(new ProgressRecord(1, "Test-Port25Egress", "done") { RecordType = ProgressRecordType.Completed });
-            // Keep the targets in the order given, whatever order they finished in.
-            var ordered = _targets.Select(t => results.FirstOrDefault(r => r.Target == t.ToString())).Where(r => r != null).ToList();
-            var summary = new Port25EgressResult(ordered, (int)clock.ElapsedMilliseconds);
             if (summary.Verdict == "Blocked" || summary.Verdict == "Intercepted")
                 WriteWarning($"{summary.Message} {summary.Remedy}");
             WriteCheckResult(summary, summary.Verdict == "Open");
