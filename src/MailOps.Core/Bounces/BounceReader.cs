@@ -199,12 +199,34 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
+                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(preText, r.Recipient, emit.Count == 1),
                 });
                 var kind = action.StartsWith("deliver") || action.StartsWith("relay") || action.StartsWith("expand") ? "Delivered" : action == "delayed" ? "Delay" : "Bounce";
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);
                 yield return new BounceRecord(kind, r.Recipient, c, code, diag, remote, reportingMta, action, original.MessageId, sender, subject, date, path, entry);
             }
         }
+
+        // A Sendmail-style session transcript: the command sent (">>> DATA") and the error reply to it ("<<< 550 ...").
+        private static readonly Regex TranscriptRx = new Regex(@"^>>> ?(MAIL FROM|RCPT TO|DATA)\b[^\n]*\n<<< ?[45]\d\d\b([^\n]*)",
+            RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.Compiled);
+
+        /// <summary>The SMTP command (MAIL, RCPT, DATA) whose error reply the transcript shows for this recipient (or for
+        /// the only recipient), or null.</summary>
+        internal static string TranscriptStage(string text, string recipient, bool only)
+        {
+            if (string.IsNullOrEmpty(text) || text.IndexOf(">>>", StringComparison.Ordinal) < 0) return null;
+            Match first = null;
+            foreach (Match m in TranscriptRx.Matches(text))
+            {
+                if (first == null) first = m;
+                if (recipient != null && m.Groups[2].Value.IndexOf(recipient, StringComparison.OrdinalIgnoreCase) >= 0) return StageName(m.Groups[1].Value);
+            }
+            return only && first != null ? StageName(first.Groups[1].Value) : null;
+        }
+
+        private static string StageName(string command) =>
+            command.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase) ? "MAIL" : command.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase) ? "RCPT" : "DATA";
 
         private static DeliveryClassification Override(DeliveryClassification c, string reason, bool keepStatus = false)
         {

@@ -134,6 +134,26 @@ namespace MailOps.Bounces
             public string Reason, On, Source;
             public Regex Pattern;
             public int Line;
+            /// <summary>Extra conditions (the optional "when" column): what is matched, and an anchored pattern.</summary>
+            public List<KeyValuePair<string, Regex>> When;
+        }
+
+        private static readonly HashSet<string> WhenKeys = new HashSet<string>(StringComparer.Ordinal) { "status", "code", "action", "stage", "domain" };
+
+        private static List<KeyValuePair<string, Regex>> ParseWhen(string when, int line)
+        {
+            var list = new List<KeyValuePair<string, Regex>>();
+            if (string.IsNullOrWhiteSpace(when)) return list;
+            foreach (var cond in when.Split(';'))
+            {
+                var eq = cond.IndexOf('=');
+                var key = eq > 0 ? cond.Substring(0, eq).Trim() : null;
+                if (key == null || !WhenKeys.Contains(key))
+                    throw new InvalidOperationException($"bounce-rules.tsv line {line}: the condition '{cond}' is not key=pattern with key one of {string.Join(", ", WhenKeys)}.");
+                list.Add(new KeyValuePair<string, Regex>(key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
+                    RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled)));
+            }
+            return list;
         }
 
         private sealed class Named
@@ -151,6 +171,7 @@ namespace MailOps.Bounces
                     RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled),
                 Source = r.Fields.Length > 3 ? r.Fields[3] : null,
                 Line = r.Line,
+                When = ParseWhen(r.Fields.Length > 4 ? r.Fields[4] : null, r.Line),
             }).ToList());
 
         private static readonly Lazy<Dictionary<string, DeliveryFailureReason>> ReasonTable = new Lazy<Dictionary<string, DeliveryFailureReason>>(() =>
@@ -215,8 +236,9 @@ namespace MailOps.Bounces
                 }
                 if (string.IsNullOrEmpty(subject)) continue;
                 if (!r.Pattern.IsMatch(subject)) continue;
+                if (!WhenHolds(r, status, code, input.Action, stage, domain)) continue;
                 reason = r.Reason;
-                rule = $"bounce-rules.tsv line {r.Line} ({r.On}): {r.Source}";
+                rule = $"bounce-rules.tsv line {r.Line} ({r.On}{(r.When.Count > 0 ? ", when " + string.Join("; ", r.When.Select(w => w.Key)) : "")}): {r.Source}";
                 break;
             }
             reason = reason ?? "undefined";
@@ -243,6 +265,16 @@ namespace MailOps.Bounces
             if (provider?.Url != null && info.Deliverability) remedy.Append($" {provider.Name} sender support: {provider.Url}.");
             return new DeliveryClassification(info.Name, hard, info.Deliverability, status, inferred, provider?.Name, provider?.Url,
                 list?.Name, list?.Url, remedy.ToString(), info.RemedyCommand, rule);
+        }
+
+        private static bool WhenHolds(Rule r, string status, string code, string action, string stage, string domain)
+        {
+            foreach (var w in r.When)
+            {
+                var subject = w.Key == "status" ? status : w.Key == "code" ? code : w.Key == "action" ? action : w.Key == "stage" ? stage : domain;
+                if (string.IsNullOrEmpty(subject) || !w.Value.IsMatch(subject)) return false;
+            }
+            return true;
         }
 
         /// <summary>Every provider name the classifier recognises (bounce-providers.tsv), in file order.</summary>
