@@ -46,6 +46,7 @@ namespace MailOps.Bounces
         private const string AddrCore = @"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,}";
         private static readonly Regex Address = new Regex(AddrCore, RegexOptions.Compiled);
         private static readonly Regex StatusRx = new Regex(@"(?<![\w.])([245]\.[0-7]\.\d{1,3})(?![\d.])", RegexOptions.Compiled);
+        private static readonly Regex StatusAfterCodeRx = new Regex(@"(?<![\w.\-#:=/])[245][0-5]\d[ \-]'?([245]\.[0-7]\.\d{1,3})(?![\d.])", RegexOptions.Compiled);
         private static readonly Regex CodeRx = new Regex(@"(?<![\d.\-#:=/])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
         private static readonly Regex HostRx = new Regex(@"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?|\b([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?\s*\[(?:\d{1,3}\.){3}\d{1,3}\]|Remote-MTA:\s*(?:dns;\s*)?([A-Za-z0-9][A-Za-z0-9.-]*)",
             RegexOptions.Compiled | RegexOptions.IgnoreCase);
@@ -176,7 +177,10 @@ namespace MailOps.Bounces
                 }
                 diag = Clean(diag);
                 var status = r.Status;
-                var diagStatus = StatusRx.Match(diag ?? "");
+                // The remote server's own status (after its reply code) wins over a relay's summary before it
+                // (Amazon SES "5.1.0 - Unknown address error 550-'5.7.1 ... Access denied'").
+                var diagStatus = StatusAfterCodeRx.Match(diag ?? "");
+                if (!diagStatus.Success) diagStatus = StatusRx.Match(diag ?? "");
                 if (diagStatus.Success)
                     status = diagStatus.Groups[1].Value;
                 // The reply code comes from the diagnostic text (a DSN has no field of its own for it).
@@ -199,7 +203,7 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
-                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(preText, r.Recipient, emit.Count == 1),
+                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1),
                 });
                 var kind = action.StartsWith("deliver") || action.StartsWith("relay") || action.StartsWith("expand") ? "Delivered" : action == "delayed" ? "Delay" : "Bounce";
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);

@@ -134,7 +134,7 @@ namespace MailOps.Bounces
             public string Reason, On, Source;
             public Regex Pattern;
             public int Line;
-            /// <summary>Extra conditions (the optional "when" column): what is matched, and an anchored pattern.</summary>
+            /// <summary>Extra conditions (the optional "when" column): what is matched ("!" first: must not match), and an anchored pattern.</summary>
             public List<KeyValuePair<string, Regex>> When;
         }
 
@@ -148,9 +148,11 @@ namespace MailOps.Bounces
             {
                 var eq = cond.IndexOf('=');
                 var key = eq > 0 ? cond.Substring(0, eq).Trim() : null;
+                bool negate = key != null && key.StartsWith("!", StringComparison.Ordinal);
+                if (negate) key = key.Substring(1);
                 if (key == null || !WhenKeys.Contains(key))
                     throw new InvalidOperationException($"bounce-rules.tsv line {line}: the condition '{cond}' is not key=pattern with key one of {string.Join(", ", WhenKeys)}.");
-                list.Add(new KeyValuePair<string, Regex>(key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
+                list.Add(new KeyValuePair<string, Regex>((negate ? "!" : "") + key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
                     RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled)));
             }
             return list;
@@ -271,8 +273,11 @@ namespace MailOps.Bounces
         {
             foreach (var w in r.When)
             {
-                var subject = w.Key == "status" ? status : w.Key == "code" ? code : w.Key == "action" ? action : w.Key == "stage" ? stage : domain;
-                if (string.IsNullOrEmpty(subject) || !w.Value.IsMatch(subject)) return false;
+                bool negate = w.Key[0] == '!';
+                var key = negate ? w.Key.Substring(1) : w.Key;
+                var subject = key == "status" ? status : key == "code" ? code : key == "action" ? action : key == "stage" ? stage : domain;
+                bool matches = !string.IsNullOrEmpty(subject) && w.Value.IsMatch(subject);
+                if (matches == negate) return false;
             }
             return true;
         }
