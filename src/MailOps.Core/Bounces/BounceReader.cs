@@ -257,24 +257,35 @@ namespace MailOps.Bounces
         private static List<Rcpt> FromText(string text, HashSet<string> exclude, Original original)
         {
             var lines = text.Split('\n');
-            var found = new List<(string addr, int line)>();
+            var found = new List<(string addr, int line, bool oneLine)>();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var leading = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase);
-            var inline = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase);
+            var inline = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase);
+            // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient).
+            var sendmailStyle = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase);
             for (int i = 0; i < lines.Length; i++)
             {
-                foreach (var rx in new[] { leading, inline })
+                foreach (var rx in new[] { leading, inline, sendmailStyle })
                 {
                     foreach (Match m in rx.Matches(lines[i]))
                     {
                         var a = m.Groups[1].Value.TrimEnd('.');
                         if (exclude.Contains(a) || !seen.Add(a)) continue;
                         if (DaemonFrom.IsMatch(a.Split('@')[0])) { seen.Remove(a); continue; }
-                        found.Add((a, i));
+                        found.Add((a, i, rx == sendmailStyle && HasReply(lines[i])));
                     }
                     if (rx == leading && found.Count > 0 && found[found.Count - 1].line == i) break;
                 }
             }
+            // A bounce sent back to the very address that failed (the sender wrote to itself): the address at the start of a
+            // line (qmail's "<addr>:", Postfix's "<addr>: host ... said") is the recipient even though it is the bounce's To.
+            if (found.Count == 0)
+                for (int i = 0; i < lines.Length && found.Count == 0; i++)
+                {
+                    var m = leading.Match(lines[i]);
+                    if (m.Success && !DaemonFrom.IsMatch(m.Groups[1].Value.Split('@')[0]) && HasReply(string.Join("\n", lines.Skip(i).Take(4))))
+                        found.Add((m.Groups[1].Value.TrimEnd('.'), i, false));
+                }
             if (found.Count == 0 && !string.IsNullOrEmpty(original.To))
             {
                 var a = Address.Match(original.To);
@@ -285,6 +296,7 @@ namespace MailOps.Bounces
             {
                 int start = found[k].line, end = k + 1 < found.Count ? found[k + 1].line : lines.Length;
                 if (end <= start) end = start + 1;
+                if (found[k].oneLine) end = start + 1; // Sendmail's "<addr>... reason" says it all on its line
                 var block = string.Join("\n", lines.Skip(start).Take(end - start));
                 if (!HasReply(block)) block = text; // the reason is given once for all (or before the list)
                 result.Add(new Rcpt { Recipient = found[k].addr, Diagnostic = block });
@@ -292,7 +304,10 @@ namespace MailOps.Bounces
             return result;
         }
 
-        private static bool HasReply(string s) => StatusRx.IsMatch(s) || CodeRx.IsMatch(s) || Regex.IsMatch(s, @"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase);
+        // A failure reply code (4xx/5xx); CodeRx also takes 2xx, which here would read "Size (in bytes): 222" as a reply.
+        private static readonly Regex FailureCodeRx = new Regex(@"(?<![\d.\-#:=/])[45][0-5]\d(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
+
+        private static bool HasReply(string s) => StatusRx.IsMatch(s) || FailureCodeRx.IsMatch(s) || Regex.IsMatch(s, @"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase);
 
         /// <summary>The lines of the human-readable text that talk about <paramref name="recipient"/>, and the reply text after it.</summary>
         private static string TextAbout(string text, string recipient)
@@ -353,9 +368,22 @@ namespace MailOps.Bounces
             }
             // A multipart whose boundary parameter does not match the body (damaged or hand-edited reports): MimeKit finds
             // no parts and keeps the whole body as the preamble. Read that as text.
+            // The same inside: a nested multipart whose "boundary=" line was not folded into its Content-Type (seen from
+            // Verizon and Apache James) has no parts either, and its text sits in its preamble.
             if (sb.Length == 0 && message.Body is Multipart broken)
-                sb.Append((broken.Preamble ?? "").Replace("\r\n", "\n")).Append('\n').Append((broken.Epilogue ?? "").Replace("\r\n", "\n"));
+                AppendBroken(broken, sb, 0);
             return sb.ToString();
+        }
+
+        private static void AppendBroken(Multipart multipart, StringBuilder sb, int depth)
+        {
+            if (multipart.Count == 0 || depth > 8)
+            {
+                sb.Append((multipart.Preamble ?? "").Replace("\r\n", "\n")).Append('\n').Append((multipart.Epilogue ?? "").Replace("\r\n", "\n"));
+                return;
+            }
+            foreach (var child in multipart)
+                if (child is Multipart inner) AppendBroken(inner, sb, depth + 1);
         }
 
         private static Original FindOriginal(MimeMessage message)
