@@ -203,7 +203,9 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
-                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1),
+                    // The stage: from the diagnostic, a session transcript, or (one recipient) Exim's "after EHLO" in the text.
+                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1)
+                        ?? (emit.Count == 1 ? DeliveryFailureClassifier.StageOf(TextAbout(preText, r.Recipient)) : null),
                 });
                 var kind = action.StartsWith("deliver") || action.StartsWith("relay") || action.StartsWith("expand") ? "Delivered" : action == "delayed" ? "Delay" : "Bounce";
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);

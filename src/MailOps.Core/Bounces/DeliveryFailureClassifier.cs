@@ -307,16 +307,17 @@ namespace MailOps.Bounces
             return null;
         }
 
-        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>)\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data)",
+        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>)\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data|EHLO|HELO)\b",
             RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
-        /// <summary>MAIL, RCPT or DATA when the text says which command the reply answered.</summary>
+        /// <summary>HELO (for EHLO or HELO), MAIL, RCPT or DATA when the text says which command the reply answered.</summary>
         internal static string StageOf(string text)
         {
             var m = StageRx.Match(text ?? "");
             if (!m.Success) return null;
             var v = m.Groups[1].Value.ToUpperInvariant();
-            return v.StartsWith("MAIL", StringComparison.Ordinal) ? "MAIL" : v.StartsWith("RCPT", StringComparison.Ordinal) ? "RCPT" : "DATA";
+            return v.StartsWith("MAIL", StringComparison.Ordinal) ? "MAIL" : v.StartsWith("RCPT", StringComparison.Ordinal) ? "RCPT"
+                : v == "EHLO" || v == "HELO" ? "HELO" : "DATA";
         }
 
         private static readonly Regex StatusShape = new Regex(@"^[245]\.\d{1,3}\.\d{1,3}$", RegexOptions.Compiled);
