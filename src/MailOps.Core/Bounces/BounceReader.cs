@@ -86,8 +86,8 @@ namespace MailOps.Bounces
         {
             var contentType = message.Body?.ContentType;
             var reportType = contentType?.Parameters["report-type"];
-            var original = FindOriginal(message);
             var human = HumanText(message);
+            var original = FindOriginal(message, human);
             var reportingMta = (string)null;
             var bounceTo = message.To.Mailboxes.FirstOrDefault()?.Address;
             var sender = original.From ?? bounceTo;
@@ -114,7 +114,7 @@ namespace MailOps.Bounces
                     || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status"))
                 .Select(PartText).ToList();
             var rcpts = new List<Rcpt>();
-            foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && Regex.IsMatch(human, @"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase) ? new[] { human } : new string[0]))
+            foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && FinalRecipientLine.IsMatch(human) ? new[] { human } : new string[0]))
             {
                 var blocks = Fields(t).ToList();
                 foreach (var b in blocks)
@@ -170,7 +170,7 @@ namespace MailOps.Bounces
             {
                 // Prefer the human text about this recipient when the DSN has no diagnostic.
                 var diag = r.Diagnostic;
-                if (string.IsNullOrWhiteSpace(diag) || !Regex.IsMatch(diag, "[A-Za-z]{3}"))
+                if (string.IsNullOrWhiteSpace(diag) || !ThreeLetters.IsMatch(diag))
                 {
                     var near = TextAbout(preText, r.Recipient);
                     diag = string.IsNullOrWhiteSpace(diag) ? near : diag + " " + near;
@@ -194,7 +194,7 @@ namespace MailOps.Bounces
                     if (hm.Success) remote = new[] { hm.Groups[1].Value, hm.Groups[2].Value, hm.Groups[3].Value }.First(v => v.Length > 0).TrimEnd('.');
                 }
                 var action = r.Action;
-                if (action == null) action = DelayWords.IsMatch(preText) && !Regex.IsMatch(preText, @"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase) ? "delayed" : "failed";
+                if (action == null) action = DelayWords.IsMatch(preText) && !PermanentWords.IsMatch(preText) ? "delayed" : "failed";
                 var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
                 {
                     ReplyCode = code ?? 0,
@@ -254,6 +254,21 @@ namespace MailOps.Bounces
             return AutoSubject.IsMatch(m.Subject ?? "");
         }
 
+        private static readonly Regex LeadingRx = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex InlineRx = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex SendmailStyleRx = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient): SendmailStyleRx.
+        private static readonly Regex FinalRecipientLine = new Regex(@"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex ThreeLetters = new Regex("[A-Za-z]{3}", RegexOptions.Compiled);
+        private static readonly Regex PermanentWords = new Regex(@"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex FailureWords = new Regex(@"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex LeadingAddress = new Regex(@"^\s*<?" + AddrCore, RegexOptions.Compiled);
+        private static readonly Regex WhiteSpace = new Regex(@"\s+", RegexOptions.Compiled);
+        private static readonly Regex HtmlBreak = new Regex(@"<(br|p|div|tr|li)[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex HtmlTag = new Regex("<[^>]+>", RegexOptions.Compiled);
+        private static readonly Dictionary<string, Regex> HeaderLine = new[] { "Message-I[dD]", "From", "Subject", "To" }
+            .ToDictionary(n => n, n => new Regex(@"^" + n + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled), StringComparer.Ordinal);
+
         /// <summary>Recipients of a report without DSN fields: addresses that stand at the start of a line or follow
         /// "to"/"address"/"recipient", other than the sender's; each with the text that follows it.</summary>
         private static List<Rcpt> FromText(string text, HashSet<string> exclude, Original original)
@@ -261,10 +276,9 @@ namespace MailOps.Bounces
             var lines = text.Split('\n');
             var found = new List<(string addr, int line, bool oneLine)>();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var leading = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase);
-            var inline = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase);
-            // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient).
-            var sendmailStyle = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase);
+            var leading = LeadingRx;
+            var inline = InlineRx;
+            var sendmailStyle = SendmailStyleRx;
             for (int i = 0; i < lines.Length; i++)
             {
                 foreach (var rx in new[] { leading, inline, sendmailStyle })
@@ -309,7 +323,7 @@ namespace MailOps.Bounces
         // A failure reply code (4xx/5xx); CodeRx also takes 2xx, which here would read "Size (in bytes): 222" as a reply.
         private static readonly Regex FailureCodeRx = new Regex(@"(?<![\d.\-#:=/])[45][0-5]\d(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
 
-        private static bool HasReply(string s) => StatusRx.IsMatch(s) || FailureCodeRx.IsMatch(s) || Regex.IsMatch(s, @"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase);
+        private static bool HasReply(string s) => StatusRx.IsMatch(s) || FailureCodeRx.IsMatch(s) || FailureWords.IsMatch(s);
 
         /// <summary>The lines of the human-readable text that talk about <paramref name="recipient"/>, and the reply text after it.</summary>
         private static string TextAbout(string text, string recipient)
@@ -322,7 +336,7 @@ namespace MailOps.Bounces
                 var sb = new StringBuilder(lines[i]);
                 for (int j = i + 1; j < lines.Length && j < i + 8; j++)
                 {
-                    if (Address.IsMatch(lines[j]) && Regex.IsMatch(lines[j], @"^\s*<?" + AddrCore)) break;
+                    if (Address.IsMatch(lines[j]) && LeadingAddress.IsMatch(lines[j])) break;
                     if (lines[j].Trim().Length == 0 && sb.Length > 0 && HasReply(sb.ToString())) break;
                     sb.Append(' ').Append(lines[j]);
                 }
@@ -362,8 +376,8 @@ namespace MailOps.Bounces
                 if (tp.IsHtml)
                 {
                     if (sb.Length > 0) continue; // the plain alternative is already there
-                    text = Regex.Replace(text, @"<(br|p|div|tr|li)[^>]*>", "\n", RegexOptions.IgnoreCase);
-                    text = System.Net.WebUtility.HtmlDecode(Regex.Replace(text, "<[^>]+>", ""));
+                    text = HtmlBreak.Replace(text, "\n");
+                    text = System.Net.WebUtility.HtmlDecode(HtmlTag.Replace(text, ""));
                 }
                 sb.Append(text.Replace("\r\n", "\n")).Append('\n');
                 if (sb.Length > 1 << 20) break;
@@ -388,7 +402,7 @@ namespace MailOps.Bounces
                 if (child is Multipart inner) AppendBroken(inner, sb, depth + 1);
         }
 
-        private static Original FindOriginal(MimeMessage message)
+        private static Original FindOriginal(MimeMessage message, string human)
         {
             var o = new Original();
             foreach (var part in message.BodyParts)
@@ -404,7 +418,6 @@ namespace MailOps.Bounces
                 }
             }
             // The original's headers quoted in the text, after the boundary line.
-            var human = HumanText(message);
             var before = BeforeOriginal(human);
             var after = human.Length > before.Length ? human.Substring(before.Length) : "";
             o.MessageId = HeaderIn(after, "Message-I[dD]");
@@ -416,7 +429,7 @@ namespace MailOps.Bounces
 
         private static string HeaderIn(string text, string name)
         {
-            var m = Regex.Match(text, @"^" + name + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase);
+            var m = HeaderLine[name].Match(text);
             return m.Success ? m.Groups[1].Value.Trim() : null;
         }
 
@@ -497,7 +510,7 @@ namespace MailOps.Bounces
         private static string Clean(string s)
         {
             if (s == null) return null;
-            s = Regex.Replace(s, @"\s+", " ").Trim();
+            s = WhiteSpace.Replace(s, " ").Trim();
             return Truncate(s, 2000);
         }
 
