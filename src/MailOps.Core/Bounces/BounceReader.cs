@@ -440,9 +440,14 @@ namespace MailOps.Bounces
                 using (var s = mp.Content.Open())
                 using (var r = new StreamReader(s, Encoding.UTF8))
                 {
-                    var buf = new char[1 << 20];
-                    var n = r.ReadBlock(buf, 0, buf.Length);
-                    return new string(buf, 0, n);
+                    // At most 1 Mi characters, read in small blocks: a fixed 1 Mi-character buffer per part cost 2 MiB of
+                    // garbage for every DSN part of a few hundred bytes.
+                    var sb = new StringBuilder();
+                    var buf = new char[8192];
+                    int n;
+                    while (sb.Length < (1 << 20) && (n = r.Read(buf, 0, Math.Min(buf.Length, (1 << 20) - sb.Length))) > 0)
+                        sb.Append(buf, 0, n);
+                    return sb.ToString();
                 }
             }
             if (part is MessageDeliveryStatus mds)
