@@ -258,6 +258,7 @@ namespace MailOps.Bounces
         private static readonly Regex InlineRx = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase | RegexOptions.Compiled);
         private static readonly Regex SendmailStyleRx = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase | RegexOptions.Compiled);
         // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient): SendmailStyleRx.
+        private static readonly Regex[] RecipientForms = { LeadingRx, InlineRx, SendmailStyleRx };
         private static readonly Regex FinalRecipientLine = new Regex(@"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled);
         private static readonly Regex ThreeLetters = new Regex("[A-Za-z]{3}", RegexOptions.Compiled);
         private static readonly Regex PermanentWords = new Regex(@"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase | RegexOptions.Compiled);
@@ -277,11 +278,10 @@ namespace MailOps.Bounces
             var found = new List<(string addr, int line, bool oneLine)>();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var leading = LeadingRx;
-            var inline = InlineRx;
             var sendmailStyle = SendmailStyleRx;
             for (int i = 0; i < lines.Length; i++)
             {
-                foreach (var rx in new[] { leading, inline, sendmailStyle })
+                foreach (var rx in RecipientForms)
                 {
                     foreach (Match m in rx.Matches(lines[i]))
                     {
