@@ -46,6 +46,7 @@ namespace MailOps.Bounces
         private const string AddrCore = @"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]{2,}";
         private static readonly Regex Address = new Regex(AddrCore, RegexOptions.Compiled);
         private static readonly Regex StatusRx = new Regex(@"(?<![\w.])([245]\.[0-7]\.\d{1,3})(?![\d.])", RegexOptions.Compiled);
+        private static readonly Regex StatusAfterCodeRx = new Regex(@"(?<![\w.\-#:=/])[245][0-5]\d[ \-]'?([245]\.[0-7]\.\d{1,3})(?![\d.])", RegexOptions.Compiled);
         private static readonly Regex CodeRx = new Regex(@"(?<![\d.\-#:=/])([245][0-5]\d)(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
         private static readonly Regex HostRx = new Regex(@"\bhost\s+([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?|\b([A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,})\.?\s*\[(?:\d{1,3}\.){3}\d{1,3}\]|Remote-MTA:\s*(?:dns;\s*)?([A-Za-z0-9][A-Za-z0-9.-]*)",
             RegexOptions.Compiled | RegexOptions.IgnoreCase);
@@ -85,8 +86,8 @@ namespace MailOps.Bounces
         {
             var contentType = message.Body?.ContentType;
             var reportType = contentType?.Parameters["report-type"];
-            var original = FindOriginal(message);
             var human = HumanText(message);
+            var original = FindOriginal(message, human);
             var reportingMta = (string)null;
             var bounceTo = message.To.Mailboxes.FirstOrDefault()?.Address;
             var sender = original.From ?? bounceTo;
@@ -113,7 +114,7 @@ namespace MailOps.Bounces
                     || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status"))
                 .Select(PartText).ToList();
             var rcpts = new List<Rcpt>();
-            foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && Regex.IsMatch(human, @"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase) ? new[] { human } : new string[0]))
+            foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && FinalRecipientLine.IsMatch(human) ? new[] { human } : new string[0]))
             {
                 var blocks = Fields(t).ToList();
                 foreach (var b in blocks)
@@ -169,14 +170,17 @@ namespace MailOps.Bounces
             {
                 // Prefer the human text about this recipient when the DSN has no diagnostic.
                 var diag = r.Diagnostic;
-                if (string.IsNullOrWhiteSpace(diag) || !Regex.IsMatch(diag, "[A-Za-z]{3}"))
+                if (string.IsNullOrWhiteSpace(diag) || !ThreeLetters.IsMatch(diag))
                 {
                     var near = TextAbout(preText, r.Recipient);
                     diag = string.IsNullOrWhiteSpace(diag) ? near : diag + " " + near;
                 }
                 diag = Clean(diag);
                 var status = r.Status;
-                var diagStatus = StatusRx.Match(diag ?? "");
+                // The remote server's own status (after its reply code) wins over a relay's summary before it
+                // (Amazon SES "5.1.0 - Unknown address error 550-'5.7.1 ... Access denied'").
+                var diagStatus = StatusAfterCodeRx.Match(diag ?? "");
+                if (!diagStatus.Success) diagStatus = StatusRx.Match(diag ?? "");
                 if (diagStatus.Success)
                     status = diagStatus.Groups[1].Value;
                 // The reply code comes from the diagnostic text (a DSN has no field of its own for it).
@@ -190,7 +194,7 @@ namespace MailOps.Bounces
                     if (hm.Success) remote = new[] { hm.Groups[1].Value, hm.Groups[2].Value, hm.Groups[3].Value }.First(v => v.Length > 0).TrimEnd('.');
                 }
                 var action = r.Action;
-                if (action == null) action = DelayWords.IsMatch(preText) && !Regex.IsMatch(preText, @"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase) ? "delayed" : "failed";
+                if (action == null) action = DelayWords.IsMatch(preText) && !PermanentWords.IsMatch(preText) ? "delayed" : "failed";
                 var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
                 {
                     ReplyCode = code ?? 0,
@@ -199,12 +203,36 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
+                    // The stage: from the diagnostic, a session transcript, or (one recipient) Exim's "after EHLO" in the text.
+                    Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1)
+                        ?? (emit.Count == 1 ? DeliveryFailureClassifier.StageOf(TextAbout(preText, r.Recipient)) : null),
                 });
                 var kind = action.StartsWith("deliver") || action.StartsWith("relay") || action.StartsWith("expand") ? "Delivered" : action == "delayed" ? "Delay" : "Bounce";
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);
                 yield return new BounceRecord(kind, r.Recipient, c, code, diag, remote, reportingMta, action, original.MessageId, sender, subject, date, path, entry);
             }
         }
+
+        // A Sendmail-style session transcript: the command sent (">>> DATA") and the error reply to it ("<<< 550 ...").
+        private static readonly Regex TranscriptRx = new Regex(@"^>>> ?(MAIL FROM|RCPT TO|DATA)\b[^\n]*\n<<< ?[45]\d\d\b([^\n]*)",
+            RegexOptions.IgnoreCase | RegexOptions.Multiline | RegexOptions.Compiled);
+
+        /// <summary>The SMTP command (MAIL, RCPT, DATA) whose error reply the transcript shows for this recipient (or for
+        /// the only recipient), or null.</summary>
+        internal static string TranscriptStage(string text, string recipient, bool only)
+        {
+            if (string.IsNullOrEmpty(text) || text.IndexOf(">>>", StringComparison.Ordinal) < 0) return null;
+            Match first = null;
+            foreach (Match m in TranscriptRx.Matches(text))
+            {
+                if (first == null) first = m;
+                if (recipient != null && m.Groups[2].Value.IndexOf(recipient, StringComparison.OrdinalIgnoreCase) >= 0) return StageName(m.Groups[1].Value);
+            }
+            return only && first != null ? StageName(first.Groups[1].Value) : null;
+        }
+
+        private static string StageName(string command) =>
+            command.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase) ? "MAIL" : command.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase) ? "RCPT" : "DATA";
 
         private static DeliveryClassification Override(DeliveryClassification c, string reason, bool keepStatus = false)
         {
@@ -226,29 +254,54 @@ namespace MailOps.Bounces
             return AutoSubject.IsMatch(m.Subject ?? "");
         }
 
+        private static readonly Regex LeadingRx = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex InlineRx = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex SendmailStyleRx = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient): SendmailStyleRx.
+        private static readonly Regex[] RecipientForms = { LeadingRx, InlineRx, SendmailStyleRx };
+        private static readonly Regex FinalRecipientLine = new Regex(@"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex ThreeLetters = new Regex("[A-Za-z]{3}", RegexOptions.Compiled);
+        private static readonly Regex PermanentWords = new Regex(@"permanent|gave up|given up|giving up|could not be delivered", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex FailureWords = new Regex(@"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex LeadingAddress = new Regex(@"^\s*<?" + AddrCore, RegexOptions.Compiled);
+        private static readonly Regex WhiteSpace = new Regex(@"\s+", RegexOptions.Compiled);
+        private static readonly Regex HtmlBreak = new Regex(@"<(br|p|div|tr|li)[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Compiled);
+        private static readonly Regex HtmlTag = new Regex("<[^>]+>", RegexOptions.Compiled);
+        private static readonly Dictionary<string, Regex> HeaderLine = new[] { "Message-I[dD]", "From", "Subject", "To" }
+            .ToDictionary(n => n, n => new Regex(@"^" + n + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled), StringComparer.Ordinal);
+
         /// <summary>Recipients of a report without DSN fields: addresses that stand at the start of a line or follow
         /// "to"/"address"/"recipient", other than the sender's; each with the text that follows it.</summary>
         private static List<Rcpt> FromText(string text, HashSet<string> exclude, Original original)
         {
             var lines = text.Split('\n');
-            var found = new List<(string addr, int line)>();
+            var found = new List<(string addr, int line, bool oneLine)>();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var leading = new Regex(@"^\s*(?:(?:RCPT TO|To|Recipient(?: address)?|Original-Recipient|Final-Recipient|Failed recipient|Address)\s*:?\s*)?(?:rfc822;\s*)?[""']?<?(" + AddrCore + @")>?[""']?\s*(?::|\.\.\.|\(|$|\s)", RegexOptions.IgnoreCase);
-            var inline = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase);
+            var leading = LeadingRx;
+            var sendmailStyle = SendmailStyleRx;
             for (int i = 0; i < lines.Length; i++)
             {
-                foreach (var rx in new[] { leading, inline })
+                foreach (var rx in RecipientForms)
                 {
                     foreach (Match m in rx.Matches(lines[i]))
                     {
                         var a = m.Groups[1].Value.TrimEnd('.');
                         if (exclude.Contains(a) || !seen.Add(a)) continue;
                         if (DaemonFrom.IsMatch(a.Split('@')[0])) { seen.Remove(a); continue; }
-                        found.Add((a, i));
+                        found.Add((a, i, rx == sendmailStyle && HasReply(lines[i])));
                     }
                     if (rx == leading && found.Count > 0 && found[found.Count - 1].line == i) break;
                 }
             }
+            // A bounce sent back to the very address that failed (the sender wrote to itself): the address at the start of a
+            // line (qmail's "<addr>:", Postfix's "<addr>: host ... said") is the recipient even though it is the bounce's To.
+            if (found.Count == 0)
+                for (int i = 0; i < lines.Length && found.Count == 0; i++)
+                {
+                    var m = leading.Match(lines[i]);
+                    if (m.Success && !DaemonFrom.IsMatch(m.Groups[1].Value.Split('@')[0]) && HasReply(string.Join("\n", lines.Skip(i).Take(4))))
+                        found.Add((m.Groups[1].Value.TrimEnd('.'), i, false));
+                }
             if (found.Count == 0 && !string.IsNullOrEmpty(original.To))
             {
                 var a = Address.Match(original.To);
@@ -259,6 +312,7 @@ namespace MailOps.Bounces
             {
                 int start = found[k].line, end = k + 1 < found.Count ? found[k + 1].line : lines.Length;
                 if (end <= start) end = start + 1;
+                if (found[k].oneLine) end = start + 1; // Sendmail's "<addr>... reason" says it all on its line
                 var block = string.Join("\n", lines.Skip(start).Take(end - start));
                 if (!HasReply(block)) block = text; // the reason is given once for all (or before the list)
                 result.Add(new Rcpt { Recipient = found[k].addr, Diagnostic = block });
@@ -266,7 +320,10 @@ namespace MailOps.Bounces
             return result;
         }
 
-        private static bool HasReply(string s) => StatusRx.IsMatch(s) || CodeRx.IsMatch(s) || Regex.IsMatch(s, @"unknown|not exist|full|quota|refused|reject|denied|blocked|expired|timed? ?out|error|fail", RegexOptions.IgnoreCase);
+        // A failure reply code (4xx/5xx); CodeRx also takes 2xx, which here would read "Size (in bytes): 222" as a reply.
+        private static readonly Regex FailureCodeRx = new Regex(@"(?<![\d.\-#:=/])[45][0-5]\d(?=[ \-]|$)(?![\d.])", RegexOptions.Compiled | RegexOptions.Multiline);
+
+        private static bool HasReply(string s) => StatusRx.IsMatch(s) || FailureCodeRx.IsMatch(s) || FailureWords.IsMatch(s);
 
         /// <summary>The lines of the human-readable text that talk about <paramref name="recipient"/>, and the reply text after it.</summary>
         private static string TextAbout(string text, string recipient)
@@ -279,7 +336,7 @@ namespace MailOps.Bounces
                 var sb = new StringBuilder(lines[i]);
                 for (int j = i + 1; j < lines.Length && j < i + 8; j++)
                 {
-                    if (Address.IsMatch(lines[j]) && Regex.IsMatch(lines[j], @"^\s*<?" + AddrCore)) break;
+                    if (Address.IsMatch(lines[j]) && LeadingAddress.IsMatch(lines[j])) break;
                     if (lines[j].Trim().Length == 0 && sb.Length > 0 && HasReply(sb.ToString())) break;
                     sb.Append(' ').Append(lines[j]);
                 }
@@ -319,20 +376,33 @@ namespace MailOps.Bounces
                 if (tp.IsHtml)
                 {
                     if (sb.Length > 0) continue; // the plain alternative is already there
-                    text = Regex.Replace(text, @"<(br|p|div|tr|li)[^>]*>", "\n", RegexOptions.IgnoreCase);
-                    text = System.Net.WebUtility.HtmlDecode(Regex.Replace(text, "<[^>]+>", ""));
+                    text = HtmlBreak.Replace(text, "\n");
+                    text = System.Net.WebUtility.HtmlDecode(HtmlTag.Replace(text, ""));
                 }
                 sb.Append(text.Replace("\r\n", "\n")).Append('\n');
                 if (sb.Length > 1 << 20) break;
             }
             // A multipart whose boundary parameter does not match the body (damaged or hand-edited reports): MimeKit finds
             // no parts and keeps the whole body as the preamble. Read that as text.
+            // The same inside: a nested multipart whose "boundary=" line was not folded into its Content-Type (seen from
+            // Verizon and Apache James) has no parts either, and its text sits in its preamble.
             if (sb.Length == 0 && message.Body is Multipart broken)
-                sb.Append((broken.Preamble ?? "").Replace("\r\n", "\n")).Append('\n').Append((broken.Epilogue ?? "").Replace("\r\n", "\n"));
+                AppendBroken(broken, sb, 0);
             return sb.ToString();
         }
 
-        private static Original FindOriginal(MimeMessage message)
+        private static void AppendBroken(Multipart multipart, StringBuilder sb, int depth)
+        {
+            if (multipart.Count == 0 || depth > 8)
+            {
+                sb.Append((multipart.Preamble ?? "").Replace("\r\n", "\n")).Append('\n').Append((multipart.Epilogue ?? "").Replace("\r\n", "\n"));
+                return;
+            }
+            foreach (var child in multipart)
+                if (child is Multipart inner) AppendBroken(inner, sb, depth + 1);
+        }
+
+        private static Original FindOriginal(MimeMessage message, string human)
         {
             var o = new Original();
             foreach (var part in message.BodyParts)
@@ -348,7 +418,6 @@ namespace MailOps.Bounces
                 }
             }
             // The original's headers quoted in the text, after the boundary line.
-            var human = HumanText(message);
             var before = BeforeOriginal(human);
             var after = human.Length > before.Length ? human.Substring(before.Length) : "";
             o.MessageId = HeaderIn(after, "Message-I[dD]");
@@ -360,7 +429,7 @@ namespace MailOps.Bounces
 
         private static string HeaderIn(string text, string name)
         {
-            var m = Regex.Match(text, @"^" + name + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase);
+            var m = HeaderLine[name].Match(text);
             return m.Success ? m.Groups[1].Value.Trim() : null;
         }
 
@@ -371,9 +440,14 @@ namespace MailOps.Bounces
                 using (var s = mp.Content.Open())
                 using (var r = new StreamReader(s, Encoding.UTF8))
                 {
-                    var buf = new char[1 << 20];
-                    var n = r.ReadBlock(buf, 0, buf.Length);
-                    return new string(buf, 0, n);
+                    // At most 1 Mi characters, read in small blocks: a fixed 1 Mi-character buffer per part cost 2 MiB of
+                    // garbage for every DSN part of a few hundred bytes.
+                    var sb = new StringBuilder();
+                    var buf = new char[8192];
+                    int n;
+                    while (sb.Length < (1 << 20) && (n = r.Read(buf, 0, Math.Min(buf.Length, (1 << 20) - sb.Length))) > 0)
+                        sb.Append(buf, 0, n);
+                    return sb.ToString();
                 }
             }
             if (part is MessageDeliveryStatus mds)
@@ -441,7 +515,7 @@ namespace MailOps.Bounces
         private static string Clean(string s)
         {
             if (s == null) return null;
-            s = Regex.Replace(s, @"\s+", " ").Trim();
+            s = WhiteSpace.Replace(s, " ").Trim();
             return Truncate(s, 2000);
         }
 

@@ -134,6 +134,28 @@ namespace MailOps.Bounces
             public string Reason, On, Source;
             public Regex Pattern;
             public int Line;
+            /// <summary>Extra conditions (the optional "when" column): what is matched ("!" first: must not match), and an anchored pattern.</summary>
+            public List<KeyValuePair<string, Regex>> When;
+        }
+
+        private static readonly HashSet<string> WhenKeys = new HashSet<string>(StringComparer.Ordinal) { "status", "code", "action", "stage", "domain" };
+
+        private static List<KeyValuePair<string, Regex>> ParseWhen(string when, int line)
+        {
+            var list = new List<KeyValuePair<string, Regex>>();
+            if (string.IsNullOrWhiteSpace(when)) return list;
+            foreach (var cond in when.Split(';'))
+            {
+                var eq = cond.IndexOf('=');
+                var key = eq > 0 ? cond.Substring(0, eq).Trim() : null;
+                bool negate = key != null && key.StartsWith("!", StringComparison.Ordinal);
+                if (negate) key = key.Substring(1);
+                if (key == null || !WhenKeys.Contains(key))
+                    throw new InvalidOperationException($"bounce-rules.tsv line {line}: the condition '{cond}' is not key=pattern with key one of {string.Join(", ", WhenKeys)}.");
+                list.Add(new KeyValuePair<string, Regex>((negate ? "!" : "") + key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
+                    RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled)));
+            }
+            return list;
         }
 
         private sealed class Named
@@ -151,6 +173,7 @@ namespace MailOps.Bounces
                     RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled),
                 Source = r.Fields.Length > 3 ? r.Fields[3] : null,
                 Line = r.Line,
+                When = ParseWhen(r.Fields.Length > 4 ? r.Fields[4] : null, r.Line),
             }).ToList());
 
         private static readonly Lazy<Dictionary<string, DeliveryFailureReason>> ReasonTable = new Lazy<Dictionary<string, DeliveryFailureReason>>(() =>
@@ -215,8 +238,9 @@ namespace MailOps.Bounces
                 }
                 if (string.IsNullOrEmpty(subject)) continue;
                 if (!r.Pattern.IsMatch(subject)) continue;
+                if (!WhenHolds(r, status, code, input.Action, stage, domain)) continue;
                 reason = r.Reason;
-                rule = $"bounce-rules.tsv line {r.Line} ({r.On}): {r.Source}";
+                rule = $"bounce-rules.tsv line {r.Line} ({r.On}{(r.When.Count > 0 ? ", when " + string.Join("; ", r.When.Select(w => w.Key)) : "")}): {r.Source}";
                 break;
             }
             reason = reason ?? "undefined";
@@ -245,6 +269,19 @@ namespace MailOps.Bounces
                 list?.Name, list?.Url, remedy.ToString(), info.RemedyCommand, rule);
         }
 
+        private static bool WhenHolds(Rule r, string status, string code, string action, string stage, string domain)
+        {
+            foreach (var w in r.When)
+            {
+                bool negate = w.Key[0] == '!';
+                var key = negate ? w.Key.Substring(1) : w.Key;
+                var subject = key == "status" ? status : key == "code" ? code : key == "action" ? action : key == "stage" ? stage : domain;
+                bool matches = !string.IsNullOrEmpty(subject) && w.Value.IsMatch(subject);
+                if (matches == negate) return false;
+            }
+            return true;
+        }
+
         /// <summary>Every provider name the classifier recognises (bounce-providers.tsv), in file order.</summary>
         public static IReadOnlyList<string> ProviderNames => Providers.Value.Select(p => p.Name).Distinct(StringComparer.Ordinal).ToList();
 
@@ -270,16 +307,17 @@ namespace MailOps.Bounces
             return null;
         }
 
-        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>)\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data)",
+        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>)\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data|EHLO|HELO)\b",
             RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
-        /// <summary>MAIL, RCPT or DATA when the text says which command the reply answered.</summary>
+        /// <summary>HELO (for EHLO or HELO), MAIL, RCPT or DATA when the text says which command the reply answered.</summary>
         internal static string StageOf(string text)
         {
             var m = StageRx.Match(text ?? "");
             if (!m.Success) return null;
             var v = m.Groups[1].Value.ToUpperInvariant();
-            return v.StartsWith("MAIL", StringComparison.Ordinal) ? "MAIL" : v.StartsWith("RCPT", StringComparison.Ordinal) ? "RCPT" : "DATA";
+            return v.StartsWith("MAIL", StringComparison.Ordinal) ? "MAIL" : v.StartsWith("RCPT", StringComparison.Ordinal) ? "RCPT"
+                : v == "EHLO" || v == "HELO" ? "HELO" : "DATA";
         }
 
         private static readonly Regex StatusShape = new Regex(@"^[245]\.\d{1,3}\.\d{1,3}$", RegexOptions.Compiled);

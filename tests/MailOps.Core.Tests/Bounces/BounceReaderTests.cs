@@ -1,0 +1,95 @@
+using System.IO;
+using System.Linq;
+using System.Text;
+using MailOps.Bounces;
+using MimeKit;
+
+namespace MailOps.Tests.Bounces
+{
+    /// <summary>The bounce reader on synthetic reports in the shapes real MTAs send (not copies of corpus files): which
+    /// recipient failed, with which status, and what the text around it says about the SMTP stage.</summary>
+    public sealed class BounceReaderTests
+    {
+        private static BounceRecord[] Read(string raw)
+        {
+            using var stream = new MemoryStream(Encoding.UTF8.GetBytes(raw.Replace("\r\n", "\n").Replace("\n", "\r\n")));
+            return BounceReader.ReadMessage(MimeMessage.Load(stream), "test.eml").ToArray();
+        }
+
+        private const string Head = "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.org>\nTo: sender@example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n";
+
+        [Fact]
+        public void A_Sendmail_transcript_that_refused_DATA_makes_a_user_unknown_a_filter_refusal()
+        {
+            var r = Read(Head + "Subject: Returned mail: see transcript for details\n\n" +
+                "   ----- The following addresses had permanent fatal errors -----\n<rcpt@example.net>\n" +
+                "    (reason: 550 5.0.0 <rcpt@example.net>... User unknown)\n\n" +
+                "   ----- Transcript of session follows -----\n... while talking to mx.example.net.:\n>>> DATA\n" +
+                "<<< 550 5.0.0 <rcpt@example.net>... User unknown\n").Single();
+            Assert.Equal("rcpt@example.net", r.Recipient);
+            Assert.Equal("5.0.0", r.Status);
+            Assert.Equal("filtered", r.Reason);
+            Assert.False(r.HardBounce);
+        }
+
+        [Fact]
+        public void The_same_transcript_refusing_RCPT_TO_is_an_unknown_user()
+        {
+            var r = Read(Head + "Subject: Returned mail: see transcript for details\n\n" +
+                "   ----- The following addresses had permanent fatal errors -----\n<rcpt@example.net>\n" +
+                "    (reason: 550 5.0.0 <rcpt@example.net>... User unknown)\n\n" +
+                "   ----- Transcript of session follows -----\n... while talking to mx.example.net.:\n>>> RCPT To:<rcpt@example.net>\n" +
+                "<<< 550 5.0.0 <rcpt@example.net>... User unknown\n").Single();
+            Assert.Equal("userunknown", r.Reason);
+            Assert.True(r.HardBounce);
+        }
+
+        [Fact]
+        public void A_nested_multipart_whose_boundary_line_is_not_folded_is_still_read_and_a_size_is_not_a_reply_code()
+        {
+            var r = Read("From: post_master@mms.example.com\nTo: sender@example.org\nSubject: Re:Hello\nMIME-Version: 1.0\n" +
+                "Content-Type: multipart/mixed; boundary=\"outer\"\n\n--outer\nContent-Type: multipart/alternative;\nboundary=\"inner\"\n\n" +
+                "--inner\nContent-Type: text/plain; charset=us-ascii\n\nError: Invalid user address\n\nError message below:\n" +
+                "550 - Requested action not taken: no such user here\n\nMessage details:\n  Subject: Hello\n" +
+                "  MAIL FROM: sender@example.org\n  RCPT TO: nobody@mms.example.com\n  Size (in bytes): 222\n\n--inner--\n\n--outer--\n").Single();
+            Assert.Equal("nobody@mms.example.com", r.Recipient);
+            Assert.Equal("userunknown", r.Reason);
+            Assert.Equal(550, r.ReplyCode);
+        }
+
+        [Fact]
+        public void A_qmail_bounce_sent_back_to_the_address_that_failed_names_that_address()
+        {
+            var r = Read("From: MAILER-DAEMON@example.org\nTo: self@example.org\nSubject: failure notice\nDate: 1 Mar 2026 00:00:00 +0000\n\n" +
+                "Hi. This is the qmail-send program at example.org.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n" +
+                "This is a permanent error; I've given up. Sorry it didn't work out.\n\n<self@example.org>:\n192.0.2.1 does not like recipient.\n" +
+                "Remote host said: 552 Error: disk quota exceeded\nGiving up on 192.0.2.1.\n\n--- Below this line is a copy of the message.\n").Single();
+            Assert.Equal("self@example.org", r.Recipient);
+            Assert.Equal("mailboxfull", r.Reason);
+        }
+
+        [Fact]
+        public void Sendmail_lines_of_several_recipients_each_keep_their_own_reason()
+        {
+            var records = Read(Head + "Subject: Returned mail: Host unknown\n\n   ----- Transcript of session follows -----\n" +
+                "554 <a@gone.example>... 550 Host unknown (Authoritative answer from name server)\n" +
+                "While talking to mail.example.net:\n>>> RCPT To:<b@example.net>\n<<< 550 No such user here.\n" +
+                "550 <b@example.net>... User unknown\n");
+            Assert.Equal(new[] { "a@gone.example", "b@example.net" }, records.Select(x => x.Recipient).ToArray());
+            Assert.Equal("hostunknown", records[0].Reason);
+            Assert.Equal("userunknown", records[1].Reason);
+        }
+
+        [Fact]
+        public void The_remote_servers_status_after_its_reply_code_wins_over_a_relays_summary()
+        {
+            var r = Read("From: MAILER-DAEMON@relay.example.org\nTo: sender@example.org\nSubject: Delivery Status Notification (Failure)\n" +
+                "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n" +
+                "An error occurred while trying to deliver the mail to the following recipients:\nrcpt@example.net\n\n--b\n" +
+                "Content-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n\nFinal-Recipient: rfc822; rcpt@example.net\n" +
+                "Action: failed\nStatus: 5.0.0 (permanent failure)\n" +
+                "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <rcpt@example.net>... Access denied' (delivery attempts: 0)\n\n--b--\n").Single();
+            Assert.Equal("5.7.1", r.Status);
+        }
+    }
+}
