@@ -95,6 +95,13 @@ namespace MailOps.Testing
         {
             var dir = Path.Combine(Path.GetTempPath(), "mailops-pki-" + Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(dir);
+            // Sites shared by a whole test class (static) are never disposed: the folder goes when the test process ends.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
+            };
             var path = Path.Combine(dir, "test-ca.pem");
             File.WriteAllText(path, ToPem(Ca), Encoding.ASCII);
             return path;
