@@ -31,18 +31,7 @@ $columns = 'Target', 'Zone', 'Status', 'ReturnCodes', 'Meaning', 'Reason', 'Deli
 
 try {
     $ErrorActionPreference = 'Stop'
-    if (-not (Get-Module MailOps)) {
-        # -ModulePath; else the repository's build; else the built module this script ships in; else MailOps by name.
-        $found = if ($ModulePath) {
-            if (-not (Test-Path -LiteralPath $ModulePath -PathType Leaf)) { throw "The module manifest $ModulePath does not exist." }
-            $ModulePath
-        } else {
-            (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1'), (Join-Path $PSScriptRoot '../MailOps.psd1') |
-                Where-Object { (Test-Path -LiteralPath $_ -PathType Leaf) -and (Test-Path (Join-Path (Split-Path $_) 'dependencies')) } |
-                Select-Object -First 1
-        }
-        if ($found) { Import-Module $found } else { Import-Module MailOps }
-    }
+    . (Join-Path $PSScriptRoot 'Import-MailOpsModule.ps1') -ModulePath $ModulePath
     $addresses = @(Get-Content -LiteralPath $AddressFile | Where-Object { $_ -and $_ -notmatch '^\s*#' } | ForEach-Object { $_.Trim() })
     if ($addresses.Count -eq 0) { throw "$AddressFile lists no address." }
     Set-Content -LiteralPath $OutFile -Value ('"' + ($columns -join '","') + '"')

@@ -22,7 +22,7 @@ param(
     [Parameter(Mandatory)] [string] $OutFile,
     [datetime] $Since = (Get-Date).Date.AddDays(-8),
     [ValidateRange(1, 366)] [int] $Baseline = 7,
-    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1')
+    [string] $ModulePath
 )
 
 if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
@@ -30,9 +30,7 @@ $columns = 'Kind', 'PeriodText', 'Provider', 'Rate', 'BaselineRate', 'Count', 'T
 
 try {
     $ErrorActionPreference = 'Stop'
-    if (-not (Get-Module MailOps)) {
-        if (Test-Path $ModulePath) { Import-Module $ModulePath } else { Import-Module MailOps }
-    }
+    . (Join-Path $PSScriptRoot 'Import-MailOpsModule.ps1') -ModulePath $ModulePath
     $files = @($LogPath | ForEach-Object { Get-Item -Path $_ -ErrorAction SilentlyContinue } | Where-Object { -not $_.PSIsContainer })
     if ($files.Count -eq 0) { throw "no mail log matches $($LogPath -join ', ')." }
     Set-Content -LiteralPath $OutFile -Value ('"' + ($columns -join '","') + '"')

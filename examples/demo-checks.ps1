@@ -17,12 +17,7 @@ param(
 
 if ([Console]::IsOutputRedirected -or [Console]::IsErrorRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 $ErrorActionPreference = 'Stop'
-if (-not (Get-Module MailOps)) {
-    $shipped = Join-Path $PSScriptRoot '../MailOps.psd1'
-    $built = Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1'
-    $found = $built, $shipped | Where-Object { (Test-Path -LiteralPath $_ -PathType Leaf) -and (Test-Path (Join-Path (Split-Path $_) 'dependencies')) } | Select-Object -First 1
-    if ($found) { Import-Module $found } else { Import-Module MailOps }
-}
+. (Join-Path $PSScriptRoot 'Import-MailOpsModule.ps1')
 $ErrorActionPreference = 'Continue'
 
 function Invoke-DemoStep {

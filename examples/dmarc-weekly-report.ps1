@@ -35,18 +35,7 @@ $columns = 'Domain', 'SourceIP', 'Messages', 'Passed', 'Failed', 'Reporters', 'D
 
 try {
     $ErrorActionPreference = 'Stop'
-    if (-not (Get-Module MailOps)) {
-        # -ModulePath; else the repository's build; else the built module this script ships in; else MailOps by name.
-        $found = if ($ModulePath) {
-            if (-not (Test-Path -LiteralPath $ModulePath -PathType Leaf)) { throw "The module manifest $ModulePath does not exist." }
-            $ModulePath
-        } else {
-            (Join-Path $PSScriptRoot '../out/MailOps/MailOps.psd1'), (Join-Path $PSScriptRoot '../MailOps.psd1') |
-                Where-Object { (Test-Path -LiteralPath $_ -PathType Leaf) -and (Test-Path (Join-Path (Split-Path $_) 'dependencies')) } |
-                Select-Object -First 1
-        }
-        if ($found) { Import-Module $found } else { Import-Module MailOps }
-    }
+    . (Join-Path $PSScriptRoot 'Import-MailOpsModule.ps1') -ModulePath $ModulePath
     if (-not (Test-Path -LiteralPath $ReportFolder -PathType Container)) { throw "The report folder $ReportFolder does not exist or is not a folder." }
     $null = Get-ChildItem -LiteralPath $ReportFolder -Force   # unreadable: stops here
     $domains = @()
