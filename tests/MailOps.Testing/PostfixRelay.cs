@@ -70,8 +70,12 @@ transport_maps = inline:{{ {transport} }}
 smtp_dns_support_level = disabled
 smtp_tls_security_level = none
 queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 1s
+# 2 s, not 1 s: with 1 s qmgr re-scanned a deferred message while its slow delivery (a loaded machine) was still running,
+# logged 'skipped, still being delivered' and never tried it again. Short SMTP timeouts: a stuck sink costs 5 s, not 300.
+minimal_backoff_time = 2s
+maximal_backoff_time = 2s
+smtp_connect_timeout = 5s
+smtp_helo_timeout = 5s
 maximal_queue_lifetime = {lifetime}
 bounce_queue_lifetime = {lifetime}
 maillog_file = {dir}/postfix.log

@@ -263,7 +263,8 @@ namespace MailOps.Reports
             // The trailer check (CRC-32 and length of the member, RFC 1952 §2.3.1) tells a cut file from a whole one, at any
             // depth, and lets a file of several gzip members through (GzipIntegrity, shared with the mail-log reader).
             var integrity = new GzipIntegrity();
-            var gz = new GZipStream(integrity.Compressed(new KeepOpen(stream)), CompressionMode.Decompress, leaveOpen: true);
+            // leaveOpen: the tap (and the stream under it, which its owner closes) is never disposed here.
+            var gz = new GZipStream(integrity.Compressed(stream), CompressionMode.Decompress, leaveOpen: true);
             var bounded = new BoundedStream(integrity.Uncompressed(gz), this, entry);
             // Checked the moment the decompressed data ends, before the parser sees the end: a cut file is Truncated, not
             // a malformed document.
@@ -289,13 +290,6 @@ namespace MailOps.Reports
             finally { gz.Dispose(); }
         }
 
-        /// <summary>Passes reads through and leaves the wrapped stream open on dispose (its owner closes it).</summary>
-        private sealed class KeepOpen : ReadOnlyStream
-        {
-            private readonly Stream _inner;
-            public KeepOpen(Stream inner) => _inner = inner;
-            public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
-        }
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
         {
