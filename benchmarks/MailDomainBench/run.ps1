@@ -8,7 +8,8 @@ loopback port, response-rate limiting off. Not a test: it prints numbers for REA
 Generates one zone "test." with N domains d<i>.bench.test, each with 2 MX (shared provider hosts, as hosting
 customers have), SPF with two shared provider includes, a DKIM key at selector "selector1" (one of the selectors
 Test-MailDomain probes), DMARC, an MTA-STS TXT record (its policy host has no address: a PolicyHostNotFound finding,
-no HTTPS) and TLS-RPT; plus the reverse zone of the MX addresses. Starts nsd on 127.0.0.1:<port>, runs
+no HTTPS) and TLS-RPT; plus the reverse zone of the MX addresses and the catalogue's default blocklists (each
+answering its RFC 5782 test entry; -NoBlocklist leaves them out of the run). Starts nsd on 127.0.0.1:<port>, runs
   Get-Content domains.txt | Test-MailDomain -Server 127.0.0.1:<port> -ThrottleLimit <t>
 in a fresh pwsh, and reports wall time, domains/min, queries answered by nsd, and the peak working set of the pwsh
 process. Stops nsd and deletes the temporary directory afterwards.
@@ -20,7 +21,9 @@ param(
     [int[]] $Count = @(1000, 10000),
     [int] $ThrottleLimit = 32,
     [int] $Port = 53531,
-    [string] $Nsd = '/usr/sbin/nsd'
+    [string] $Nsd = '/usr/sbin/nsd',
+    # Leave the blocklists out (Test-MailDomain -NoBlocklist), to see what they cost.
+    [switch] $NoBlocklist
 )
 $ErrorActionPreference = 'Stop'
 $repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
@@ -67,6 +70,17 @@ $TTL 3600
 26.100.51.198.in-addr.arpa. IN PTR mx2.provider.bench.test.
 '@
         Set-Content (Join-Path $dir 'domains.txt') $domains
+        # The catalogue's default blocklists (those asked without a key), each a zone that answers its RFC 5782 test entry
+        # as a working list does; the provider MX addresses are not listed.
+        $blZones = @((Get-Content -Raw (Join-Path $repo 'src/MailOps.Core/Data/dnsbl-zones.json') | ConvertFrom-Json).zones |
+            Where-Object { $_.default -and $_.key -eq 'None' })
+        $blConf = foreach ($z in $blZones) {
+            $entry = if ($z.type -eq 'IP') { ($z.test.listed -split '\.')[3..0] -join '.' } else { $z.test.listed }
+            $lines = @('$TTL 300', "$($z.name). IN SOA ns.test. hostmaster.test. 1 7200 3600 1209600 300", "$($z.name). IN NS ns.test.")
+            if ($z.test.listed) { $lines += "$entry.$($z.name). IN A $($z.returnCodes[0].code)" }
+            Set-Content (Join-Path $dir "bl-$($z.name).zone") $lines
+            "zone:`n  name: `"$($z.name)`"`n  zonefile: `"bl-$($z.name).zone`""
+        }
         Set-Content (Join-Path $dir 'nsd.conf') @"
 server:
   ip-address: 127.0.0.1@$Port
@@ -90,6 +104,7 @@ zone:
 zone:
   name: "100.51.198.in-addr.arpa"
   zonefile: "rev.zone"
+$($blConf -join "`n")
 "@
         & $Nsd -c (Join-Path $dir 'nsd.conf')
         if ($LASTEXITCODE -ne 0) { throw "nsd did not start: $(Get-Content "$dir/nsd.log" -Raw)" }
@@ -99,7 +114,7 @@ zone:
 Import-Module '$manifest'
 `$sw = [Diagnostics.Stopwatch]::StartNew()
 `$ok = 0; `$inc = 0
-Get-Content '$dir/domains.txt' | Test-MailDomain -Server 127.0.0.1:$Port -ThrottleLimit $ThrottleLimit -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | ForEach-Object { if (`$_.Status -eq 'Incomplete') { `$inc++ } else { `$ok++ } }
+Get-Content '$dir/domains.txt' | Test-MailDomain -Server 127.0.0.1:$Port -ThrottleLimit $ThrottleLimit $(if ($NoBlocklist) { '-NoBlocklist' }) -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | ForEach-Object { if (`$_.Status -eq 'Incomplete') { `$inc++ } else { `$ok++ } }
 `$sw.Stop()
 `$p = Get-Process -Id `$PID
 '{0} {1} {2} {3} {4}' -f `$sw.Elapsed.TotalSeconds, `$ok, `$inc, `$p.PeakWorkingSet64, `$p.TotalProcessorTime.TotalSeconds
@@ -117,6 +132,7 @@ Get-Content '$dir/domains.txt' | Test-MailDomain -Server 127.0.0.1:$Port -Thrott
         [pscustomobject]@{
             Domains        = $n
             ThrottleLimit  = $ThrottleLimit
+            Blocklists     = if ($NoBlocklist) { 0 } else { $blZones.Count }
             Seconds        = [math]::Round([double]$secs, 1)
             DomainsPerMin  = [math]::Round($n / [double]$secs * 60)
             Complete       = [int]$ok

@@ -10,14 +10,15 @@ namespace MailOps.Module.Tests
     [Collection("Runspace")]
     public sealed class MailDomainTests : IDisposable
     {
-        private static readonly string[] Zones = { "domain/domain.example.zone", "domain/example.zone", "domain/reverse.zone" };
+        /// <summary>The domain cases, their stub TLD and PTRs, and the default blocklists as working lists (bl-*.zone).</summary>
+        private static readonly string[] Zones = System.IO.Directory.GetFiles(Paths.DnsFixture("domain"), "*.zone");
         private readonly FixtureDnsServer _dns;
         private readonly Dictionary<string, object?> _vars;
 
         public MailDomainTests()
         {
             _dns = FixtureDnsServer.Start();
-            foreach (var z in Zones) _dns.LoadMasterFileFromPath(Paths.DnsFixture(z));
+            foreach (var z in Zones) _dns.LoadMasterFileFromPath(z);
             _vars = new Dictionary<string, object?>
             {
                 ["srv"] = _dns.ServerSpec,
@@ -219,5 +220,82 @@ namespace MailOps.Module.Tests
                 _vars, TimeSpan.FromMilliseconds(300), () => _dns.QueryCount("good.domain.example") > 0);
             Assert.True(took < TimeSpan.FromSeconds(1), $"Stop took {took.TotalMilliseconds:0} ms");
         }
-    }
+    
+        [Fact]
+        public void A_listed_MX_address_and_a_listed_domain_are_Blocking_findings_first()
+        {
+            var run = ModuleHost.Run("Test-MailDomain listed.domain.example -Server $srv -DkimSelector s2026", _vars);
+            Assert.Empty(run.Errors);
+            var r = run.Output.Single();
+            Assert.Equal("Fail", r.Properties["Status"].Value);
+            Assert.Equal("F", r.Properties["Grade"].Value);
+            var findings = ((IEnumerable<object>)r.Properties["Findings"].Value).Select(PSObject.AsPSObject).ToList();
+            // Blocking tier, MX area first, then the blocklists: before the DKIM key nobody published.
+            Assert.Equal("Blocklist", findings[0].Properties["Area"].Value);
+            Assert.Equal("Blocking", findings[0].Properties["Priority"].Value);
+            var ip = Finding(r, "Blocklisted");
+            Assert.Equal("192.0.2.66", ip.Properties["Subject"].Value);
+            Assert.Contains("bl.spamcop.net", (string)ip.Properties["Message"].Value);
+            Assert.Contains("mx.listed.domain.example", (string)ip.Properties["Message"].Value);
+            Assert.Contains("Blocked - see https://www.spamcop.net", (string)ip.Properties["Message"].Value);
+            var dom = Finding(r, "DomainBlocklisted");
+            Assert.Contains("dbl.spamhaus.org", (string)dom.Properties["Message"].Value);
+            Assert.Equal(new[] { "listed.domain.example on dbl.spamhaus.org", "192.0.2.66 on bl.spamcop.net" },
+                ((IEnumerable<object>)r.Properties["ListedOn"].Value).Cast<string>());
+            // Every default zone was asked: the domain lists about the domain, the IP lists about the address.
+            var results = ((IEnumerable<object>)r.Properties["Blocklists"].Value).Select(PSObject.AsPSObject).ToList();
+            Assert.Equal(13, results.Count);
+            Assert.All(results, x => Assert.NotEqual("Error", x.Properties["Status"].Value));
+        }
+
+        [Fact]
+        public void A_clean_domain_is_asked_about_on_every_default_list_and_stays_as_it_was()
+        {
+            var run = ModuleHost.Run("Test-MailDomain good.domain.example -Server $srv -DkimSelector s2026", _vars);
+            Assert.Empty(run.Errors);
+            var r = run.Output.Single();
+            var results = ((IEnumerable<object>)r.Properties["Blocklists"].Value).Select(PSObject.AsPSObject).ToList();
+            // The domain on 3 domain lists (ZRD only with a DQS key), mx1 and mx2 (192.0.2.25, .26) on 10 IP lists each.
+            Assert.Equal(3 + 2 * 10, results.Count);
+            Assert.All(results, x => Assert.Equal("NotListed", x.Properties["Status"].Value));
+            Assert.Empty((IEnumerable<object>)r.Properties["ListedOn"].Value);
+            Assert.Equal(98, r.Properties["Score"].Value);
+        }
+
+        [Fact]
+        public void A_blocklist_that_cannot_be_asked_makes_the_domain_Incomplete_with_one_error_per_zone_not_a_clean_bill()
+        {
+            // SpamCop's test entry goes unanswered: every 'not listed' from it would be a guess.
+            _dns.SetFault("2.0.0.127.bl.spamcop.net", FixtureDnsServer.Fault.Refused);
+            var run = ModuleHost.Run("'good.domain.example', 'listed.domain.example' | Test-MailDomain -Server $srv -DkimSelector s2026", _vars);
+            Assert.Equal(2, run.Output.Count);
+            Assert.All(run.Output, r => Assert.Equal("Incomplete", r.Properties["Status"].Value));
+            Assert.All(run.Output, r => Assert.Contains(((IEnumerable<object>)r.Properties["CouldNotCheck"].Value).Cast<string>(), l => l.StartsWith("Blocklist bl.spamcop.net:")));
+            // Three addresses, one zone, one kind: one error record for the invocation.
+            var error = Assert.Single(run.Errors);
+            Assert.Equal("DnsRefused", error.FullyQualifiedErrorId.Split(',')[0]);
+            // The other lists still answered: the domain's DBL listing is still reported.
+            Assert.Contains("DomainBlocklisted", Codes(run.Output[1]));
+        }
+
+        [Fact]
+        public void NoBlocklist_skips_the_lists_and_Zone_narrows_them()
+        {
+            var none = ModuleHost.Run("Test-MailDomain listed.domain.example -Server $srv -DkimSelector s2026 -NoBlocklist", _vars);
+            Assert.Empty(none.Errors);
+            Assert.Empty((IEnumerable<object>)none.Output.Single().Properties["Blocklists"].Value);
+            Assert.DoesNotContain("Blocklisted", Codes(none.Output.Single()));
+
+            var one = ModuleHost.Run("Test-MailDomain listed.domain.example -Server $srv -DkimSelector s2026 -Zone bl.spamcop.net", _vars);
+            Assert.Empty(one.Errors);
+            var results = ((IEnumerable<object>)one.Output.Single().Properties["Blocklists"].Value).Select(PSObject.AsPSObject).ToList();
+            Assert.Equal("bl.spamcop.net", Assert.Single(results).Properties["Zone"].Value);
+            Assert.Contains("Blocklisted", Codes(one.Output.Single()));
+            Assert.DoesNotContain("DomainBlocklisted", Codes(one.Output.Single()));
+
+            var both = ModuleHost.Run("Test-MailDomain listed.domain.example -Server $srv -NoBlocklist -Zone bl.spamcop.net", _vars);
+            Assert.Empty(both.Output);
+            Assert.Contains("AmbiguousParameterSet", Assert.Single(both.Errors).FullyQualifiedErrorId);
+        }
+}
 }

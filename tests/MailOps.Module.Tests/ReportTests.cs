@@ -111,6 +111,23 @@ $o = @{ ZoneFile = $zones; Server = $dead; TimeoutSec = 1 }
         }
 
         [Fact]
+        public void Html_report_shows_blocklist_listings_first_and_the_lists_it_asked()
+        {
+            var file = Render("blocklists.html", @"
+$o = @{ ZoneFile = $zones; Server = $dead; TimeoutSec = 1 }
+'listed.domain.example', 'good.domain.example' | Test-MailDomain @o -DkimSelector s2026 | ConvertTo-MailOpsHtml -Path $out -Force");
+            var dom = File.ReadAllText(file);
+            var listed = Text(Regex.Match(dom, "<section class=\"domain\" id=\"d-listed-domain-example\">.*?</section>", RegexOptions.Singleline).Value);
+            var codes = Regex.Matches(dom, "<code class=\"code\">(.*?)</code>").Select(m => m.Groups[1].Value).ToList();
+            Assert.Equal(new[] { "Blocklist/Blocklisted", "Blocklist/DomainBlocklisted" }, codes.Take(2));
+            Assert.Contains("192.0.2.66 bl.spamcop.net", listed);
+            Assert.Contains("listed: Sent mail reported as spam", listed);
+            // A clean domain's blocklist detail says how many questions were answered 'not listed', not nothing.
+            var good = Text(Regex.Match(dom, "<section class=\"domain\" id=\"d-good-domain-example\">.*?</section>", RegexOptions.Singleline).Value);
+            Assert.Contains("not listed (23 questions)", good);
+        }
+
+        [Fact]
         public void Single_cmdlet_results_merge_per_domain_and_foreign_objects_are_errors()
         {
             var run = ModuleHost.Run(@"

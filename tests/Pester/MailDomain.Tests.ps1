@@ -48,6 +48,19 @@ good.domain.example,s2026
         $errs[0].TargetObject | Should -Be 'nowhere.test'
     }
 
+    It 'puts a blocklisted MX address and a blocklisted domain first, and exports the listings as one column' {
+        $r = Test-MailDomain listed.domain.example @offline -DkimSelector s2026
+        $r.Status | Should -Be 'Fail'
+        $r.Findings[0].Area | Should -Be 'Blocklist'
+        ($r.Findings | Where-Object Code -eq 'Blocklisted').Subject | Should -Be '192.0.2.66'
+        ($r.Findings | Where-Object Code -eq 'DomainBlocklisted').Priority | Should -Be 'Blocking'
+        $csv = $r | Select-Object Domain, Status, ListedOn | ConvertTo-Csv | ConvertFrom-Csv
+        $csv.ListedOn | Should -Be 'listed.domain.example on dbl.spamhaus.org; 192.0.2.66 on bl.spamcop.net'
+        $none = Test-MailDomain listed.domain.example @offline -DkimSelector s2026 -NoBlocklist
+        $none.Blocklists.Count | Should -Be 0
+        $none.Findings.Code | Should -Not -Contain 'Blocklisted'
+    }
+
     It 'checks the client records of -Profile Mailcow' {
         $r = Test-MailDomain mailcow.domain.example @offline -Profile Mailcow
         ($r.ClientRecords | Where-Object Found).Name | Should -Be @('autodiscover.mailcow.domain.example', '_submission._tcp.mailcow.domain.example')

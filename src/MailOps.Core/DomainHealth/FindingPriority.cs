@@ -8,7 +8,8 @@ namespace MailOps.DomainHealth
     /// The fix-first order and the score rubric of Test-MailDomain (docs/domain.md says the same in prose):
     /// <list type="number">
     /// <item><b>Blocking</b>: mail is rejected, bounced or not delivered at all - the domain does not exist, no or unreachable MX,
-    /// SPF permerror (several records, syntax, over 10 lookups or 2 void lookups) or no SPF, no DMARC record (Gmail/Yahoo
+    /// SPF permerror (several records, syntax, over 10 lookups or 2 void lookups) or no SPF, an MX address or the domain on a
+    /// blocklist, no DMARC record (Gmail/Yahoo
     /// bulk-sender rules since 2024), DANE records that match nothing (DANE senders defer everything), MX hosts an enforced
     /// MTA-STS policy does not cover.</item>
     /// <item><b>Broken</b>: any other Fail finding (a record ignored, a key revoked, a certificate expired).</item>
@@ -16,7 +17,7 @@ namespace MailOps.DomainHealth
     /// <item><b>Hardening</b>: warnings about transport security and client setup (MTA-STS, TLS-RPT, DANE, SMTP, client records).</item>
     /// <item><b>Info</b>: nothing to fix.</item>
     /// </list>
-    /// Within a tier: MX, SPF, DMARC, DKIM, DANE, MTA-STS, TLS-RPT, SMTP, client records; then Fail before Warning; then the code.
+    /// Within a tier: MX, blocklists, SPF, DMARC, DKIM, DANE, MTA-STS, TLS-RPT, SMTP, client records; then Fail before Warning; then the code.
     /// Score: 100, minus 30 per Blocking, 15 per Broken, 5 per Deliverability and 2 per Hardening finding, never below 0.
     /// Grade: F with any Blocking finding; else A at 90 or more, B at 80, C at 70, D at 60, F below.
     /// </summary>
@@ -36,11 +37,12 @@ namespace MailOps.DomainHealth
             "Mx/DomainNotFound", "Mx/NoMx", "Mx/MxHostNoAddress", "Mx/MxHostNonPublicAddress", "Mx/MxTargetIsIpLiteral", "Mx/NullMxWithOtherMx",
             "Spf/NoSpfRecord", "Spf/MultipleSpfRecords", "Spf/SyntaxError", "Spf/TooManyLookups", "Spf/TooManyVoidLookups", "Spf/TxtStringTooLong",
             "Dmarc/NoRecord", "Dmarc/MultipleRecords",
+            "Blocklist/Blocklisted", "Blocklist/DomainBlocklisted",
             "Dane/TlsaNoMatch", "Dane/NoUsableTlsa", "Dane/DaneNoTls",
             "MtaSts/MxNotInPolicy",
         };
 
-        private static readonly HashSet<string> DeliveryAreas = new HashSet<string>(StringComparer.Ordinal) { "Mx", "Spf", "Dmarc", "Dkim" };
+        private static readonly HashSet<string> DeliveryAreas = new HashSet<string>(StringComparer.Ordinal) { "Mx", "Blocklist", "Spf", "Dmarc", "Dkim" };
 
         /// <summary>The tier of a finding from a given area.</summary>
         public static string TierOf(string area, string code, string severity)

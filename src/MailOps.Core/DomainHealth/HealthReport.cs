@@ -140,6 +140,9 @@ namespace MailOps.DomainHealth
                     v.Summary = d.Summary;
                     v.Findings = d.Findings;
                     foreach (var h in d.Mx) details.Add(($"MX {h.Preference} {h.HostName}", Rows(h)));
+                    if (d.Blocklists.Count > 0)
+                        details.Add(("Blocklists", d.Blocklists.Where(b => b.Status != "NotListed").Select(b => ($"{b.Target} {b.Zone}", b.Status == "Listed" ? $"listed: {string.Join("; ", b.Meaning)}" : $"could not check: {b.Message}"))
+                            .DefaultIfEmpty(("all", $"not listed ({d.Blocklists.Count} questions)")).ToList()));
                     if (d.Spf != null) details.Add(("SPF", Rows(d.Spf)));
                     if (d.Dmarc != null) details.Add(("DMARC", Rows(d.Dmarc)));
                     foreach (var k in d.Dkim) details.Add(($"DKIM {k.Selector}", Rows(k)));

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dkim;
 using MailOps.Dmarc;
+using MailOps.Dnsbl;
 using MailOps.Dns;
 using MailOps.MtaSts;
 using MailOps.Mx;
@@ -30,6 +31,11 @@ namespace MailOps.DomainHealth
         public int SmtpPort { get; set; } = 25;
         /// <summary>For -Live: timeout, HELO name, resolver.</summary>
         public MailServiceOptions Smtp { get; set; } = new MailServiceOptions();
+        /// <summary>The blocklists to ask about each MX address and the domain itself; null: none. One check per run, so
+        /// its zone tests, throttle and the resolver's cache serve every domain.</summary>
+        public DnsblCheck Blocklists { get; set; }
+        /// <summary>The most MX addresses asked per domain (the lowest preferences first).</summary>
+        public int MaxBlocklistAddresses { get; set; } = 8;
     }
 
     /// <summary>A check that could not run for a domain: the area and the exception the single check threw
@@ -50,11 +56,13 @@ namespace MailOps.DomainHealth
 
     public sealed class MailDomainCheckOutcome
     {
-        internal MailDomainCheckOutcome(MailDomainResult result, IReadOnlyList<MailDomainCheckFailure> failures, IReadOnlyList<string> partial)
+        internal MailDomainCheckOutcome(MailDomainResult result, IReadOnlyList<MailDomainCheckFailure> failures, IReadOnlyList<string> partial,
+            IReadOnlyList<DnsblResult> blocklistErrors)
         {
             Result = result;
             Failures = failures;
             Partial = partial;
+            BlocklistErrors = blocklistErrors;
         }
 
         public MailDomainResult Result { get; }
@@ -62,6 +70,9 @@ namespace MailOps.DomainHealth
         public IReadOnlyList<MailDomainCheckFailure> Failures { get; }
         /// <summary>Checks that ran with questions unanswered: each becomes a warning.</summary>
         public IReadOnlyList<string> Partial { get; }
+        /// <summary>Blocklist answers with Status Error (the list could not be asked, or answered an error code): each makes
+        /// the result Incomplete; the cmdlet writes one ErrorRecord per zone and kind.</summary>
+        public IReadOnlyList<DnsblResult> BlocklistErrors { get; }
     }
 
     /// <summary>
@@ -105,6 +116,9 @@ namespace MailOps.DomainHealth
             var stsTask = Guard("MtaSts", "_mta-sts." + domain, () => MtaStsCheck.RunAsync(dns, domain, options.MtaSts, ct));
             var rptTask = Guard("TlsRpt", "_smtp._tls." + domain, () => TlsRptCheck.RunAsync(dns, domain, ct));
             var daneTask = CheckDaneAsync(dns, domain, options, failures, ct);
+            var blocklistTask = options.Blocklists == null
+                ? Task.FromResult<IReadOnlyList<DnsblResult>>(Array.Empty<DnsblResult>())
+                : CheckBlocklistsAsync(options.Blocklists, domain, mxTask, options.MaxBlocklistAddresses, ct);
             var smtpTask = options.Live ? CheckSmtpAsync(dns, domain, options, failures, ct) : Task.FromResult<IReadOnlyList<MailServiceResult>>(Array.Empty<MailServiceResult>());
 
             var mx = await mxTask.ConfigureAwait(false);
@@ -115,6 +129,7 @@ namespace MailOps.DomainHealth
             var rpt = await rptTask.ConfigureAwait(false);
             var dane = await daneTask.ConfigureAwait(false);
             var smtp = await smtpTask.ConfigureAwait(false);
+            var blocklists = await blocklistTask.ConfigureAwait(false);
 
             if (mx != null) { r.Mx = new ResultList<MailMxHost>(mx.Hosts); Partial("Mx", mx.Unanswered); }
             if (spf != null) { r.Spf = spf.Result; Partial("Spf", spf.Unanswered); }
@@ -124,6 +139,12 @@ namespace MailOps.DomainHealth
             r.Dkim = new ResultList<MailDkimRecord>(dkim);
             r.Dane = new ResultList<MailDaneResult>(dane);
             r.Smtp = new ResultList<MailServiceResult>(smtp);
+            r.Blocklists = new ResultList<DnsblResult>(blocklists);
+            r.ListedOn = new ResultList<string>(blocklists.Where(b => b.IsListed).Select(b => $"{b.Target} on {b.Zone}"));
+            var blocklistErrors = blocklists.Where(b => b.Status == DnsblStatus.Error).ToList();
+            // A zone that failed its test fails every target alike: one line per zone and kind, not per address.
+            foreach (var e in blocklistErrors.GroupBy(b => (b.Zone, b.ErrorKind)).Select(g => g.First()))
+                partial.Add($"Blocklist {e.Zone}: {e.Message}");
 
             var primaryMx = r.Mx.Where(h => !h.IsNullMx && !h.IsImplicit && h.HostName != null).OrderBy(h => h.Preference ?? int.MaxValue).Select(h => h.HostName).FirstOrDefault();
             if (options.Profile != MailDomainProfile.None)
@@ -134,6 +155,7 @@ namespace MailOps.DomainHealth
 
             var raw = new List<(string Area, Finding Finding)>();
             foreach (var h in r.Mx) foreach (var f in h.Findings) raw.Add(("Mx", f));
+            foreach (var b in blocklists.Where(b => b.IsListed)) raw.Add(("Blocklist", BlocklistFinding(b, r)));
             if (r.Spf != null) foreach (var f in r.Spf.Findings) raw.Add(("Spf", f));
             if (r.Dmarc != null) foreach (var f in r.Dmarc.Findings) raw.Add(("Dmarc", f));
             foreach (var k in r.Dkim) foreach (var f in k.Findings) raw.Add(("Dkim", f));
@@ -152,7 +174,45 @@ namespace MailOps.DomainHealth
             r.CouldNotCheck = new ResultList<string>(
                 failures.Select(f => $"{f.Area}: {f.Exception.Message}").Concat(partial));
             FindingPriority.Grade(r, incomplete: failures.Count > 0 || partial.Count > 0);
-            return new MailDomainCheckOutcome(r, failures, partial);
+            return new MailDomainCheckOutcome(r, failures, partial, blocklistErrors);
+        }
+
+        /// <summary>The domain on the domain lists, and each public address of its MX hosts (lowest preference first, at
+        /// most <paramref name="max"/>) on the IP lists, once the MX check has its answer.</summary>
+        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<MxCheckResult> mxTask,
+            int max, CancellationToken ct)
+        {
+            var targets = new List<DnsblTarget> { DnsblTarget.ForDomain(domain) };
+            var mx = await mxTask.ConfigureAwait(false);
+            if (mx != null)
+            {
+                var addresses = mx.Hosts.Where(h => !h.IsNullMx).OrderBy(h => h.Preference ?? int.MaxValue)
+                    .SelectMany(h => h.IPv4Address.Concat(h.IPv6Address))
+                    .Select(System.Net.IPAddress.Parse)
+                    // A private or loopback MX address is the MX check's Blocking finding already; no list holds it.
+                    .Where(ip => !MxCheck.IsNonPublic(ip))
+                    .Distinct().Take(max);
+                targets.AddRange(addresses.Select(DnsblTarget.ForAddress));
+            }
+            var results = new List<DnsblResult>();
+            await Task.WhenAll(targets.Select(t => dnsbl.CheckAsync(t, x => { lock (results) results.Add(x); }, ct))).ConfigureAwait(false);
+            // Stable order for output and reports: the domain first, then the addresses as the MX order gave them; zones by name.
+            return results.OrderBy(x => targets.FindIndex(t => t.Text == x.Target)).ThenBy(x => x.Zone, StringComparer.OrdinalIgnoreCase).ToList();
+        }
+
+        private static Finding BlocklistFinding(DnsblResult b, MailDomainResult r)
+        {
+            var meaning = b.Meaning.Count > 0 ? string.Join("; ", b.Meaning) : string.Join(", ", b.ReturnCodes);
+            var reason = string.IsNullOrEmpty(b.Reason) ? "" : $" ({b.Reason})";
+            var delist = b.DelistUrl != null ? $" then ask for removal at {b.DelistUrl}" : " then ask the list's operator for removal";
+            if (b.TargetType == "Domain")
+                return new Finding("DomainBlocklisted", FindingSeverity.Fail,
+                    $"{b.Target} is listed on {b.Zone}: {meaning}{reason}. Spam filters that use this list reject or junk mail that names the domain (in From, links or signatures).",
+                    $"Find what got the domain listed (links in bulk mail, a compromised site or account),{delist}.", b.Target);
+            var hosts = r.Mx.Where(h => h.IPv4Address.Contains(b.Target) || h.IPv6Address.Contains(b.Target)).Select(h => h.HostName).Distinct().ToList();
+            return new Finding("Blocklisted", FindingSeverity.Fail,
+                $"{b.Target} ({string.Join(", ", hosts)}, an MX of {r.Domain}) is listed on {b.Zone}: {meaning}{reason}. Receivers that use this list refuse or junk mail sent from it, which is all of this domain's mail when the MX also sends.",
+                $"Find the cause (an open relay, a compromised account or form, a dynamic-range address),{delist}. Test-MailServer {b.Target} checks its PTR, HELO, /24 neighbourhood and AS too.", b.Target);
         }
 
         /// <summary>A null MX or no address at all: the domain neither sends nor receives, and DKIM does not apply.</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using MailOps.Dkim;
 using MailOps.Dmarc;
+using MailOps.Dnsbl;
 using MailOps.MtaSts;
 using MailOps.Mx;
 using MailOps.Smtp;
@@ -34,7 +35,7 @@ namespace MailOps.DomainHealth
         /// <summary>Blocking, Broken, Deliverability, Hardening or Info (the tiers of docs/domain.md).</summary>
         public string Priority { get; }
 
-        /// <summary>The check it came from: Mx, Spf, Dmarc, Dkim, Dane, MtaSts, TlsRpt, Smtp or Client.</summary>
+        /// <summary>The check it came from: Mx, Blocklist, Spf, Dmarc, Dkim, Dane, MtaSts, TlsRpt, Smtp or Client.</summary>
         public string Area { get; }
 
         public string Code { get; }
@@ -129,12 +130,17 @@ namespace MailOps.DomainHealth
         /// <summary>With -Live: the SMTP service of each MX host (STARTTLS, certificate).</summary>
         public ResultList<MailServiceResult> Smtp { get; internal set; } = ResultList<MailServiceResult>.Empty;
         public ResultList<MailClientRecord> ClientRecords { get; internal set; } = ResultList<MailClientRecord>.Empty;
+        /// <summary>The domain on the domain blocklists and each public MX address on the IP blocklists (Get-DnsblListing's
+        /// objects, Status Listed, NotListed or Error); empty with -NoBlocklist.</summary>
+        public ResultList<DnsblResult> Blocklists { get; internal set; } = ResultList<DnsblResult>.Empty;
+        /// <summary>"192.0.2.25 on zen.spamhaus.org" for each listing; empty when nothing is listed (or nothing was asked).</summary>
+        public ResultList<string> ListedOn { get; internal set; } = ResultList<string>.Empty;
 
         /// <summary>How many findings of each tier, e.g. "2 Blocking; 1 Hardening".</summary>
         public string Summary { get; internal set; }
 
         public override string ToString() => $"{Domain}: {Status} {Grade}";
 
-        internal static readonly IReadOnlyList<string> Areas = new[] { "Mx", "Spf", "Dmarc", "Dkim", "Dane", "MtaSts", "TlsRpt", "Smtp", "Client" };
+        internal static readonly IReadOnlyList<string> Areas = new[] { "Mx", "Blocklist", "Spf", "Dmarc", "Dkim", "Dane", "MtaSts", "TlsRpt", "Smtp", "Client" };
     }
 }

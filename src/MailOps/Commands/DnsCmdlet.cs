@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using MailOps.Dns;
+using MailOps.Dnsbl;
 
 namespace MailOps.Commands
 {
@@ -110,6 +111,42 @@ namespace MailOps.Commands
                 $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem}.", input,
                 $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."));
             return new System.Net.IPAddress[0];
+        }
+    
+
+        /// <summary>
+        /// The one way a cmdlet builds its blocklist check (Get-DnsblListing, Test-MailServer, Test-MailDomain): the zones of
+        /// -Zone (or the catalogue's defaults), the DQS key, one throttle for the invocation, notes to -Verbose and warnings
+        /// to the warning stream. An invalid -Zone or -DqsKey ends the command with InvalidDnsblZone (InvalidArgument).
+        /// </summary>
+        protected DnsblCheck CreateDnsblCheck(string[] zones, string dqsKey, int throttleLimit)
+        {
+            try
+            {
+                return new DnsblCheck(Dns, new DnsblOptions
+                {
+                    Zones = zones ?? new string[0],
+                    DqsKey = dqsKey,
+                    ThrottleLimit = throttleLimit,
+                    Log = line => Post(() => WriteVerbose(line)),
+                    Warn = line => Post(() => WriteWarning(line)),
+                });
+            }
+            catch (ArgumentException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ErrorCategory.InvalidArgument, ex.Message,
+                    string.Join(",", zones ?? new string[0]), "Run Get-DnsblZone to see the catalogue; zones that need a key are named in it.", ex));
+                return null;
+            }
+        }
+
+        private readonly HashSet<(string, DnsblErrorKind?)> _dnsblErrorsWritten = new HashSet<(string, DnsblErrorKind?)>();
+
+        /// <summary>Writes a blocklist error once per zone and kind for the whole invocation: a zone that failed its test or
+        /// refuses this resolver fails every address alike, and a thousand identical errors would hide the others.</summary>
+        protected void WriteDnsblErrorOnce(DnsblResult error)
+        {
+            if (_dnsblErrorsWritten.Add((error.Zone, error.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(error));
         }
     }
 }

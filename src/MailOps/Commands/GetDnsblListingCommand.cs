@@ -57,22 +57,7 @@ namespace MailOps.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            try
-            {
-                _check = new DnsblCheck(Dns, new DnsblOptions
-                {
-                    Zones = Zone ?? new string[0],
-                    DqsKey = DqsKey,
-                    ThrottleLimit = ThrottleLimit,
-                    Log = line => Post(() => WriteVerbose(line)),
-                    Warn = line => Post(() => WriteWarning(line)),
-                });
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ErrorCategory.InvalidArgument, ex.Message,
-                    string.Join(",", Zone ?? new string[0]), "Run Get-DnsblZone to see the catalogue; zones that need a key are named in it.", ex));
-            }
+            _check = CreateDnsblCheck(Zone, DqsKey, ThrottleLimit);
             foreach (var p in _check.Plans)
                 WriteVerbose($"DNSBL zone {p.DisplayName}: {(p.Zone.InCatalogue ? p.Zone.Title : "not in the catalogue; RFC 5782 defaults")}");
         }

@@ -16,7 +16,7 @@ namespace MailOps.Commands
     /// <summary>Test-MailDomain: one call per domain - MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE (and with -Live the SMTP
     /// service) - one object per domain with the findings in fix-first order. Domains are checked -ThrottleLimit at a time
     /// and written in input order.</summary>
-    [Cmdlet(VerbsDiagnostic.Test, "MailDomain")]
+    [Cmdlet(VerbsDiagnostic.Test, "MailDomain", DefaultParameterSetName = "Blocklist")]
     [OutputType(typeof(MailDomainResult))]
     [OutputType(typeof(bool))]
     public sealed class TestMailDomainCommand : FanOutCmdlet
@@ -66,6 +66,22 @@ namespace MailOps.Commands
         [ValidateRange(1, 65535)]
         public int SmtpPort { get; set; } = 25;
 
+        /// <summary>The blocklists asked about each MX address and the domain (default: the catalogue's default zones, as
+        /// Get-DnsblListing).</summary>
+        [Parameter(ParameterSetName = "Blocklist")]
+        [ArgumentCompleter(typeof(DnsblZoneCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[] Zone { get; set; }
+
+        /// <summary>A Spamhaus DQS key: Spamhaus zones are asked through DQS (they refuse public resolvers).</summary>
+        [Parameter(ParameterSetName = "Blocklist")]
+        [ValidateNotNullOrEmpty]
+        public string DqsKey { get; set; }
+
+        /// <summary>Skip the blocklist check.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "NoBlocklist")]
+        public SwitchParameter NoBlocklist { get; set; }
+
         /// <summary>One Boolean for the whole invocation: $true when every domain is Pass or Warning and nothing failed to run.</summary>
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -83,6 +99,7 @@ namespace MailOps.Commands
                     ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDkimSelector, ErrorCategory.InvalidArgument,
                         $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass selectors such as s2026 or mail."));
             }
+            MailOps.Dnsbl.DnsblCheck blocklists = null;
             PublicSuffixList psl = null;
             if (DmarcDiscoveryMethod == DmarcDiscoveryMethod.PublicSuffixList)
             {
@@ -98,9 +115,12 @@ namespace MailOps.Commands
                         "Reinstall the module, or use -DmarcDiscoveryMethod TreeWalk (which needs no list).", ex));
                 }
             }
+            if (!NoBlocklist)
+                blocklists = CreateDnsblCheck(Zone, DqsKey, Math.Max(32, ThrottleLimit * 2));
             var timeout = TimeSpan.FromSeconds(TimeoutSec);
             _options = new MailDomainOptions
             {
+                Blocklists = blocklists,
                 DmarcDiscovery = DmarcDiscoveryMethod,
                 PublicSuffixList = psl,
                 Profile = Profile,
@@ -154,6 +174,8 @@ namespace MailOps.Commands
             Live = o.Live,
             SmtpPort = o.SmtpPort,
             Smtp = o.Smtp,
+            Blocklists = o.Blocklists,
+            MaxBlocklistAddresses = o.MaxBlocklistAddresses,
         };
 
         private void Emit(string domain, MailDomainCheckOutcome outcome)
@@ -163,7 +185,8 @@ namespace MailOps.Commands
                 var record = ErrorRecords.ForDomainCheckFailure(f, domain);
                 if (record != null) WriteError(record);
             }
-            foreach (var p in outcome.Partial)
+            foreach (var e in outcome.BlocklistErrors) WriteDnsblErrorOnce(e);
+            foreach (var p in outcome.Partial.Where(p => !p.StartsWith("Blocklist ", StringComparison.Ordinal)))
                 WriteWarning($"{domain}: {p} The result is incomplete.");
             var r = outcome.Result;
             WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");

@@ -31,7 +31,6 @@ namespace MailOps.Commands
         private IReadOnlyList<(MailProtocol, int)> _services = new (MailProtocol, int)[0];
         private Lazy<Task<Port25EgressResult>> _egress;
         private bool _relayStarted;
-        private readonly HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)> _reported = new HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)>();
 
         /// <summary>The server's addresses (or host names, resolved to their A and AAAA records).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ServerSet)]
@@ -135,22 +134,7 @@ namespace MailOps.Commands
             if (ServicePort != null) _services = ParseServicePort(ServicePort);
             else if (Service) _services = MailServerOptions.DefaultServices;
             if (Local) _egress = new Lazy<Task<Port25EgressResult>>(StartEgress);
-            try
-            {
-                _dnsbl = new DnsblCheck(Dns, new DnsblOptions
-                {
-                    Zones = Zone ?? new string[0],
-                    DqsKey = DqsKey,
-                    ThrottleLimit = Math.Max(32, ThrottleLimit * 2),
-                    Log = line => Post(() => WriteVerbose(line)),
-                    Warn = line => Post(() => WriteWarning(line)),
-                });
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ErrorCategory.InvalidArgument, ex.Message,
-                    string.Join(",", Zone ?? new string[0]), "Run Get-DnsblZone to see the catalogue; zones that need a key are named in it.", ex));
-            }
+            _dnsbl = CreateDnsblCheck(Zone, DqsKey, Math.Max(32, ThrottleLimit * 2));
         }
 
         /// <summary>@{ Smtp = 25; Imaps = 993 }: keys are MailProtocol names, values ports; anything else ends the command.</summary>
@@ -274,8 +258,7 @@ namespace MailOps.Commands
             var r = outcome.Result;
             foreach (var (_, error) in outcome.Failures)
                 if (error is DnsQueryFailedException dns) WriteError(ErrorRecords.ForDns(dns, r.IPAddress));
-            foreach (var e in outcome.BlocklistErrors)
-                if (_reported.Add((e.Zone, e.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(e));
+            foreach (var e in outcome.BlocklistErrors) WriteDnsblErrorOnce(e);
             foreach (var e in outcome.ServiceFailures)
                 if (!(e.Failure == MailConnectionFailure.Refused)) WriteError(ErrorRecords.ForMailConnection(e, $"{r.IPAddress}:{e.Port}"));
             WriteCheckResult(r, r.Status != "Fail" && r.Status != "Incomplete");

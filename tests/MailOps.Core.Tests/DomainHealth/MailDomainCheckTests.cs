@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using MailOps.Dns;
 using MailOps.DomainHealth;
+using MailOps.Dnsbl;
 using MailOps.Testing;
 
 namespace MailOps.Tests.DomainHealth
@@ -26,6 +27,8 @@ namespace MailOps.Tests.DomainHealth
         [InlineData("MtaSts", "MxNotInPolicy", "Fail", "Blocking")]
         [InlineData("MtaSts", "MxNotInPolicy", "Warning", "Hardening")]   // testing mode: reports only
         [InlineData("Dkim", "DkimKeyRevoked", "Fail", "Broken")]
+        [InlineData("Blocklist", "Blocklisted", "Fail", "Blocking")]
+        [InlineData("Blocklist", "DomainBlocklisted", "Fail", "Blocking")]
         [InlineData("Dmarc", "MonitoringOnly", "Warning", "Deliverability")]
         [InlineData("MtaSts", "NoMtaStsRecord", "Warning", "Hardening")]
         [InlineData("MtaSts", "PolicyModeTesting", "Info", "Info")]
@@ -70,5 +73,28 @@ namespace MailOps.Tests.DomainHealth
             Assert.Equal("?", outcome.Result.Grade);
             Assert.Equal(6, outcome.Result.CouldNotCheck.Count);
         }
-    }
+    
+        private static IDnsResolver DnsWithBlocklists() => new CachingDnsResolver(new ZoneFileResolver(
+            System.IO.Directory.GetFiles(Paths.DnsFixture("domain"), "*.zone").Select(f => MasterFileParser.ParseFile(f)),
+            new WireDnsResolver(new[] { IPEndPoint.Parse(Paths.DeadServer) }, TimeSpan.FromMilliseconds(300), 0)));
+
+        [Fact]
+        public async Task Blocklists_are_asked_about_each_public_MX_address_and_the_domain_only_when_the_MX_answer_gives_them()
+        {
+            var dns = DnsWithBlocklists();
+            var options = new MailDomainOptions { DkimSelectors = new[] { "s2026" }, Blocklists = new DnsblCheck(dns, new DnsblOptions()) };
+            var listed = (await MailDomainCheck.RunAsync(dns, "listed.domain.example", options, CancellationToken.None)).Result;
+            Assert.Equal(new[] { "Blocklist/DomainBlocklisted", "Blocklist/Blocklisted" },
+                listed.Findings.Where(f => f.Area == "Blocklist").Select(f => f.Area + "/" + f.Code).OrderByDescending(x => x.Length));
+            Assert.All(listed.Findings.Where(f => f.Area == "Blocklist"), f => Assert.Equal("Blocking", f.Priority));
+            // 3 domain lists about the domain (ZRD is asked only with a DQS key), 10 IP lists about 192.0.2.66; the domain first.
+            Assert.Equal(13, listed.Blocklists.Count);
+            Assert.Equal("listed.domain.example", listed.Blocklists[0].Target);
+
+            // Without MX addresses (a domain that does not exist) only the domain lists are asked.
+            var missing = (await MailDomainCheck.RunAsync(dns, "nosuch.domain.example", options, CancellationToken.None)).Result;
+            Assert.All(missing.Blocklists, b => Assert.Equal("Domain", b.TargetType));
+            Assert.Equal(3, missing.Blocklists.Count);
+        }
+}
 }
