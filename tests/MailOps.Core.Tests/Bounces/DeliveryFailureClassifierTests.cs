@@ -96,6 +96,29 @@ namespace MailOps.Tests.Bounces
             Assert.Equal(hard, c.HardBounce);
         }
 
+        [Theory]
+        // postgrey (Debian's default greylisting policy server for Postfix), as Postfix relays it
+        [InlineData(451, "4.7.1", "451 4.7.1 <d@greylist.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/greylist.test.html")]
+        // Postfix postscreen / rspamd / Exim greylisting wordings
+        [InlineData(450, "4.2.0", "450 4.2.0 <d@example.org>: Recipient address rejected: Greylisted for 300 seconds")]
+        [InlineData(451, "4.7.1", "451 4.7.1 Try again later (greylisting in action)")]
+        [InlineData(451, null, "451 Temporary local problem - please try later: greylisted")]
+        [InlineData(450, "4.7.1", "450 4.7.1 Client host rejected: Greylisting in action, please come back later")]
+        public void A_greylisting_deferral_is_greylisted_not_an_unknown_user_and_nothing_to_remove(int code, string? status, string text)
+        {
+            var c = C(code, status, text, action: "delayed");
+            Assert.Equal("greylisted", c.Reason);
+            Assert.False(c.HardBounce);
+            Assert.DoesNotContain("remove", c.Remedy, StringComparison.OrdinalIgnoreCase);
+        }
+
+        [Fact]
+        public void A_host_or_domain_named_greylist_is_not_greylisting()
+        {
+            Assert.Equal("userunknown", C(550, "5.1.1", "550 5.1.1 <x@greylist.example>: Recipient address rejected: User unknown in virtual mailbox table").Reason);
+            Assert.Equal("userunknown", C(550, "5.1.1", "550 5.1.1 User unknown (see http://mx.example/greylist.html)").Reason);
+        }
+
         [Fact]
         public void A_delay_with_the_same_timeout_is_a_network_error_not_an_expiry()
         {

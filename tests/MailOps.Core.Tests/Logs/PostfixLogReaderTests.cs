@@ -163,11 +163,12 @@ namespace MailOps.Tests.Logs
         [Fact]
         public void A_deferral_is_never_a_hard_bounce_even_when_its_wording_names_the_recipient()
         {
-            // Written by Postfix 3.7 (RealPostfixLogTests): postgrey's 451 says "Recipient address rejected", which
-            // the classifier reads as userunknown, but Postfix retries a 4xx and the retry was delivered.
+            // Written by Postfix 3.7 (RealPostfixLogTests): postgrey's 451 says "Recipient address rejected", but it is
+            // greylisting: Postfix retries a 4xx and the retry was delivered.
             var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = Reference });
             var deferred = reader.ReadLine("Nov 29 00:36:06 mail postfix/smtp[28879]: 5809FB24092: to=<d@greylist.test>, relay=127.0.0.1[127.0.0.1]:35293, delay=0.3, delays=0.02/0.1/0.06/0.11, dsn=4.7.1, status=deferred (host 127.0.0.1[127.0.0.1] said: 451 4.7.1 <d@greylist.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/greylist.test.html (in reply to RCPT TO command))").Single();
             Assert.Equal("deferred", deferred.Status);
+            Assert.Equal("greylisted", deferred.Reason);
             Assert.False(deferred.HardBounce);
             // The same wording as a final 5xx answer is a hard bounce.
             var bounced = reader.ReadLine("Nov 29 00:36:07 mail postfix/smtp[28879]: 5809FB24093: to=<x@greylist.test>, relay=127.0.0.1[127.0.0.1]:35293, delay=0.3, delays=0.02/0.1/0.06/0.11, dsn=5.1.1, status=bounced (host 127.0.0.1[127.0.0.1] said: 550 5.1.1 <x@greylist.test>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))").Single();
