@@ -177,10 +177,11 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
             File.WriteAllText(Path.Combine(_tmp, "junk.private"), "not a key");
             var run = ModuleHost.Run("Test-MailDkim dkim.example good -PrivateKeyPath ([IO.Path]::Combine($tmp, 'junk.private')) -Server $srv", _vars);
             Assert.Empty(run.Output);
-            Assert.Equal("DkimPrivateKeyUnreadable", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal("InvalidDkimPrivateKey", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Equal(ErrorCategory.InvalidData, run.StatementTerminating!.CategoryInfo.Category);
             Assert.Equal(0, _dns.TotalQueries);
             var missing = ModuleHost.Run("Test-MailDkim dkim.example good -PrivateKeyPath ./no/such.private -Server $srv", _vars);
+            Assert.Equal("DkimPrivateKeyNotFound", missing.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Equal(ErrorCategory.ObjectNotFound, missing.StatementTerminating!.CategoryInfo.Category);
         }
 

@@ -138,5 +138,19 @@ $h = Get-Help $cmdlet -Full
             Parser.ParseFile(Path.Combine(Paths.RepoRoot, relativePath), out _, out var errors);
             Assert.True(errors.Length == 0, string.Join("\n", errors.Select(e => $"{relativePath}:{e.Extent.StartLineNumber}: {e.Message}")));
         }
-    }
+    
+        [Fact]
+        public void Every_ErrorId_has_one_category_and_docs_errors_md_is_that_table()
+        {
+            // The enum as the loaded module sees it: name and category of each id.
+            var run = ModuleHost.Run("[MailOps.Commands.ErrorId].GetEnumNames() | ForEach-Object { '{0}|{1}' -f $_, [MailOps.Commands.ErrorRecords]::CategoryOf($_) }");
+            Assert.Null(run.Terminating);
+            var fromModule = run.Output.Select(o => o.BaseObject.ToString()!).ToList();
+            Assert.True(fromModule.Count > 50, string.Join(", ", fromModule));
+            var doc = File.ReadAllLines(Path.Combine(Paths.RepoRoot, "docs", "errors.md"))
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^\| `(\w+)` \| (\w+) \|"))
+                .Where(m => m.Success).Select(m => m.Groups[1].Value + "|" + m.Groups[2].Value).ToList();
+            Assert.Equal(fromModule, doc);
+        }
+}
 }

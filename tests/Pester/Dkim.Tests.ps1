@@ -112,10 +112,10 @@ Describe 'Test-MailDkim' {
         $r.Status | Should -Be 'Pass'
     }
 
-    It 'stops on an unreadable private key' {
+    It 'stops on a file that is not a private key' {
         Set-Content -Path (Join-Path $TestDrive 'junk.private') -Value 'not a key'
         { Test-MailDkim dkim.example good -PrivateKeyPath (Join-Path $TestDrive 'junk.private') -ZoneFile $DkimZone -Server $Dead -ErrorAction Stop } |
-            Should -Throw -ErrorId 'DkimPrivateKeyUnreadable,MailOps.Commands.TestMailDkimCommand'
+            Should -Throw -ErrorId 'InvalidDkimPrivateKey,MailOps.Commands.TestMailDkimCommand'
     }
 
     It 'returns booleans with -Quiet' {

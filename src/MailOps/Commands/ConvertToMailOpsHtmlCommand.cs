@@ -47,7 +47,7 @@ namespace MailOps.Commands
             if (Path == null) return;
             _path = GetUnresolvedProviderPathFromPSPath(Path);
             if (File.Exists(_path) && !Force)
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.ReportFileExists, ErrorCategory.ResourceExists,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.ReportFileExists,
                     $"{_path} already exists; nothing was written.", _path, "Use -Force to replace it, or choose another -Path."));
         }
 
@@ -68,7 +68,7 @@ namespace MailOps.Commands
                     if (_report.AddResult(o)) return;
                     break;
             }
-            WriteError(ErrorRecords.Create(ErrorId.ReportInputNotRecognized, ErrorCategory.InvalidType,
+            WriteError(ErrorRecords.Create(ErrorId.ReportInputNotRecognized,
                 $"A {o.GetType().FullName} is not a MailOps result; it is left out of the report.", o,
                 "Pipe the objects of Test-MailDomain, Test-MailSpf, Test-MailDmarc, Get-MailMx, ... (and error records collected with -ErrorVariable)."));
         }
@@ -88,7 +88,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.ReportWriteFailed, ErrorCategory.WriteError,
+                WriteError(ErrorRecords.Create(ErrorId.ReportWriteFailed,
                     $"The report could not be written to {_path}: {ex.Message}", _path, "Check that the directory exists and is writable.", ex));
                 return;
             }

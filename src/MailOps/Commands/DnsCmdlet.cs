@@ -51,7 +51,7 @@ namespace MailOps.Commands
                 }
                 catch (ItemNotFoundException ex)
                 {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.ZoneFileNotFound, ErrorCategory.ObjectNotFound,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.ZoneFileNotFound,
                         $"The zone file '{path}' was not found.", path, "Check the path given to -ZoneFile.", ex));
                 }
             }
@@ -72,12 +72,12 @@ namespace MailOps.Commands
             }
             catch (FormatException ex)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsServer, ErrorCategory.InvalidArgument, ex.Message,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsServer, ex.Message,
                     string.Join(",", Server ?? new string[0]), "Write servers as 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353 or ns.example.net.", ex));
             }
             catch (ZoneFileException ex)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ErrorCategory.InvalidData, ex.Message, ex.Path,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ex.Message, ex.Path,
                     ex.Line > 0 ? $"Fix line {ex.Line} of {ex.Path}." : $"Check {ex.Path}: -ZoneFile takes regular master files within the limits in docs/files.md.", ex));
             }
             catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
@@ -107,7 +107,7 @@ namespace MailOps.Commands
         {
             var problem = AddressRange.TryExpand(input, out var addresses);
             if (problem == null) return addresses;
-            WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress, ErrorCategory.InvalidArgument,
+            WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress,
                 $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem}.", input,
                 $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."));
             return new System.Net.IPAddress[0];
@@ -134,7 +134,7 @@ namespace MailOps.Commands
             }
             catch (ArgumentException ex)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ErrorCategory.InvalidArgument, ex.Message,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ex.Message,
                     string.Join(",", zones ?? new string[0]), "Run Get-DnsblZone to see the catalogue; zones that need a key are named in it.", ex));
                 return null;
             }

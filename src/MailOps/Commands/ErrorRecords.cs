@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Dnsbl;
@@ -8,85 +9,108 @@ using MailOps.Smtp;
 
 namespace MailOps.Commands
 {
-    /// <summary>Every ErrorId MailOps raises. The name is the ErrorId users match in scripts.</summary>
+    /// <summary>Every ErrorId MailOps raises, with its one ErrorCategory: the table users read in docs/errors.md. The name is
+    /// the ErrorId users match in scripts.</summary>
     public enum ErrorId
     {
-        DnsTimeout,
-        DnsServerFailure,
-        DnsRefused,
-        DnsNetworkError,
-        DnsError,
-        InvalidDnsServer,
-        InvalidZoneFile,
-        ZoneFileNotFound,
-        InvalidDomainName,
-        // Dnsbl
-        DnsblListError,
-        DnsblZoneUnusable,
-        DnsblInvalidAnswer,
-        InvalidDnsblZone,
-        // Smtp
-        MailConnectionRefused,
-        MailConnectionTimeout,
-        MailNoBanner,
-        MailConnectionClosed,
-        MailNetworkError,
-        TlsUnavailable,
-        CertificateFileNotFound,
-        InvalidCertificateFile,
-        InvalidTlsaParameters,
-        InvalidTarget,
-        // Spf
-        InvalidIPAddress,
-        // MtaSts
-        MtaStsPolicyTimeout,
-        MtaStsPolicyConnectionRefused,
-        MtaStsPolicyConnectionFailed,
-        MtaStsPolicyTlsFailed,
-        MtaStsPolicyInvalidResponse,
-        InvalidMtaStsPolicy,
-        MtaStsPolicyFileExists,
-        MtaStsPolicyWriteFailed,
-        // Dkim
-        InvalidDkimSelector,
-        DkimKeyFileExists,
-        DkimKeyWriteFailed,
-        DkimPrivateKeyUnreadable,
-        MessageFileNotFound,
-        MessageFileUnreadable,
-        // DMARC
-        PublicSuffixListMissing,
-        ReportFileNotFound,
-        ReportNotRecognized,
-        ReportMalformed,
-        ReportDtdProhibited,
-        ReportTooLarge,
-        ReportUnreadable,
-        // Never silent (issue 11)
-        NoEgressTargets,
-        EgressUnreachable,
-        // Reports (ConvertTo-MailOpsHtml)
-        ReportInputNotRecognized,
-        ReportFileExists,
-        ReportWriteFailed,
-        // Monitoring
-        MailLogNotFound,
-        MailLogUnreadable,
-        InvalidDeliveryRecord,
+        [Category(ErrorCategory.OperationTimeout)] DnsTimeout,
+        [Category(ErrorCategory.ResourceUnavailable)] DnsServerFailure,
+        [Category(ErrorCategory.ResourceUnavailable)] DnsRefused,
+        [Category(ErrorCategory.ConnectionError)] DnsNetworkError,
+        [Category(ErrorCategory.InvalidResult)] DnsError,
+        [Category(ErrorCategory.InvalidArgument)] InvalidDnsServer,
+        [Category(ErrorCategory.InvalidData)] InvalidZoneFile,
+        [Category(ErrorCategory.ObjectNotFound)] ZoneFileNotFound,
+        [Category(ErrorCategory.InvalidArgument)] InvalidDomainName,
+        // Blocklists
+        [Category(ErrorCategory.InvalidArgument)] DnsblListError,
+        [Category(ErrorCategory.ResourceUnavailable)] DnsblZoneUnusable,
+        [Category(ErrorCategory.InvalidResult)] DnsblInvalidAnswer,
+        [Category(ErrorCategory.InvalidArgument)] InvalidDnsblZone,
+        // SMTP and certificates
+        [Category(ErrorCategory.ConnectionError)] MailConnectionRefused,
+        [Category(ErrorCategory.OperationTimeout)] MailConnectionTimeout,
+        [Category(ErrorCategory.OperationTimeout)] MailNoBanner,
+        [Category(ErrorCategory.ConnectionError)] MailConnectionClosed,
+        [Category(ErrorCategory.ConnectionError)] MailNetworkError,
+        [Category(ErrorCategory.ProtocolError)] TlsUnavailable,
+        [Category(ErrorCategory.ObjectNotFound)] CertificateFileNotFound,
+        [Category(ErrorCategory.InvalidData)] InvalidCertificateFile,
+        [Category(ErrorCategory.InvalidArgument)] InvalidTlsaParameters,
+        [Category(ErrorCategory.InvalidArgument)] InvalidTarget,
+        // SPF, PTR, DNSBL input
+        [Category(ErrorCategory.InvalidArgument)] InvalidIPAddress,
+        // MTA-STS
+        [Category(ErrorCategory.OperationTimeout)] MtaStsPolicyTimeout,
+        [Category(ErrorCategory.ConnectionError)] MtaStsPolicyConnectionRefused,
+        [Category(ErrorCategory.ConnectionError)] MtaStsPolicyConnectionFailed,
+        [Category(ErrorCategory.ProtocolError)] MtaStsPolicyTlsFailed,
+        [Category(ErrorCategory.InvalidData)] MtaStsPolicyInvalidResponse,
+        [Category(ErrorCategory.InvalidArgument)] InvalidMtaStsPolicy,
+        [Category(ErrorCategory.ResourceExists)] MtaStsPolicyFileExists,
+        [Category(ErrorCategory.WriteError)] MtaStsPolicyWriteFailed,
+        // DKIM
+        [Category(ErrorCategory.InvalidArgument)] InvalidDkimSelector,
+        [Category(ErrorCategory.ResourceExists)] DkimKeyFileExists,
+        [Category(ErrorCategory.WriteError)] DkimKeyWriteFailed,
+        [Category(ErrorCategory.ReadError)] DkimPrivateKeyUnreadable,
+        [Category(ErrorCategory.ObjectNotFound)] DkimPrivateKeyNotFound,
+        [Category(ErrorCategory.InvalidData)] InvalidDkimPrivateKey,
+        [Category(ErrorCategory.ObjectNotFound)] MessageFileNotFound,
+        [Category(ErrorCategory.ReadError)] MessageFileUnreadable,
+        // DMARC, TLS-RPT and bounce imports
+        [Category(ErrorCategory.ResourceUnavailable)] PublicSuffixListMissing,
+        [Category(ErrorCategory.ObjectNotFound)] ReportFileNotFound,
+        [Category(ErrorCategory.InvalidData)] ReportNotRecognized,
+        [Category(ErrorCategory.InvalidData)] ReportMalformed,
+        [Category(ErrorCategory.SecurityError)] ReportDtdProhibited,
+        [Category(ErrorCategory.LimitsExceeded)] ReportTooLarge,
+        [Category(ErrorCategory.ReadError)] ReportUnreadable,
+        // Port 25 egress
+        [Category(ErrorCategory.ObjectNotFound)] NoEgressTargets,
+        [Category(ErrorCategory.ConnectionError)] EgressUnreachable,
+        // HTML and Markdown reports
+        [Category(ErrorCategory.InvalidType)] ReportInputNotRecognized,
+        [Category(ErrorCategory.ResourceExists)] ReportFileExists,
+        [Category(ErrorCategory.WriteError)] ReportWriteFailed,
+        // Delivery logs
+        [Category(ErrorCategory.ObjectNotFound)] MailLogNotFound,
+        [Category(ErrorCategory.ReadError)] MailLogUnreadable,
+        [Category(ErrorCategory.InvalidData)] InvalidDeliveryRecord,
         // Warm-up
-        WarmupPlanFileExists,
-        WarmupPlanWriteFailed,
-        WarmupPlanNotFound,
-        InvalidWarmupPlan,
+        [Category(ErrorCategory.ResourceExists)] WarmupPlanFileExists,
+        [Category(ErrorCategory.WriteError)] WarmupPlanWriteFailed,
+        [Category(ErrorCategory.ObjectNotFound)] WarmupPlanNotFound,
+        [Category(ErrorCategory.InvalidData)] InvalidWarmupPlan,
         // Test-MailServer -Service / -Relay
-        InvalidServicePort,
-        RelayAuthenticationFailed,
+        [Category(ErrorCategory.InvalidArgument)] InvalidServicePort,
+        [Category(ErrorCategory.SecurityError)] RelayAuthenticationFailed,    }
+
+    /// <summary>The ErrorCategory of an <see cref="ErrorId"/> (one per id: a different cause with a different category gets its own id).</summary>
+    [AttributeUsage(AttributeTargets.Field)]
+    public sealed class CategoryAttribute : Attribute
+    {
+        public CategoryAttribute(ErrorCategory category) => Category = category;
+        public ErrorCategory Category { get; }
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
     public static class ErrorRecords
     {
-        public static ErrorRecord Create(ErrorId id, ErrorCategory category, string message, object target, string recommendedAction = null, Exception exception = null)
+        private static readonly System.Collections.Generic.Dictionary<ErrorId, ErrorCategory> Categories =
+            typeof(ErrorId).GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+                .ToDictionary(f => (ErrorId)f.GetValue(null), f => f.GetCustomAttributes(typeof(CategoryAttribute), false).Cast<CategoryAttribute>().Single().Category);
+
+        /// <summary>The category of an ErrorId, from the table on <see cref="ErrorId"/>.</summary>
+        public static ErrorCategory CategoryOf(ErrorId id) => Categories[id];
+
+        /// <summary>An ErrorRecord for <paramref name="id"/>, with the id's category.</summary>
+        public static ErrorRecord Create(ErrorId id, string message, object target, string recommendedAction = null, Exception exception = null) =>
+            Build(id, CategoryOf(id), message, target, recommendedAction, exception);
+
+        /// <summary>Only for the two ids whose category says more than the id (DnsblListError: refused, quota, other;
+        /// ReportUnreadable: a device or pipe passed as a file is an invalid argument); docs/errors.md lists both.</summary>
+        private static ErrorRecord Build(ErrorId id, ErrorCategory category, string message, object target, string recommendedAction = null, Exception exception = null)
         {
             var record = new ErrorRecord(exception ?? new InvalidOperationException(message), id.ToString(), category, target)
             {
@@ -99,29 +123,29 @@ namespace MailOps.Commands
         /// <summary>A DNS question that went unanswered: the check could not run.</summary>
         public static ErrorRecord ForDns(DnsQueryFailedException ex, object target)
         {
-            var (id, category, action) = DnsFailure(ex.Result.Outcome);
-            return Create(id, category, ex.Message, target, action, ex);
+            var (id, action) = DnsFailure(ex.Result.Outcome);
+            return Create(id, ex.Message, target, action, ex);
         }
 
-        /// <summary>The ErrorId, category and recommended action for each way a DNS question can go unanswered.</summary>
-        private static (ErrorId, ErrorCategory, string) DnsFailure(DnsOutcome outcome)
+        /// <summary>The ErrorId and recommended action for each way a DNS question can go unanswered.</summary>
+        private static (ErrorId, string) DnsFailure(DnsOutcome outcome)
         {
             switch (outcome)
             {
                 case DnsOutcome.Timeout:
-                    return (ErrorId.DnsTimeout, ErrorCategory.OperationTimeout,
+                    return (ErrorId.DnsTimeout,
                         "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.");
                 case DnsOutcome.ServerFailure:
-                    return (ErrorId.DnsServerFailure, ErrorCategory.ResourceUnavailable,
+                    return (ErrorId.DnsServerFailure,
                         "SERVFAIL usually means the domain's authoritative servers are broken or its DNSSEC fails to validate; check the delegation and DNSSEC, or use another resolver with -Server.");
                 case DnsOutcome.Refused:
-                    return (ErrorId.DnsRefused, ErrorCategory.ResourceUnavailable,
+                    return (ErrorId.DnsRefused,
                         "The server will not resolve for this client; use a resolver that serves you, with -Server.");
                 case DnsOutcome.NetworkError:
-                    return (ErrorId.DnsNetworkError, ErrorCategory.ConnectionError,
+                    return (ErrorId.DnsNetworkError,
                         "Check the network path to the DNS server and the -Server value.");
                 default:
-                    return (ErrorId.DnsError, ErrorCategory.InvalidResult, null);
+                    return (ErrorId.DnsError, null);
             }
         }
 
@@ -131,32 +155,32 @@ namespace MailOps.Commands
         public static ErrorRecord ForDnsbl(DnsblResult r)
         {
             ErrorId id;
-            ErrorCategory category;
+            ErrorCategory? category = null;
             string action;
             switch (r.ErrorKind)
             {
                 case DnsblErrorKind.Timeout:
-                    (id, category, action) = DnsFailure(DnsOutcome.Timeout);
+                    (id, action) = DnsFailure(DnsOutcome.Timeout);
                     break;
                 case DnsblErrorKind.ServerFailure:
-                    (id, category, action) = DnsFailure(DnsOutcome.ServerFailure);
+                    (id, action) = DnsFailure(DnsOutcome.ServerFailure);
                     break;
                 case DnsblErrorKind.Refused:
-                    (id, category, action) = DnsFailure(DnsOutcome.Refused);
+                    (id, action) = DnsFailure(DnsOutcome.Refused);
                     break;
                 case DnsblErrorKind.NetworkError:
-                    (id, category, action) = DnsFailure(DnsOutcome.NetworkError);
+                    (id, action) = DnsFailure(DnsOutcome.NetworkError);
                     break;
                 case DnsblErrorKind.DnsError:
-                    (id, category, action) = DnsFailure(DnsOutcome.OtherError);
+                    (id, action) = DnsFailure(DnsOutcome.OtherError);
                     break;
                 case DnsblErrorKind.ZoneTestFailed:
                 case DnsblErrorKind.ZoneListsEverything:
-                    id = ErrorId.DnsblZoneUnusable; category = ErrorCategory.ResourceUnavailable;
+                    id = ErrorId.DnsblZoneUnusable;
                     action = "Query through your own recursive resolver with -Server (or -DqsKey for Spamhaus), or drop the zone from -Zone.";
                     break;
                 case DnsblErrorKind.AnswerOutsideLoopback:
-                    id = ErrorId.DnsblInvalidAnswer; category = ErrorCategory.InvalidResult;
+                    id = ErrorId.DnsblInvalidAnswer;
                     action = "Drop the zone from -Zone, or query through a resolver that does not rewrite answers.";
                     break;
                 case DnsblErrorKind.PublicResolverRefused:
@@ -168,11 +192,11 @@ namespace MailOps.Commands
                     action = "Use a Spamhaus DQS key with -DqsKey, or a resolver of your own under the free-use limit.";
                     break;
                 default:
-                    id = ErrorId.DnsblListError; category = ErrorCategory.InvalidArgument;
+                    id = ErrorId.DnsblListError;
                     action = "Check the zone name and key.";
                     break;
             }
-            return Create(id, category, $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
+            return Build(id, category ?? CategoryOf(id), $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
         }
 
         /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable.</summary>
@@ -181,19 +205,19 @@ namespace MailOps.Commands
             switch (ex.Failure)
             {
                 case MailConnectionFailure.Refused:
-                    return Create(ErrorId.MailConnectionRefused, ErrorCategory.ConnectionError, ex.Message, target,
+                    return Create(ErrorId.MailConnectionRefused, ex.Message, target,
                         "Check that the service runs and listens on this port (ss -ltn), and that no firewall rejects the connection.", ex);
                 case MailConnectionFailure.Timeout:
-                    return Create(ErrorId.MailConnectionTimeout, ErrorCategory.OperationTimeout, ex.Message, target,
+                    return Create(ErrorId.MailConnectionTimeout, ex.Message, target,
                         "Check that the host is up and that no firewall drops the connection (outbound port 25 is blocked by many providers: Test-Port25Egress tells); or raise -TimeoutSec.", ex);
                 case MailConnectionFailure.NoBanner:
-                    return Create(ErrorId.MailNoBanner, ErrorCategory.OperationTimeout, ex.Message, target,
+                    return Create(ErrorId.MailNoBanner, ex.Message, target,
                         "Check the server's load and its greeting delay, and whether a proxy or firewall sits in front of it; or raise -TimeoutSec.", ex);
                 case MailConnectionFailure.Closed:
-                    return Create(ErrorId.MailConnectionClosed, ErrorCategory.ConnectionError, ex.Message, target,
+                    return Create(ErrorId.MailConnectionClosed, ex.Message, target,
                         "The server dropped the connection before greeting: check its client restrictions and log.", ex);
                 default:
-                    return Create(ErrorId.MailNetworkError, ErrorCategory.ConnectionError, ex.Message, target,
+                    return Create(ErrorId.MailNetworkError, ex.Message, target,
                         "Check the host name and the network path to it.", ex);
             }
         }
@@ -202,32 +226,31 @@ namespace MailOps.Commands
         public static ErrorRecord ForPolicyFetch(PolicyFetchException ex, object target)
         {
             ErrorId id;
-            ErrorCategory category;
             string action;
             switch (ex.Failure)
             {
                 case PolicyFetchFailure.Timeout:
-                    id = ErrorId.MtaStsPolicyTimeout; category = ErrorCategory.OperationTimeout;
+                    id = ErrorId.MtaStsPolicyTimeout;
                     action = "Check that the policy web server is up and reachable from here on port 443 (or raise -TimeoutSec). Senders that cannot fetch a new policy keep a cached one until max_age runs out.";
                     break;
                 case PolicyFetchFailure.ConnectionRefused:
-                    id = ErrorId.MtaStsPolicyConnectionRefused; category = ErrorCategory.ConnectionError;
+                    id = ErrorId.MtaStsPolicyConnectionRefused;
                     action = "Nothing listens for HTTPS at the policy host's address: start the web server (port 443) or fix the A/AAAA record of the mta-sts host.";
                     break;
                 case PolicyFetchFailure.TlsFailed:
-                    id = ErrorId.MtaStsPolicyTlsFailed; category = ErrorCategory.ProtocolError;
+                    id = ErrorId.MtaStsPolicyTlsFailed;
                     action = "The TLS handshake failed before any certificate could be judged: check that the web server speaks TLS 1.2 or later on port 443 for the mta-sts host name (SNI).";
                     break;
                 case PolicyFetchFailure.InvalidResponse:
-                    id = ErrorId.MtaStsPolicyInvalidResponse; category = ErrorCategory.InvalidData;
+                    id = ErrorId.MtaStsPolicyInvalidResponse;
                     action = "The server did not answer with a well-formed HTTP/1.1 response; check the web server or proxy in front of the mta-sts host.";
                     break;
                 default:
-                    id = ErrorId.MtaStsPolicyConnectionFailed; category = ErrorCategory.ConnectionError;
+                    id = ErrorId.MtaStsPolicyConnectionFailed;
                     action = "Check the network path to the policy host (routing, firewall, IPv6 reachability).";
                     break;
             }
-            return Create(id, category, ex.Message, target, action, ex);
+            return Create(id, ex.Message, target, action, ex);
         }
 
         /// <summary>A part of Test-MailDomain that could not run: the single check's ErrorId and category, the domain as target,
@@ -251,21 +274,21 @@ namespace MailOps.Commands
         public static ErrorRecord ForReportProblem(ReportImportProblem p, string what)
         {
             ErrorId id;
-            ErrorCategory category;
+            ErrorCategory? category = null;
             string action;
             switch (p.Kind)
             {
                 case ReportProblemKind.DtdProhibited:
-                    id = ErrorId.ReportDtdProhibited; category = ErrorCategory.SecurityError;
+                    id = ErrorId.ReportDtdProhibited;
                     action = "Genuine reports never carry a DTD; check where this file came from.";
                     break;
                 case ReportProblemKind.TooLarge:
                 case ReportProblemKind.TooManyEntries:
-                    id = ErrorId.ReportTooLarge; category = ErrorCategory.LimitsExceeded;
+                    id = ErrorId.ReportTooLarge;
                     action = "If the file is a genuine large report, raise -MaxDecompressedSize; otherwise delete it.";
                     break;
                 case ReportProblemKind.Unreadable:
-                    id = ErrorId.ReportUnreadable; category = ErrorCategory.ReadError;
+                    id = ErrorId.ReportUnreadable;
                     action = "Check the file's permissions and that it is not locked.";
                     break;
                 case ReportProblemKind.NotRegularFile:
@@ -275,15 +298,15 @@ namespace MailOps.Commands
                 case ReportProblemKind.Malformed:
                 case ReportProblemKind.Truncated:
                 case ReportProblemKind.CorruptArchive:
-                    id = ErrorId.ReportMalformed; category = ErrorCategory.InvalidData;
+                    id = ErrorId.ReportMalformed;
                     action = "The file is damaged or was cut short; ask the reporter to resend, or download it again.";
                     break;
                 default:
-                    id = ErrorId.ReportNotRecognized; category = ErrorCategory.InvalidData;
+                    id = ErrorId.ReportNotRecognized;
                     action = $"Pass {what} files: XML/JSON, gzip, zip, .eml or mbox.";
                     break;
             }
-            return Create(id, category, p.Message, p.SourceFile, action, p.Exception);
+            return Build(id, category ?? CategoryOf(id), p.Message, p.SourceFile, action, p.Exception);
         }
     }
 }

@@ -32,7 +32,7 @@ namespace MailOps.Commands
                 if (retired != null)
                     WriteWarning($"{retired.Name} is not in the catalogue because it is dead: {retired.Why}");
                 else
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ErrorCategory.ObjectNotFound,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDnsblZone,
                         $"'{name}' is not in the MailOps blocklist catalogue.", name,
                         "Get-DnsblListing -Zone accepts it anyway (with RFC 5782 defaults); run Get-DnsblZone to list the catalogue."));
             }

@@ -82,7 +82,7 @@ namespace MailOps.Commands
                 catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, ErrorCategory.ReadError, $"The mail log '{file}' cannot be read: {ex.Message}", file,
+                    WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, $"The mail log '{file}' cannot be read: {ex.Message}", file,
                         "Check the path and permissions (mail logs are often readable by root or the adm group only); a truncated .gz file stops where it ends.", ex));
                 }
             }
@@ -104,7 +104,7 @@ namespace MailOps.Commands
         }
 
         private static ErrorRecord NotFound(string path) =>
-            ErrorRecords.Create(ErrorId.MailLogNotFound, ErrorCategory.ObjectNotFound, $"Cannot find the mail log '{path}'.", path,
+            ErrorRecords.Create(ErrorId.MailLogNotFound, $"Cannot find the mail log '{path}'.", path,
                 "Check the path; use -LiteralPath for names with [ or ].");
     }
 }

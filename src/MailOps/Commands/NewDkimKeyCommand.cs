@@ -42,7 +42,7 @@ namespace MailOps.Commands
             var selectorProblem = DkimRecordCheck.ValidateSelector(Selector);
             if (selectorProblem != null)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector, ErrorCategory.InvalidArgument,
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
                     $"'{Selector}' is not a valid DKIM selector: {selectorProblem}.", Selector, "Use letters, digits and hyphens, e.g. mail or s2026."));
                 return;
             }
@@ -51,7 +51,7 @@ namespace MailOps.Commands
             var directory = GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
             if (!Directory.Exists(directory))
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed, ErrorCategory.ObjectNotFound,
+                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed,
                     $"The directory {directory} does not exist.", directory, "Create it first (New-Item -ItemType Directory), or pass another -Path."));
                 return;
             }
@@ -71,14 +71,14 @@ namespace MailOps.Commands
             }
             catch (FileExistsException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyFileExists, ErrorCategory.ResourceExists,
+                WriteError(ErrorRecords.Create(ErrorId.DkimKeyFileExists,
                     $"{ex.Path} already exists; no key was written and the existing files are unchanged.", ex.Path,
                     "Choose another selector (the usual way to rotate keys), or use -Force to replace the files: the old key stops verifying once its record is replaced.", ex));
                 return;
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed, ErrorCategory.WriteError,
+                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed,
                     $"The DKIM key files could not be written to {directory}: {ex.Message}", directory, "Check that the directory is writable.", ex));
                 return;
             }

@@ -53,7 +53,7 @@ namespace MailOps.Commands
             {
                 var match = known.FirstOrDefault(k => string.Equals(k, Provider[i]?.Trim(), StringComparison.OrdinalIgnoreCase));
                 if (match == null)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidWarmupPlan, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidWarmupPlan,
                         $"'{TextSafety.Escape(Provider[i] ?? "")}' is not a provider MailOps recognises, so its mail could not be counted against the plan.", Provider[i],
                         "Use one of: " + string.Join(", ", known) + " (tab completion lists them)."));
                 Provider[i] = match;
@@ -76,13 +76,13 @@ namespace MailOps.Commands
             var file = GetUnresolvedProviderPathFromPSPath(Path);
             if (Directory.Exists(file))
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed, ErrorCategory.InvalidArgument,
+                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed,
                     $"'{file}' is a directory; -Path names the plan file itself (e.g. warmup.json).", file));
                 return;
             }
             if (File.Exists(file) && !Force)
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanFileExists, ErrorCategory.ResourceExists,
+                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanFileExists,
                     $"The file '{file}' already exists.", file, "Add -Force to overwrite it."));
                 return;
             }
@@ -95,7 +95,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed, ErrorCategory.WriteError,
+                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed,
                     $"The plan file '{file}' could not be written: {ex.Message}", file, "Check the path and its permissions.", ex));
                 return;
             }

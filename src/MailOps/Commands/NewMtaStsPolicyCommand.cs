@@ -47,7 +47,7 @@ namespace MailOps.Commands
             {
                 var problem = MtaStsRules.ValidateMxPattern(mx);
                 if (problem != null)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy,
                         $"'{mx}' is not a valid mx pattern: {problem}.", mx,
                         "Give each MX host name in full (mail.example.com) or with one leading wildcard label (*.example.com)."));
             }
@@ -63,7 +63,7 @@ namespace MailOps.Commands
             }
             catch (ArgumentException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy, ErrorCategory.InvalidArgument, ex.Message, domain, null, ex));
+                WriteError(ErrorRecords.Create(ErrorId.InvalidMtaStsPolicy, ex.Message, domain, null, ex));
                 return;
             }
             if (Mode == "enforce" && MaxAgeDays < 7)
@@ -78,13 +78,13 @@ namespace MailOps.Commands
             var file = GetUnresolvedProviderPathFromPSPath(Path);
             if (Directory.Exists(file))
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed, ErrorCategory.InvalidArgument,
+                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed,
                     $"'{file}' is a directory; -Path names the policy file itself (e.g. <web root>/.well-known/mta-sts.txt).", file));
                 return;
             }
             if (File.Exists(file) && !Force)
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyFileExists, ErrorCategory.ResourceExists,
+                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyFileExists,
                     $"The file '{file}' already exists.", file, "Add -Force to overwrite it."));
                 return;
             }
@@ -101,7 +101,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed, ErrorCategory.WriteError,
+                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed,
                     $"The policy file '{file}' could not be written: {ex.Message}", file, "Check the path and its permissions.", ex));
                 return;
             }

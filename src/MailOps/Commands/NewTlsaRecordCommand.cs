@@ -66,7 +66,7 @@ namespace MailOps.Commands
             {
                 _fileChain = SmtpCmdletSupport.LoadCertificates(this, new[] { CertificatePath }, nameof(CertificatePath));
                 if (_fileChain.Count == 0)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile, ErrorCategory.InvalidData,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile,
                         $"'{CertificatePath}' holds no certificate.", CertificatePath, "Give a PEM or DER certificate file."));
             }
         }
@@ -77,7 +77,7 @@ namespace MailOps.Commands
             {
                 var host = ServerName ?? TlsaRecordBuilder.DefaultHostName(_fileChain[0]);
                 if (host == null)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters,
                         $"The certificate in '{CertificatePath}' names no host ({_fileChain[0].Subject}); say which host the record is for.", CertificatePath,
                         "Add -ServerName mail.example.com."));
                 try
@@ -86,7 +86,7 @@ namespace MailOps.Commands
                 }
                 catch (ArgumentException ex)
                 {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters, ErrorCategory.InvalidArgument, ex.Message, CertificatePath,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters, ex.Message, CertificatePath,
                         "For usage 2, give the chain file (fullchain.pem) or the CA certificate.", ex));
                 }
                 return;
@@ -96,7 +96,7 @@ namespace MailOps.Commands
             {
                 if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                         $"'{input}' is not a valid host name: {problem}.", input, "Pass the mail server's host name."));
                     continue;
                 }
@@ -112,12 +112,12 @@ namespace MailOps.Commands
                 catch (DnsQueryFailedException ex) { WriteError(ErrorRecords.ForDns(ex, target)); }
                 catch (InvalidOperationException ex)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.TlsUnavailable, ErrorCategory.ProtocolError, ex.Message, target,
+                    WriteError(ErrorRecords.Create(ErrorId.TlsUnavailable, ex.Message, target,
                         "Test-SmtpService shows why no TLS session is possible.", ex));
                 }
                 catch (ArgumentException ex)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters, ErrorCategory.InvalidArgument, ex.Message, target,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters, ex.Message, target,
                         "The server sends no CA certificate: use usage 3, or -CertificatePath with the CA certificate.", ex));
                 }
             }

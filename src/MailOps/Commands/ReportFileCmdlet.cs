@@ -150,6 +150,6 @@ namespace MailOps.Commands
         }
 
         private static ErrorRecord NotFound(string path, string message) =>
-            ErrorRecords.Create(ErrorId.ReportFileNotFound, ErrorCategory.ObjectNotFound, message, path, "Check the path; use -LiteralPath for names with [ or ].");
+            ErrorRecords.Create(ErrorId.ReportFileNotFound, message, path, "Check the path; use -LiteralPath for names with [ or ].");
     }
 }

@@ -32,7 +32,7 @@ namespace MailOps.Commands
                 }
                 catch (ItemNotFoundException ex)
                 {
-                    cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.CertificateFileNotFound, ErrorCategory.ObjectNotFound,
+                    cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.CertificateFileNotFound,
                         $"The certificate file '{path}' was not found.", path, $"Check the path given to -{parameter}.", ex));
                 }
                 foreach (var file in files)
@@ -45,13 +45,13 @@ namespace MailOps.Commands
                     }
                     catch (Exception ex) when (ex is CryptographicException || ex is IOException)
                     {
-                        cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile, ex is IOException ? ErrorCategory.ReadError : ErrorCategory.InvalidData,
+                        cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile,
                             $"'{path}' could not be read as a PEM or DER certificate: {ex.Message}", path,
                             $"Give -{parameter} a PEM (-----BEGIN CERTIFICATE-----, one or more) or DER certificate file.", ex));
                     }
                     catch (UnauthorizedAccessException ex)
                     {
-                        cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile, ErrorCategory.PermissionDenied,
+                        cmdlet.ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidCertificateFile,
                             $"'{path}' cannot be read: {ex.Message}", path, "Check the file's permissions.", ex));
                     }
                 }

@@ -34,7 +34,7 @@ namespace MailOps.Commands
                 }
                 catch (Exception ex) when (ex is ItemNotFoundException || ex is DriveNotFoundException || ex is ProviderNotFoundException)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.MessageFileNotFound, ErrorCategory.ObjectNotFound,
+                    WriteError(ErrorRecords.Create(ErrorId.MessageFileNotFound,
                         $"The message file '{input}' was not found.", input, "Check the path; wildcards are allowed (*.eml).", ex));
                     continue;
                 }
@@ -48,7 +48,7 @@ namespace MailOps.Commands
                     }
                     catch (MessageFileException ex)
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.MessageFileUnreadable, ErrorCategory.ReadError, ex.Message, file,
+                        WriteError(ErrorRecords.Create(ErrorId.MessageFileUnreadable, ex.Message, file,
                             "Pass a message file as saved from a mail client or the MTA's queue (RFC 5322: header fields, blank line, body).", ex));
                         continue;
                     }

@@ -82,7 +82,7 @@ namespace MailOps.Commands
                 {
                     if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                        WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                             $"'{input}' is not a valid host name: {problem}.", input, "Pass the MX host name, such as mail.example.com."));
                         continue;
                     }

@@ -44,13 +44,12 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.DkimPrivateKeyUnreadable,
-                    ex is FileNotFoundException || ex is DirectoryNotFoundException ? ErrorCategory.ObjectNotFound : ErrorCategory.ReadError,
+                ThrowTerminatingError(ErrorRecords.Create(ex is FileNotFoundException || ex is DirectoryNotFoundException ? ErrorId.DkimPrivateKeyNotFound : ErrorId.DkimPrivateKeyUnreadable,
                     $"The private key file {_keyPath} cannot be read: {ex.Message}", _keyPath, "Check the path, and that you may read the file (DKIM keys are usually readable by root or the signer's user only).", ex));
             }
             catch (FormatException ex)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.DkimPrivateKeyUnreadable, ErrorCategory.InvalidData,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDkimPrivateKey,
                     $"{_keyPath} is not a DKIM private key: {ex.Message}.", _keyPath,
                     "Pass the signer's key file: PEM (RSA or Ed25519) or the base64 Ed25519 seed dkimpy and rspamd use.", ex));
             }
@@ -66,7 +65,7 @@ namespace MailOps.Commands
                     var problem = DkimRecordCheck.ValidateSelector(s);
                     if (problem != null)
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector, ErrorCategory.InvalidArgument,
+                        WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
                             $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass the s= value of your DKIM signatures, e.g. mail or selector1."));
                         continue;
                     }

@@ -52,7 +52,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.PublicSuffixListMissing, ErrorCategory.ResourceUnavailable,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.PublicSuffixListMissing,
                     $"The Public Suffix List could not be read from '{path}': {ex.Message}", path,
                     "Reinstall the module, or use -DiscoveryMethod TreeWalk (which needs no list).", ex));
             }

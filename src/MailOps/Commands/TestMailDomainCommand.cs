@@ -96,7 +96,7 @@ namespace MailOps.Commands
             {
                 var problem = DkimRecordCheck.ValidateSelector(s);
                 if (problem != null)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDkimSelector, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
                         $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass selectors such as s2026 or mail."));
             }
             MailOps.Dnsbl.DnsblCheck blocklists = null;
@@ -110,7 +110,7 @@ namespace MailOps.Commands
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.PublicSuffixListMissing, ErrorCategory.ResourceUnavailable,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.PublicSuffixListMissing,
                         $"The Public Suffix List could not be read from '{path}': {ex.Message}", path,
                         "Reinstall the module, or use -DmarcDiscoveryMethod TreeWalk (which needs no list).", ex));
                 }

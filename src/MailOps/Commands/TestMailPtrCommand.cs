@@ -30,7 +30,7 @@ namespace MailOps.Commands
             base.BeginProcessing();
             var problem = HeloName == null ? null : DnsName.ValidateDomainName(HeloName);
             if (problem != null)
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                     $"-HeloName '{HeloName}' is not a valid host name: {problem}.", HeloName, "Pass the name your server sends in HELO/EHLO, e.g. mail.example.com."));
         }
 

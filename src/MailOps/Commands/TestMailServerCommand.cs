@@ -149,7 +149,7 @@ namespace MailOps.Commands
                 int port = 0;
                 ok = ok && value != null && int.TryParse(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) && port >= 1 && port <= 65535;
                 if (!ok)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidServicePort, ErrorCategory.InvalidArgument,
+                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidServicePort,
                         $"-ServicePort entry '{TextSafety.Escape(key)} = {TextSafety.Escape(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture))}' is not a protocol (Smtp, Submission, Smtps, Imap, Imaps) with a port from 1 to 65535.",
                         key, "Write -ServicePort @{ Smtp = 25; Smtps = 465; Submission = 587; Imaps = 993 }."));
                 list.Add((protocol, port));
@@ -169,7 +169,7 @@ namespace MailOps.Commands
                     try { targets.Add(MailOps.Smtp.EgressTarget.Parse(t)); }
                     catch (FormatException ex)
                     {
-                        Post(() => WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ErrorCategory.InvalidArgument, ex.Message, t,
+                        Post(() => WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, t,
                             "Write targets as mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25.", ex)));
                     }
                 }
@@ -189,7 +189,7 @@ namespace MailOps.Commands
                 }, token).ConfigureAwait(false);
                 if (result.Verdict == "Blocked" || result.Verdict == "Intercepted") Post(() => WriteWarning($"{result.Message} {result.Remedy}"));
                 if (result.Verdict == "Unreachable")
-                    Post(() => WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, ErrorCategory.ConnectionError, result.Message, "port 25", result.Remedy)));
+                    Post(() => WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, result.Message, "port 25", result.Remedy)));
                 return result;
             }, token);
         }
@@ -235,7 +235,7 @@ namespace MailOps.Commands
                 }
                 if (addresses.Count == 0)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.ObjectNotFound, $"{host} has no A or AAAA record.", host, "Pass the server's IP address or a host name that resolves."));
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, $"{host} has no A or AAAA record.", host, "Pass the server's IP address or a host name that resolves."));
                     continue;
                 }
                 var withHelo = options.HeloName != null ? options : Options(host);
@@ -270,7 +270,7 @@ namespace MailOps.Commands
             try { relay = MailRelayCheck.ParseRelay(Relay); }
             catch (FormatException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ErrorCategory.InvalidArgument, ex.Message, Relay,
+                WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, Relay,
                     "Write the relay as smtp.example.net, smtp.example.net:587 or smtp.example.net:465.", ex));
                 RecordCheckFailed();
                 return;
@@ -303,7 +303,7 @@ namespace MailOps.Commands
             if (outcome.ConnectionFailure != null) WriteError(ErrorRecords.ForMailConnection(outcome.ConnectionFailure, target));
             foreach (var (_, error) in outcome.Failures) WriteError(ErrorRecords.ForDns(error, r.Domain));
             if (r.Login == "Rejected")
-                WriteError(ErrorRecords.Create(ErrorId.RelayAuthenticationFailed, ErrorCategory.SecurityError,
+                WriteError(ErrorRecords.Create(ErrorId.RelayAuthenticationFailed,
                     $"{target} refused the login ({r.AuthMechanism}): {r.AuthReply}", target,
                     "Check the relay user name and password (an email service's SMTP credential or API key, not its web login)."));
             WriteVerbose($"{target}: {r}");

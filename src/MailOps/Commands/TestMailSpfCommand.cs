@@ -79,7 +79,7 @@ namespace MailOps.Commands
             }
             if (Domain == null || Domain.Length == 0)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                     "No domain to audit: give -Domain (or -IPAddress with -Sender to evaluate).", "",
                     "For example: Test-MailSpf example.com"));
                 return;
@@ -105,7 +105,7 @@ namespace MailOps.Commands
             {
                 if (string.IsNullOrWhiteSpace(HeloName))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                         "There is no identity to evaluate: give -Domain, a -Sender address, or (for an empty sender) -HeloName.",
                         Sender ?? "", "For example: Test-MailSpf -IPAddress 192.0.2.25 -Sender user@example.com"));
                     return false;
@@ -175,7 +175,7 @@ namespace MailOps.Commands
             {
                 if (!System.Net.IPAddress.TryParse((text ?? "").Trim().Trim('[', ']'), out var ip))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress, ErrorCategory.InvalidArgument,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress,
                         $"'{text}' is not an IPv4 or IPv6 address.", text, "Pass the client address as 192.0.2.25 or 2001:db8::25."));
                     continue;
                 }

@@ -41,8 +41,7 @@ namespace MailOps.Commands
             catch (Exception ex) when (ex is FormatException || ex is IOException || ex is UnauthorizedAccessException || ex is ArgumentException)
             {
                 var notFound = ex is FileNotFoundException || ex is DirectoryNotFoundException;
-                ThrowTerminatingError(ErrorRecords.Create(notFound ? ErrorId.WarmupPlanNotFound : ErrorId.InvalidWarmupPlan,
-                    notFound ? ErrorCategory.ObjectNotFound : ErrorCategory.InvalidData, $"The warm-up plan cannot be read: {ex.Message}", Plan,
+                ThrowTerminatingError(ErrorRecords.Create(notFound ? ErrorId.WarmupPlanNotFound : ErrorId.InvalidWarmupPlan, $"The warm-up plan cannot be read: {ex.Message}", Plan,
                     "Pass the JSON file New-MailWarmupPlan -Path wrote, or the plan's day objects (New-MailWarmupPlan, Import-Csv of its export).", ex));
                 return;
             }
@@ -110,7 +109,7 @@ namespace MailOps.Commands
                 if (o is string path) { ReadLogs(path); continue; }
                 if (!DeliveryInput.TryConvert(item, out var obs, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDeliveryRecord, ErrorCategory.InvalidData,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDeliveryRecord,
                         $"The input '{TextSafety.Escape(item?.ToString() ?? "")}' cannot be counted: {problem}.", item,
                         "Pass records from Get-MailDeliveryLog or Import-MailBounce, or Postfix log paths."));
                     continue;
@@ -131,7 +130,7 @@ namespace MailOps.Commands
             catch (ItemNotFoundException) { }
             if (files.Count == 0)
             {
-                WriteError(ErrorRecords.Create(ErrorId.MailLogNotFound, ErrorCategory.ObjectNotFound, $"Cannot find the mail log '{path}'.", path,
+                WriteError(ErrorRecords.Create(ErrorId.MailLogNotFound, $"Cannot find the mail log '{path}'.", path,
                     "Check the path; records from Get-MailDeliveryLog can be piped in instead."));
                 return;
             }
@@ -148,7 +147,7 @@ namespace MailOps.Commands
                 catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, ErrorCategory.ReadError, $"The mail log '{file}' cannot be read: {ex.Message}", file,
+                    WriteError(ErrorRecords.Create(ErrorId.MailLogUnreadable, $"The mail log '{file}' cannot be read: {ex.Message}", file,
                         "Check the path and permissions (mail logs are often readable by root or the adm group only).", ex));
                 }
             }

@@ -55,7 +55,7 @@ namespace MailOps.Commands
                 }
                 catch (FormatException ex)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ErrorCategory.InvalidArgument, ex.Message, t,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, t,
                         "Write targets as mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25.", ex));
                 }
             }
@@ -74,7 +74,7 @@ namespace MailOps.Commands
                     // Never end with no output and no error: say that nothing could be tried, and what to do.
                     if (unanswered.Count > 0)
                         WriteError(ErrorRecords.ForDns(new DnsQueryFailedException(unanswered[0]), unanswered[0].Name));
-                    WriteError(ErrorRecords.Create(ErrorId.NoEgressTargets, ErrorCategory.ObjectNotFound,
+                    WriteError(ErrorRecords.Create(ErrorId.NoEgressTargets,
                         "No default target could be resolved (the mailbox providers' MX hosts and their addresses), so port 25 was not tried.",
                         "port 25",
                         "Check that this machine's resolvers answer (or pass -Server 192.0.2.53), or name a target: Test-Port25Egress -Target mx.example.net"));
@@ -106,7 +106,7 @@ namespace MailOps.Commands
             // Nothing answered on any port: port 25 could not be judged. The result row says so (Verdict Unreachable,
             // for Export-Csv), and so does an error, as for any check that could not run.
             if (summary.Verdict == "Unreachable")
-                WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, ErrorCategory.ConnectionError, summary.Message, "port 25", summary.Remedy));
+                WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, summary.Message, "port 25", summary.Remedy));
             base.EndProcessing();   // the one -Quiet Boolean
         }
     }

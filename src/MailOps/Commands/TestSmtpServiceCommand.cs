@@ -75,7 +75,7 @@ namespace MailOps.Commands
                 }
                 if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ErrorCategory.InvalidArgument,
+                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                         $"'{input}' is not a valid host name: {problem}.", input, "Pass a host name such as mail.example.com or an IP address."));
                     continue;
                 }
