@@ -120,6 +120,11 @@ namespace MailOps.Commands
             return record;
         }
 
+        /// <summary>A domain or host name input that is not one (InvalidDomainName): the input escaped for display, what was
+        /// wrong, and an example of what to pass.</summary>
+        public static ErrorRecord ForInvalidName(string input, string problem, string what, string hint) =>
+            Create(ErrorId.InvalidDomainName, $"'{TextSafety.Escape(input ?? "")}' is not a valid {what}: {problem.TrimEnd('.')}.", input, hint);
+
         /// <summary>A DNS question that went unanswered: the check could not run.</summary>
         public static ErrorRecord ForDns(DnsQueryFailedException ex, object target)
         {

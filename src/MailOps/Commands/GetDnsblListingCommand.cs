@@ -82,7 +82,7 @@ namespace MailOps.Commands
                     }
                     catch (ArgumentException ex)
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName, ex.Message, input, "Pass a domain name such as example.com."));
+                        WriteError(ErrorRecords.ForInvalidName(input, ex.Message, "domain name", "Pass a domain name such as example.com."));
                         continue;
                     }
                     Start(target);

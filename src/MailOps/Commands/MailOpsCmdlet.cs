@@ -223,8 +223,7 @@ namespace MailOps.Commands
             var problem = DnsName.TryNormalizeInput(input, out domain);
             if (problem != null)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
-                    $"'{TextSafety.Escape(input ?? "")}' is not a valid domain name: {problem}.", input,
+                WriteError(ErrorRecords.ForInvalidName(input, problem, "domain name",
                     "Pass a domain name such as example.com (an address such as user@example.com or a URL such as https://example.com/ also works)."));
                 return false;
             }

@@ -96,8 +96,7 @@ namespace MailOps.Commands
             {
                 if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
-                        $"'{input}' is not a valid host name: {problem}.", input, "Pass the mail server's host name."));
+                    WriteError(ErrorRecords.ForInvalidName(input, problem, "host name", "Pass the mail server's host name."));
                     continue;
                 }
                 var target = $"{host}:{Port}";

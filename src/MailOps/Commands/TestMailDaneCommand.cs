@@ -82,8 +82,7 @@ namespace MailOps.Commands
                 {
                     if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
-                            $"'{input}' is not a valid host name: {problem}.", input, "Pass the MX host name, such as mail.example.com."));
+                        WriteError(ErrorRecords.ForInvalidName(input, problem, "host name", "Pass the MX host name, such as mail.example.com."));
                         continue;
                     }
                     var target = new DaneTarget(host, host, null);

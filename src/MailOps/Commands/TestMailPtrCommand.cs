@@ -30,8 +30,7 @@ namespace MailOps.Commands
             base.BeginProcessing();
             var problem = HeloName == null ? null : DnsName.ValidateDomainName(HeloName);
             if (problem != null)
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDomainName,
-                    $"-HeloName '{HeloName}' is not a valid host name: {problem}.", HeloName, "Pass the name your server sends in HELO/EHLO, e.g. mail.example.com."));
+                ThrowTerminatingError(ErrorRecords.ForInvalidName(HeloName, problem, "HELO host name", "Pass the name your server sends in HELO/EHLO, e.g. mail.example.com."));
         }
 
         protected override void ProcessRecord()

@@ -75,8 +75,7 @@ namespace MailOps.Commands
                 }
                 if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
-                        $"'{input}' is not a valid host name: {problem}.", input, "Pass a host name such as mail.example.com or an IP address."));
+                    WriteError(ErrorRecords.ForInvalidName(input, problem, "host name", "Pass a host name such as mail.example.com or an IP address."));
                     continue;
                 }
                 foreach (var p in Port.Distinct()) jobs.Add((host, p));
