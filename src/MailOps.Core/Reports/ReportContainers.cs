@@ -104,7 +104,7 @@ namespace MailOps.Reports
         internal bool EndsFile { get; set; }
     }
 
-    internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown }
+    internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown, Zlib }
 
     /// <summary>
     /// Opens report files by content, not by name: XML, JSON, gzip, zip, an RFC 5322 message (.eml) or an mbox, nested
@@ -248,13 +248,15 @@ namespace MailOps.Reports
                     return Gzip(stream, entry, depth);
                 case PayloadKind.Zip:
                     return Zip(stream, entry, depth);
+                case PayloadKind.Zlib:
+                    return Zlib(stream, entry, depth);
                 case PayloadKind.Mbox:
                     return InPlace(stream, entry, s => Mbox(s, entry, depth));
                 case PayloadKind.Mime:
                     return InPlace(stream, entry, s => Message(MimeMessage.Load(MimeOptions(), s, true, _ct), entry, depth));
                 default:
                     throw new ReportFormatException(ReportProblemKind.NotAReport,
-                        $"is not a {_what}: its content is neither XML, JSON, gzip, zip nor an e-mail message");
+                        $"is not a {_what}: its content is neither XML, JSON, gzip, zlib, zip nor an e-mail message");
             }
         }
 
@@ -290,6 +292,34 @@ namespace MailOps.Reports
             finally { gz.Dispose(); }
         }
 
+
+        /// <summary>A raw zlib stream (RFC 1950), as some reporters send: decompressed within the same budget as gzip, and
+        /// its Adler-32 trailer checked the moment the data ends, so a cut stream is Truncated, not a malformed document.</summary>
+        private IEnumerable<object> Zlib(Stream stream, string entry, int depth)
+        {
+            var integrity = new ZlibIntegrity();
+            var inflated = integrity.Open(stream);
+            var bounded = new BoundedStream(inflated, this, entry);
+            bounded.AtEnd = () =>
+            {
+                try
+                {
+                    integrity.Verify();
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new ReportFormatException(ReportProblemKind.Truncated,
+                        $"ends early: the zlib data stops after {bounded.Count:N0} decompressed bytes but its Adler-32 trailer is missing or wrong (a truncated download or attachment?): {ex.Message}");
+                }
+            };
+            try
+            {
+                foreach (var item in Expand(bounded, entry, depth + 1)) yield return item;
+                var buffer = new byte[81920];
+                while (bounded.Read(buffer, 0, buffer.Length) > 0) { }
+            }
+            finally { inflated.Dispose(); }
+        }
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
         {
@@ -471,7 +501,7 @@ namespace MailOps.Reports
                 if (!mime.IsAttachment && !type.StartsWith("application/", StringComparison.Ordinal) && type != "text/xml" && type != "text/json") continue;
                 var decoded = new PeekStream(mime.Content.Open());
                 var kind = Sniff(decoded.Peek(512));
-                if (kind != _wanted && kind != PayloadKind.Gzip && kind != PayloadKind.Zip) { decoded.Dispose(); continue; }
+                if (kind != _wanted && kind != PayloadKind.Gzip && kind != PayloadKind.Zip && kind != PayloadKind.Zlib) { decoded.Dispose(); continue; }
                 found++;
                 var name = mime.FileName ?? mime.ContentType.MimeType;
                 var partLabel = (entry == null ? "" : entry + " / ") + "attachment " + name;
@@ -493,6 +523,8 @@ namespace MailOps.Reports
             int i = head.Offset, end = head.Offset + head.Count;
             if (head.Count == 0) return PayloadKind.Empty;
             if (head.Count >= 2 && b[i] == 0x1f && b[i + 1] == 0x8b) return PayloadKind.Gzip;
+            // zlib as reporters write it: 78 01, 78 5E, 78 9C or 78 DA (other window sizes could be text: "H", "X", "h").
+            if (head.Count >= 2 && b[i] == 0x78 && ZlibIntegrity.IsZlibHeader(b[i], b[i + 1])) return PayloadKind.Zlib;
             if (head.Count >= 4 && b[i] == 0x50 && b[i + 1] == 0x4b && (b[i + 2] == 3 || b[i + 2] == 5) && (b[i + 3] == 4 || b[i + 3] == 6)) return PayloadKind.Zip;
             if (head.Count >= 2 && ((b[i] == 0xff && b[i + 1] == 0xfe) || (b[i] == 0xfe && b[i + 1] == 0xff))) return PayloadKind.Xml; // UTF-16 BOM
             if (head.Count >= 3 && b[i] == 0xef && b[i + 1] == 0xbb && b[i + 2] == 0xbf) i += 3;
