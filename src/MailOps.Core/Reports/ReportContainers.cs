@@ -60,6 +60,9 @@ namespace MailOps.Reports
         NoReportInMessage,
         /// <summary>A FIFO, socket, device or other non-regular file: refused without being opened.</summary>
         NotRegularFile,
+        /// <summary>An e-mail message that carries another kind of report (a DMARC failure report met by the aggregate
+        /// importer, an aggregate report met by the failure importer): skipped, not an error, as mailboxes mix them.</summary>
+        OtherReportKind,
     }
 
     /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
@@ -141,7 +144,8 @@ namespace MailOps.Reports
             ReportImportProblem last = null;
             foreach (var item in Guard(() => ReadFile(), null))
             {
-                if (item is ReportImportProblem p)
+                // A message of the other report kind is not a problem of the file: never hidden by the cap.
+                if (item is ReportImportProblem p && p.Kind != ReportProblemKind.OtherReportKind)
                 {
                     last = p;
                     if (++problems > _options.MaxProblemsPerFile) { hidden++; continue; }
@@ -240,8 +244,8 @@ namespace MailOps.Reports
                 case PayloadKind.Json:
                     if (kind != _wanted)
                         throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
-                            ? "holds JSON, not a DMARC aggregate report (an SMTP TLS report? use Import-TlsRptReport)"
-                            : "holds XML, not an SMTP TLS report (a DMARC aggregate report? use Import-DmarcReport)");
+                            ? $"holds JSON, not a {_what} (an SMTP TLS report? use Import-TlsRptReport)"
+                            : $"holds XML, not {(_what.StartsWith("SMTP", StringComparison.Ordinal) ? "an" : "a")} {_what} (a DMARC aggregate report? use Import-DmarcReport)");
                     // Every read the parser makes checks Ctrl+C, so a reader busy skipping a huge document still stops at once.
                     return _parse(new CancellableStream(stream, _ct), entry);
                 case PayloadKind.Gzip:
@@ -484,6 +488,11 @@ namespace MailOps.Reports
                 foreach (var item in MessageReader(message, entry)) yield return item;
                 yield break;
             }
+            // An ARF message (RFC 5965) is a failure (forensic) report, whatever it carries: its third part is the failed
+            // message, never a report. Mailboxes mix both kinds, so it is skipped with a note, not an error.
+            if (DmarcFailureReportReader.IsFeedbackReport(message))
+                throw new ReportFormatException(ReportProblemKind.OtherReportKind,
+                    $"is a feedback report{Describe(message)} (ARF, message/feedback-report: a DMARC failure report, which Import-DmarcFailureReport reads); it holds no {_what}");
             int found = 0;
             foreach (var part in message.BodyParts)
             {
