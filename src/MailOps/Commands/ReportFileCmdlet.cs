@@ -115,14 +115,27 @@ namespace MailOps.Commands
             long fileRows = 0;
             foreach (var item in Read(file, options))
             {
-                if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
-                else { _rows++; fileRows++; WriteRow(item); }
+                if (item is ReportImportProblem other && other.Kind == ReportProblemKind.OtherReportKind)
+                {
+                    // Mailboxes mix aggregate and failure reports: the other kind is a note, and one warning at the end.
+                    _otherKind++;
+                    WriteVerbose(other.Message);
+                }
+                else if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
+                else if (Keep(item)) { _rows++; fileRows++; WriteRow(item); }
             }
             WriteVerbose($"{file}: {fileRows} row(s).");
         }
 
+        /// <summary>Whether a row is written (an importer may skip reports already seen, or excluded); true by default.</summary>
+        protected virtual bool Keep(object row) => true;
+
+        private long _otherKind;
+
         protected override void EndProcessing()
         {
+            if (_otherKind > 0)
+                WriteWarning($"{_otherKind:N0} message(s) held another kind of report than {What}s and were skipped; -Verbose names them.");
             WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s", "Done") { RecordType = ProgressRecordType.Completed });
             WriteVerbose($"{_rows} row(s) from {_fileNumber} file(s).");
             base.EndProcessing();
