@@ -183,11 +183,25 @@ namespace MailOps.Module.Tests
             Write("r.xml.z", z);
             Write("cut.xml.z", z.Take(z.Length - 4).ToArray());
             var run = ModuleHost.Run("Import-DmarcReport -Path $tmp", _vars);
-            Assert.Equal(2, run.Output.Count);
+            // cut.xml.z is read first: its 2 rows come out before the missing trailer is noticed, and the error makes the
+            // complete copy in r.xml.z count again (rows twice, none lost).
+            Assert.Equal(4, run.Output.Count);
+            Assert.Equal(2, run.Output.Count(o => ((string)o.Properties["SourceFile"].Value).EndsWith("r.xml.z")));
             var e = Assert.Single(run.Errors);
             Assert.Equal("ReportMalformed", e.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Contains("cut.xml.z", e.ToString());
             Assert.Contains("Adler-32", e.ToString());
+        }
+        [Fact]
+        public void A_copy_cut_short_is_an_error_and_the_complete_copy_is_still_imported()
+        {
+            var xml = Aggregate("cut.example", "c-1", 200);
+            var gz = Gzip(Encoding.UTF8.GetBytes(xml));
+            Write("a.xml.gz", gz.Take(gz.Length / 2).ToArray());
+            Write("b.xml", xml);
+            var run = ModuleHost.Run("Import-DmarcReport -Path $tmp", _vars);
+            Assert.Equal("ReportMalformed", Assert.Single(run.ErrorIds));
+            Assert.Equal(200, run.Output.Count(o => ((string)o.Properties["SourceFile"].Value).EndsWith("b.xml")));
         }
     }
 }

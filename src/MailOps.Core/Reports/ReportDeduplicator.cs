@@ -28,6 +28,7 @@ namespace MailOps.Reports
         private readonly Dictionary<string, First> _seen = new Dictionary<string, First>(StringComparer.Ordinal);
         private long _lastSerial = -1;
         private bool _lastKeep;
+        private string _lastKeptKey, _lastKeptFile, _lastKeptEntry;
 
         private sealed class First
         {
@@ -96,7 +97,21 @@ namespace MailOps.Reports
                 return _lastKeep = false;
             }
             _seen.Add(key, new First { Serial = serial, Place = place });
+            _lastKeptKey = key;
+            _lastKeptFile = file;
+            _lastKeptEntry = entry;
             return _lastKeep = true;
+        }
+
+        /// <summary>Tells the de-duplicator that reading stopped with a problem. When rows of the report being read had been
+        /// written (a copy cut short), the report is forgotten, so that a later complete copy is imported rather than
+        /// skipped: the rows before the cut then come twice, but none is lost.</summary>
+        public void Failed(ReportImportProblem problem)
+        {
+            if (problem == null || problem.RowsBefore == 0 || _lastKeptKey == null) return;
+            if (problem.SourceFile != _lastKeptFile || problem.SourceEntry != _lastKeptEntry) return;
+            _seen.Remove(_lastKeptKey);
+            _lastKeptKey = null;
         }
 
         private bool IsExcluded(string org, string id)

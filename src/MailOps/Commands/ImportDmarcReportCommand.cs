@@ -33,6 +33,8 @@ namespace MailOps.Commands
             return keep;
         }
 
+        protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+
         protected override string What => "DMARC aggregate report";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>

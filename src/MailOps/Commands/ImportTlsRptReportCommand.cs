@@ -27,6 +27,8 @@ namespace MailOps.Commands
             return keep;
         }
 
+        protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+
         protected override string What => "SMTP TLS report";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>

@@ -121,7 +121,11 @@ namespace MailOps.Commands
                     _otherKind++;
                     WriteVerbose(other.Message);
                 }
-                else if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
+                else if (item is ReportImportProblem problem)
+                {
+                    Failed(problem);
+                    WriteError(ErrorRecords.ForReportProblem(problem, What));
+                }
                 else if (Keep(item)) { _rows++; fileRows++; WriteRow(item); }
             }
             WriteVerbose($"{file}: {fileRows} row(s).");
@@ -129,6 +133,9 @@ namespace MailOps.Commands
 
         /// <summary>Whether a row is written (an importer may skip reports already seen, or excluded); true by default.</summary>
         protected virtual bool Keep(object row) => true;
+
+        /// <summary>Told of each problem before its error is written (the de-duplication forgets a report cut short).</summary>
+        protected virtual void Failed(ReportImportProblem problem) { }
 
         private long _otherKind;
 

@@ -98,5 +98,27 @@ namespace MailOps.Tests.Reports
             var (excluded, _) = Run(new ReportDeduplicator(new[] { "Company-X|another-id" }), other);
             Assert.Empty(excluded);
         }
+        [Fact]
+        public void A_copy_cut_short_does_not_hide_a_later_complete_copy()
+        {
+            // A cut .xml.gz first (rows written, then an error), the complete .xml after it: the complete copy must still be
+            // imported, or the rows after the cut would be lost.
+            var xml = ReportFiles.Report("cut.example", "c-1", 200);
+            var gz = ReportFiles.Gzip(xml);
+            var cut = _tmp.File("a.xml.gz", gz.Take(gz.Length / 2).ToArray());
+            var whole = _tmp.File("b.xml", xml);
+            var d = new ReportDeduplicator();
+            var kept = new List<DmarcReportRow>();
+            var problems = 0;
+            foreach (var f in new[] { cut, whole })
+                foreach (var item in DmarcReportReader.ReadFile(f))
+                {
+                    if (item is ReportImportProblem p) { problems++; d.Failed(p); continue; }
+                    if (d.Keep(item, out _)) kept.Add((DmarcReportRow)item);
+                }
+            Assert.Equal(1, problems);
+            Assert.True(kept.Count(r => r.SourceFile == cut) > 0);
+            Assert.Equal(200, kept.Count(r => r.SourceFile == whole));
+        }
     }
 }
