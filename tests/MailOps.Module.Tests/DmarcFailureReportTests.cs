@@ -203,5 +203,20 @@ namespace MailOps.Module.Tests
             Assert.Equal("ReportMalformed", Assert.Single(run.ErrorIds));
             Assert.Equal(200, run.Output.Count(o => ((string)o.Properties["SourceFile"].Value).EndsWith("b.xml")));
         }
+        [Fact]
+        public void Import_DmarcReport_reads_a_Maildir_as_its_cur_and_new_messages()
+        {
+            Write("md/cur/1.eml", AggregateMail(Aggregate("one.example", "m-1", 2)));
+            Write("md/new/2.eml", AggregateMail(Aggregate("two.example", "m-2", 1)));
+            Write("md/tmp/3.eml", "half-written");
+            Write("md/dovecot.index.log", new byte[] { 1, 2, 3 });
+            Write("md/.Archive/cur/4.eml", AggregateMail(Aggregate("three.example", "m-3", 1)));
+            Directory.CreateDirectory(Path.Combine(_tmp, "md", ".Archive", "new"));
+            var run = ModuleHost.Run(@"
+@(Import-DmarcReport -Path ([IO.Path]::Combine($tmp, 'md'))).Count
+@(Import-DmarcReport -Path ([IO.Path]::Combine($tmp, 'md')) -Recurse).Count", _vars);
+            Assert.Empty(run.Errors);
+            Assert.Equal(new object[] { 3, 4 }, run.Output.Select(o => o.BaseObject));
+        }
     }
 }

@@ -22,8 +22,6 @@ namespace MailOps.Commands
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             DmarcFailureReportReader.ReadFile(file, options, CancelToken);
 
-        protected override IEnumerable<string> Roots(string full) => Maildir.Roots(full, Recurse, WriteVerbose);
-
         protected override void WriteRow(object row)
         {
             if (string.Equals(Format, "Parsedmarc", System.StringComparison.OrdinalIgnoreCase))

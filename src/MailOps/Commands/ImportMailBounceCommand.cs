@@ -1,7 +1,4 @@
-using System;
 using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Management.Automation;
 using MailOps.Bounces;
 using MailOps.Reports;
@@ -20,8 +17,5 @@ namespace MailOps.Commands
             BounceReader.ReadFile(file, options, CancelToken);
 
         protected override void WriteRow(object row) => WriteObject(row);
-
-        /// <summary>A Maildir is read as its cur/ and new/ folders (with -Recurse, its Maildir++ sub-folders too).</summary>
-        protected override IEnumerable<string> Roots(string full) => Maildir.Roots(full, Recurse, WriteVerbose);
     }
 }

@@ -5,7 +5,7 @@ using System.Linq;
 
 namespace MailOps.Commands
 {
-    /// <summary>Maildir folders for the importers that read e-mail (Import-MailBounce, Import-DmarcFailureReport).</summary>
+    /// <summary>Maildir folders, for every importer (ReportFileCmdlet.Roots): reports and bounces arrive as mail.</summary>
     internal static class Maildir
     {
         /// <summary>A Maildir (a folder with cur/ and new/) is read as its messages in cur/ and new/ (not tmp/, nor the

@@ -100,12 +100,10 @@ namespace MailOps.Commands
             }
         }
 
-        /// <summary>Where the walk starts for a path given by the user: the path itself. An importer may override it to
-        /// recognise folder layouts (Import-MailBounce: a Maildir is read as its cur/ and new/ folders).</summary>
-        protected virtual IEnumerable<string> Roots(string full)
-        {
-            yield return full;
-        }
+        /// <summary>Where the walk starts for a path given by the user: the path itself, except that a Maildir (reports and
+        /// bounces are mail) is read as its cur/ and new/ folders, not tmp/ nor the server's index files (with -Recurse,
+        /// its Maildir++ sub-folders too). An importer may override it to recognise other layouts.</summary>
+        protected virtual IEnumerable<string> Roots(string full) => Maildir.Roots(full, Recurse, WriteVerbose);
 
         private void ReadOne(string file, ReportImportOptions options)
         {
