@@ -39,6 +39,7 @@
         'Find-DkimSelector'
         'Test-DkimSignature'
         'Import-DmarcReport'
+        'Import-DmarcFailureReport'
         'Import-MailBounce'
         'Get-DnsblListing'
         'Get-DnsblZone'

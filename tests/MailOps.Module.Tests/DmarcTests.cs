@@ -221,8 +221,10 @@ Import-DmarcReport -Path ([System.IO.Path]::Combine($tmp, 'nothing-here.xml'))",
             Write("t.json", Encoding.UTF8.GetBytes(json));
             Write("t.json.gz", Gzip(json));
             Write("x.json", Encoding.UTF8.GetBytes("{ not json"));
-            var run = ModuleHost.Run("[System.IO.DirectoryInfo]::new($tmp).GetFiles() | Import-TlsRptReport | ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.OrganizationName, $_.PolicyDomain, $_.SuccessfulSessionCount, $_.FailedSessionCount, $_.FailureDetails }", _vars);
-            Assert.Equal(new[] { "Org|example.com|10|2|certificate-expired x2 (mail.example.com)", "Org|example.com|10|2|certificate-expired x2 (mail.example.com)" }, run.Output.Select(o => o.ToString()));
+            var run = ModuleHost.Run("[System.IO.DirectoryInfo]::new($tmp).GetFiles() | Import-TlsRptReport -Verbose | ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.OrganizationName, $_.PolicyDomain, $_.SuccessfulSessionCount, $_.FailedSessionCount, $_.FailureDetails }", _vars);
+            // t.json and t.json.gz are the same report (report-id r1): imported once, the second copy named in -Verbose.
+            Assert.Equal(new[] { "Org|example.com|10|2|certificate-expired x2 (mail.example.com)" }, run.Output.Select(o => o.ToString()));
+            Assert.Contains(run.Verbose, v => v.Message.Contains("SMTP TLS report 'r1'") && v.Message.Contains("already imported from"));
             Assert.Contains("x.json", run.Errors[0].ToString());
             var e = Assert.Single(run.Errors);
             Assert.Equal("ReportMalformed,MailOps.Commands.ImportTlsRptReportCommand", e.FullyQualifiedErrorId);

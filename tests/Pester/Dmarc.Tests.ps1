@@ -143,8 +143,9 @@ Describe 'Import-TlsRptReport' {
         New-Item -ItemType Directory -Path $dir | Out-Null
         Set-Content -LiteralPath (Join-Path $dir 't.json') -Value $json
         [System.IO.File]::WriteAllBytes((Join-Path $dir 't.json.gz'), (ConvertTo-Gzip $json))
+        # The two files are the same report (report-id r1): imported once.
         $rows = @(Get-ChildItem $dir | Import-TlsRptReport)
-        $rows.Count | Should -Be 2
+        $rows.Count | Should -Be 1
         $rows[0].PolicyDomain | Should -Be 'example.com'
         $rows[0].FailedSessionCount | Should -Be 2
         $rows[0].FailureDetails[0].ResultType | Should -Be 'certificate-expired'

@@ -45,6 +45,7 @@ namespace MailOps.Reports
             public string Domain, Adkim, Aspf, P, Sp, Np, Pct, Fo, Testing, Discovery;
             public bool Rfc9990Elements;
             public ResultList<string> ErrorList;
+            public readonly long Serial = ReportSerials.Next();
         }
 
         /// <summary>The most characters one field (the text of one element) may have: 64 KiB. A longer value makes the
@@ -324,6 +325,7 @@ namespace MailOps.Reports
             var ids = rec.SeenIdentifiers ? rec.Identifiers : rec.Identities;
             return new DmarcReportRow
             {
+                ReportSerial = h.Serial,
                 SourceFile = file,
                 SourceEntry = entry,
                 XmlSchema = h.Version ?? "draft",

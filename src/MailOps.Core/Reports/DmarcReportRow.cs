@@ -92,6 +92,9 @@ namespace MailOps.Reports
         public ResultList<string> SpfScopes { get; internal set; } = ResultList<string>.Empty;
         public ResultList<string> SpfResults { get; internal set; } = ResultList<string>.Empty;
 
+        /// <summary>Which report (one parse of one &lt;feedback&gt; document) the row belongs to: rows of one report share it.</summary>
+        internal long ReportSerial { get; set; }
+
         public override string ToString() => $"{OrgName} {ReportId}: {SourceIP} x{Count} {HeaderFrom} dkim={PolicyDkim} spf={PolicySpf} -> {Disposition}";
     }
 }

@@ -60,6 +60,9 @@ namespace MailOps.Reports
         NoReportInMessage,
         /// <summary>A FIFO, socket, device or other non-regular file: refused without being opened.</summary>
         NotRegularFile,
+        /// <summary>An e-mail message that carries another kind of report (a DMARC failure report met by the aggregate
+        /// importer, an aggregate report met by the failure importer): skipped, not an error, as mailboxes mix them.</summary>
+        OtherReportKind,
     }
 
     /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
@@ -104,7 +107,7 @@ namespace MailOps.Reports
         internal bool EndsFile { get; set; }
     }
 
-    internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown }
+    internal enum PayloadKind { Empty, Xml, Json, Gzip, Zip, Mbox, Mime, Unknown, Zlib }
 
     /// <summary>
     /// Opens report files by content, not by name: XML, JSON, gzip, zip, an RFC 5322 message (.eml) or an mbox, nested
@@ -141,7 +144,8 @@ namespace MailOps.Reports
             ReportImportProblem last = null;
             foreach (var item in Guard(() => ReadFile(), null))
             {
-                if (item is ReportImportProblem p)
+                // A message of the other report kind is not a problem of the file: never hidden by the cap.
+                if (item is ReportImportProblem p && p.Kind != ReportProblemKind.OtherReportKind)
                 {
                     last = p;
                     if (++problems > _options.MaxProblemsPerFile) { hidden++; continue; }
@@ -240,21 +244,23 @@ namespace MailOps.Reports
                 case PayloadKind.Json:
                     if (kind != _wanted)
                         throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
-                            ? "holds JSON, not a DMARC aggregate report (an SMTP TLS report? use Import-TlsRptReport)"
-                            : "holds XML, not an SMTP TLS report (a DMARC aggregate report? use Import-DmarcReport)");
+                            ? $"holds JSON, not a {_what} (an SMTP TLS report? use Import-TlsRptReport)"
+                            : $"holds XML, not {(_what.StartsWith("SMTP", StringComparison.Ordinal) ? "an" : "a")} {_what} (a DMARC aggregate report? use Import-DmarcReport)");
                     // Every read the parser makes checks Ctrl+C, so a reader busy skipping a huge document still stops at once.
                     return _parse(new CancellableStream(stream, _ct), entry);
                 case PayloadKind.Gzip:
                     return Gzip(stream, entry, depth);
                 case PayloadKind.Zip:
                     return Zip(stream, entry, depth);
+                case PayloadKind.Zlib:
+                    return Zlib(stream, entry, depth);
                 case PayloadKind.Mbox:
                     return InPlace(stream, entry, s => Mbox(s, entry, depth));
                 case PayloadKind.Mime:
                     return InPlace(stream, entry, s => Message(MimeMessage.Load(MimeOptions(), s, true, _ct), entry, depth));
                 default:
                     throw new ReportFormatException(ReportProblemKind.NotAReport,
-                        $"is not a {_what}: its content is neither XML, JSON, gzip, zip nor an e-mail message");
+                        $"is not a {_what}: its content is neither XML, JSON, gzip, zlib, zip nor an e-mail message");
             }
         }
 
@@ -290,6 +296,34 @@ namespace MailOps.Reports
             finally { gz.Dispose(); }
         }
 
+
+        /// <summary>A raw zlib stream (RFC 1950), as some reporters send: decompressed within the same budget as gzip, and
+        /// its Adler-32 trailer checked the moment the data ends, so a cut stream is Truncated, not a malformed document.</summary>
+        private IEnumerable<object> Zlib(Stream stream, string entry, int depth)
+        {
+            var integrity = new ZlibIntegrity();
+            var inflated = integrity.Open(stream);
+            var bounded = new BoundedStream(inflated, this, entry);
+            bounded.AtEnd = () =>
+            {
+                try
+                {
+                    integrity.Verify();
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new ReportFormatException(ReportProblemKind.Truncated,
+                        $"ends early: the zlib data stops after {bounded.Count:N0} decompressed bytes but its Adler-32 trailer is missing or wrong (a truncated download or attachment?): {ex.Message}");
+                }
+            };
+            try
+            {
+                foreach (var item in Expand(bounded, entry, depth + 1)) yield return item;
+                var buffer = new byte[81920];
+                while (bounded.Read(buffer, 0, buffer.Length) > 0) { }
+            }
+            finally { inflated.Dispose(); }
+        }
 
         private IEnumerable<object> Zip(Stream stream, string entry, int depth)
         {
@@ -454,6 +488,11 @@ namespace MailOps.Reports
                 foreach (var item in MessageReader(message, entry)) yield return item;
                 yield break;
             }
+            // An ARF message (RFC 5965) is a failure (forensic) report, whatever it carries: its third part is the failed
+            // message, never a report. Mailboxes mix both kinds, so it is skipped with a note, not an error.
+            if (DmarcFailureReportReader.IsFeedbackReport(message))
+                throw new ReportFormatException(ReportProblemKind.OtherReportKind,
+                    $"is a feedback report{Describe(message)} (ARF, message/feedback-report: a DMARC failure report, which Import-DmarcFailureReport reads); it holds no {_what}");
             int found = 0;
             foreach (var part in message.BodyParts)
             {
@@ -471,7 +510,7 @@ namespace MailOps.Reports
                 if (!mime.IsAttachment && !type.StartsWith("application/", StringComparison.Ordinal) && type != "text/xml" && type != "text/json") continue;
                 var decoded = new PeekStream(mime.Content.Open());
                 var kind = Sniff(decoded.Peek(512));
-                if (kind != _wanted && kind != PayloadKind.Gzip && kind != PayloadKind.Zip) { decoded.Dispose(); continue; }
+                if (kind != _wanted && kind != PayloadKind.Gzip && kind != PayloadKind.Zip && kind != PayloadKind.Zlib) { decoded.Dispose(); continue; }
                 found++;
                 var name = mime.FileName ?? mime.ContentType.MimeType;
                 var partLabel = (entry == null ? "" : entry + " / ") + "attachment " + name;
@@ -493,6 +532,8 @@ namespace MailOps.Reports
             int i = head.Offset, end = head.Offset + head.Count;
             if (head.Count == 0) return PayloadKind.Empty;
             if (head.Count >= 2 && b[i] == 0x1f && b[i + 1] == 0x8b) return PayloadKind.Gzip;
+            // zlib as reporters write it: 78 01, 78 5E, 78 9C or 78 DA (other window sizes could be text: "H", "X", "h").
+            if (head.Count >= 2 && b[i] == 0x78 && ZlibIntegrity.IsZlibHeader(b[i], b[i + 1])) return PayloadKind.Zlib;
             if (head.Count >= 4 && b[i] == 0x50 && b[i + 1] == 0x4b && (b[i + 2] == 3 || b[i + 2] == 5) && (b[i + 3] == 4 || b[i + 3] == 6)) return PayloadKind.Zip;
             if (head.Count >= 2 && ((b[i] == 0xff && b[i + 1] == 0xfe) || (b[i] == 0xfe && b[i + 1] == 0xff))) return PayloadKind.Xml; // UTF-16 BOM
             if (head.Count >= 3 && b[i] == 0xef && b[i + 1] == 0xbb && b[i + 2] == 0xbf) i += 3;

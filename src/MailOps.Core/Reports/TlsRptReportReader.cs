@@ -54,6 +54,9 @@ namespace MailOps.Reports
         public long FailedSessionCount { get; internal set; }
         public ResultList<TlsRptFailureDetail> FailureDetails { get; internal set; } = ResultList<TlsRptFailureDetail>.Empty;
 
+        /// <summary>Which report (one parse of one report document) the row belongs to: rows of one report share it.</summary>
+        internal long ReportSerial { get; set; }
+
         public override string ToString() => $"{OrganizationName} {PolicyType} {PolicyDomain}: {SuccessfulSessionCount} ok, {FailedSessionCount} failed";
     }
 
@@ -107,6 +110,7 @@ namespace MailOps.Reports
             if (!(report["policies"] is List<object> policies))
                 throw new ReportFormatException(ReportProblemKind.Malformed, "has a 'policies' member that is not an array");
             var rows = new List<object>();
+            var serial = ReportSerials.Next();
             foreach (var item in policies)
             {
                 if (!(item is Dictionary<string, object> pol)) throw new ReportFormatException(ReportProblemKind.Malformed, "has a policy that is not an object");
@@ -115,6 +119,7 @@ namespace MailOps.Reports
                 var details = pol.TryGetValue("failure-details", out var fd) && fd is List<object> fl ? fl : new List<object>();
                 rows.Add(new TlsRptPolicyRow
                 {
+                    ReportSerial = serial,
                     SourceFile = file,
                     SourceEntry = entry,
                     OrganizationName = Str(report, "organization-name"),

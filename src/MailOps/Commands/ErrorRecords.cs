@@ -308,7 +308,9 @@ namespace MailOps.Commands
                     break;
                 default:
                     id = ErrorId.ReportNotRecognized;
-                    action = $"Pass {what} files: XML/JSON, gzip, zip, .eml or mbox.";
+                    action = what.IndexOf("failure", StringComparison.Ordinal) >= 0
+                        ? $"Pass {what}s: .eml or mbox files, Maildir folders, or zip/gzip/zlib archives of messages."
+                        : $"Pass {what} files: XML/JSON, gzip, zlib, zip, .eml or mbox.";
                     break;
             }
             return Build(id, category ?? CategoryOf(id), p.Message, p.SourceFile, action, p.Exception);

@@ -10,6 +10,25 @@ namespace MailOps.Commands
     [OutputType(typeof(TlsRptPolicyRow))]
     public sealed class ImportTlsRptReportCommand : ReportFileCmdlet
     {
+        /// <summary>Reports to skip: report ids ("id", any organisation) or "org|id"; blank lines and '#' comments are
+        /// ignored, so -ExcludeReportId (Get-Content seen.txt) works. Reports seen earlier in the same run are skipped too.</summary>
+        [Parameter]
+        [AllowEmptyCollection]
+        [AllowNull]
+        public string[] ExcludeReportId { get; set; }
+
+        private ReportDeduplicator _seen;
+
+        protected override bool Keep(object row)
+        {
+            _seen ??= new ReportDeduplicator(ExcludeReportId);
+            var keep = _seen.Keep(row, out var note);
+            if (note != null) WriteVerbose(note);
+            return keep;
+        }
+
+        protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+
         protected override string What => "SMTP TLS report";
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>

@@ -100,12 +100,10 @@ namespace MailOps.Commands
             }
         }
 
-        /// <summary>Where the walk starts for a path given by the user: the path itself. An importer may override it to
-        /// recognise folder layouts (Import-MailBounce: a Maildir is read as its cur/ and new/ folders).</summary>
-        protected virtual IEnumerable<string> Roots(string full)
-        {
-            yield return full;
-        }
+        /// <summary>Where the walk starts for a path given by the user: the path itself, except that a Maildir (reports and
+        /// bounces are mail) is read as its cur/ and new/ folders, not tmp/ nor the server's index files (with -Recurse,
+        /// its Maildir++ sub-folders too). An importer may override it to recognise other layouts.</summary>
+        protected virtual IEnumerable<string> Roots(string full) => Maildir.Roots(full, Recurse, WriteVerbose);
 
         private void ReadOne(string file, ReportImportOptions options)
         {
@@ -115,14 +113,34 @@ namespace MailOps.Commands
             long fileRows = 0;
             foreach (var item in Read(file, options))
             {
-                if (item is ReportImportProblem problem) WriteError(ErrorRecords.ForReportProblem(problem, What));
-                else { _rows++; fileRows++; WriteRow(item); }
+                if (item is ReportImportProblem other && other.Kind == ReportProblemKind.OtherReportKind)
+                {
+                    // Mailboxes mix aggregate and failure reports: the other kind is a note, and one warning at the end.
+                    _otherKind++;
+                    WriteVerbose(other.Message);
+                }
+                else if (item is ReportImportProblem problem)
+                {
+                    Failed(problem);
+                    WriteError(ErrorRecords.ForReportProblem(problem, What));
+                }
+                else if (Keep(item)) { _rows++; fileRows++; WriteRow(item); }
             }
             WriteVerbose($"{file}: {fileRows} row(s).");
         }
 
+        /// <summary>Whether a row is written (an importer may skip reports already seen, or excluded); true by default.</summary>
+        protected virtual bool Keep(object row) => true;
+
+        /// <summary>Told of each problem before its error is written (the de-duplication forgets a report cut short).</summary>
+        protected virtual void Failed(ReportImportProblem problem) { }
+
+        private long _otherKind;
+
         protected override void EndProcessing()
         {
+            if (_otherKind > 0)
+                WriteWarning($"{_otherKind:N0} message(s) held another kind of report than {What}s and were skipped; -Verbose names them.");
             WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s", "Done") { RecordType = ProgressRecordType.Completed });
             WriteVerbose($"{_rows} row(s) from {_fileNumber} file(s).");
             base.EndProcessing();
