@@ -39,6 +39,7 @@
         'Find-DkimSelector'
         'Test-DkimSignature'
         'Import-DmarcReport'
+        'Get-DmarcSummary'
         'Import-MailBounce'
         'Get-DnsblListing'
         'Get-DnsblZone'
