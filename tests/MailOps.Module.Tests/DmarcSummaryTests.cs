@@ -122,6 +122,27 @@ foreach ($c in 'Test-MailPtr', 'Import-DmarcReport', 'Get-DmarcSummary') {
             Assert.Equal(blocks[0], blocks[2]);
         }
 
+        [Theory]
+        [InlineData("Import-DmarcReport -Path $tmp -Format Parsedmarc -Server $srv -TimeoutSec 30")]
+        [InlineData("Import-DmarcReport -Path $tmp | Get-DmarcSummary -Server $srv -TimeoutSec 30")]
+        public void Ctrl_C_stops_an_enrichment_whose_queries_hang_within_a_second(string script)
+        {
+            ThreeSources();
+            _dns.SetFault("15.100.51.198.in-addr.arpa", FixtureDnsServer.Fault.Timeout);
+            var took = ModuleHost.RunAndStop(script, _vars, TimeSpan.FromMilliseconds(300), () => _dns.QueryCount("15.100.51.198.in-addr.arpa") > 0);
+            Assert.True(took < TimeSpan.FromSeconds(1), $"Stop took {took.TotalMilliseconds:0} ms");
+        }
+
+        [Fact]
+        public void A_bad_server_ends_a_parsedmarc_import_before_any_file_is_read()
+        {
+            ThreeSources();
+            var run = ModuleHost.Run("Import-DmarcReport -Path $tmp -Format Parsedmarc -Server 'not a server:x'", _vars);
+            Assert.Empty(run.Output);
+            Assert.Equal("InvalidDnsServer", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.InvalidArgument, run.StatementTerminating.CategoryInfo.Category);
+        }
+
         [Fact]
         public void Summary_by_source_is_enriched_and_carries_findings()
         {
@@ -141,6 +162,9 @@ foreach ($c in 'Test-MailPtr', 'Import-DmarcReport', 'Get-DmarcSummary') {
             Assert.Equal(5L, run.Prop(1, "DkimAligned"));
             Assert.Equal("r.example", run.Prop(1, "Reporters")!.ToString());
             Assert.Equal(1, _dns.QueryCount("10.100.51.198.in-addr.arpa"));
+            Assert.Contains(run.Progress, p => p.Activity == "Summarising DMARC report rows");
+            Assert.Contains(run.Progress, p => p.Activity == "Looking up DMARC report sources" && p.StatusDescription == "3 of 3 address(es)");
+            Assert.Equal(ProgressRecordType.Completed, run.Progress.Last().RecordType);
         }
 
         [Fact]

@@ -93,7 +93,7 @@ namespace MailOps.Commands
                         "Pipe the rows of Import-DmarcReport (either -Format)."));
                     return;
             }
-            if (_sinceProgress.ElapsedMilliseconds >= 250)
+            if (_builder.Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
             {
                 _sinceProgress.Restart();
                 WriteProgress(new ProgressRecord(_activityId, "Summarising DMARC report rows",
