@@ -239,7 +239,7 @@ $b[0].ReverseDns", _vars);
             Assert.Empty(run.Errors);
             var html = (string)run.Output.Single().BaseObject;
             Assert.Contains("example.com", html);
-            Assert.Contains("UnauthenticatedSource", html);
+            Assert.Contains("DmarcReports/UnauthenticatedSource", html);
         }
 
         [CorpusFact("dmarc-aggregate")]
