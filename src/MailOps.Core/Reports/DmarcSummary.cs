@@ -180,9 +180,24 @@ namespace MailOps.Reports
             public string Domain, SourceIP, Policy;
             public long Messages, DmarcPass, Spf, Dkim, SpfOnly, Forwarded, None, Quarantine, Reject, Rows;
             public DateTime? First, Last, PolicyAt;
-            public readonly HashSet<string> Reporters = new HashSet<string>(StringComparer.Ordinal);
-            public HashSet<string> Ips; // domain aggregates only
+            // Most sources are reported by one or two organisations: the first is kept as a string, a set only from the second on.
+            private string _reporter;
+            private HashSet<string> _reporters;
             public SourceInfo Source;
+
+            public IEnumerable<string> Reporters =>
+                _reporters ?? (_reporter == null ? Enumerable.Empty<string>() : new[] { _reporter });
+
+            private void AddReporter(string org)
+            {
+                if (_reporter == null) { _reporter = org; return; }
+                if (_reporters == null)
+                {
+                    if (string.Equals(org, _reporter, StringComparison.Ordinal)) return;
+                    _reporters = new HashSet<string>(StringComparer.Ordinal) { _reporter };
+                }
+                if (_reporters.Count < 1000) _reporters.Add(org);
+            }
 
             public void Add(in DmarcSummaryRow r)
             {
@@ -200,7 +215,7 @@ namespace MailOps.Reports
                     case "reject": Reject += n; break;
                     default: None += n; break;
                 }
-                if (!string.IsNullOrEmpty(r.OrgName) && Reporters.Count < 1000) Reporters.Add(r.OrgName);
+                if (!string.IsNullOrEmpty(r.OrgName)) AddReporter(r.OrgName);
                 if (r.Begin != null && (First == null || r.Begin < First)) First = r.Begin;
                 if (r.End != null && (Last == null || r.End > Last)) Last = r.End;
                 if (r.Policy != null && (PolicyAt == null || (r.End ?? DateTime.MinValue) >= PolicyAt)) { Policy = r.Policy; PolicyAt = r.End ?? DateTime.MinValue; }
@@ -241,9 +256,8 @@ namespace MailOps.Reports
             var key = Key(domain, ip);
             if (!_sources.TryGetValue(key, out var s)) _sources[key] = s = new Agg { Domain = domain, SourceIP = ip };
             s.Add(row);
-            if (!_domains.TryGetValue(domain, out var d)) _domains[domain] = d = new Agg { Domain = domain, Ips = new HashSet<string>(StringComparer.OrdinalIgnoreCase) };
+            if (!_domains.TryGetValue(domain, out var d)) _domains[domain] = d = new Agg { Domain = domain };
             d.Add(row);
-            d.Ips.Add(ip);
         }
 
         /// <summary>The baseline key of a source.</summary>
@@ -279,7 +293,7 @@ namespace MailOps.Reports
                     DispositionQuarantine = d.Quarantine,
                     DispositionReject = d.Reject,
                     Rows = d.Rows,
-                    Sources = d.Ips.Count,
+                    Sources = bySource[d.Domain].Count,
                     Reporters = new ResultList<string>(d.Reporters.OrderBy(x => x, StringComparer.OrdinalIgnoreCase)),
                     FirstSeen = d.First,
                     LastSeen = d.Last,
