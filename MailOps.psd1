@@ -40,6 +40,7 @@
         'Test-DkimSignature'
         'Import-DmarcReport'
         'Import-DmarcFailureReport'
+        'Get-DmarcSummary'
         'Import-MailBounce'
         'Get-DnsblListing'
         'Get-DnsblZone'

@@ -12,11 +12,26 @@ using MailOps.Reports;
 //   memory : a 1 GB report written to a temp file (streamed), then read; peak working set of this process.
 //   write PATH ROWS : writes a ROWS-row report to PATH (for benchmarks/dmarc-pipeline.ps1).
 //   raw PATH        : the reference: one raw XmlReader pass reading every value of PATH; rows per second.
+//   write PATH ROWS SOURCES : as write, the rows cycling through SOURCES distinct addresses (for benchmarks/dmarc-summary.ps1).
+//   summary PATH    : Get-DmarcSummary's engine alone: every row of PATH read and aggregated (DmarcSummaryBuilder), rows per
+//                     second and the peak working set of this process.
 var mode = args.Length > 0 ? args[0] : "all";
 if (mode == "write")
 {
-    var n = WriteReport(args[1], long.MaxValue, int.Parse(args[2]));
+    var n = WriteReport(args[1], long.MaxValue, int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 0);
     Console.WriteLine($"wrote {n:N0} rows, {new FileInfo(args[1]).Length / 1048576.0:N1} MB to {args[1]}");
+    return;
+}
+if (mode == "summary")
+{
+    var sw = Stopwatch.StartNew();
+    var builder = new DmarcSummaryBuilder();
+    foreach (var item in DmarcReportReader.ReadFile(args[1]))
+        if (item is DmarcReportRow r) builder.Add(r);
+    var sources = builder.Sources(null).Count();
+    var p = Process.GetCurrentProcess();
+    p.Refresh();
+    Console.WriteLine($"summary engine: {builder.Rows:N0} rows, {sources:N0} sources in {sw.Elapsed.TotalSeconds:N2} s = {builder.Rows / sw.Elapsed.TotalSeconds:N0} rows/s; peak working set {p.PeakWorkingSet64 / 1048576.0:N0} MB");
     return;
 }
 if (mode == "raw")
@@ -41,7 +56,7 @@ finally
 
 static string RuntimeInformation() => System.Runtime.InteropServices.RuntimeInformation.OSDescription;
 
-static long WriteReport(string path, long targetBytes, int maxRows = int.MaxValue)
+static long WriteReport(string path, long targetBytes, int maxRows = int.MaxValue, int sources = 0)
 {
     using var f = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
     using var w = new StreamWriter(f, new UTF8Encoding(false), 1 << 16);
@@ -52,7 +67,8 @@ static long WriteReport(string path, long targetBytes, int maxRows = int.MaxValu
     while (f.Position < targetBytes && rows < maxRows)
     {
         rows++;
-        var ip = $"{10 + rows % 200}.{rows / 65536 % 256}.{rows / 256 % 256}.{rows % 256}";
+        var k = sources > 0 ? rows % sources + 1 : rows;
+        var ip = $"{10 + k % 200}.{k / 65536 % 256}.{k / 256 % 256}.{k % 256}";
         w.Write($"<record><row><source_ip>{ip}</source_ip><count>{rows % 97 + 1}</count><policy_evaluated><disposition>{(rows % 5 == 0 ? "reject" : "none")}</disposition><dkim>{(rows % 3 == 0 ? "fail" : "pass")}</dkim><spf>{(rows % 4 == 0 ? "fail" : "pass")}</spf></policy_evaluated></row>");
         w.Write($"<identifiers><envelope_to>example.net</envelope_to><envelope_from>bounce.example.com</envelope_from><header_from>example.com</header_from></identifiers>");
         w.Write($"<auth_results><dkim><domain>example.com</domain><selector>s{rows % 7}</selector><result>pass</result></dkim><spf><domain>bounce.example.com</domain><scope>mfrom</scope><result>pass</result></spf></auth_results></record>\n");

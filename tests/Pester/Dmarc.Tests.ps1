@@ -127,7 +127,7 @@ Describe 'Import-DmarcReport' {
 
     It 'writes exactly parsedmarc''s CSV columns with -Format Parsedmarc' {
         Set-Content -LiteralPath (Join-Path $dir 'a.xml') -Value (New-Report 'A' 2)
-        $csv = Import-DmarcReport -Path $dir -Format Parsedmarc | ConvertTo-Csv -NoTypeInformation
+        $csv = Import-DmarcReport -Path $dir -Format Parsedmarc -NoEnrichment | ConvertTo-Csv -NoTypeInformation
         $csv[0] | Should -Be '"xml_schema","org_name","org_email","org_extra_contact_info","report_id","begin_date","end_date","normalized_timespan","errors","domain","adkim","aspf","p","sp","np","pct","fo","testing","discovery_method","source_ip_address","source_country","source_reverse_dns","source_base_domain","source_name","source_type","source_asn","source_as_name","source_as_domain","count","spf_aligned","dkim_aligned","dmarc_aligned","disposition","policy_override_reasons","policy_override_comments","envelope_from","header_from","envelope_to","dkim_domains","dkim_selectors","dkim_results","spf_domains","spf_scopes","spf_results"'
         $row = $csv | ConvertFrom-Csv | Select-Object -First 1
         $row.begin_date | Should -Be '2023-11-14 22:13:20'

@@ -17,6 +17,8 @@ BeforeDiscovery {
         @{ Name = 'Test-MailDomain'; Run = { 'good.domain.example', 'broken.domain.example' | Test-MailDomain -ZoneFile "$D/domain/*.zone" -DkimSelector s2026 @Z } }
         @{ Name = 'Test-MailServer'; Run = { '198.51.100.12', '198.51.100.10' | Test-MailServer -ZoneFile "$D/server/*.zone", "$D/dnsbl/ptr-reverse.zone", "$D/dnsbl/ptr-forward.example.org.zone" -Zone bl.spamcop.net @Z } }
         @{ Name = 'Test-MailServer -Relay'; Run = { Test-MailServer -Relay "127.0.0.1:$Closed" -Credential ([pscredential]::new('apikey', (ConvertTo-SecureString 'not-sent' -AsPlainText -Force))) -Domain bare.relay.example -ZoneFile "$D/server/relay/*.zone" @Z -ErrorAction SilentlyContinue } }
+        @{ Name = 'Get-DmarcSummary'; Run = { New-SummaryReport | Import-DmarcReport | Get-DmarcSummary -ZoneFile "$D/dnsbl/ptr-reverse.zone", "$D/server/asn.cymru.com.zone" @Z } }
+        @{ Name = 'Get-DmarcSummary -By Domain'; Run = { New-SummaryReport | Import-DmarcReport | Get-DmarcSummary -By Domain -NoEnrichment } }
     )
 }
 
@@ -27,6 +29,15 @@ BeforeAll {
     $script:Closed = & {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
+    }
+    # A DMARC report with one failing and two passing sources, for Get-DmarcSummary's views; returns its path.
+    function New-SummaryReport {
+        $path = Join-Path $TestDrive 'summary.xml'
+        $rec = foreach ($r in @(, @('198.51.100.15', 40, 'fail') + , @('198.51.100.10', 30, 'pass') + , @('198.51.100.11', 5, 'pass'))) {
+            "<record><row><source_ip>$($r[0])</source_ip><count>$($r[1])</count><policy_evaluated><disposition>none</disposition><dkim>$($r[2])</dkim><spf>$($r[2])</spf></policy_evaluated></row><identifiers><header_from>example.com</header_from></identifiers></record>"
+        }
+        Set-Content -LiteralPath $path -Value "<?xml version=`"1.0`"?><feedback><report_metadata><org_name>r.example</org_name><email>d@r.example</email><report_id>1</report_id><date_range><begin>1700000000</begin><end>1700086399</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p></policy_published>$($rec -join '')</feedback>"
+        $path
     }
     function Get-Render([object[]] $Objects, [int] $Width) {
         ($Objects | Out-String -Width $Width) -replace "`e\[[0-9;]*m", ''

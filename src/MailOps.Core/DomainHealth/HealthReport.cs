@@ -103,6 +103,8 @@ namespace MailOps.DomainHealth
                 case "MailDaneResult": return "Dane";
                 case "MailServiceResult": return "Smtp";
                 case "MailPtrResult": return "Ptr";
+                case "DmarcSourceSummary":
+                case "DmarcDomainSummary": return "DmarcReports";
                 default: return typeName.Replace("Mail", "").Replace("Result", "");
             }
         }

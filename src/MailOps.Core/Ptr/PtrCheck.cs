@@ -53,9 +53,7 @@ namespace MailOps.Ptr
             var unanswered = new List<DnsQueryResult>();
             var findings = new List<Finding>();
 
-            var ptr = await dns.QueryAsync(DnsName.ReverseName(ip), DnsRecordType.PTR, ct).ConfigureAwait(false);
-            if (ptr.IsError) throw new DnsQueryFailedException(ptr);
-            var names = ptr.RecordsOf<NameRecord>().Select(r => DnsName.Normalize(r.Target).ToLowerInvariant()).Distinct().ToList();
+            var (ptr, names) = await PtrNamesAsync(dns, ip, ct).ConfigureAwait(false);
 
             if (names.Count == 0)
             {
@@ -117,6 +115,24 @@ namespace MailOps.Ptr
 
             return new PtrCheckResult(new MailPtrResult(text, new ResultList<string>(names), fcrdns, confirmed,
                 new ResultList<string>(forwardAddresses.Distinct()), helo, heloMatches, new ResultList<Finding>(findings)), unanswered);
+        }
+
+        /// <summary>The PTR names of an address (normalised, lower case, distinct; empty when there is none), without forward
+        /// confirmation: what Import-DmarcReport and Get-DmarcSummary show as the source's reverse DNS. Throws
+        /// <see cref="DnsQueryFailedException"/> when the PTR question goes unanswered (a timeout is not "no PTR").</summary>
+        public static async Task<IReadOnlyList<string>> LookupNamesAsync(IDnsResolver dns, IPAddress ip, CancellationToken ct)
+        {
+            if (dns == null) throw new ArgumentNullException(nameof(dns));
+            if (ip == null) throw new ArgumentNullException(nameof(ip));
+            if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
+            return (await PtrNamesAsync(dns, ip, ct).ConfigureAwait(false)).Names;
+        }
+
+        private static async Task<(DnsQueryResult Answer, List<string> Names)> PtrNamesAsync(IDnsResolver dns, IPAddress ip, CancellationToken ct)
+        {
+            var ptr = await dns.QueryAsync(DnsName.ReverseName(ip), DnsRecordType.PTR, ct).ConfigureAwait(false);
+            if (ptr.IsError) throw new DnsQueryFailedException(ptr);
+            return (ptr, ptr.RecordsOf<NameRecord>().Select(r => DnsName.Normalize(r.Target).ToLowerInvariant()).Distinct().ToList());
         }
 
         private static Finding HeloFinding(string ip, string helo, string ptrName) =>

@@ -8,9 +8,11 @@ namespace MailOps.Reports
     /// parsedmarc's flat CSV shape (parsed_aggregate_reports_to_csv_rows / parsed_aggregate_reports_to_csv), so that
     /// dashboards built for parsedmarc's CSV keep working: the same 44 columns in the same order, the same defaults
     /// (adkim/aspf "r", sp = p, DKIM selector "none", SPF scope "mfrom", envelope_from from the last SPF domain), dates as
-    /// "yyyy-MM-dd HH:mm:ss" UTC, lists joined with ",". MailOps does no IP enrichment, so the source_country,
-    /// source_reverse_dns, source_base_domain, source_name, source_type, source_asn, source_as_name and
-    /// source_as_domain columns are empty; reports are not split per day, so normalized_timespan is False.
+    /// "yyyy-MM-dd HH:mm:ss" UTC, lists joined with ",". With a <see cref="SourceInfo"/> (Import-DmarcReport enriches by
+    /// default) source_reverse_dns, source_base_domain, source_country, source_asn (the number) and source_as_name are
+    /// filled from DNS (PTR, Public Suffix List, Team Cymru); without one, or where DNS had no answer, they are empty.
+    /// source_name, source_type and source_as_domain (parsedmarc's own sender map and ipinfo data) stay empty; reports
+    /// are not split per day, so normalized_timespan is False.
     /// </summary>
     public static class ParsedmarcFormat
     {
@@ -36,7 +38,10 @@ namespace MailOps.Reports
         }
 
         /// <summary>The row in parsedmarc's shape, as a typed object (what Import-DmarcReport -Format Parsedmarc writes).</summary>
-        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r)
+        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r) => ToParsedmarcRow(r, null);
+
+        /// <summary>The row in parsedmarc's shape, its source columns filled from <paramref name="source"/> (null: empty).</summary>
+        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r, SourceInfo source)
         {
             var envelopeFrom = r.EnvelopeFrom;
             if (envelopeFrom == null && r.SpfDomains.Count > 0 && r.SpfDomains[r.SpfDomains.Count - 1].Length > 0)
@@ -63,13 +68,13 @@ namespace MailOps.Reports
                 testing = r.Testing ?? "",
                 discovery_method = r.DiscoveryMethod ?? "",
                 source_ip_address = r.SourceIP ?? "",
-                source_country = "",
-                source_reverse_dns = "",
-                source_base_domain = "",
+                source_country = source?.Country ?? "",
+                source_reverse_dns = source?.ReverseDns ?? "",
+                source_base_domain = source?.BaseDomain ?? "",
                 source_name = "",
                 source_type = "",
-                source_asn = "",
-                source_as_name = "",
+                source_asn = source?.Asn?.ToString(CultureInfo.InvariantCulture) ?? "",
+                source_as_name = source?.AsName ?? "",
                 source_as_domain = "",
                 count = r.Count,
                 spf_aligned = r.SpfAligned,

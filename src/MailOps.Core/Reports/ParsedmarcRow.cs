@@ -5,7 +5,7 @@ namespace MailOps.Reports
     /// <summary>
     /// One DMARC report row in parsedmarc's flat CSV shape (Import-DmarcReport -Format Parsedmarc): exactly parsedmarc's
     /// 44 columns, in its order and with its names, so Export-Csv writes the header dashboards built for parsedmarc
-    /// expect. Built by <see cref="ParsedmarcFormat.ToParsedmarcRow"/>; see there for the conventions.
+    /// expect. Built by <see cref="ParsedmarcFormat.ToParsedmarcRow(DmarcReportRow, SourceInfo)"/>; see there for the conventions.
     /// </summary>
     [SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "parsedmarc's column names are the contract.")]
     public sealed class ParsedmarcRow

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Dnsbl;
@@ -42,60 +41,8 @@ namespace MailOps.Commands
 
         protected override void BeginProcessing()
         {
-            var zoneFiles = new List<string>();
-            foreach (var path in ZoneFile ?? new string[0])
-            {
-                try
-                {
-                    zoneFiles.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
-                }
-                catch (ItemNotFoundException ex)
-                {
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.ZoneFileNotFound,
-                        $"The zone file '{path}' was not found.", path, "Check the path given to -ZoneFile.", ex));
-                }
-            }
-
-            var options = new DnsOptions
-            {
-                Servers = Server ?? new string[0],
-                Timeout = DnsQueryTimeout,
-                ZoneFiles = zoneFiles,
-                RequestDnssec = RequestDnssec,
-                Log = r => Post(() => WriteVerbose(r.Describe())),
-                ZoneFileLimits = ZoneFileLimitsFromEnvironment(),
-                CancellationToken = CancelToken,
-            };
-            try
-            {
-                Dns = DnsResolverFactory.Create(options);
-            }
-            catch (FormatException ex)
-            {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsServer, ex.Message,
-                    string.Join(",", Server ?? new string[0]), "Write servers as 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:5353 or ns.example.net.", ex));
-            }
-            catch (ZoneFileException ex)
-            {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidZoneFile, ex.Message, ex.Path,
-                    ex.Line > 0 ? $"Fix line {ex.Line} of {ex.Path}." : $"Check {ex.Path}: -ZoneFile takes regular master files within the limits in docs/files.md.", ex));
-            }
-            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-            if (zoneFiles.Count > 0)
-                WriteVerbose("Zone files: " + string.Join(", ", zoneFiles));
-        }
-
-        /// <summary>The zone-file limits, with MAILOPS_ZONEFILE_MAX_BYTES (bytes per file) applied when it is set to a number.</summary>
-        private static ZoneFileLimits ZoneFileLimitsFromEnvironment()
-        {
-            var limits = new ZoneFileLimits();
-            var text = Environment.GetEnvironmentVariable("MAILOPS_ZONEFILE_MAX_BYTES");
-            if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var max) && max > 0)
-                limits.MaxFileBytes = max;
-            return limits;
+            Dns = DnsResolverBuilder.Build(this, Server, DnsQueryTimeout, ZoneFile, RequestDnssec,
+                line => Post(() => WriteVerbose(line)), ThrowTerminatingError, CancelToken);
         }
 
         /// <summary>

@@ -1,5 +1,11 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
+using MailOps.Dmarc;
+using MailOps.Dns;
 using MailOps.Reports;
 
 namespace MailOps.Commands
@@ -34,20 +40,122 @@ namespace MailOps.Commands
         }
 
         protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+        /// <summary>With -Format Parsedmarc: leave the source columns (reverse DNS, base domain, country, ASN) empty and ask no DNS.</summary>
+        [Parameter]
+        public SwitchParameter NoEnrichment { get; set; }
+
+        // -Server, -TimeoutSec and -ZoneFile: declared as DnsCmdlet declares them (ModuleTests compares the two); the
+        // resolver is built by the same DnsResolverBuilder. Used by the -Format Parsedmarc enrichment only.
+
+        /// <summary>DNS servers to ask, in order: ip, host, ip:port or [v6]:port. Default: this machine's resolvers.</summary>
+        [Parameter]
+        [Alias("NameServer")]
+        [ValidateNotNullOrEmpty]
+        public string[] Server { get; set; }
+
+        /// <summary>Seconds to wait for each DNS answer.</summary>
+        [Parameter]
+        [Alias("TimeoutSeconds")]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 5;
+
+        /// <summary>Master files whose names are answered from the file instead of the network.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] ZoneFile { get; set; }
+
+        /// <summary>Rows waiting for their source's lookup before the oldest is waited for (rows keep their order).</summary>
+        private const int MaxPending = 4096;
+
+        /// <summary>Addresses looked up at once.</summary>
+        internal const int EnrichmentConcurrency = 16;
+
+        private SourceEnricher _enricher;
+        private readonly Queue<(DmarcReportRow Row, Task<SourceInfo> Source)> _pending = new Queue<(DmarcReportRow, Task<SourceInfo>)>();
+        private bool _parsedmarc;
 
         protected override string What => "DMARC aggregate report";
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            _parsedmarc = string.Equals(Format, "Parsedmarc", StringComparison.OrdinalIgnoreCase);
+            if (!_parsedmarc || NoEnrichment) return;
+            var dns = DnsResolverBuilder.Build(this, Server, TimeSpan.FromSeconds(TimeoutSec), ZoneFile, false,
+                line => Post(() => WriteVerbose(line)), ThrowTerminatingError, CancelToken);
+            _enricher = new SourceEnricher(dns, LoadPublicSuffixList(this), EnrichmentConcurrency);
+        }
+
+        /// <summary>The bundled Public Suffix List for base domains; null (with a warning) when it cannot be read.</summary>
+        internal static PublicSuffixList LoadPublicSuffixList(Cmdlet cmdlet)
+        {
+            var path = TestMailDmarcCommand.PublicSuffixListPath;
+            try
+            {
+                return PublicSuffixList.Load(path);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                cmdlet.WriteWarning($"The Public Suffix List could not be read from '{path}' ({ex.Message}): source base domains stay empty. Reinstall the module.");
+                return null;
+            }
+        }
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             DmarcReportReader.ReadFile(file, options, CancelToken);
 
         protected override void WriteRow(object row)
         {
-            if (!string.Equals(Format, "Parsedmarc", System.StringComparison.OrdinalIgnoreCase))
+            if (!_parsedmarc)
             {
                 WriteObject(row);
                 return;
             }
-            WriteObject(ParsedmarcFormat.ToParsedmarcRow((DmarcReportRow)row));
+            var r = (DmarcReportRow)row;
+            if (_enricher == null)
+            {
+                WriteObject(ParsedmarcFormat.ToParsedmarcRow(r, null));
+                return;
+            }
+            _pending.Enqueue((r, _enricher.GetAsync(r.SourceIP, CancelToken)));
+            WriteReady(all: false);
         }
+
+        /// <summary>Writes the waiting rows whose lookups are done, in order; waits for the oldest when too many wait (or, at
+        /// the end, for all).</summary>
+        private void WriteReady(bool all)
+        {
+            DrainPosted();
+            while (_pending.Count > 0)
+            {
+                var head = _pending.Peek();
+                if (!head.Source.IsCompleted)
+                {
+                    if (!all && _pending.Count < MaxPending) return;
+                    Await(_ => head.Source);
+                }
+                _pending.Dequeue();
+                WriteObject(ParsedmarcFormat.ToParsedmarcRow(head.Row, head.Source.GetAwaiter().GetResult()));
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            if (_enricher != null)
+            {
+                WriteReady(all: true);
+                if (_enricher.ProblemCount > 0)
+                    WriteWarning(EnrichmentWarning(_enricher));
+                WriteVerbose($"Enrichment: {_enricher.Sources} distinct source address(es) looked up.");
+            }
+            base.EndProcessing();
+        }
+
+        /// <summary>The one warning about sources whose lookups went unanswered (shared with Get-DmarcSummary).</summary>
+        internal static string EnrichmentWarning(SourceEnricher enricher) =>
+            $"{enricher.ProblemCount} of {enricher.Sources} source address(es) could not be fully enriched ("
+            + string.Join(", ", enricher.ProblemKinds.OrderByDescending(k => k.Value).Select(k => $"{k.Key}: {k.Value}"))
+            + "): their reverse DNS, base domain or ASN columns are empty because DNS did not answer, not because there is no record. "
+            + "Check -Server and -TimeoutSec (the -Verbose stream lists each query), or use -NoEnrichment.";
     }
 }
