@@ -23,7 +23,7 @@ namespace MailOps.Module.Tests
         public static IEnumerable<object[]> Cmdlets() => new[]
         {
             "Get-MailMx", "Test-MailSpf", "Test-MailDmarc", "Test-MailDkim", "Test-MtaSts", "Test-TlsRpt",
-            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer",
+            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer", "Test-SmtpService",
         }.Select(c => new object[] { c });
 
         [Theory]

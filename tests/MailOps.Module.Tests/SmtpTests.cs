@@ -132,6 +132,17 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void Rows_come_in_input_order_even_when_a_later_port_answers_first()
+        {
+            // The first port greets after 1.5 s, the second at once: the rows follow -Port, not the finishing order.
+            _vars["slow"] = Serve(new ScriptedMailServer { BannerDelay = TimeSpan.FromMilliseconds(1500) });
+            _vars["fast"] = Serve(new ScriptedMailServer());
+            var run = Run("Test-SmtpService 127.0.0.1 -Port $slow, $fast -Protocol Smtp -TimeoutSec 5 -ThrottleLimit 4 | ForEach-Object Port");
+            Assert.Empty(run.Errors);
+            Assert.Equal(new object[] { _vars["slow"]!, _vars["fast"]! }, run.Output.Select(o => o.BaseObject));
+        }
+
+        [Fact]
         public void Silent_server_is_a_no_banner_timeout()
         {
             _vars["silent"] = Serve(new ScriptedMailServer { Banner = null });

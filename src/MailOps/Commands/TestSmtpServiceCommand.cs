@@ -11,18 +11,19 @@ using MailOps.Smtp;
 namespace MailOps.Commands
 {
     /// <summary>Test-SmtpService: greeting, extensions, STARTTLS or implicit TLS, certificate and AUTH exposure of SMTP (25, 587,
-    /// 465) and IMAP (143, 993) services.</summary>
+    /// 465) and IMAP (143, 993) services. Each host:port is one fan-out item (<see cref="FanOutCmdlet"/>): -ThrottleLimit
+    /// probes at a time (default 4, polite to one server's connection limits), rows in input order.</summary>
     [Cmdlet(VerbsDiagnostic.Test, "SmtpService")]
     [OutputType(typeof(MailServiceResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestSmtpServiceCommand : DnsCmdlet
+    public sealed class TestSmtpServiceCommand : FanOutCmdlet
     {
         private IReadOnlyList<X509Certificate2> _trusted;
-        private int _done;
 
         public TestSmtpServiceCommand()
         {
             TimeoutSec = 15;
+            ThrottleLimit = 4;
         }
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -46,10 +47,6 @@ namespace MailOps.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string[] TrustedCertificatePath { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 4;
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -80,27 +77,12 @@ namespace MailOps.Commands
                 }
                 foreach (var p in Port.Distinct()) jobs.Add((host, p));
             }
-            if (jobs.Count == 0) return;
             MailProtocol? protocol = Protocol == null ? (MailProtocol?)null : (MailProtocol)Enum.Parse(typeof(MailProtocol), Protocol, true);
-            var total = jobs.Count;
-            _done = 0;
-            Await(async ct =>
-            {
-                using (var gate = new SemaphoreSlim(ThrottleLimit))
-                {
-                    var tasks = jobs.Select(async job =>
-                    {
-                        await gate.WaitAsync(ct).ConfigureAwait(false);
-                        try { await ProbeOne(job.Host, job.Port, protocol, total, ct).ConfigureAwait(false); }
-                        finally { gate.Release(); }
-                    }).ToList();
-                    await Task.WhenAll(tasks).ConfigureAwait(false);
-                }
-            });
-            if (total > 1) WriteProgress(new ProgressRecord(1, "Test-SmtpService", "done") { RecordType = ProgressRecordType.Completed });
+            foreach (var (host, port) in jobs)
+                StartItem(ct => ProbeOne(host, port, protocol, ct));
         }
 
-        private async Task ProbeOne(string host, int port, MailProtocol? protocol, int total, CancellationToken ct)
+        private async Task<Action> ProbeOne(string host, int port, MailProtocol? protocol, CancellationToken ct)
         {
             var target = $"{host}:{port}";
             var options = new MailServiceOptions
@@ -115,32 +97,26 @@ namespace MailOps.Commands
             try
             {
                 var r = await MailServiceCheck.RunAsync(host, port, options, ct).ConfigureAwait(false);
-                Post(() =>
+                return () =>
                 {
                     WriteVerbose($"{target}: {r} in {r.ElapsedMs} ms");
                     WriteCheckResult(r, r.Status != "Fail");
-                });
+                };
             }
             catch (MailConnectionException ex)
             {
                 // Never silent: the host:port still gets a row (Status Unreachable or Error) for tables and CSV files,
                 // and the failure is an error record as well.
                 var row = MailServiceResult.NotProbed(host, port, protocol ?? MailServiceCheck.ProtocolForPort(port), ex);
-                Post(() =>
+                return () =>
                 {
                     WriteCheckResult(row, false);
                     WriteError(ErrorRecords.ForMailConnection(ex, target));
-                });
+                };
             }
             catch (DnsQueryFailedException ex)
             {
-                Post(() => WriteError(ErrorRecords.ForDns(ex, target)));
-            }
-            finally
-            {
-                var done = Interlocked.Increment(ref _done);
-                if (total > 1)
-                    Post(() => WriteProgress(new ProgressRecord(1, "Test-SmtpService", $"{done} of {total} host:port probed") { PercentComplete = Math.Min(100, done * 100 / total) }));
+                return () => WriteError(ErrorRecords.ForDns(ex, target));
             }
         }
     }
