@@ -23,7 +23,7 @@ namespace MailOps.Module.Tests
         public static IEnumerable<object[]> Cmdlets() => new[]
         {
             "Get-MailMx", "Test-MailSpf", "Test-MailDmarc", "Test-MailDkim", "Test-MtaSts", "Test-TlsRpt",
-            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer", "Test-SmtpService",
+            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer", "Test-SmtpService", "Find-DkimSelector",
         }.Select(c => new object[] { c });
 
         [Theory]
@@ -41,6 +41,7 @@ namespace MailOps.Module.Tests
             new object[] { "Test-MailSpf", "'good.example.org','big1.example.org','afterall.example.org','explain.example.org','backup.example.org' | Test-MailSpf -ZoneFile $spf @z -ThrottleLimit {0} | ForEach-Object Domain" },
             new object[] { "Test-MailDmarc", "'good.example','monitor.example','badsyntax.example','legacy.example','external.example' | Test-MailDmarc -ZoneFile $dmarc @z -ThrottleLimit {0} | ForEach-Object Domain" },
             new object[] { "Test-MailDkim", "Test-MailDkim dkim.example good, ed, revoked, sha1, badver, selector1 -ZoneFile $dkim @z -ThrottleLimit {0} | ForEach-Object Selector" },
+            new object[] { "Find-DkimSelector", "'dkim.example','football.example.com','dkim.example' | Find-DkimSelector -Selector custom2026 -ZoneFile $dkim @z -ThrottleLimit {0} -WarningAction SilentlyContinue | ForEach-Object {{ $_.Domain + '/' + $_.Selector }}" },
             new object[] { "Test-TlsRpt", "'good.mtasts.example','norua.mtasts.example','badtxt.mtasts.example','good.mtasts.example' | Test-TlsRpt -ZoneFile $sts @z -ThrottleLimit {0} | ForEach-Object Domain" },
             new object[] { "Test-MailPtr", "'198.51.100.10','198.51.100.13','198.51.100.11','198.51.100.12' | Test-MailPtr -ZoneFile $ptr @z -ThrottleLimit {0} -ErrorAction SilentlyContinue | ForEach-Object IPAddress" },
             new object[] { "Get-MailMx", "'example.com','mixednull.example.com','cname-mx.example.com','nomx.example.com' | Get-MailMx -ZoneFile $mx @z -ThrottleLimit {0} -WarningAction SilentlyContinue | ForEach-Object {{ $_.Domain + '/' + $_.HostName }}" },

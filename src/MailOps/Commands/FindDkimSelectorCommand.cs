@@ -1,3 +1,6 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using MailOps.Dkim;
@@ -6,11 +9,16 @@ using MailOps.Dns;
 namespace MailOps.Commands
 {
     /// <summary>Find-DkimSelector: probes the selectors common providers and mail servers use (plus -Selector) and
-    /// writes each published one as Test-MailDkim reports it.</summary>
+    /// writes each published one as Test-MailDkim reports it. Each domain is one fan-out item (<see cref="FanOutCmdlet"/>:
+    /// -ThrottleLimit domains at once, results in input order); within a domain the selectors are probed
+    /// <see cref="SelectorsAtOnce"/> at a time and written in the order of the list.</summary>
     [Cmdlet(VerbsCommon.Find, "DkimSelector")]
     [OutputType(typeof(MailDkimRecord))]
-    public sealed class FindDkimSelectorCommand : DnsCmdlet
+    public sealed class FindDkimSelectorCommand : FanOutCmdlet
     {
+        /// <summary>Selector probes of one domain in flight at once (Test-MailDomain uses the same number).</summary>
+        public const int SelectorsAtOnce = 8;
+
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
@@ -19,10 +27,6 @@ namespace MailOps.Commands
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string[] Selector { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 64)]
-        public int ThrottleLimit { get; set; } = 8;
 
         protected override void ProcessRecord()
         {
@@ -38,19 +42,24 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                var found = 0;
-                var activity = $"Probing {candidates.Count} DKIM selectors of {domain}";
-                Await(ct => DkimSelectorSearch.RunAsync(Dns, domain, candidates, ThrottleLimit,
-                    r => { System.Threading.Interlocked.Increment(ref found); Post(() => WriteObject(r)); },
-                    (c, ex) => Post(() => WriteError(ErrorRecords.ForDns(ex, DkimRecordCheck.KeyName(c.Selector, domain)))),
-                    p => Post(() => WriteProgress(new ProgressRecord(1, activity, $"{p.Done} of {p.Total}: {p.Selector}")
+                StartItem(async ct =>
+                {
+                    var found = new ConcurrentBag<MailDkimRecord>();
+                    var failed = new ConcurrentBag<(DkimSelectorInfo Candidate, DnsQueryFailedException Error)>();
+                    await DkimSelectorSearch.RunAsync(Dns, domain, candidates, SelectorsAtOnce,
+                        r => found.Add(r), (c, ex) => failed.Add((c, ex)), null, ct).ConfigureAwait(false);
+                    var order = candidates.Select((c, i) => (c.Selector, i)).GroupBy(x => x.Selector, StringComparer.OrdinalIgnoreCase)
+                        .ToDictionary(g => g.Key, g => g.First().i, StringComparer.OrdinalIgnoreCase);
+                    int Rank(string selector) => order.TryGetValue(selector, out var i) ? i : int.MaxValue;
+                    return () =>
                     {
-                        PercentComplete = p.Total == 0 ? 100 : p.Done * 100 / p.Total,
-                    })),
-                    ct));
-                WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-                if (found == 0)
-                    WriteWarning($"None of the {candidates.Count} selectors probed is published for {domain}. Its mail may still be signed with a selector not on the list: look at s= in the DKIM-Signature of a message it sent, and pass it with -Selector.");
+                        foreach (var f in failed.OrderBy(f => Rank(f.Candidate.Selector)))
+                            WriteError(ErrorRecords.ForDns(f.Error, DkimRecordCheck.KeyName(f.Candidate.Selector, domain)));
+                        foreach (var r in found.OrderBy(r => Rank(r.Selector))) WriteObject(r);
+                        if (found.IsEmpty)
+                            WriteWarning($"None of the {candidates.Count} selectors probed is published for {domain}. Its mail may still be signed with a selector not on the list: look at s= in the DKIM-Signature of a message it sent, and pass it with -Selector.");
+                    };
+                });
             }
         }
     }
