@@ -8,16 +8,20 @@ namespace MailOps
 {
     /// <summary>
     /// A small, strict JSON reader (RFC 8259) into Dictionary / List / string / double / bool / null, for SMTP TLS
-    /// reports and the data files shipped with the module (the blocklist catalogue). Objects use ordinal keys. netstandard2.0 has no JSON parser in the box; the System.Text.Json package would add System.Text.Json,
-    /// System.Text.Encodings.Web and Microsoft.Bcl.AsyncInterfaces to the module folder, whose versions clash with the
-    /// ones other modules load into the same Windows PowerShell 5.1 / PowerShell 7 process (no assembly isolation there). TLS reports are small, so a 200-line reader is enough.
+    /// reports, journald JSON lines, warm-up plans and the data files shipped with the module (the blocklist catalogue).
+    /// Objects use ordinal keys. Kept instead of System.Text.Json on purpose (docs/ARCHITECTURE.md, "Dependency
+    /// loading"): netstandard2.0 has no JSON parser in the box, and the package would add System.Text.Json,
+    /// System.Text.Encodings.Web, Microsoft.Bcl.AsyncInterfaces and their facades to `dependencies/`. PowerShell 7 loads
+    /// those in MailOps' own context, but Windows PowerShell 5.1 has no load contexts, so there they would clash with the
+    /// versions other modules load into the same process. It has its own tests (MiniJsonTests, and the TLS-RPT and
+    /// hostile-input suites).
     /// It reads from a <see cref="TextReader"/> (never the whole document as one string) and is bounded: nesting
     /// (<see cref="JsonLimits.MaxDepth"/>), the number of values (<see cref="JsonLimits.MaxValues"/>), the length of a
     /// string (<see cref="JsonLimits.MaxStringChars"/>) and of a number; past a limit it throws
     /// <see cref="JsonLimitException"/> at once, so a hostile document costs memory in proportion to the limits, not to
     /// its size. Numbers that fit a long are longs; others are doubles (possibly infinite: callers check).
     /// </summary>
-    /// <summary>Bounds of one JSON document.</summary>
+    /// <remarks>Bounds of one JSON document: <see cref="JsonLimits"/>.</remarks>
     internal sealed class JsonLimits
     {
         public int MaxDepth { get; set; } = 64;
