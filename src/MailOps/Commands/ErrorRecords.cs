@@ -81,6 +81,17 @@ namespace MailOps.Commands
         // Test-MailServer -Service / -Relay
         InvalidServicePort,
         RelayAuthenticationFailed,
+        // Report importers -ImapServer (issue 15)
+        InvalidImapServer,
+        ImapArchiveFolderRequired,
+        ImapConnectFailed,
+        ImapTimeout,
+        ImapTlsUnavailable,
+        ImapCertificateRejected,
+        ImapAuthenticationFailed,
+        ImapFolderNotFound,
+        ImapConnectionLost,
+        ImapCommandFailed,
     }
 
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
@@ -245,6 +256,50 @@ namespace MailOps.Commands
             var action = record.ErrorDetails?.RecommendedAction;
             record.ErrorDetails = new ErrorDetails($"{domain}: the {f.Area} check could not run: {f.Exception.Message}") { RecommendedAction = action };
             return record;
+        }
+
+        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection).</summary>
+        public static ErrorRecord ForImap(ImapMailboxException ex, object target)
+        {
+            ErrorId id;
+            ErrorCategory category;
+            string action;
+            switch (ex.Failure)
+            {
+                case ImapFailure.Timeout:
+                    id = ErrorId.ImapTimeout; category = ErrorCategory.OperationTimeout;
+                    action = "Check the server name and port, and that a firewall lets IMAP (993, or 143 with -ImapSecurity StartTls) through.";
+                    break;
+                case ImapFailure.TlsUnavailable:
+                    id = ErrorId.ImapTlsUnavailable; category = ErrorCategory.SecurityError;
+                    action = "Enable TLS on the IMAP server, or connect to its IMAPS port (993) with -ImapSecurity Implicit.";
+                    break;
+                case ImapFailure.CertificateRejected:
+                    id = ErrorId.ImapCertificateRejected; category = ErrorCategory.SecurityError;
+                    action = "Connect by the name the certificate carries; for a private CA, pass its certificate with -TrustedCertificatePath.";
+                    break;
+                case ImapFailure.AuthenticationFailed:
+                    id = ErrorId.ImapAuthenticationFailed; category = ErrorCategory.AuthenticationError;
+                    action = "Check the user name and password given with -Credential.";
+                    break;
+                case ImapFailure.FolderNotFound:
+                    id = ErrorId.ImapFolderNotFound; category = ErrorCategory.ObjectNotFound;
+                    action = "Check the folder name (-Folder, -ArchiveFolder); sub-folders use the server's separator (INBOX/Reports or INBOX.Reports).";
+                    break;
+                case ImapFailure.ConnectionLost:
+                    id = ErrorId.ImapConnectionLost; category = ErrorCategory.ConnectionError;
+                    action = "Run the import again: messages not yet imported were left as they were.";
+                    break;
+                case ImapFailure.CommandFailed:
+                    id = ErrorId.ImapCommandFailed; category = ErrorCategory.InvalidOperation;
+                    action = null;
+                    break;
+                default:
+                    id = ErrorId.ImapConnectFailed; category = ErrorCategory.ConnectionError;
+                    action = "Check the server name and port, and that the IMAP server is running.";
+                    break;
+            }
+            return Create(id, category, ex.Message, target, action, ex);
         }
 
         /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>

@@ -6,7 +6,7 @@ namespace MailOps.Commands
 {
     /// <summary>Import-DmarcReport: DMARC aggregate reports (RFC 7489, RFC 9990) from XML, gzip, zip, .eml and mbox files,
     /// one object per report row, streamed as read.</summary>
-    [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path", SupportsShouldProcess = true)]
     [OutputType(typeof(DmarcReportRow))]
     [OutputType(typeof(ParsedmarcRow))]
     public sealed class ImportDmarcReportCommand : ReportFileCmdlet
@@ -20,6 +20,9 @@ namespace MailOps.Commands
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             DmarcReportReader.ReadFile(file, options, CancelToken);
+
+        protected override IEnumerable<object> ReadStream(System.IO.Stream stream, string source, ReportImportOptions options) =>
+            DmarcReportReader.ReadStream(stream, source, options, CancelToken);
 
         protected override void WriteRow(object row)
         {
