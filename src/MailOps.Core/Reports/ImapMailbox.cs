@@ -193,7 +193,13 @@ namespace MailOps.Reports
                     $"The IMAP server {_options.Host} port {_options.Port} did not secure the connection; MailOps does not log in without TLS.");
             try
             {
-                await _client.AuthenticateAsync(new NetworkCredential(_options.UserName, _options.Password), ct).ConfigureAwait(false);
+                // One attempt per run: SASL PLAIN when offered (inside TLS), else MailKit's choice. Letting MailKit try every
+                // mechanism after a refusal would count several failures against the account (fail2ban, lockouts).
+                var credential = new NetworkCredential(_options.UserName, _options.Password);
+                if (_client.AuthenticationMechanisms.Contains("PLAIN"))
+                    await _client.AuthenticateAsync(new SaslMechanismPlain(credential), ct).ConfigureAwait(false);
+                else
+                    await _client.AuthenticateAsync(credential, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
             {
