@@ -1,8 +1,8 @@
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
 # Pester 5 suite for the report importers' -ImapServer parameter set in the real pwsh (the module and MailKit in their
 # own AssemblyLoadContext), mirroring tests/MailOps.Module.Tests/ImapTests.cs: a real Dovecot (Debian dovecot-imapd)
-# started here on 127.0.0.1 with its own dovecot.conf in $TestDrive (as tests/MailOps.Testing/DovecotServer.cs does),
-# a self-signed certificate for localhost made here, messages written straight into the Maildir. Also runs
+# started here on 127.0.0.1 with its own dovecot.conf in $TestDrive by TestDovecot.ps1 (the twin of
+# tests/MailOps.Testing/DovecotServer.cs), a self-signed certificate for localhost, messages written straight into the Maildir. Also runs
 # examples/import-dmarc-imap.ps1 as cron runs it and checks its exit codes.
 
 BeforeDiscovery {
@@ -16,135 +16,18 @@ BeforeAll {
     $self = [Environment]::ProcessPath
     $script:Pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
     if (-not (Test-Path /usr/sbin/dovecot)) { return }
-
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
-    }
-    # One aggregate report with one row per message; the source IP says which message it came from.
-    function New-ReportMessage([int] $N, [switch] $Broken) {
-        $xml = "<?xml version=`"1.0`"?><feedback><report_metadata><org_name>reporter.test</org_name><email>r@reporter.test</email><report_id>r$N</report_id>" +
-        "<date_range><begin>1709251200</begin><end>1709337599</end></date_range></report_metadata><policy_published><domain>example.com</domain><p>none</p></policy_published>" +
-        "<record><row><source_ip>192.0.2.$N</source_ip><count>$N</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>" +
-        "<identifiers><header_from>example.com</header_from></identifiers><auth_results><spf><domain>example.com</domain><result>pass</result></spf></auth_results></record></feedback>"
-        if ($Broken) { $xml = $xml.Substring(0, 200) }
-        $b64 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($xml), 'InsertLineBreaks')
-        "From: r@reporter.test`nTo: dmarc@example.com`nSubject: Report $N`nMessage-ID: <report-$N@reporter.test>`nDate: Fri, 01 Mar 2024 12:0$($N % 10):00 +0000`nMIME-Version: 1.0`nContent-Type: text/xml; name=`"r$N.xml`"`nContent-Disposition: attachment; filename=`"r$N.xml`"`nContent-Transfer-Encoding: base64`n`n$b64`n"
-    }
-    $script:Root = Join-Path $TestDrive 'dovecot'
-    $root = $script:Root
-    foreach ($d in 'run', 'state', 'home') { $null = New-Item -ItemType Directory -Path (Join-Path $root $d) }
-    $script:User = 'reports'
-    $script:Password = 'pester-Passw0rd'
-    $script:Maildir = Join-Path $root "home/$User/Maildir"
-    $key = [System.Security.Cryptography.ECDsa]::Create([System.Security.Cryptography.ECCurve+NamedCurves]::nistP256)
-    $req = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=localhost', $key, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
-    $san = [System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
-    $san.AddDnsName('localhost')
-    $req.CertificateExtensions.Add($san.Build())
-    $cert = $req.CreateSelfSigned([DateTimeOffset]::UtcNow.AddDays(-1), [DateTimeOffset]::UtcNow.AddDays(30))
-    $script:CertPath = Join-Path $root 'cert.pem'
-    Set-Content -LiteralPath $CertPath -Value $cert.ExportCertificatePem()
-    Set-Content -LiteralPath (Join-Path $root 'key.pem') -Value $key.ExportPkcs8PrivateKeyPem()
-    Set-Content -LiteralPath (Join-Path $root 'passwd') -Value "$($User):{PLAIN}$Password"
+    . (Join-Path $PSScriptRoot 'TestDovecot.ps1')
+    $script:Server = Start-TestDovecot -Root (Join-Path $TestDrive 'dovecot')
+    $script:User = $Server.User
+    $script:Password = $Server.Password
+    $script:CertPath = $Server.CertPath
+    $script:ImapPort = $Server.ImapPort
+    $script:ImapsPort = $Server.ImapsPort
     $script:PasswordFile = Join-Path $TestDrive 'imap.pass'
     Set-Content -LiteralPath $PasswordFile -Value $Password
-    $isRoot = (id -u) -eq '0'
-    $me = [Environment]::UserName
-    $login = if ($isRoot) { 'dovenull' } else { $me }
-    $internal = if ($isRoot) { 'dovecot' } else { $me }
-    $script:Internal = $internal
-    $script:ImapPort = Get-FreePort
-    $script:ImapsPort = Get-FreePort
-    $conf = Join-Path $root 'dovecot.conf'
-    Set-Content -LiteralPath $conf -Value @"
-base_dir = $root/run
-state_dir = $root/state
-log_path = $root/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <$root/cert.pem
-ssl_key = <$root/key.pem
-disable_plaintext_auth = yes
-auth_mechanisms = plain login
-default_login_user = $login
-default_internal_user = $internal
-default_internal_group = $internal
-first_valid_uid = 1
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $root/passwd
-}
-userdb {
-  driver = static
-  args = uid=$internal gid=$internal home=$root/home/%u
-}
-mail_location = maildir:~/Maildir
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $ImapPort
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $ImapsPort
-    ssl = yes
-  }
-  chroot =
-}
-service anvil {
-  chroot =
-}
-service auth-worker {
-  user = $(if ($isRoot) { 'root' } else { $me })
-}
-service stats {
-  unix_listener stats-reader {
-    mode = 0666
-  }
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-"@
-    $script:Conf = $conf
-    # Messages go into <folder>/new as Maildir files; Dovecot gives them UIDs in name order.
-    function Add-Message([string] $Folder, [string[]] $Messages) {
-        $dir = if ($Folder -eq 'INBOX') { $Maildir } else { Join-Path $Maildir ".$Folder" }
-        foreach ($d in 'cur', 'new', 'tmp') { $null = New-Item -ItemType Directory -Force -Path (Join-Path $dir $d) }
-        $i = 0
-        foreach ($m in $Messages) {
-            $i++
-            Set-Content -LiteralPath (Join-Path $dir ("new/1700000000.M{0:D6}.pester" -f $i)) -Value $m -NoNewline
-        }
-        if ($isRoot) { chown -R "$($internal):$internal" (Join-Path $root 'home') }
-    }
-    # Message-IDs of the files in a folder's Maildir, and whether each is \Seen.
-    function Get-Folder([string] $Folder) {
-        $dir = if ($Folder -eq 'INBOX') { $Maildir } else { Join-Path $Maildir ".$Folder" }
-        if (-not (Test-Path $dir)) { return @() }
-        Get-ChildItem (Join-Path $dir 'new'), (Join-Path $dir 'cur') -File | Sort-Object Name | ForEach-Object {
-            [pscustomobject]@{
-                MessageId = ((Get-Content $_.FullName | Where-Object { $_ -like 'Message-ID:*' } | Select-Object -First 1) -replace '^Message-ID:\s*<(.*)>$', '$1')
-                Seen      = $_.Name -match ':2,[A-Z]*S'
-            }
-        }
-    }
-    Add-Message 'INBOX' @()
-    $script:Dovecot = Start-Process -FilePath /usr/sbin/dovecot -ArgumentList '-F', '-c', $conf -PassThru -RedirectStandardError (Join-Path $root 'stderr.txt') -RedirectStandardOutput (Join-Path $root 'stdout.txt')
-    $deadline = [DateTime]::UtcNow.AddSeconds(20)
-    while ($true) {
-        try {
-            $c1 = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $ImapPort); $c1.Dispose()
-            $c2 = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $ImapsPort); $c2.Dispose()
-            break
-        }
-        catch {
-            if ([DateTime]::UtcNow -gt $deadline -or $Dovecot.HasExited) { throw "Dovecot did not start: $(Get-Content -Raw (Join-Path $root 'stderr.txt')) $(Get-Content -Raw (Join-Path $root 'dovecot.log') -ErrorAction SilentlyContinue)" }
-            Start-Sleep -Milliseconds 50
-        }
-    }
+    function New-ReportMessage([int] $N, [switch] $Broken) { New-DmarcReportMessage -N $N -Broken:$Broken }
+    function Add-Message([string] $Folder, [string[]] $Messages) { Add-TestDovecotMessage $Server $Folder $Messages }
+    function Get-Folder([string] $Folder) { Get-TestDovecotFolder $Server $Folder }
     $script:Cred = [pscredential]::new($User, (ConvertTo-SecureString $Password -AsPlainText -Force))
     $script:Imaps = "localhost:$ImapsPort"
 
@@ -158,10 +41,7 @@ service stats {
 }
 
 AfterAll {
-    if ($script:Dovecot) {
-        & /usr/sbin/dovecot -c $script:Conf stop 2>$null
-        if (-not $script:Dovecot.WaitForExit(10000)) { $script:Dovecot.Kill($true) }
-    }
+    if ($script:Server) { Stop-TestDovecot $script:Server }
 }
 
 Describe 'Import-DmarcReport -ImapServer (real Dovecot)' -Skip:$NoDovecot {
