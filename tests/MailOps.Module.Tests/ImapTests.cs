@@ -206,6 +206,41 @@ namespace MailOps.Module.Tests
         }
 
         [DovecotFact("dmarc-aggregate")]
+        public void Since_reads_only_the_messages_that_arrived_on_or_after_the_day()
+        {
+            Dovecot.AddMessages(new[] { Message(OneRowReport, 1) }, "Since", new DateTime(2020, 1, 1, 12, 0, 0, DateTimeKind.Utc));
+            Dovecot.AddMessages(new[] { Message(OneRowReport, 2) }, "Since", DateTime.UtcNow);
+            var vars = Vars("Since");
+            vars["since"] = DateTime.UtcNow.Date.AddDays(-2);
+            var run = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Since $since", vars);
+            Assert.Empty(run.Errors);
+            Assert.Equal("report-2@reporter.test", Assert.Single(run.Output).Properties["MessageId"].Value);
+        }
+
+        [DovecotFact]
+        public void A_silent_server_is_a_timeout_and_ctrl_c_ends_the_wait_at_once()
+        {
+            using var silent = new HostilePeer(async (s, ct) => await Task.Delay(Timeout.Infinite, ct));
+            var vars = Vars("INBOX");
+            vars["silent"] = $"127.0.0.1:{silent.Port}";
+            var run = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $silent -Credential $c -TimeoutSec 1", vars);
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("ImapTimeout", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.OperationTimeout, e.CategoryInfo.Category);
+            var took = ModuleHost.RunAndStop(Connect + "Import-DmarcReport -ImapServer $silent -Credential $c -TimeoutSec 600", vars, TimeSpan.FromMilliseconds(500));
+            Assert.True(took < TimeSpan.FromSeconds(1), $"Ctrl+C took {took.TotalMilliseconds:0} ms");
+        }
+
+        [DovecotFact]
+        public void A_missing_folder_is_folder_not_found()
+        {
+            var run = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca", Vars("No-Such-Folder"));
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("ImapFolderNotFound", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
+        }
+
+        [DovecotFact("dmarc-aggregate")]
         public void A_thousand_messages_are_imported()
         {
             Fill("Thousand", Enumerable.Repeat(OneRowReport, 1000));

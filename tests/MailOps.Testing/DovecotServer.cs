@@ -161,8 +161,9 @@ service stats {{
             folder.Equals("INBOX", StringComparison.OrdinalIgnoreCase) ? Maildir : Path.Combine(Maildir, "." + folder.Replace('/', '.'));
 
         /// <summary>Delivers messages into <paramref name="folder"/> (INBOX or a Maildir++ sub-folder, created) by writing
-        /// Maildir files in new/; Dovecot gives them UIDs in this order when it next looks. Returns the file names.</summary>
-        public IReadOnlyList<string> AddMessages(IEnumerable<byte[]> messages, string folder = "INBOX")
+        /// Maildir files in new/; Dovecot gives them UIDs in this order when it next looks. <paramref name="arrived"/>: their
+        /// arrival date (UTC). Returns the file names.</summary>
+        public IReadOnlyList<string> AddMessages(IEnumerable<byte[]> messages, string folder = "INBOX", DateTime? arrived = null)
         {
             var path = FolderPath(folder);
             foreach (var d in new[] { "cur", "new", "tmp" }) System.IO.Directory.CreateDirectory(Path.Combine(path, d));
@@ -171,6 +172,8 @@ service stats {{
             {
                 var name = $"{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.M{Interlocked.Increment(ref _next):D7}.mailops-test";
                 File.WriteAllBytes(Path.Combine(path, "tmp", name), m);
+                // A Maildir message's arrival date (IMAP INTERNALDATE, what SEARCH SINCE looks at) is its file's mtime.
+                if (arrived.HasValue) File.SetLastWriteTimeUtc(Path.Combine(path, "tmp", name), arrived.Value);
                 File.Move(Path.Combine(path, "tmp", name), Path.Combine(path, "new", name));
                 names.Add(name);
             }

@@ -122,6 +122,7 @@ namespace MailOps.Reports
         private readonly ImapMailboxOptions _options;
         private readonly ImapClient _client;
         private IMailFolder _folder;
+        private TcpClient _tcp;
         private string _certificateProblem;
 
         private ImapMailbox(ImapMailboxOptions options)
@@ -176,43 +177,64 @@ namespace MailOps.Reports
                 throw new ImapMailboxException(ex.Failure == ConnectFailure.Timeout ? ImapFailure.Timeout : ImapFailure.ConnectFailed,
                     $"Could not connect to the IMAP server {_options.Host} port {_options.Port}: {ex.Message}", ex);
             }
+            _tcp = tcp;
             var secure = _options.Security == ImapSecurity.Implicit ? SecureSocketOptions.SslOnConnect : SecureSocketOptions.StartTls;
-            try
-            {
-                // Reaching here means TLS is established and judged (SslOnConnect), or STARTTLS succeeded (StartTls throws
-                // NotSupportedException when the server does not offer it): no credential is ever sent in clear.
-                await _client.ConnectAsync(tcp.GetStream(), _options.Host.Trim('[', ']'), _options.Port, secure, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                tcp.Dispose();
-                throw Translate(ex, "connecting");
-            }
+            // Reaching past this means TLS is established and judged (SslOnConnect), or STARTTLS succeeded (StartTls throws
+            // NotSupportedException when the server does not offer it): no credential is ever sent in clear.
+            await Step("connecting", async t => { await _client.ConnectAsync(tcp.GetStream(), _options.Host.Trim('[', ']'), _options.Port, secure, t).ConfigureAwait(false); return true; }, ct).ConfigureAwait(false);
             if (!_client.IsSecure)
                 throw new ImapMailboxException(ImapFailure.TlsUnavailable,
                     $"The IMAP server {_options.Host} port {_options.Port} did not secure the connection; MailOps does not log in without TLS.");
-            try
+            // One attempt per run: SASL PLAIN when offered (inside TLS), else MailKit's choice. Letting MailKit try every
+            // mechanism after a refusal would count several failures against the account (fail2ban, lockouts).
+            var credential = new NetworkCredential(_options.UserName, _options.Password);
+            await Step("logging in", async t =>
             {
-                // One attempt per run: SASL PLAIN when offered (inside TLS), else MailKit's choice. Letting MailKit try every
-                // mechanism after a refusal would count several failures against the account (fail2ban, lockouts).
-                var credential = new NetworkCredential(_options.UserName, _options.Password);
                 if (_client.AuthenticationMechanisms.Contains("PLAIN"))
-                    await _client.AuthenticateAsync(new SaslMechanismPlain(credential), ct).ConfigureAwait(false);
+                    await _client.AuthenticateAsync(new SaslMechanismPlain(credential), t).ConfigureAwait(false);
                 else
-                    await _client.AuthenticateAsync(credential, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
+                    await _client.AuthenticateAsync(credential, t).ConfigureAwait(false);
+                return true;
+            }, ct).ConfigureAwait(false);
+            _folder = await Step($"opening the folder '{_options.Folder}'", async t =>
             {
-                throw Translate(ex, "logging in");
-            }
-            try
+                var folder = await _client.GetFolderAsync(_options.Folder, t).ConfigureAwait(false);
+                await folder.OpenAsync(_options.ReadWrite ? FolderAccess.ReadWrite : FolderAccess.ReadOnly, t).ConfigureAwait(false);
+                return folder;
+            }, ct).ConfigureAwait(false);
+        }
+
+        /// <summary>
+        /// One IMAP step within the deadline. MailKit's own Timeout does not bound reads on a stream it was handed, and
+        /// .NET Framework's socket reads ignore cancellation tokens, so the deadline (or Ctrl+C) closes the socket: the
+        /// step ends at once either way. Failures become <see cref="ImapMailboxException"/>s; Ctrl+C stays an
+        /// <see cref="OperationCanceledException"/>.
+        /// </summary>
+        private async Task<T> Step<T>(string doing, Func<CancellationToken, Task<T>> work, CancellationToken ct)
+        {
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                _folder = await _client.GetFolderAsync(_options.Folder, ct).ConfigureAwait(false);
-                await _folder.OpenAsync(_options.ReadWrite ? FolderAccess.ReadWrite : FolderAccess.ReadOnly, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, $"opening the folder '{_options.Folder}'");
+                deadline.CancelAfter(_options.Timeout);
+                using (deadline.Token.Register(() => _tcp?.Dispose()))
+                {
+                    try
+                    {
+                        return await work(deadline.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (ct.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException(ct);
+                    }
+                    catch (Exception ex) when (deadline.IsCancellationRequested)
+                    {
+                        throw new ImapMailboxException(ImapFailure.Timeout,
+                            $"The IMAP server {_options.Host} port {_options.Port} did not answer within {_options.Timeout.TotalSeconds:0.#} s while {doing}.", ex);
+                    }
+                    catch (Exception ex)
+                    {
+                        throw Translate(ex, doing);
+                    }
+                }
             }
         }
 
@@ -277,26 +299,20 @@ namespace MailOps.Reports
 
         /// <summary>The messages to import, in UID order: all of them, or only those not \Seen, optionally only those
         /// that arrived on or after <paramref name="since"/> (IMAP SINCE: the day, the server's internal date).</summary>
-        public async Task<IReadOnlyList<ImapMessageInfo>> ListAsync(DateTime? since, bool unseenOnly, CancellationToken ct)
-        {
-            try
+        public Task<IReadOnlyList<ImapMessageInfo>> ListAsync(DateTime? since, bool unseenOnly, CancellationToken ct) =>
+            Step<IReadOnlyList<ImapMessageInfo>>("listing the messages", async t =>
             {
                 SearchQuery query = SearchQuery.All;
                 if (unseenOnly) query = SearchQuery.NotSeen;
                 if (since.HasValue) query = query == SearchQuery.All ? SearchQuery.DeliveredAfter(since.Value) : query.And(SearchQuery.DeliveredAfter(since.Value));
-                var uids = await _folder.SearchAsync(query, ct).ConfigureAwait(false);
+                var uids = await _folder.SearchAsync(query, t).ConfigureAwait(false);
                 if (uids.Count == 0) return new ImapMessageInfo[0];
-                var summaries = await _folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope), ct).ConfigureAwait(false);
+                var summaries = await _folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope), t).ConfigureAwait(false);
                 var validity = _folder.UidValidity;
                 return summaries.Where(s => s.UniqueId.IsValid).OrderBy(s => s.UniqueId.Id)
                     .Select(s => new ImapMessageInfo(s.UniqueId.Id, Clean(s.Envelope?.MessageId), s.Envelope?.Date, Url(validity, s.UniqueId.Id)))
                     .ToList();
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, "listing the messages");
-            }
-        }
+            }, ct);
 
         private static string Clean(string id) => string.IsNullOrEmpty(id) ? null : TextSafety.Escape(id.Trim().Trim('<', '>'));
 
@@ -312,73 +328,43 @@ namespace MailOps.Reports
         }
 
         /// <summary>The whole message (BODY.PEEK[]: \Seen is not set). The caller disposes the stream.</summary>
-        public async Task<Stream> FetchAsync(ImapMessageInfo message, CancellationToken ct)
-        {
-            try
-            {
-                return await _folder.GetStreamAsync(new UniqueId(message.Uid), ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, $"fetching message UID {message.Uid}");
-            }
-        }
+        public Task<Stream> FetchAsync(ImapMessageInfo message, CancellationToken ct) =>
+            Step($"fetching message UID {message.Uid}", t => _folder.GetStreamAsync(new UniqueId(message.Uid), t), ct);
 
         /// <summary>Sets \Seen on one message.</summary>
-        public async Task MarkSeenAsync(ImapMessageInfo message, CancellationToken ct)
-        {
-            try
-            {
-                await _folder.StoreAsync(new UniqueId(message.Uid), new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, $"flagging message UID {message.Uid} as seen");
-            }
-        }
+        public Task MarkSeenAsync(ImapMessageInfo message, CancellationToken ct) =>
+            Step($"flagging message UID {message.Uid} as seen",
+                t => _folder.StoreAsync(new UniqueId(message.Uid), new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, t), ct);
 
         private IMailFolder _archive;
 
-        /// <summary>Opens (and, when <paramref name="create"/>, creates) the folder messages are moved to.</summary>
+        /// <summary>Opens (and, when <paramref name="create"/>, creates and subscribes) the folder messages are moved to.
+        /// Returns whether it was created; a missing folder when <paramref name="create"/> is false is FolderNotFound.</summary>
         public async Task<bool> OpenArchiveAsync(string name, bool create, CancellationToken ct)
         {
-            try
+            _archive = await Step($"opening the archive folder '{name}'", async t =>
             {
-                try
-                {
-                    _archive = await _client.GetFolderAsync(name, ct).ConfigureAwait(false);
-                    return false;
-                }
-                catch (FolderNotFoundException) when (create)
-                {
-                    var root = _client.GetFolder(_client.PersonalNamespaces.Count > 0 ? _client.PersonalNamespaces[0] : new FolderNamespace('/', ""));
-                    _archive = await root.CreateAsync(name, true, ct).ConfigureAwait(false);
-                    await _archive.SubscribeAsync(ct).ConfigureAwait(false);
-                    return true;
-                }
-            }
-            catch (FolderNotFoundException ex)
+                try { return await _client.GetFolderAsync(name, t).ConfigureAwait(false); }
+                catch (FolderNotFoundException) { return null; }
+            }, ct).ConfigureAwait(false);
+            if (_archive != null) return false;
+            if (!create)
+                throw new ImapMailboxException(ImapFailure.FolderNotFound, $"The IMAP server {_options.Host} has no folder '{name}' to move imported messages to.");
+            _archive = await Step($"creating the archive folder '{name}'", async t =>
             {
-                throw new ImapMailboxException(ImapFailure.FolderNotFound, $"The IMAP server {_options.Host} has no folder '{name}' to move imported messages to.", ex);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, $"opening the archive folder '{name}'");
-            }
+                var root = _client.GetFolder(_client.PersonalNamespaces.Count > 0 ? _client.PersonalNamespaces[0] : new FolderNamespace('/', ""));
+                var created = await root.CreateAsync(name, true, t).ConfigureAwait(false);
+                await created.SubscribeAsync(t).ConfigureAwait(false);
+                return created;
+            }, ct).ConfigureAwait(false);
+            return true;
         }
 
         /// <summary>Moves one message to the archive folder (MOVE, or COPY + \Deleted + UID EXPUNGE where MOVE is missing).</summary>
-        public async Task MoveAsync(ImapMessageInfo message, CancellationToken ct)
+        public Task MoveAsync(ImapMessageInfo message, CancellationToken ct)
         {
             if (_archive == null) throw new InvalidOperationException("OpenArchiveAsync first.");
-            try
-            {
-                await _folder.MoveToAsync(new UniqueId(message.Uid), _archive, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) || !ct.IsCancellationRequested)
-            {
-                throw Translate(ex, $"moving message UID {message.Uid} to '{_archive.FullName}'");
-            }
+            return Step($"moving message UID {message.Uid} to '{_archive.FullName}'", t => _folder.MoveToAsync(new UniqueId(message.Uid), _archive, t), ct);
         }
 
         /// <summary>Passes rows and problems of one fetched message (a reader's ReadStream) on, each row stamped with the
@@ -396,13 +382,17 @@ namespace MailOps.Reports
         {
             try
             {
-                if (_client.IsConnected) _client.Disconnect(true, new CancellationTokenSource(TimeSpan.FromSeconds(2)).Token);
+                // LOGOUT, at most 2 s: a silent server is cut off by closing the socket.
+                using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+                using (cts.Token.Register(() => _tcp?.Dispose()))
+                    if (_client.IsConnected) _client.Disconnect(true, cts.Token);
             }
             catch (Exception)
             {
                 // the connection is going anyway
             }
             _client.Dispose();
+            _tcp?.Dispose();
         }
     }
 
