@@ -28,7 +28,8 @@ namespace MailOps.Commands
         public string[] LiteralPath { get; set; }
 
         /// <summary>Import the files in sub-folders of the folders given too.</summary>
-        [Parameter]
+        [Parameter(ParameterSetName = "Path")]
+        [Parameter(ParameterSetName = "LiteralPath")]
         public SwitchParameter Recurse { get; set; }
 
         /// <summary>The most bytes decompressed from one file (gzip and zip members together); beyond it the file is refused as a bomb.</summary>
@@ -322,7 +323,7 @@ namespace MailOps.Commands
         protected override void EndProcessing()
         {
             WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s", "Done") { RecordType = ProgressRecordType.Completed });
-            WriteVerbose($"{_rows} row(s) from {_fileNumber} file(s).");
+            WriteVerbose($"{_rows} row(s) from {_fileNumber} {(ParameterSetName == "Imap" ? "message" : "file")}(s).");
             base.EndProcessing();
         }
 
