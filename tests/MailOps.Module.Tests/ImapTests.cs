@@ -231,6 +231,18 @@ namespace MailOps.Module.Tests
             Assert.True(took < TimeSpan.FromSeconds(1), $"Ctrl+C took {took.TotalMilliseconds:0} ms");
         }
 
+        [DovecotFact("dmarc-aggregate")]
+        public void A_message_over_the_size_limit_is_not_fetched_and_stays_unseen()
+        {
+            Fill("Big", new[] { OneRowReport });
+            var run = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Processed MarkSeen -MaxDecompressedSize 1024", Vars("Big"));
+            Assert.Empty(run.Output);
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("ReportTooLarge", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Contains("was not fetched", e.ToString());
+            Assert.False(Assert.Single(Dovecot.Messages("Big")).Seen);
+        }
+
         [DovecotFact]
         public void A_missing_folder_is_folder_not_found()
         {

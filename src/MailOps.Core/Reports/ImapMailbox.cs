@@ -88,8 +88,9 @@ namespace MailOps.Reports
     /// <summary>One message of the folder, as listed before it is read.</summary>
     public sealed class ImapMessageInfo
     {
-        internal ImapMessageInfo(uint uid, string messageId, DateTimeOffset? date, string source)
+        internal ImapMessageInfo(uint uid, string messageId, DateTimeOffset? date, string source, long? size = null)
         {
+            Size = size;
             Uid = uid;
             MessageId = messageId;
             Date = date;
@@ -104,6 +105,9 @@ namespace MailOps.Reports
 
         /// <summary>The Date header, or null.</summary>
         public DateTimeOffset? Date { get; }
+
+        /// <summary>The message's size in bytes as the server reports it (RFC822.SIZE), or null.</summary>
+        public long? Size { get; }
 
         /// <summary>An RFC 5092 IMAP URL naming server, folder and UID (imap://user@host:port/INBOX;UIDVALIDITY=n/;UID=n):
         /// the rows' SourceFile and the target of errors.</summary>
@@ -307,10 +311,10 @@ namespace MailOps.Reports
                 if (since.HasValue) query = query == SearchQuery.All ? SearchQuery.DeliveredAfter(since.Value) : query.And(SearchQuery.DeliveredAfter(since.Value));
                 var uids = await _folder.SearchAsync(query, t).ConfigureAwait(false);
                 if (uids.Count == 0) return new ImapMessageInfo[0];
-                var summaries = await _folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope), t).ConfigureAwait(false);
+                var summaries = await _folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope | MessageSummaryItems.Size), t).ConfigureAwait(false);
                 var validity = _folder.UidValidity;
                 return summaries.Where(s => s.UniqueId.IsValid).OrderBy(s => s.UniqueId.Id)
-                    .Select(s => new ImapMessageInfo(s.UniqueId.Id, Clean(s.Envelope?.MessageId), s.Envelope?.Date, Url(validity, s.UniqueId.Id)))
+                    .Select(s => new ImapMessageInfo(s.UniqueId.Id, Clean(s.Envelope?.MessageId), s.Envelope?.Date, Url(validity, s.UniqueId.Id), s.Size))
                     .ToList();
             }, ct);
 

@@ -221,6 +221,14 @@ namespace MailOps.Commands
                     _fileNumber++;
                     WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s from {box.Folder}",
                         $"Message {i + 1} of {messages.Count} (UID {m.Uid}); {_rows} row(s) so far") { PercentComplete = (int)(100L * i / messages.Count) });
+                    // A message larger than the decompression budget is never fetched (the fetch holds it in memory).
+                    if (m.Size > MaxDecompressedSize)
+                    {
+                        WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(m.Source, null, ReportProblemKind.TooLarge,
+                            $"The {What} message '{m.Source}' is {m.Size:N0} bytes, over the limit of {MaxDecompressedSize:N0} bytes (-MaxDecompressedSize); it was not fetched and stays in {box.Folder} as it was.",
+                            null, 0), What));
+                        continue;
+                    }
                     var stream = Await(ct => box.FetchAsync(m, ct));
                     long rows = 0;
                     var failed = false;
