@@ -214,7 +214,7 @@ namespace MailOps.Commands
                 var messages = Await(ct => box.ListAsync(MyInvocation.BoundParameters.ContainsKey(nameof(Since)) ? Since : (DateTime?)null,
                     Processed == ImapProcessed.MarkSeen, ct));
                 WriteVerbose($"{box.Folder}: {messages.Count} message(s) to read of {box.Count}.");
-                if (Processed == ImapProcessed.Move && messages.Count > 0) OpenArchive(box);
+                var archived = Processed == ImapProcessed.Move && messages.Count > 0 && OpenArchive(box);
                 for (var i = 0; i < messages.Count; i++)
                 {
                     var m = messages[i];
@@ -249,7 +249,7 @@ namespace MailOps.Commands
                     WriteVerbose($"{m.Source}: {rows} row(s).");
                     if (Processed == ImapProcessed.MarkSeen && ShouldProcess(m.Source, "Mark as seen"))
                         Await(ct => box.MarkSeenAsync(m, ct));
-                    else if (Processed == ImapProcessed.Move && ShouldProcess(m.Source, $"Move to folder '{ArchiveFolder}'"))
+                    else if (Processed == ImapProcessed.Move && ShouldProcess(m.Source, $"Move to folder '{ArchiveFolder}'") && archived)
                         Await(ct => box.MoveAsync(m, ct));
                 }
             }
@@ -263,18 +263,25 @@ namespace MailOps.Commands
             }
         }
 
-        /// <summary>Opens -ArchiveFolder, creating it (ShouldProcess) when missing. Under -WhatIf a missing folder stays missing.</summary>
-        private void OpenArchive(ImapMailbox box)
+        /// <summary>Opens -ArchiveFolder, creating it (ShouldProcess) when missing. False when it is missing and was not
+        /// created (-WhatIf, or "no" to -Confirm): then no message is moved.</summary>
+        private bool OpenArchive(ImapMailbox box)
         {
             try
             {
                 Await(ct => box.OpenArchiveAsync(ArchiveFolder, false, ct));
+                return true;
             }
             catch (ImapMailboxException ex) when (ex.Failure == ImapFailure.FolderNotFound)
             {
-                if (!ShouldProcess($"{_imap.Host}:{_imap.Port}/{ArchiveFolder}", "Create IMAP folder")) return;
+                if (!ShouldProcess($"{_imap.Host}:{_imap.Port}/{ArchiveFolder}", "Create IMAP folder"))
+                {
+                    WriteVerbose($"The folder '{ArchiveFolder}' does not exist and was not created: no message is moved.");
+                    return false;
+                }
                 Await(ct => box.OpenArchiveAsync(ArchiveFolder, true, ct));
                 WriteVerbose($"Created the folder '{ArchiveFolder}'.");
+                return true;
             }
         }
 
