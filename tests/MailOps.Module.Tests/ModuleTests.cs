@@ -67,6 +67,7 @@ namespace MailOps.Module.Tests
             Assert.True(File.Exists(Path.Combine(dependencies, "MailOps.Core.dll")));
             Assert.True(File.Exists(Path.Combine(dependencies, "DnsClient.dll")));
             Assert.True(File.Exists(Path.Combine(dependencies, "MimeKit.dll")));
+            Assert.True(File.Exists(Path.Combine(dependencies, "MailKit.dll")));
             Assert.True(File.Exists(Path.Combine(dir, "en-US", "MailOps.dll-Help.xml")));
         }
 

@@ -40,7 +40,7 @@ Describe 'build.ps1 -Task Package' {
         Add-Type -AssemblyName System.IO.Compression.FileSystem
         $zip = [IO.Compression.ZipFile]::OpenRead($Nupkg[0].FullName)
         try { $entries = @($zip.Entries.FullName) } finally { $zip.Dispose() }
-        foreach ($f in 'MailOps.psd1', 'MailOps.psm1', 'dependencies/MailOps.dll', 'en-US/about_MailOps.help.txt',
+        foreach ($f in 'MailOps.psd1', 'MailOps.psm1', 'dependencies/MailOps.dll', 'dependencies/MailKit.dll', 'dependencies/MimeKit.dll', 'en-US/about_MailOps.help.txt',
             'examples/demo-checks.ps1', 'examples/daily-mx-check.ps1', 'examples/dmarc-weekly-report.ps1',
             'examples/zones/example.com.zone', 'examples/spf/example.com.zone', 'examples/spf/Check-Spf.ps1') {
             $entries | Should -Contain $f
@@ -58,6 +58,12 @@ Import-Module MailOps
 $m = Get-Module MailOps
 "ModuleBase=$($m.ModuleBase)"
 & (Join-Path $m.ModuleBase 'examples/demo-checks.ps1')
+# MailKit (the IMAP client) loads from the installed copy into MailOps' own context: a closed port is an ImapConnectFailed
+# error, not a missing assembly.
+$c = [pscredential]::new('u', (ConvertTo-SecureString 'p' -AsPlainText -Force))
+Import-DmarcReport -ImapServer 127.0.0.1:9 -Credential $c -ErrorAction SilentlyContinue -ErrorVariable ie
+"Imap=$($ie[0].FullyQualifiedErrorId)"
+"MailKitContext=$(@([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object { $_.Assemblies.GetName().Name -contains 'MailKit' } | ForEach-Object Name) -join ';')"
 (Get-Help about_MailOps | Out-String) -match 'THE -QUIET RULE'
 '@
         $file = Join-Path $TestDrive 'demo-from-package.ps1'
@@ -67,6 +73,8 @@ $m = Get-Module MailOps
         $r.Output | Should -Match ([regex]::Escape("ModuleBase=$Installed"))
         $r.Output | Should -Match 'mail\.example\.com'          # Get-MailMx from examples/zones
         $r.Output | Should -Match 'Test-MailSpf example.com'
+        $r.Output | Should -Match 'Imap=ImapConnectFailed,'
+        $r.Output | Should -Match 'MailKitContext=MailOps'     # MailOps' own AssemblyLoadContext, not Default
         $r.Output | Should -Not -Match 'Exception|Error'
         $r.Output | Should -Match 'True\s*$'                    # about_MailOps is found in the installed copy
         $r.Output | Should -Not -Match "`e\["                   # no colour codes in a log

@@ -29,6 +29,15 @@ namespace MailOps.Bounces
             return reader.Read();
         }
 
+        /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in records and problems.</summary>
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options, CancellationToken ct)
+        {
+            var reader = new ReportContainerReader(stream, source, PayloadKind.Mime, "bounce message", (s, e) => throw new ReportFormatException(
+                ReportProblemKind.NotAReport, "is not an e-mail message"), options, ct);
+            reader.MessageReader = (m, entry) => ReadMessage(m, source, entry);
+            return reader.Read();
+        }
+
         /// <summary>Parses one message already loaded.</summary>
         public static IEnumerable<BounceRecord> ReadMessage(MimeMessage message, string path, string entry = null)
         {

@@ -3,8 +3,24 @@ using System;
 namespace MailOps.Bounces
 {
     /// <summary>One failed (or delayed) recipient of a non-delivery report, or an auto-reply / feedback report recognised as such.</summary>
-    public sealed class BounceRecord
+    public sealed class BounceRecord : MailOps.Reports.IMailboxSourced
     {
+        /// <summary>The IMAP UID of the message the row was read from (-ImapServer); null for files.</summary>
+        public uint? ImapUid { get; private set; }
+
+        /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
+        public string MessageId { get; private set; }
+
+        /// <summary>The Date header of that message; null for files.</summary>
+        public DateTimeOffset? MessageDate { get; private set; }
+
+        void MailOps.Reports.IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        {
+            ImapUid = uid;
+            MessageId = messageId;
+            MessageDate = date;
+        }
+
         internal BounceRecord(string kind, string recipient, DeliveryClassification c, int? replyCode, string diagnostic, string remoteMta,
             string reportingMta, string action, string originalMessageId, string sender, string subject, DateTimeOffset? date, string path, string entry)
         {

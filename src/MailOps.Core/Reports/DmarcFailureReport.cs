@@ -8,9 +8,22 @@ namespace MailOps.Reports
     /// copy of the failed message (message/rfc822, or only its headers as text/rfc822-headers) says. Field values are as
     /// reported, trimmed; fields that are absent are null (lists empty). Flat enough for Export-Csv.
     /// </summary>
-    public sealed class DmarcFailureReport
+    public sealed class DmarcFailureReport : IMailboxSourced
     {
         internal DmarcFailureReport() { }
+
+        /// <summary>With -ImapServer: the report message's IMAP UID in its folder; null for files.</summary>
+        public uint? ImapUid { get; private set; }
+
+        /// <summary>With -ImapServer: the report message's own Message-ID (MessageId is the failed message's); null for files.</summary>
+        public string ReportMessageId { get; private set; }
+
+        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        {
+            ImapUid = uid;
+            ReportMessageId = messageId;
+            if (ReportDate == null && date.HasValue) ReportDate = date.Value.UtcDateTime;
+        }
 
         /// <summary>The file the report came from (full path).</summary>
         public string SourceFile { get; internal set; }

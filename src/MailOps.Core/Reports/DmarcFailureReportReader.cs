@@ -35,6 +35,16 @@ namespace MailOps.Reports
             return reader.Read();
         }
 
+        /// <summary>The same from a stream that is one message (or an mbox, archive...) as a file would hold it: an IMAP
+        /// message (Import-DmarcFailureReport -ImapServer). <paramref name="source"/> names it in rows and problems.</summary>
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        {
+            var reader = new ReportContainerReader(stream, source, PayloadKind.Mime, "DMARC failure report", (s, e) => throw new ReportFormatException(
+                ReportProblemKind.NotAReport, "is not an e-mail message"), options, cancellationToken);
+            reader.MessageReader = (m, entry) => ReadMessage(m, source, entry);
+            return reader.Read();
+        }
+
         /// <summary>The failure report of one message already loaded.</summary>
         internal static IEnumerable<object> ReadMessage(MimeMessage message, string file, string entry)
         {

@@ -26,6 +26,11 @@ namespace MailOps.Reports
                 (s, entry) => Parse(s, full, entry, cancellationToken), options, cancellationToken).Read();
         }
 
+        /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in rows and problems.</summary>
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default) =>
+            new ReportContainerReader(stream, source, PayloadKind.Xml, "DMARC aggregate report",
+                (s, entry) => Parse(s, source, entry, cancellationToken), options, cancellationToken).Read();
+
         internal static XmlReaderSettings SafeSettings() => new XmlReaderSettings
         {
             DtdProcessing = DtdProcessing.Prohibit,

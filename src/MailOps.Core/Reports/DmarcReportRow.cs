@@ -7,9 +7,25 @@ namespace MailOps.Reports
     /// Export-Csv: the report's metadata and published policy are repeated on every row. Values are as reported,
     /// trimmed; empty elements are null; result words are lower-cased ("Pass" becomes "pass").
     /// </summary>
-    public sealed class DmarcReportRow
+    public sealed class DmarcReportRow : IMailboxSourced
     {
         internal DmarcReportRow() { }
+
+        /// <summary>The IMAP UID of the message the row was read from (-ImapServer); null for files.</summary>
+        public uint? ImapUid { get; private set; }
+
+        /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
+        public string MessageId { get; private set; }
+
+        /// <summary>The Date header of that message; null for files.</summary>
+        public DateTimeOffset? MessageDate { get; private set; }
+
+        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        {
+            ImapUid = uid;
+            MessageId = messageId;
+            MessageDate = date;
+        }
 
         /// <summary>The file the row came from (full path).</summary>
         public string SourceFile { get; internal set; }

@@ -137,6 +137,21 @@ namespace MailOps.Reports
             _ct = ct;
         }
 
+        /// <summary>Reads a stream already open (an IMAP message's bytes) instead of a file: the same sniffing, limits, rows and
+        /// problems; <paramref name="source"/> stands for the file name in rows and problems. The reader disposes the stream.</summary>
+        public ReportContainerReader(Stream stream, string source, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
+            ReportImportOptions options, CancellationToken ct) : this(source, wanted, what, parse, options, ct)
+        {
+            _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+            _noun = "message";
+        }
+
+        private Stream _stream;
+        private readonly string _noun = "file";
+
+        /// <summary>"file", or "message" for a stream read from a mailbox.</summary>
+        private string Noun => _noun;
+
         /// <summary>Rows of the wanted kind and <see cref="ReportImportProblem"/>s, in file order.</summary>
         public IEnumerable<object> Read()
         {
@@ -154,14 +169,15 @@ namespace MailOps.Reports
             }
             if (hidden > 0)
                 yield return new ReportImportProblem(_file, null, last.Kind,
-                    $"The {_what} file '{_file}' had {hidden:N0} more problem(s) of the same kind and others ({problems:N0} in all); only the first {_options.MaxProblemsPerFile} were reported.",
+                    $"The {_what} {Noun} '{_file}' had {hidden:N0} more problem(s) of the same kind and others ({problems:N0} in all); only the first {_options.MaxProblemsPerFile} were reported.",
                     null, 0);
         }
 
         private IEnumerable<object> ReadFile()
         {
             // Regular files only: a FIFO or device is refused before it is opened.
-            var stream = InputFile.OpenRead(_file, long.MaxValue, _what + " file");
+            var stream = _stream ?? InputFile.OpenRead(_file, long.MaxValue, _what + " file");
+            _stream = null;
             try
             {
                 foreach (var item in Expand(stream, null, 0)) yield return item;
@@ -228,7 +244,7 @@ namespace MailOps.Reports
             }
             var where = entry == null ? $"'{_file}'" : $"'{_file}' ({entry})";
             var after = rows > 0 ? $" after {rows} row(s)" : "";
-            return new ReportImportProblem(_file, entry, kind, $"The {_what} file {where} {why}{after}.", ex, rows);
+            return new ReportImportProblem(_file, entry, kind, $"The {_what} {Noun} {where} {why}{after}.", ex, rows);
         }
 
         private IEnumerable<object> Expand(Stream raw, string entry, int depth)

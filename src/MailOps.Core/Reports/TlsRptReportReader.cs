@@ -31,9 +31,25 @@ namespace MailOps.Reports
     }
 
     /// <summary>One policy of an SMTP TLS report (RFC 8460): who reported, for what policy, how many sessions succeeded and failed.</summary>
-    public sealed class TlsRptPolicyRow
+    public sealed class TlsRptPolicyRow : IMailboxSourced
     {
         internal TlsRptPolicyRow() { }
+
+        /// <summary>The IMAP UID of the message the row was read from (-ImapServer); null for files.</summary>
+        public uint? ImapUid { get; private set; }
+
+        /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
+        public string MessageId { get; private set; }
+
+        /// <summary>The Date header of that message; null for files.</summary>
+        public DateTimeOffset? MessageDate { get; private set; }
+
+        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        {
+            ImapUid = uid;
+            MessageId = messageId;
+            MessageDate = date;
+        }
 
         public string SourceFile { get; internal set; }
         public string SourceEntry { get; internal set; }
@@ -70,6 +86,13 @@ namespace MailOps.Reports
             var full = Path.GetFullPath(path);
             var opts = options ?? new ReportImportOptions();
             return new ReportContainerReader(full, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, full, entry, opts, cancellationToken), opts, cancellationToken).Read();
+        }
+
+        /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in rows and problems.</summary>
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        {
+            var opts = options ?? new ReportImportOptions();
+            return new ReportContainerReader(stream, source, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, source, entry, opts, cancellationToken), opts, cancellationToken).Read();
         }
 
         /// <summary>The largest SMTP TLS report read (after decompression), 16 MiB: real reports are a few KB to a few

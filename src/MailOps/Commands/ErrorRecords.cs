@@ -84,7 +84,19 @@ namespace MailOps.Commands
         [Category(ErrorCategory.InvalidData)] InvalidWarmupPlan,
         // Test-MailServer -Service / -Relay
         [Category(ErrorCategory.InvalidArgument)] InvalidServicePort,
-        [Category(ErrorCategory.SecurityError)] RelayAuthenticationFailed,    }
+        [Category(ErrorCategory.SecurityError)] RelayAuthenticationFailed,
+        // Report importers -ImapServer
+        [Category(ErrorCategory.InvalidArgument)] InvalidImapServer,
+        [Category(ErrorCategory.InvalidArgument)] ImapArchiveFolderRequired,
+        [Category(ErrorCategory.ConnectionError)] ImapConnectFailed,
+        [Category(ErrorCategory.OperationTimeout)] ImapTimeout,
+        [Category(ErrorCategory.SecurityError)] ImapTlsUnavailable,
+        [Category(ErrorCategory.SecurityError)] ImapCertificateRejected,
+        [Category(ErrorCategory.AuthenticationError)] ImapAuthenticationFailed,
+        [Category(ErrorCategory.ObjectNotFound)] ImapFolderNotFound,
+        [Category(ErrorCategory.ConnectionError)] ImapConnectionLost,
+        [Category(ErrorCategory.InvalidOperation)] ImapCommandFailed,
+    }
 
     /// <summary>The ErrorCategory of an <see cref="ErrorId"/> (one per id: a different cause with a different category gets its own id).</summary>
     [AttributeUsage(AttributeTargets.Field)]
@@ -273,6 +285,49 @@ namespace MailOps.Commands
             var action = record.ErrorDetails?.RecommendedAction;
             record.ErrorDetails = new ErrorDetails($"{domain}: the {f.Area} check could not run: {f.Exception.Message}") { RecommendedAction = action };
             return record;
+        }
+
+        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection).</summary>
+        public static ErrorRecord ForImap(ImapMailboxException ex, object target)
+        {
+            ErrorId id;
+            string action;
+            switch (ex.Failure)
+            {
+                case ImapFailure.Timeout:
+                    id = ErrorId.ImapTimeout;
+                    action = "Check the server name and port, and that a firewall lets IMAP (993, or 143 with -ImapSecurity StartTls) through.";
+                    break;
+                case ImapFailure.TlsUnavailable:
+                    id = ErrorId.ImapTlsUnavailable;
+                    action = "Enable TLS on the IMAP server, or connect to its IMAPS port (993) with -ImapSecurity Implicit.";
+                    break;
+                case ImapFailure.CertificateRejected:
+                    id = ErrorId.ImapCertificateRejected;
+                    action = "Connect by the name the certificate carries; for a private CA, pass its certificate with -TrustedCertificatePath.";
+                    break;
+                case ImapFailure.AuthenticationFailed:
+                    id = ErrorId.ImapAuthenticationFailed;
+                    action = "Check the user name and password given with -Credential.";
+                    break;
+                case ImapFailure.FolderNotFound:
+                    id = ErrorId.ImapFolderNotFound;
+                    action = "Check the folder name (-Folder, -ArchiveFolder); sub-folders use the server's separator (INBOX/Reports or INBOX.Reports).";
+                    break;
+                case ImapFailure.ConnectionLost:
+                    id = ErrorId.ImapConnectionLost;
+                    action = "Run the import again: messages not yet imported were left as they were.";
+                    break;
+                case ImapFailure.CommandFailed:
+                    id = ErrorId.ImapCommandFailed;
+                    action = null;
+                    break;
+                default:
+                    id = ErrorId.ImapConnectFailed;
+                    action = "Check the server name and port, and that the IMAP server is running.";
+                    break;
+            }
+            return Create(id, ex.Message, target, action, ex);
         }
 
         /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>

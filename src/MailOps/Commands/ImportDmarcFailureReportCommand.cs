@@ -22,6 +22,9 @@ namespace MailOps.Commands
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             DmarcFailureReportReader.ReadFile(file, options, CancelToken);
 
+        protected override IEnumerable<object> ReadStream(System.IO.Stream stream, string source, ReportImportOptions options) =>
+            DmarcFailureReportReader.ReadStream(stream, source, options, CancelToken);
+
         protected override void WriteRow(object row)
         {
             if (string.Equals(Format, "Parsedmarc", System.StringComparison.OrdinalIgnoreCase))

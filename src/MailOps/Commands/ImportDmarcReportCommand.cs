@@ -12,7 +12,7 @@ namespace MailOps.Commands
 {
     /// <summary>Import-DmarcReport: DMARC aggregate reports (RFC 7489, RFC 9990) from XML, gzip, zip, .eml and mbox files,
     /// one object per report row, streamed as read.</summary>
-    [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsData.Import, "DmarcReport", DefaultParameterSetName = "Path", SupportsShouldProcess = true)]
     [OutputType(typeof(DmarcReportRow))]
     [OutputType(typeof(ParsedmarcRow))]
     public sealed class ImportDmarcReportCommand : ReportFileCmdlet
@@ -44,7 +44,8 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter NoEnrichment { get; set; }
 
-        // -Server, -TimeoutSec and -ZoneFile: declared as DnsCmdlet declares them (ModuleTests compares the two); the
+        // -Server and -ZoneFile declared as DnsCmdlet declares them, -TimeoutSec by the base (ReportFileCmdlet: also the IMAP
+        // deadline; DNS answers wait 5 s unless it is given) (ModuleTests compares the two); the
         // resolver is built by the same DnsResolverBuilder. Used by the -Format Parsedmarc enrichment only.
 
         /// <summary>DNS servers to ask, in order: ip, host, ip:port or [v6]:port. Default: this machine's resolvers.</summary>
@@ -52,12 +53,6 @@ namespace MailOps.Commands
         [Alias("NameServer")]
         [ValidateNotNullOrEmpty]
         public string[] Server { get; set; }
-
-        /// <summary>Seconds to wait for each DNS answer.</summary>
-        [Parameter]
-        [Alias("TimeoutSeconds")]
-        [ValidateRange(1, 3600)]
-        public int TimeoutSec { get; set; } = 5;
 
         /// <summary>Master files whose names are answered from the file instead of the network.</summary>
         [Parameter]
@@ -81,7 +76,7 @@ namespace MailOps.Commands
             base.BeginProcessing();
             _parsedmarc = string.Equals(Format, "Parsedmarc", StringComparison.OrdinalIgnoreCase);
             if (!_parsedmarc || NoEnrichment) return;
-            var dns = DnsResolverBuilder.Build(this, Server, TimeSpan.FromSeconds(TimeoutSec), ZoneFile, false,
+            var dns = DnsResolverBuilder.Build(this, Server, DnsAnswerTimeout, ZoneFile, false,
                 line => Post(() => WriteVerbose(line)), ThrowTerminatingError, CancelToken);
             _enricher = new SourceEnricher(dns, LoadPublicSuffixList(this), EnrichmentConcurrency);
         }
@@ -103,6 +98,9 @@ namespace MailOps.Commands
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             DmarcReportReader.ReadFile(file, options, CancelToken);
+
+        protected override IEnumerable<object> ReadStream(System.IO.Stream stream, string source, ReportImportOptions options) =>
+            DmarcReportReader.ReadStream(stream, source, options, CancelToken);
 
         protected override void WriteRow(object row)
         {

@@ -7,7 +7,7 @@ namespace MailOps.Commands
 {
     /// <summary>Import-MailBounce: non-delivery reports (RFC 3464 DSNs and the common non-standard forms) from .eml files,
     /// mbox files and Maildir folders, one classified object per failed recipient, streamed as read.</summary>
-    [Cmdlet(VerbsData.Import, "MailBounce", DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsData.Import, "MailBounce", DefaultParameterSetName = "Path", SupportsShouldProcess = true)]
     [OutputType(typeof(BounceRecord))]
     public sealed class ImportMailBounceCommand : ReportFileCmdlet
     {
@@ -15,6 +15,9 @@ namespace MailOps.Commands
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             BounceReader.ReadFile(file, options, CancelToken);
+
+        protected override IEnumerable<object> ReadStream(System.IO.Stream stream, string source, ReportImportOptions options) =>
+            BounceReader.ReadStream(stream, source, options, CancelToken);
 
         protected override void WriteRow(object row) => WriteObject(row);
     }

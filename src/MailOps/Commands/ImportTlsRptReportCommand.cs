@@ -6,7 +6,7 @@ namespace MailOps.Commands
 {
     /// <summary>Import-TlsRptReport: RFC 8460 SMTP TLS reports (.json, .json.gz, e-mails with application/tlsrpt+json or
     /// application/tlsrpt+gzip), one object per policy.</summary>
-    [Cmdlet(VerbsData.Import, "TlsRptReport", DefaultParameterSetName = "Path")]
+    [Cmdlet(VerbsData.Import, "TlsRptReport", DefaultParameterSetName = "Path", SupportsShouldProcess = true)]
     [OutputType(typeof(TlsRptPolicyRow))]
     public sealed class ImportTlsRptReportCommand : ReportFileCmdlet
     {
@@ -33,6 +33,9 @@ namespace MailOps.Commands
 
         protected override IEnumerable<object> Read(string file, ReportImportOptions options) =>
             TlsRptReportReader.ReadFile(file, options, CancelToken);
+
+        protected override IEnumerable<object> ReadStream(System.IO.Stream stream, string source, ReportImportOptions options) =>
+            TlsRptReportReader.ReadStream(stream, source, options, CancelToken);
 
         protected override void WriteRow(object row) => WriteObject(row);
     }
