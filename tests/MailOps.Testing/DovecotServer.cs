@@ -26,12 +26,13 @@ namespace MailOps.Testing
         private readonly Process _process;
         private int _next;
 
-        private DovecotServer(string dir, Process process, int port, int tlsPort, string user, string password)
+        private DovecotServer(string dir, Process process, int port, int tlsPort, int authPort, string user, string password)
         {
             _dir = dir;
             _process = process;
             Port = port;
             ImplicitTlsPort = tlsPort;
+            AuthPort = authPort;
             UserName = user;
             Password = password;
         }
@@ -41,6 +42,10 @@ namespace MailOps.Testing
 
         /// <summary>IMAPS: TLS from the first byte.</summary>
         public int ImplicitTlsPort { get; }
+
+        /// <summary>Dovecot's SASL authentication service on 127.0.0.1 (the protocol Postfix speaks with smtpd_sasl_type =
+        /// dovecot, smtpd_sasl_path = inet:127.0.0.1:port): the same user and password as IMAP, for a real SMTP AUTH.</summary>
+        public int AuthPort { get; }
 
         public string UserName { get; }
         public string Password { get; }
@@ -73,6 +78,7 @@ namespace MailOps.Testing
             foreach (var d in new[] { "cur", "new", "tmp" }) System.IO.Directory.CreateDirectory(Path.Combine(maildir, d));
             var port = PostfixServer.FreePort();
             var tlsPort = PostfixServer.FreePort(port);
+            var authPort = PostfixServer.FreePort(port, tlsPort);
             File.WriteAllText(Path.Combine(dir, "cert.pem"), TestCertificates.CertificatePem(new[] { certificate }.Concat(chain ?? Array.Empty<X509Certificate2>()).ToArray()));
             File.WriteAllText(Path.Combine(dir, "key.pem"), TestCertificates.KeyPem(certificate));
             File.WriteAllText(Path.Combine(dir, "passwd"), $"{user}:{{PLAIN}}{password}\n");
@@ -120,6 +126,12 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+service auth {{
+  inet_listener sasl {{
+    address = 127.0.0.1
+    port = {authPort}
+  }}
+}}
 service auth-worker {{
   user = {(root ? "root" : me)}
 }}
@@ -140,9 +152,9 @@ service stats {{
             process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
-            var server = new DovecotServer(dir, process, port, tlsPort, user, password);
+            var server = new DovecotServer(dir, process, port, tlsPort, authPort, user, password);
             var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (!PostfixServer.Listening(port) || !PostfixServer.Listening(tlsPort))
+            while (!PostfixServer.Listening(port) || !PostfixServer.Listening(tlsPort) || !PostfixServer.Listening(authPort))
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                 {

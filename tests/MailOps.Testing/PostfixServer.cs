@@ -137,7 +137,7 @@ postlog unix-dgram n - n - 1 postlogd
             catch (SocketException) { return false; }
         }
 
-        internal static int FreePort(int not = 0)
+        internal static int FreePort(params int[] not)
         {
             while (true)
             {
@@ -145,7 +145,7 @@ postlog unix-dgram n - n - 1 postlogd
                 l.Start();
                 var p = ((IPEndPoint)l.LocalEndpoint).Port;
                 l.Stop();
-                if (p != not) return p;
+                if (Array.IndexOf(not, p) < 0) return p;
             }
         }
 

@@ -66,4 +66,91 @@ namespace MailOps.Tests.Server
             }
         }
     }
+
+    /// <summary>Postfix whose SASL is Dovecot's (smtpd_sasl_type = dovecot over 127.0.0.1), the setup Mailcow, Poste.io
+    /// and most Postfix relays use: a real AUTH the relay check must pass with the right password and fail with a wrong one.</summary>
+    public sealed class PostfixSaslFixture : IDisposable
+    {
+        public PostfixSaslFixture()
+        {
+            Ca = TestCertificates.CreateCa("MailOps SASL Test CA");
+            var leaf = TestCertificates.CreateLeaf(Ca, new[] { "mail.test", "localhost" });
+            Why = PostfixServer.Unavailable() ?? DovecotServer.Unavailable();
+            if (Why != null) return;
+            Dovecot = DovecotServer.Start(leaf, null, "relayuser", "Relay-Passw0rd");
+            Postfix = PostfixServer.Start(leaf, Array.Empty<System.Security.Cryptography.X509Certificates.X509Certificate2>(), "mail.test",
+                $"smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_path = inet:127.0.0.1:{Dovecot.AuthPort}\nsmtpd_tls_auth_only = yes\n");
+        }
+
+        public string? Why { get; }
+        public System.Security.Cryptography.X509Certificates.X509Certificate2 Ca { get; }
+        public DovecotServer? Dovecot { get; }
+        public PostfixServer? Postfix { get; }
+
+        public void Dispose()
+        {
+            Postfix?.Dispose();
+            Dovecot?.Dispose();
+        }
+    }
+
+    /// <summary>A fact that needs Postfix (as root) and Dovecot: skipped with the reason when either cannot run.</summary>
+    public sealed class PostfixSaslFactAttribute : FactAttribute
+    {
+        public PostfixSaslFactAttribute()
+        {
+            var why = PostfixServer.Unavailable() ?? DovecotServer.Unavailable();
+            if (why != null) Skip = why;
+        }
+    }
+
+    /// <summary>Test-MailServer -Relay's login against a real Postfix submission service with Dovecot SASL.</summary>
+    public sealed class PostfixSaslRelayTests : IClassFixture<PostfixSaslFixture>
+    {
+        private readonly PostfixSaslFixture _fx;
+
+        public PostfixSaslRelayTests(PostfixSaslFixture fx) => _fx = fx;
+
+        private Task<MailRelayOutcome> Login(int port, bool implicitTls, string password) =>
+            MailRelayCheck.RunAsync(new WireDnsResolver(new[] { new IPEndPoint(IPAddress.Loopback, 9) }, TimeSpan.FromMilliseconds(300), 0),
+                "mail.test", port, new NetworkCredential("relayuser", password), new MailRelayOptions
+                {
+                    Timeout = TimeSpan.FromSeconds(10),
+                    TrustedCertificates = new[] { _fx.Ca },
+                    ImplicitTls = implicitTls,
+                    Resolve = (h, ct) => Task.FromResult<IReadOnlyList<IPAddress>>(new[] { IPAddress.Loopback }),
+                }, CancellationToken.None);
+
+        [PostfixSaslFact]
+        public async Task The_right_password_is_accepted_after_tls_on_both_listeners_and_nothing_is_sent()
+        {
+            Assert.Null(_fx.Why);
+            foreach (var (port, implicitTls) in new[] { (_fx.Postfix!.Port, false), (_fx.Postfix.ImplicitTlsPort, true) })
+            {
+                var o = await Login(port, implicitTls, "Relay-Passw0rd");
+                var r = o.Result;
+                Assert.Null(o.ConnectionFailure);
+                Assert.True(r.Service.TlsEstablished);
+                Assert.Equal("Accepted", r.Login);
+                Assert.True(r.Authenticated);
+                Assert.Contains(r.AuthMechanism, new[] { "PLAIN", "LOGIN" });
+                Assert.StartsWith("235", r.AuthReply);
+                Assert.DoesNotContain(r.Findings, f => f.Code.StartsWith("Auth", StringComparison.Ordinal));
+            }
+            // The login reached Dovecot's authentication service: Postfix did not accept it on its own.
+            Assert.Contains("relayuser", _fx.Postfix.Log);
+        }
+
+        [PostfixSaslFact]
+        public async Task A_wrong_password_is_rejected_by_the_real_server()
+        {
+            var o = await Login(_fx.Postfix!.Port, false, "not-the-password");
+            var r = o.Result;
+            Assert.Equal("Rejected", r.Login);
+            Assert.False(r.Authenticated);
+            Assert.StartsWith("535", r.AuthReply);
+            Assert.Contains("AuthRejected", r.Findings.Select(f => f.Code));
+            Assert.Equal("Fail", r.Status);
+        }
+    }
 }
