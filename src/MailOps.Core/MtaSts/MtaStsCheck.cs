@@ -102,7 +102,7 @@ namespace MailOps.MtaSts
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass). Unreachable when the policy
         /// server could not be connected to (refused, timed out), Error when it was reached but the fetch failed (TLS, not HTTP).</summary>
-        public string Status => StatusOverride ?? (Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level)));
+        public string Status => StatusOverride ?? Finding.StatusOf(Findings);
 
         public override string ToString() =>
             Record == null ? $"{Domain}: no MTA-STS record" : $"{Domain}: MTA-STS {Mode ?? "(no policy)"} id={Id} {Status}{(CouldNotCheck != null ? ": " + CouldNotCheck : "")}";
