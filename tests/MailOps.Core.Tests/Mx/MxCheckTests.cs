@@ -146,6 +146,7 @@ namespace MailOps.Tests.Mx
             _server.SetFault("backup.example.com", FixtureDnsServer.Fault.Timeout);
             var r = await MxCheck.RunAsync(Dns("wire"), "example.com", CancellationToken.None);
             Assert.Equal(2, r.Unanswered.Count); // A and AAAA of backup.example.com
+            Assert.False(r.IsComplete);
             var backup = r.Result.Single(h => h.HostName == "backup.example.com");
             Assert.DoesNotContain("MxHostNoAddress", Codes(backup));
         }
