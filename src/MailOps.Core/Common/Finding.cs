@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace MailOps
 {
@@ -46,5 +47,23 @@ namespace MailOps
         public string Subject { get; }
 
         public override string ToString() => $"{Severity} {Code}: {Message}";
+
+        /// <summary>The worst severity among <paramref name="findings"/>; Info when there are none.</summary>
+        internal static FindingSeverity WorstOf(IEnumerable<Finding> findings)
+        {
+            var worst = FindingSeverity.Info;
+            foreach (var f in findings)
+                if (f.Level > worst) worst = f.Level;
+            return worst;
+        }
+
+        /// <summary>The one place a result's Status is computed from its findings: Pass, Warning or Fail by the worst
+        /// finding (Info counts as Pass; no finding is Pass). Results with more states (Unreachable, Incomplete, Error) set
+        /// those first and fall back to this.</summary>
+        internal static string StatusOf(IEnumerable<Finding> findings) => StatusOf(WorstOf(findings));
+
+        /// <summary>Pass, Warning or Fail for a worst severity (Info counts as Pass).</summary>
+        internal static string StatusOf(FindingSeverity worst) =>
+            worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
     }
 }

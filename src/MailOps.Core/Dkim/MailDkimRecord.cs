@@ -94,7 +94,7 @@ namespace MailOps.Dkim
         public ResultList<Finding> Findings { get; }
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         internal MailDkimRecord WithSource(string source) =>
             new MailDkimRecord(Domain, Selector, Found, Record, CnameTarget, Version, KeyType, KeySize, HashAlgorithms, ServiceTypes,

@@ -16,21 +16,6 @@ namespace MailOps.Dmarc
         PublicSuffixList,
     }
 
-    /// <summary>The outcome of one Test-MailDmarc check.</summary>
-    public sealed class DmarcCheckResult
-    {
-        internal DmarcCheckResult(MailDmarcResult result, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Result = result;
-            Unanswered = unanswered;
-        }
-
-        public MailDmarcResult Result { get; }
-
-        /// <summary>Secondary questions (report authorization records) that went unanswered: the result is degraded.</summary>
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
-    }
-
     /// <summary>Finds and checks a domain's DMARC policy (RFC 9989, with the RFC 7489 tags and discovery as legacy).</summary>
     public static class DmarcCheck
     {
@@ -52,9 +37,9 @@ namespace MailOps.Dmarc
             public DmarcRecord Single;
         }
 
-        /// <summary>Checks one domain. Throws <see cref="DnsQueryFailedException"/> when a _dmarc question goes unanswered
+        /// <summary>Checks one domain; the outcome's Unanswered holds the report authorization questions that went unanswered. Throws <see cref="DnsQueryFailedException"/> when a _dmarc question goes unanswered
         /// (nothing can be concluded about the policy then).</summary>
-        public static async Task<DmarcCheckResult> RunAsync(IDnsResolver dns, string domain, DmarcDiscoveryMethod method,
+        public static async Task<CheckOutcome<MailDmarcResult>> RunAsync(IDnsResolver dns, string domain, DmarcDiscoveryMethod method,
             PublicSuffixList psl, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
@@ -154,7 +139,7 @@ namespace MailOps.Dmarc
                     $"No DMARC policy applies to {domain}: there is no valid record at {string.Join(", ", queried)}. Large mailbox providers (Gmail, Yahoo, Microsoft) reject or junk bulk mail from domains without DMARC.",
                     $"Publish a TXT record at _dmarc.{target}: \"v=DMARC1; p=none; rua=mailto:dmarc-reports@{target}\", read the reports, then move to p=quarantine and p=reject.",
                     "_dmarc." + domain));
-                return new DmarcCheckResult(new MailDmarcResult(domain, null, null, orgDomain, methodText, null, null, null, null, null, false,
+                return CheckOutcome.Of(new MailDmarcResult(domain, null, null, orgDomain, methodText, null, null, null, null, null, false,
                     psdDomain, ResultList<string>.Empty, ResultList<string>.Empty, queried, new ResultList<Finding>(findings)), unanswered);
             }
 
@@ -262,7 +247,7 @@ namespace MailOps.Dmarc
             }
 
             string sp = rec.Sp ?? rec.P, np = rec.Np ?? rec.Sp ?? rec.P;
-            return new DmarcCheckResult(new MailDmarcResult(domain, rec.Text, policy.Name, orgDomain, methodText, rec.P, sp, np, rec.Adkim, rec.Aspf,
+            return CheckOutcome.Of(new MailDmarcResult(domain, rec.Text, policy.Name, orgDomain, methodText, rec.P, sp, np, rec.Adkim, rec.Aspf,
                 rec.Testing, psdDomain, new ResultList<string>(rec.Rua.Select(u => u.Text)), new ResultList<string>(rec.Ruf.Select(u => u.Text)),
                 queried, new ResultList<Finding>(findings)), unanswered);
         }

@@ -86,7 +86,7 @@ namespace MailOps.Dmarc
         public ResultList<Finding> Findings { get; }
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         public override string ToString() => TextSafety.Escape(Record == null ? $"{Domain}: no DMARC record" : $"{Domain}: p={Policy} (from {PolicyDomain})");
     }

@@ -80,7 +80,6 @@ namespace MailOps.DomainHealth
             r.Summary = string.Join("; ", Tiers.Where(t => t != Info && counts[t] > 0).Select(t => $"{counts[t]} {t}"));
             if (incomplete) r.Summary = r.Summary.Length == 0 ? "some checks could not run" : r.Summary + "; some checks could not run";
             else if (r.Summary.Length == 0) r.Summary = "nothing to fix";
-            var worst = r.Findings.Count == 0 ? FindingSeverity.Info : r.Findings.Max(f => f.Level);
             if (incomplete)
             {
                 r.Status = "Incomplete";
@@ -88,7 +87,7 @@ namespace MailOps.DomainHealth
                 r.Grade = "?";
                 return;
             }
-            r.Status = worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
+            r.Status = Finding.StatusOf(r.Findings.Count == 0 ? FindingSeverity.Info : r.Findings.Max(f => f.Level));
             var score = 100 - 30 * counts[Blocking] - 15 * counts[Broken] - 5 * counts[Deliverability] - 2 * counts[Hardening];
             r.Score = Math.Max(0, score);
             r.Grade = counts[Blocking] > 0 ? "F" : r.Score >= 90 ? "A" : r.Score >= 80 ? "B" : r.Score >= 70 ? "C" : r.Score >= 60 ? "D" : "F";

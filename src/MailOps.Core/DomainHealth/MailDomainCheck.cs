@@ -131,7 +131,7 @@ namespace MailOps.DomainHealth
             var smtp = await smtpTask.ConfigureAwait(false);
             var blocklists = await blocklistTask.ConfigureAwait(false);
 
-            if (mx != null) { r.Mx = new ResultList<MailMxHost>(mx.Hosts); Partial("Mx", mx.Unanswered); }
+            if (mx != null) { r.Mx = new ResultList<MailMxHost>(mx.Result); Partial("Mx", mx.Unanswered); }
             if (spf != null) { r.Spf = spf.Result; Partial("Spf", spf.Unanswered); }
             if (dmarc != null) { r.Dmarc = dmarc.Result; Partial("Dmarc", dmarc.Unanswered); }
             if (sts != null) { r.MtaSts = sts.Result; Partial("MtaSts", sts.Unanswered); }
@@ -179,14 +179,14 @@ namespace MailOps.DomainHealth
 
         /// <summary>The domain on the domain lists, and each public address of its MX hosts (lowest preference first, at
         /// most <paramref name="max"/>) on the IP lists, once the MX check has its answer.</summary>
-        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<MxCheckResult> mxTask,
+        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<CheckOutcome<IReadOnlyList<MailMxHost>>> mxTask,
             int max, CancellationToken ct)
         {
             var targets = new List<DnsblTarget> { DnsblTarget.ForDomain(domain) };
             var mx = await mxTask.ConfigureAwait(false);
             if (mx != null)
             {
-                var addresses = mx.Hosts.Where(h => !h.IsNullMx).OrderBy(h => h.Preference ?? int.MaxValue)
+                var addresses = mx.Result.Where(h => !h.IsNullMx).OrderBy(h => h.Preference ?? int.MaxValue)
                     .SelectMany(h => h.IPv4Address.Concat(h.IPv6Address))
                     .Select(System.Net.IPAddress.Parse)
                     // A private or loopback MX address is the MX check's Blocking finding already; no list holds it.

@@ -102,37 +102,22 @@ namespace MailOps.MtaSts
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass). Unreachable when the policy
         /// server could not be connected to (refused, timed out), Error when it was reached but the fetch failed (TLS, not HTTP).</summary>
-        public string Status => StatusOverride ?? (Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level)));
+        public string Status => StatusOverride ?? Finding.StatusOf(Findings);
 
         public override string ToString() =>
             Record == null ? $"{Domain}: no MTA-STS record" : $"{Domain}: MTA-STS {Mode ?? "(no policy)"} id={Id} {Status}{(CouldNotCheck != null ? ": " + CouldNotCheck : "")}";
-    }
-
-    /// <summary>The outcome of one MTA-STS check, with questions that went unanswered but did not stop it.</summary>
-    public sealed class MtaStsCheckResult
-    {
-        internal MtaStsCheckResult(MtaStsResult result, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Result = result;
-            Unanswered = unanswered;
-        }
-
-        public MtaStsResult Result { get; }
-
-        /// <summary>Secondary questions (the MX lookup) that went unanswered: the MX match could not be made.</summary>
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
     }
 
     /// <summary>Checks a domain's MTA-STS deployment (RFC 8461).</summary>
     public static class MtaStsCheck
     {
         /// <summary>
-        /// Checks one domain. Throws <see cref="DnsQueryFailedException"/> when the _mta-sts TXT or the policy host's
+        /// Checks one domain; the outcome's Unanswered holds the MX lookup when it went unanswered (the MX match could not be made). Throws <see cref="DnsQueryFailedException"/> when the _mta-sts TXT or the policy host's
         /// addresses go unanswered, and <see cref="PolicyFetchException"/> when the policy server cannot be reached
         /// (refused, timeout, TLS failure other than the certificate). A certificate senders would reject, a redirect,
         /// a wrong content type, an oversized or missing policy are findings.
         /// </summary>
-        public static async Task<MtaStsCheckResult> RunAsync(IDnsResolver dns, string domain, MtaStsOptions options, CancellationToken ct)
+        public static async Task<CheckOutcome<MtaStsResult>> RunAsync(IDnsResolver dns, string domain, MtaStsOptions options, CancellationToken ct)
         {
             options = options ?? new MtaStsOptions();
             domain = DnsName.Normalize(domain.Trim()).ToLowerInvariant();
@@ -162,7 +147,7 @@ namespace MailOps.MtaSts
                         $"Publish a policy at {result.PolicyUrl} and the record at {owner}; New-MtaStsPolicy -Domain {domain} -MxHost <your MX hosts> writes both.", owner));
                 result.Findings = new ResultList<Finding>(findings);
                 await AddMxHostsAsync(result, mxTask, unanswered).ConfigureAwait(false);
-                return new MtaStsCheckResult(result, unanswered);
+                return CheckOutcome.Of(result, unanswered);
             }
 
             result.Record = candidates[0];
@@ -232,7 +217,7 @@ namespace MailOps.MtaSts
 
             result.PolicyValid = recordOk && policy != null && policy.IsUsable && !findings.Any(f => f.Level == FindingSeverity.Fail && IsFetchProblem(f.Code));
             result.Findings = new ResultList<Finding>(findings);
-            return new MtaStsCheckResult(result, unanswered);
+            return CheckOutcome.Of(result, unanswered);
         }
 
         private static string Describe(string url, PolicyResponse r, TimeSpan elapsed)

@@ -37,7 +37,7 @@ namespace MailOps.MtaSts
         public ResultList<Finding> Findings { get; }
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         public override string ToString() => Record == null ? $"{Domain}: no TLS-RPT record" : $"{Domain}: {Record} {Status}";
     }

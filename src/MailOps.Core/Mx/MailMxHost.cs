@@ -43,10 +43,7 @@ namespace MailOps.Mx
         public ResultList<Finding> Findings { get; }
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : StatusOf(Findings.Max(f => f.Level));
-
-        internal static string StatusOf(FindingSeverity worst) =>
-            worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
+        public string Status => Finding.StatusOf(Findings);
 
         public override string ToString() => IsNullMx ? $"{Domain}: null MX" : $"{Domain} MX {Preference} {HostName}";
     }

@@ -9,27 +9,11 @@ using MailOps.Dns;
 
 namespace MailOps.Mx
 {
-    /// <summary>The outcome of checking one domain's mail exchangers.</summary>
-    public sealed class MxCheckResult
-    {
-        internal MxCheckResult(IReadOnlyList<MailMxHost> hosts, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Hosts = hosts;
-            Unanswered = unanswered;
-        }
-
-        /// <summary>One entry per MX host, in preference order.</summary>
-        public IReadOnlyList<MailMxHost> Hosts { get; }
-
-        /// <summary>Secondary questions (addresses, PTRs) that went unanswered: the result is degraded, not wrong.</summary>
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
-    }
-
     /// <summary>Looks up a domain's MX records and checks every exchanger (RFC 5321 §5.1, RFC 7505, RFC 2181 §10.3).</summary>
     public static class MxCheck
     {
-        /// <summary>Checks one domain. Throws <see cref="DnsQueryFailedException"/> when the MX question itself goes unanswered.</summary>
-        public static async Task<MxCheckResult> RunAsync(IDnsResolver dns, string domain, CancellationToken ct)
+        /// <summary>Checks one domain: one entry per MX host, in preference order; the outcome's Unanswered holds the address and PTR questions that went unanswered (degraded, not wrong). Throws <see cref="DnsQueryFailedException"/> when the MX question itself goes unanswered.</summary>
+        public static async Task<CheckOutcome<IReadOnlyList<MailMxHost>>> RunAsync(IDnsResolver dns, string domain, CancellationToken ct)
         {
             domain = DnsName.Normalize(domain.Trim());
             var unanswered = new List<DnsQueryResult>();
@@ -38,7 +22,7 @@ namespace MailOps.Mx
 
             if (mx.Outcome == DnsOutcome.NxDomain)
             {
-                return new MxCheckResult(new[]
+                return CheckOutcome.Of<IReadOnlyList<MailMxHost>>(new[]
                 {
                     new MailMxHost(domain, null, null, false, false, ResultList<string>.Empty, ResultList<string>.Empty, ResultList<string>.Empty,
                         new ResultList<Finding>(new[] { new Finding("DomainNotFound", FindingSeverity.Fail,
@@ -51,7 +35,7 @@ namespace MailOps.Mx
             if (records.Count == 0)
             {
                 var host = await CheckHostAsync(dns, domain, null, domain, isImplicit: true, unanswered, ct).ConfigureAwait(false);
-                return new MxCheckResult(new[] { host }, unanswered);
+                return CheckOutcome.Of<IReadOnlyList<MailMxHost>>(new[] { host }, unanswered);
             }
 
             var nullMx = records.Where(r => r.Exchange == ".").ToList();
@@ -79,7 +63,7 @@ namespace MailOps.Mx
             var checks = records.Where(r => r.Exchange != ".")
                 .Select(r => CheckHostAsync(dns, domain, r.Preference, r.Exchange, isImplicit: false, unanswered, ct)).ToList();
             hosts.AddRange(await Task.WhenAll(checks).ConfigureAwait(false));
-            return new MxCheckResult(hosts, unanswered);
+            return CheckOutcome.Of<IReadOnlyList<MailMxHost>>(hosts, unanswered);
         }
 
         private static async Task<MailMxHost> CheckHostAsync(IDnsResolver dns, string domain, int? preference, string host, bool isImplicit,

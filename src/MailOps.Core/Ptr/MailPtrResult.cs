@@ -41,7 +41,7 @@ namespace MailOps.Ptr
         public ResultList<Finding> Findings { get; }
 
         /// <summary>Pass, Warning or Fail: the worst finding (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         public override string ToString() => $"{IPAddress} PTR {(PtrName.Count == 0 ? "(none)" : PtrName.ToString())}: {Status}";
     }

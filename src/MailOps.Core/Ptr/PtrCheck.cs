@@ -10,21 +10,6 @@ using MailOps.Dns;
 
 namespace MailOps.Ptr
 {
-    /// <summary>The outcome of checking one address: the result, and secondary questions that went unanswered.</summary>
-    public sealed class PtrCheckResult
-    {
-        internal PtrCheckResult(MailPtrResult result, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Result = result;
-            Unanswered = unanswered;
-        }
-
-        public MailPtrResult Result { get; }
-
-        /// <summary>Forward lookups that went unanswered: the result is incomplete (ForwardConfirmed may be empty).</summary>
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
-    }
-
     /// <summary>
     /// Forward-confirmed reverse DNS (FCrDNS, RFC 8601 §3 "iprev"): the address's PTR names, whether one of them resolves back
     /// to the address, whether it matches the HELO name, and whether it looks generic or dynamic. The findings' remedies say
@@ -43,8 +28,8 @@ namespace MailOps.Ptr
             "dial", "dialup", "dialin", "broadband", "residential", "client", "clients", "catv", "ftth", "fttx", "unassigned", "nat",
         };
 
-        /// <summary>Checks one address. Throws <see cref="DnsQueryFailedException"/> when the PTR question itself goes unanswered.</summary>
-        public static async Task<PtrCheckResult> RunAsync(IDnsResolver dns, IPAddress ip, string heloName, CancellationToken ct)
+        /// <summary>Checks one address; the outcome's Unanswered holds the forward lookups that went unanswered (ForwardConfirmed may be empty then). Throws <see cref="DnsQueryFailedException"/> when the PTR question itself goes unanswered.</summary>
+        public static async Task<CheckOutcome<MailPtrResult>> RunAsync(IDnsResolver dns, IPAddress ip, string heloName, CancellationToken ct)
         {
             if (ip == null) throw new ArgumentNullException(nameof(ip));
             if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
@@ -62,7 +47,7 @@ namespace MailOps.Ptr
                     $"Ask for a PTR record {ReverseOwner(ip)} -> your mail server's host name (e.g. mail.example.com). " + WherePtrLives, text));
                 if (helo != null)
                     findings.Add(HeloFinding(text, helo, null));
-                return new PtrCheckResult(new MailPtrResult(text, ResultList<string>.Empty, false, null, ResultList<string>.Empty, helo,
+                return CheckOutcome.Of(new MailPtrResult(text, ResultList<string>.Empty, false, null, ResultList<string>.Empty, helo,
                     helo == null ? (bool?)null : false, new ResultList<Finding>(findings)), unanswered);
             }
 
@@ -113,7 +98,7 @@ namespace MailOps.Ptr
                 if (heloMatches == false) findings.Add(HeloFinding(text, helo, confirmed ?? names[0]));
             }
 
-            return new PtrCheckResult(new MailPtrResult(text, new ResultList<string>(names), fcrdns, confirmed,
+            return CheckOutcome.Of(new MailPtrResult(text, new ResultList<string>(names), fcrdns, confirmed,
                 new ResultList<string>(forwardAddresses.Distinct()), helo, heloMatches, new ResultList<Finding>(findings)), unanswered);
         }
 

@@ -237,9 +237,7 @@ namespace MailOps.Server
 
             r.Findings = new ResultList<Finding>(findings);
             r.CouldNotCheck = new ResultList<string>(couldNot);
-            var worst = findings.Count == 0 ? FindingSeverity.Info : findings.Max(f => f.Level);
-            r.Status = connection != null ? "Unreachable" : couldNot.Count > 0 ? "Incomplete"
-                : worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
+            r.Status = connection != null ? "Unreachable" : couldNot.Count > 0 ? "Incomplete" : Finding.StatusOf(findings);
             return new MailRelayOutcome(r, connection, failures);
         }
 

@@ -179,8 +179,7 @@ namespace MailOps.Server
 
             r.Findings = new ResultList<Finding>(findings);
             r.CouldNotCheck = new ResultList<string>(couldNot);
-            var worst = findings.Count == 0 ? FindingSeverity.Info : findings.Max(f => f.Level);
-            r.Status = couldNot.Count > 0 ? "Incomplete" : worst == FindingSeverity.Fail ? "Fail" : worst == FindingSeverity.Warning ? "Warning" : "Pass";
+            r.Status = couldNot.Count > 0 ? "Incomplete" : Finding.StatusOf(findings);
             return new MailServerCheckOutcome(r, failures, ordered.Where(x => x.Status == DnsblStatus.Error).ToList(),
                 services.Where(x => x.Failure != null).Select(x => x.Failure).ToList());
         }

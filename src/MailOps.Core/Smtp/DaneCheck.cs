@@ -84,7 +84,7 @@ namespace MailOps.Smtp
 
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         public override string ToString() => $"{HostName} DANE {DaneStatus} ({Status})";
     }

@@ -149,7 +149,7 @@ namespace MailOps.Smtp
 
         /// <summary>Pass, Warning or Fail: the worst finding. Unreachable when no connection could be made (refused, timed
         /// out, no route), Error when the server was reached but the probe broke off (no greeting, connection closed).</summary>
-        public string Status => _status ?? (Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level)));
+        public string Status => _status ?? Finding.StatusOf(Findings);
 
         /// <summary>The result for a host and port that could not be probed, so that it still shows in a table or a CSV file.</summary>
         public static MailServiceResult NotProbed(string host, int port, MailProtocol protocol, MailConnectionException failure)

@@ -8,20 +8,6 @@ using MailOps.Dns;
 
 namespace MailOps.Spf
 {
-    /// <summary>An audit, with the secondary DNS questions that went unanswered (the tree is incomplete there).</summary>
-    public sealed class SpfAuditOutcome
-    {
-        internal SpfAuditOutcome(SpfAuditResult result, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Result = result;
-            Unanswered = unanswered;
-        }
-
-        public SpfAuditResult Result { get; }
-
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
-    }
-
     /// <summary>
     /// Audits a domain's SPF record without a client IP: finds the record(s), parses every term, follows include and
     /// redirect, and counts what RFC 7208 §4.6.4 counts (DNS-querying terms, void lookups, MX names), per term and per
@@ -29,14 +15,14 @@ namespace MailOps.Spf
     /// </summary>
     public static class SpfAudit
     {
-        /// <summary>Audits one domain. Throws <see cref="DnsQueryFailedException"/> when the domain's own TXT query goes unanswered.</summary>
-        public static async Task<SpfAuditOutcome> RunAsync(IDnsResolver dns, string domain, CancellationToken ct)
+        /// <summary>Audits one domain; the outcome's Unanswered holds the secondary questions that went unanswered (the tree is incomplete there). Throws <see cref="DnsQueryFailedException"/> when the domain's own TXT query goes unanswered.</summary>
+        public static async Task<CheckOutcome<SpfAuditResult>> RunAsync(IDnsResolver dns, string domain, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
             domain = DnsName.Normalize(domain.Trim());
             var auditor = new Auditor(dns, ct);
             var result = await auditor.AuditAsync(domain).ConfigureAwait(false);
-            return new SpfAuditOutcome(result, auditor.Unanswered);
+            return CheckOutcome.Of(result, auditor.Unanswered);
         }
 
         private sealed class Fetched

@@ -26,21 +26,6 @@ namespace MailOps.Spf
         public Func<DateTimeOffset> Clock { get; set; } = () => DateTimeOffset.UtcNow;
     }
 
-    /// <summary>An evaluation, with the DNS questions that went unanswered (they made the result temperror, or made
-    /// an exp= or %{p} fall back).</summary>
-    public sealed class SpfEvaluation
-    {
-        internal SpfEvaluation(SpfEvaluationResult result, IReadOnlyList<DnsQueryResult> unanswered)
-        {
-            Result = result;
-            Unanswered = unanswered;
-        }
-
-        public SpfEvaluationResult Result { get; }
-
-        public IReadOnlyList<DnsQueryResult> Unanswered { get; }
-    }
-
     /// <summary>RFC 7208 check_host(): every mechanism and modifier, macros, exp=, the lookup and void limits.</summary>
     public static class SpfEvaluator
     {
@@ -55,8 +40,9 @@ namespace MailOps.Spf
 
         /// <summary>Evaluates check_host(ip, domain, sender). <paramref name="sender"/> may be empty (then
         /// postmaster@<paramref name="domain"/>, as for a HELO check) or "@domain" (no local-part). Never throws for DNS
-        /// failures: an unanswered query is a temperror result.</summary>
-        public static async Task<SpfEvaluation> EvaluateAsync(IDnsResolver dns, IPAddress ip, string domain, string sender, string helo,
+        /// failures: an unanswered query is a temperror result, and the outcome's Unanswered lists it (also the exp= or %{p}
+        /// lookups that fell back).</summary>
+        public static async Task<CheckOutcome<SpfEvaluationResult>> EvaluateAsync(IDnsResolver dns, IPAddress ip, string domain, string sender, string helo,
             SpfEvaluationOptions options, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
@@ -116,7 +102,7 @@ namespace MailOps.Spf
                 _sender = _local + "@" + _senderDomain;
             }
 
-            public async Task<SpfEvaluation> ExecuteAsync()
+            public async Task<CheckOutcome<SpfEvaluationResult>> ExecuteAsync()
             {
                 HostResult r;
                 try
@@ -129,7 +115,7 @@ namespace MailOps.Spf
                 }
                 var result = new SpfEvaluationResult(_domain, _ip.ToString(), _sender, _helo, r.Result, r.Matched ?? "", r.Explanation ?? "",
                     _lookups, _voids, new ResultList<SpfTraceStep>(_trace));
-                return new SpfEvaluation(result, _unanswered);
+                return CheckOutcome.Of(result, _unanswered);
             }
 
             private void Trace(int depth, string domain, string term, string outcome, string detail) =>

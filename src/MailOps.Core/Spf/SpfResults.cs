@@ -191,7 +191,7 @@ namespace MailOps.Spf
         private readonly string _record;
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass).</summary>
-        public string Status => Findings.Count == 0 ? "Pass" : Mx.MailMxHost.StatusOf(Findings.Max(f => f.Level));
+        public string Status => Finding.StatusOf(Findings);
 
         /// <summary>DNS-querying terms in the whole tree (RFC 7208 §4.6.4 allows 10).</summary>
         public int LookupCount { get; }

@@ -95,5 +95,28 @@ namespace MailOps.Commands
         {
             if (_dnsblErrorsWritten.Add((error.Zone, error.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(error));
         }
+
+        /// <summary>
+        /// The one way a cmdlet reports DNS questions that went unanswered without stopping a check (the outcome's
+        /// <see cref="CheckOutcome{T}.Unanswered"/>): one warning per question, "&lt;target&gt;: &lt;the question and how it
+        /// failed&gt; &lt;what that leaves unknown&gt;". The result is degraded, not wrong, so this is a warning and never an
+        /// error; the result itself is still written. A check that records the gap as data too (SPF's ...Unanswered
+        /// findings, DMARC's ExternalDestinationUnverified) keeps that finding: the finding travels with the exported
+        /// result, the warning tells whoever is watching the console now.
+        /// </summary>
+        protected void WriteUnanswered<T>(string target, CheckOutcome<T> outcome, string consequence) =>
+            WriteUnanswered(target, outcome.Unanswered, _ => consequence);
+
+        /// <summary>As <see cref="WriteUnanswered{T}(string, CheckOutcome{T}, string)"/>, for a list of questions and a
+        /// consequence that depends on the question. <paramref name="target"/> may be null (no prefix).</summary>
+        protected void WriteUnanswered(string target, IEnumerable<DnsQueryResult> unanswered, Func<DnsQueryResult, string> consequence)
+        {
+            foreach (var q in unanswered)
+            {
+                var then = consequence?.Invoke(q);
+                WriteWarning((target == null ? "" : target + ": ") + new DnsQueryFailedException(q).Message
+                    + (string.IsNullOrEmpty(then) ? "" : " " + then));
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.Mx;
@@ -21,7 +22,7 @@ namespace MailOps.Commands
                 if (!TryNormalizeDomain(input, out var domain)) continue;
                 StartItem(async ct =>
                 {
-                    MxCheckResult result;
+                    CheckOutcome<IReadOnlyList<MailMxHost>> result;
                     try
                     {
                         result = await MxCheck.RunAsync(Dns, domain, ct).ConfigureAwait(false);
@@ -32,9 +33,8 @@ namespace MailOps.Commands
                     }
                     return () =>
                     {
-                        foreach (var unanswered in result.Unanswered)
-                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result for this host is incomplete.");
-                        foreach (var host in result.Hosts)
+                        WriteUnanswered(domain, result, "The result for this host is incomplete.");
+                        foreach (var host in result.Result)
                             WriteObject(host);
                     };
                 });

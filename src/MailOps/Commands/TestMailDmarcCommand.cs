@@ -67,7 +67,7 @@ namespace MailOps.Commands
                 var psl = _psl;
                 StartItem(async ct =>
                 {
-                    DmarcCheckResult result;
+                    CheckOutcome<MailDmarcResult> result;
                     try
                     {
                         result = await DmarcCheck.RunAsync(Dns, domain, method, psl, ct).ConfigureAwait(false);
@@ -78,8 +78,7 @@ namespace MailOps.Commands
                     }
                     return () =>
                     {
-                        foreach (var unanswered in result.Unanswered)
-                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The result is incomplete.");
+                        WriteUnanswered(domain, result, "The result is incomplete.");
                         WriteCheckResult(result.Result, result.Result.Record != null && result.Result.Status != "Fail");
                     };
                 });

@@ -42,7 +42,7 @@ namespace MailOps.Commands
                 var helo = HeloName;
                 StartItem(async ct =>
                 {
-                    PtrCheckResult result;
+                    CheckOutcome<MailPtrResult> result;
                     try
                     {
                         result = await PtrCheck.RunAsync(Dns, address, helo, ct).ConfigureAwait(false);
@@ -53,8 +53,7 @@ namespace MailOps.Commands
                     }
                     return () =>
                     {
-                        foreach (var unanswered in result.Unanswered)
-                            WriteWarning($"{address}: {new DnsQueryFailedException(unanswered).Message} Forward confirmation of this name is unknown.");
+                        WriteUnanswered(address.ToString(), result, "Forward confirmation of this name is unknown.");
                         WriteCheckResult(result.Result, result.Result.Status != "Fail" && result.Result.ForwardConfirmed == true);
                     };
                 });

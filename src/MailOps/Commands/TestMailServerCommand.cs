@@ -177,8 +177,8 @@ namespace MailOps.Commands
                 {
                     var unanswered = new List<MailOps.Dns.DnsQueryResult>();
                     targets.AddRange(await Port25Egress.DefaultTargetsAsync(Dns, unanswered, token).ConfigureAwait(false));
-                    foreach (var u in unanswered)
-                        Post(() => WriteWarning($"-Local: {new DnsQueryFailedException(u).Message} That provider is left out."));
+                    if (unanswered.Count > 0)
+                        Post(() => WriteUnanswered("-Local", unanswered, _ => "That provider is left out."));
                 }
                 var options = new EgressOptions { Timeout = SmtpTimeout };
                 var result = await Port25Egress.CheckAsync(Dns, targets, options, 4, (t, r, ex) =>

@@ -135,7 +135,7 @@ namespace MailOps.Commands
             var propose = !Quiet;
             StartItem(async ct =>
             {
-                SpfAuditOutcome outcome;
+                CheckOutcome<SpfAuditResult> outcome;
                 try
                 {
                     outcome = await SpfAudit.RunAsync(Dns, domain, ct).ConfigureAwait(false);
@@ -159,10 +159,9 @@ namespace MailOps.Commands
                 }
                 return () =>
                 {
-                    foreach (var q in outcome.Unanswered)
-                        WriteWarning(q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
-                            ? $"{domain}: {new DnsQueryFailedException(q).Message} (This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
-                            : $"{domain}: {new DnsQueryFailedException(q).Message} That part of the SPF tree could not be checked.");
+                    WriteUnanswered(domain, outcome.Unanswered, q => q.Type == DnsRecordType.SPF && DnsName.EqualNames(q.Name, domain)
+                        ? "(This is the query for the obsolete type 99 SPF record, which receivers no longer use; only the ObsoleteSpfRecordType check could not run.)"
+                        : "That part of the SPF tree could not be checked.");
                     if (noProposal != null) WriteWarning(noProposal);
                     WriteCheckResult(result, !result.Findings.Any(f => f.Level == FindingSeverity.Fail));
                 };
@@ -188,12 +187,9 @@ namespace MailOps.Commands
                     var result = outcome.Result;
                     return () =>
                     {
-                        foreach (var q in outcome.Unanswered)
-                        {
-                            var why = result.Result == "temperror" ? "The SPF result is temperror: try again later or ask another resolver with -Server."
-                                : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).";
-                            WriteWarning($"{domain} {result.IPAddress}: {new DnsQueryFailedException(q).Message} {why}");
-                        }
+                        WriteUnanswered($"{domain} {result.IPAddress}", outcome, result.Result == "temperror"
+                            ? "The SPF result is temperror: try again later or ask another resolver with -Server."
+                            : "The result does not depend on it (an exp= or %{p} lookup, or a ptr name that was skipped).");
                         WriteCheckResult(result, result.IsPass);
                     };
                 });

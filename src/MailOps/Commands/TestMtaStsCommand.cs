@@ -69,7 +69,7 @@ namespace MailOps.Commands
                 var options = _options;
                 StartItem(async ct =>
                 {
-                    MtaStsCheckResult check;
+                    CheckOutcome<MtaStsResult> check;
                     try
                     {
                         check = await MtaStsCheck.RunAsync(Dns, domain, options, ct).ConfigureAwait(false);
@@ -89,8 +89,7 @@ namespace MailOps.Commands
                     }
                     return () =>
                     {
-                        foreach (var unanswered in check.Unanswered)
-                            WriteWarning($"{domain}: {new DnsQueryFailedException(unanswered).Message} The MX hosts could not be matched against the policy.");
+                        WriteUnanswered(domain, check, "The MX hosts could not be matched against the policy.");
                         var r = check.Result;
                         WriteCheckResult(r, r.PolicyValid && r.Status != "Fail");
                     };

@@ -67,8 +67,7 @@ namespace MailOps.Commands
             {
                 var unanswered = new List<DnsQueryResult>();
                 var defaults = Await(ct => Port25Egress.DefaultTargetsAsync(Dns, unanswered, ct));
-                foreach (var u in unanswered)
-                    WriteWarning($"{new DnsQueryFailedException(u).Message} That provider is left out.");
+                WriteUnanswered(null, unanswered, _ => "That provider is left out.");
                 if (defaults.Count == 0)
                 {
                     // Never end with no output and no error: say that nothing could be tried, and what to do.

@@ -22,7 +22,7 @@ namespace MailOps.Tests.Dmarc
         private static string Strings(string record) =>
             string.Join(" ", Enumerable.Range(0, (record.Length + 249) / 250).Select(i => "\"" + record.Substring(i * 250, Math.Min(250, record.Length - i * 250)) + "\""));
 
-        private Task<DmarcCheckResult> Check(string domain, int timeoutMs = 2000) =>
+        private Task<CheckOutcome<MailDmarcResult>> Check(string domain, int timeoutMs = 2000) =>
             DmarcCheck.RunAsync(new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(timeoutMs), 0)),
                 domain, DmarcDiscoveryMethod.TreeWalk, DmarcCheckTests.Psl, CancellationToken.None);
 

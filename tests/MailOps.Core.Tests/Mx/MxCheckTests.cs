@@ -35,7 +35,7 @@ namespace MailOps.Tests.Mx
         {
             var r = await MxCheck.RunAsync(Dns(path), domain, CancellationToken.None);
             Assert.Empty(r.Unanswered);
-            return r.Hosts;
+            return r.Result;
         }
 
         private static string[] Codes(MailMxHost h) => h.Findings.Select(f => f.Code).ToArray();
@@ -146,7 +146,8 @@ namespace MailOps.Tests.Mx
             _server.SetFault("backup.example.com", FixtureDnsServer.Fault.Timeout);
             var r = await MxCheck.RunAsync(Dns("wire"), "example.com", CancellationToken.None);
             Assert.Equal(2, r.Unanswered.Count); // A and AAAA of backup.example.com
-            var backup = r.Hosts.Single(h => h.HostName == "backup.example.com");
+            Assert.False(r.IsComplete);
+            var backup = r.Result.Single(h => h.HostName == "backup.example.com");
             Assert.DoesNotContain("MxHostNoAddress", Codes(backup));
         }
 
@@ -160,7 +161,7 @@ namespace MailOps.Tests.Mx
             var r = await MxCheck.RunAsync(dns, "example.com", CancellationToken.None);
             sw.Stop();
             Assert.Equal(2, r.Unanswered.Count(q => q.Type == DnsRecordType.PTR));
-            Assert.Empty(r.Hosts.Single(h => h.HostName == "mail.example.com").PtrName);
+            Assert.Empty(r.Result.Single(h => h.HostName == "mail.example.com").PtrName);
             Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(1900), $"two PTR timeouts of 1 s took {sw.Elapsed.TotalMilliseconds:F0} ms (one after the other would be 2 s)");
         }
     }

@@ -276,7 +276,7 @@ namespace MailOps.Tests.Spf
         private static string Strings(string record) =>
             string.Join(" ", Enumerable.Range(0, (record.Length + 249) / 250).Select(i => "\"" + record.Substring(i * 250, Math.Min(250, record.Length - i * 250)) + "\""));
 
-        private static async Task<(SpfAuditOutcome Outcome, FixtureDnsServer Server)> AuditHostile(string zone, string domain, int timeoutMs = 2000)
+        private static async Task<(CheckOutcome<SpfAuditResult> Outcome, FixtureDnsServer Server)> AuditHostile(string zone, string domain, int timeoutMs = 2000)
         {
             var server = FixtureDnsServer.Start();
             server.LoadMasterFile(zone);
