@@ -100,9 +100,13 @@ namespace MailOps.Reports
         private sealed class FieldReader
         {
             private readonly XmlReader _r;
-            private readonly StringBuilder _sb = new StringBuilder(256);
-            private readonly char[] _chunk = new char[4096];
+            private char[] _buf = new char[4096];
+            private int _len;
             private readonly bool _chunked;
+
+            /// <summary>The last value read per <see cref="Slot"/>: a record repeating the previous record's value (the
+            /// same header_from, selector, envelope domains...) gets the same string instead of a new copy.</summary>
+            private readonly string[] _last = new string[(int)Slot.Count];
 
             public FieldReader(XmlReader reader)
             {
@@ -111,6 +115,9 @@ namespace MailOps.Reports
             }
 
             public XmlReader R => _r;
+
+            /// <summary>The record being read (one per report, cleared for each).</summary>
+            public readonly Record Record = new Record();
 
             /// <summary>On a start element: steps inside. False (and past it) when it is empty.</summary>
             public bool Enter()
@@ -138,12 +145,17 @@ namespace MailOps.Reports
             public void Skip() => _r.Skip();
 
             /// <summary>On a start element: its text (all text inside it), trimmed, or null; moves past it.</summary>
-            public string Text()
+            public string Text(Slot slot = Slot.None) => Read(slot, false);
+
+            /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
+            public string Word(Slot slot = Slot.None) => Read(slot, true);
+
+            private string Read(Slot slot, bool lower)
             {
                 var name = _r.LocalName;
                 if (_r.IsEmptyElement) { _r.Read(); return null; }
                 var depth = _r.Depth;
-                _sb.Clear();
+                _len = 0;
                 _r.Read();
                 while (!(_r.NodeType == XmlNodeType.EndElement && _r.Depth == depth) && !_r.EOF)
                 {
@@ -159,34 +171,83 @@ namespace MailOps.Reports
                     _r.Read();
                 }
                 _r.Read();
-                int start = 0, end = _sb.Length;
-                while (start < end && char.IsWhiteSpace(_sb[start])) start++;
-                while (end > start && char.IsWhiteSpace(_sb[end - 1])) end--;
-                return end == start ? null : _sb.ToString(start, end - start);
+                int start = 0, end = _len;
+                while (start < end && char.IsWhiteSpace(_buf[start])) start++;
+                while (end > start && char.IsWhiteSpace(_buf[end - 1])) end--;
+                if (end == start) return null;
+                if (lower)
+                {
+                    // ASCII is lower-cased in place (what ToLowerInvariant does to it); anything else as before.
+                    for (var i = start; i < end; i++)
+                    {
+                        var c = _buf[i];
+                        if (c >= 0x80) return new string(_buf, start, end - start).ToLowerInvariant();
+                        if (c >= 'A' && c <= 'Z') _buf[i] = (char)(c + 32);
+                    }
+                    var word = KnownWord(_buf, start, end - start);
+                    if (word != null) return word;
+                }
+                if (slot == Slot.None) return new string(_buf, start, end - start);
+                var last = _last[(int)slot];
+                if (last != null && Same(last, _buf, start, end - start)) return last;
+                return _last[(int)slot] = new string(_buf, start, end - start);
             }
-
-            /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
-            public string Word() => Text()?.ToLowerInvariant();
 
             private void Append(string name)
             {
                 if (!_chunked)
                 {
                     var v = _r.Value;
-                    if (_sb.Length + v.Length > MaxFieldLength) throw TooLong(name);
-                    _sb.Append(v);
+                    if (_len + v.Length > MaxFieldLength) throw TooLong(name);
+                    if (_len + v.Length > _buf.Length) Array.Resize(ref _buf, Math.Max(_len + v.Length, _buf.Length * 2));
+                    v.CopyTo(0, _buf, _len, v.Length);
+                    _len += v.Length;
                     return;
                 }
-                int n;
-                while ((n = _r.ReadValueChunk(_chunk, 0, _chunk.Length)) > 0)
+                while (true)
                 {
-                    if (_sb.Length + n > MaxFieldLength) throw TooLong(name);
-                    _sb.Append(_chunk, 0, n);
+                    // The buffer grows to one character past the limit at most: a longer value is refused before it is read whole.
+                    if (_len == _buf.Length) Array.Resize(ref _buf, Math.Min(_buf.Length * 2, MaxFieldLength + 1));
+                    var n = _r.ReadValueChunk(_buf, _len, _buf.Length - _len);
+                    if (n == 0) return;
+                    _len += n;
+                    if (_len > MaxFieldLength) throw TooLong(name);
                 }
+            }
+
+            private static bool Same(string s, char[] buf, int start, int length)
+            {
+                if (s.Length != length) return false;
+                for (var i = 0; i < length; i++)
+                    if (s[i] != buf[start + i]) return false;
+                return true;
+            }
+
+            /// <summary>The result words of a report, one string each for every row that says them.</summary>
+            private static readonly string[] Words =
+            {
+                "pass", "fail", "none", "reject", "quarantine", "softfail", "neutral", "temperror", "permerror", "policy",
+                "mfrom", "helo", "r", "s", "y", "n", "treewalk", "psl", "forwarded", "sampled_out", "trusted_forwarder",
+                "mailing_list", "local_policy", "other",
+            };
+
+            private static string KnownWord(char[] buf, int start, int length)
+            {
+                foreach (var w in Words)
+                    if (w.Length == length && w[0] == buf[start] && Same(w, buf, start, length)) return w;
+                return null;
             }
 
             private static ReportFormatException TooLong(string name) => new ReportFormatException(ReportProblemKind.TooLarge,
                 $"has a <{name}> value longer than {MaxFieldLength:N0} characters (the limit for one field in a DMARC aggregate report)");
+        }
+
+        /// <summary>Record fields whose value is often the previous record's (see FieldReader).</summary>
+        private enum Slot
+        {
+            None = -1,
+            SourceIP, RowCount, HeaderFrom, EnvelopeFrom, EnvelopeTo, DkimDomain, DkimSelector, SpfDomain, Comment,
+            Count,
         }
 
         private static void ReadMetadata(Head h, FieldReader x)
@@ -293,18 +354,45 @@ namespace MailOps.Reports
         private static ResultList<string> List(List<string> items) => items == null || items.Count == 0 ? NoStrings : new ResultList<string>(items);
 
         /// <summary>What a &lt;record&gt; says, read in one pass. Only the first row, policy_evaluated, identifiers (or,
-        /// without them, identities) and auth_results count, as before.</summary>
+        /// without them, identities) and auth_results count, as before. One per report, cleared for each record.</summary>
         private sealed class Record
         {
             public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf;
             public bool SeenRow, SeenEvaluated, SeenAuth, SeenIdentifiers, SeenIdentities;
-            public List<string> ReasonTypes, ReasonComments, DkimDomains, DkimSelectors, DkimResults, SpfDomains, SpfScopes, SpfResults;
-            public string[] Identifiers, Identities; // header_from, envelope_from, envelope_to
+            public readonly List<string> ReasonTypes = new List<string>(), ReasonComments = new List<string>(),
+                DkimDomains = new List<string>(), DkimSelectors = new List<string>(), DkimResults = new List<string>(),
+                SpfDomains = new List<string>(), SpfScopes = new List<string>(), SpfResults = new List<string>();
+            public readonly string[] Identifiers = new string[3], Identities = new string[3]; // header_from, envelope_from, envelope_to
+
+            /// <summary>The last one-item list made per column: the next row with the same single value shares it
+            /// (a <see cref="ResultList{T}"/> is immutable).</summary>
+            private readonly ResultList<string>[] _single = new ResultList<string>[8];
+
+            public void Clear()
+            {
+                SourceIP = Count = Disposition = PolicyDkim = PolicySpf = null;
+                SeenRow = SeenEvaluated = SeenAuth = SeenIdentifiers = SeenIdentities = false;
+                ReasonTypes.Clear(); ReasonComments.Clear();
+                DkimDomains.Clear(); DkimSelectors.Clear(); DkimResults.Clear();
+                SpfDomains.Clear(); SpfScopes.Clear(); SpfResults.Clear();
+                Array.Clear(Identifiers, 0, 3);
+                Array.Clear(Identities, 0, 3);
+            }
+
+            public ResultList<string> List(List<string> items, int column)
+            {
+                if (items.Count == 0) return NoStrings;
+                if (items.Count > 1) return ResultList<string>.Wrap(items.ToArray());
+                var last = _single[column];
+                if (last != null && ReferenceEquals(last[0], items[0])) return last;
+                return _single[column] = ResultList<string>.Wrap(new[] { items[0] });
+            }
         }
 
         private static DmarcReportRow ReadRecord(Head h, FieldReader x, string file, string entry)
         {
-            var rec = new Record();
+            var rec = x.Record;
+            rec.Clear();
             if (x.Enter())
             {
                 while (x.NextChild())
@@ -312,8 +400,8 @@ namespace MailOps.Reports
                     switch (x.R.LocalName)
                     {
                         case "row" when !rec.SeenRow: rec.SeenRow = true; ReadRow(rec, x); break;
-                        case "identifiers" when !rec.SeenIdentifiers: rec.SeenIdentifiers = true; rec.Identifiers = ReadIdentifiers(x); break;
-                        case "identities" when !rec.SeenIdentities: rec.SeenIdentities = true; rec.Identities = ReadIdentifiers(x); break;
+                        case "identifiers" when !rec.SeenIdentifiers: rec.SeenIdentifiers = true; ReadIdentifiers(x, rec.Identifiers); break;
+                        case "identities" when !rec.SeenIdentities: rec.SeenIdentities = true; ReadIdentifiers(x, rec.Identities); break;
                         case "auth_results" when !rec.SeenAuth: rec.SeenAuth = true; ReadAuth(rec, x); break;
                         default: x.Skip(); break;
                     }
@@ -354,17 +442,17 @@ namespace MailOps.Reports
                 Disposition = rec.Disposition,
                 PolicyDkim = rec.PolicyDkim,
                 PolicySpf = rec.PolicySpf,
-                PolicyOverrideReasons = List(rec.ReasonTypes),
-                PolicyOverrideComments = List(rec.ReasonComments),
-                HeaderFrom = ids?[0],
-                EnvelopeFrom = ids?[1],
-                EnvelopeTo = ids?[2],
-                DkimDomains = List(rec.DkimDomains),
-                DkimSelectors = List(rec.DkimSelectors),
-                DkimResults = List(rec.DkimResults),
-                SpfDomains = List(rec.SpfDomains),
-                SpfScopes = List(rec.SpfScopes),
-                SpfResults = List(rec.SpfResults),
+                PolicyOverrideReasons = rec.List(rec.ReasonTypes, 0),
+                PolicyOverrideComments = rec.List(rec.ReasonComments, 1),
+                HeaderFrom = ids[0],
+                EnvelopeFrom = ids[1],
+                EnvelopeTo = ids[2],
+                DkimDomains = rec.List(rec.DkimDomains, 2),
+                DkimSelectors = rec.List(rec.DkimSelectors, 3),
+                DkimResults = rec.List(rec.DkimResults, 4),
+                SpfDomains = rec.List(rec.SpfDomains, 5),
+                SpfScopes = rec.List(rec.SpfScopes, 6),
+                SpfResults = rec.List(rec.SpfResults, 7),
             };
         }
 
@@ -376,8 +464,8 @@ namespace MailOps.Reports
             {
                 switch (x.R.LocalName)
                 {
-                    case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(); break;
-                    case "count" when !seenCount: seenCount = true; rec.Count = x.Text(); break;
+                    case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(Slot.SourceIP); break;
+                    case "count" when !seenCount: seenCount = true; rec.Count = x.Text(Slot.RowCount); break;
                     case "policy_evaluated" when !rec.SeenEvaluated: rec.SeenEvaluated = true; ReadEvaluated(rec, x); break;
                     default: x.Skip(); break;
                 }
@@ -405,35 +493,33 @@ namespace MailOps.Reports
                                 switch (x.R.LocalName)
                                 {
                                     case "type" when !seenType: seenType = true; type = x.Word(); break;
-                                    case "comment" when !seenComment: seenComment = true; comment = x.Text(); break;
+                                    case "comment" when !seenComment: seenComment = true; comment = x.Text(Slot.Comment); break;
                                     default: x.Skip(); break;
                                 }
                             }
                         }
-                        (rec.ReasonTypes ??= new List<string>()).Add(type ?? "");
-                        (rec.ReasonComments ??= new List<string>()).Add(comment ?? "");
+                        rec.ReasonTypes.Add(type ?? "");
+                        rec.ReasonComments.Add(comment ?? "");
                         break;
                     default: x.Skip(); break;
                 }
             }
         }
 
-        private static string[] ReadIdentifiers(FieldReader x)
+        private static void ReadIdentifiers(FieldReader x, string[] ids)
         {
-            var ids = new string[3];
             bool seenHeader = false, seenFrom = false, seenTo = false;
-            if (!x.Enter()) return ids;
+            if (!x.Enter()) return;
             while (x.NextChild())
             {
                 switch (x.R.LocalName)
                 {
-                    case "header_from" when !seenHeader: seenHeader = true; ids[0] = x.Text(); break;
-                    case "envelope_from" when !seenFrom: seenFrom = true; ids[1] = x.Text(); break;
-                    case "envelope_to" when !seenTo: seenTo = true; ids[2] = x.Text(); break;
+                    case "header_from" when !seenHeader: seenHeader = true; ids[0] = x.Text(Slot.HeaderFrom); break;
+                    case "envelope_from" when !seenFrom: seenFrom = true; ids[1] = x.Text(Slot.EnvelopeFrom); break;
+                    case "envelope_to" when !seenTo: seenTo = true; ids[2] = x.Text(Slot.EnvelopeTo); break;
                     default: x.Skip(); break;
                 }
             }
-            return ids;
         }
 
         private static void ReadAuth(Record rec, FieldReader x)
@@ -451,23 +537,23 @@ namespace MailOps.Reports
                     while (x.NextChild())
                     {
                         var n = x.R.LocalName;
-                        if (n == "domain" && !seenDomain) { seenDomain = true; domain = x.Text(); }
-                        else if (n == secondName && !seenSecond) { seenSecond = true; second = dkim ? x.Text() : x.Word(); }
+                        if (n == "domain" && !seenDomain) { seenDomain = true; domain = x.Text(dkim ? Slot.DkimDomain : Slot.SpfDomain); }
+                        else if (n == secondName && !seenSecond) { seenSecond = true; second = dkim ? x.Text(Slot.DkimSelector) : x.Word(); }
                         else if (n == "result" && !seenResult) { seenResult = true; result = x.Word(); }
                         else x.Skip();
                     }
                 }
                 if (dkim)
                 {
-                    (rec.DkimDomains ??= new List<string>()).Add(domain ?? "");
-                    (rec.DkimSelectors ??= new List<string>()).Add(second ?? "");
-                    (rec.DkimResults ??= new List<string>()).Add(result ?? "");
+                    rec.DkimDomains.Add(domain ?? "");
+                    rec.DkimSelectors.Add(second ?? "");
+                    rec.DkimResults.Add(result ?? "");
                 }
                 else
                 {
-                    (rec.SpfDomains ??= new List<string>()).Add(domain ?? "");
-                    (rec.SpfScopes ??= new List<string>()).Add(second ?? "");
-                    (rec.SpfResults ??= new List<string>()).Add(result ?? "");
+                    rec.SpfDomains.Add(domain ?? "");
+                    rec.SpfScopes.Add(second ?? "");
+                    rec.SpfResults.Add(result ?? "");
                 }
             }
         }
