@@ -46,6 +46,10 @@ namespace MailOps.Reports
             public bool Rfc9990Elements;
             public ResultList<string> ErrorList;
             public readonly long Serial = ReportSerials.Next();
+
+            /// <summary>The values the rows read so far share; dropped when the report says more about itself (a
+            /// version, metadata or policy after a record), so rows already read keep what they had.</summary>
+            public DmarcReportRow.ReportValues Values;
         }
 
         /// <summary>The most characters one field (the text of one element) may have: 64 KiB. A longer value makes the
@@ -73,9 +77,9 @@ namespace MailOps.Reports
                     {
                         switch (reader.LocalName)
                         {
-                            case "version": head.Version = x.Text(); continue;
-                            case "report_metadata": ReadMetadata(head, x); continue;
-                            case "policy_published": ReadPolicy(head, x); continue;
+                            case "version": head.Version = x.Text(); head.Values = null; continue;
+                            case "report_metadata": ReadMetadata(head, x); head.Values = null; continue;
+                            case "policy_published": ReadPolicy(head, x); head.Values = null; continue;
                             case "record":
                                 ct.ThrowIfCancellationRequested();
                                 var row = ReadRecord(head, x, file, entry);
@@ -106,7 +110,10 @@ namespace MailOps.Reports
 
             /// <summary>The last value read per <see cref="Slot"/>: a record repeating the previous record's value (the
             /// same header_from, selector, envelope domains...) gets the same string instead of a new copy.</summary>
-            private readonly string[] _last = new string[(int)Slot.Count];
+            private readonly string[] _last = new string[(int)Slot.Count * Recent];
+
+            /// <summary>How many recent values are remembered per slot (a report's few selectors, dispositions...).</summary>
+            private const int Recent = 4;
 
             public FieldReader(XmlReader reader)
             {
@@ -150,10 +157,13 @@ namespace MailOps.Reports
             /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
             public string Word(Slot slot = Slot.None) => Read(slot, true);
 
-            private string Read(Slot slot, bool lower)
+            /// <summary>On a start element: collects all text inside it into the buffer and moves past it, and gives the
+            /// span of that text, trimmed (length 0 when there is none).</summary>
+            private void Collect(out int start, out int length)
             {
+                start = length = 0;
                 var name = _r.LocalName;
-                if (_r.IsEmptyElement) { _r.Read(); return null; }
+                if (_r.IsEmptyElement) { _r.Read(); return; }
                 var depth = _r.Depth;
                 _len = 0;
                 _r.Read();
@@ -171,10 +181,18 @@ namespace MailOps.Reports
                     _r.Read();
                 }
                 _r.Read();
-                int start = 0, end = _len;
-                while (start < end && char.IsWhiteSpace(_buf[start])) start++;
-                while (end > start && char.IsWhiteSpace(_buf[end - 1])) end--;
-                if (end == start) return null;
+                int from = 0, end = _len;
+                while (from < end && char.IsWhiteSpace(_buf[from])) from++;
+                while (end > from && char.IsWhiteSpace(_buf[end - 1])) end--;
+                start = from;
+                length = end - from;
+            }
+
+            private string Read(Slot slot, bool lower)
+            {
+                Collect(out var start, out var length);
+                if (length == 0) return null;
+                var end = start + length;
                 if (lower)
                 {
                     // ASCII is lower-cased in place (what ToLowerInvariant does to it); anything else as before.
@@ -188,9 +206,40 @@ namespace MailOps.Reports
                     if (word != null) return word;
                 }
                 if (slot == Slot.None) return new string(_buf, start, end - start);
-                var last = _last[(int)slot];
-                if (last != null && Same(last, _buf, start, end - start)) return last;
-                return _last[(int)slot] = new string(_buf, start, end - start);
+                var at = (int)slot * Recent;
+                for (var i = at; i < at + Recent; i++)
+                {
+                    var seen = _last[i];
+                    if (seen == null) break;
+                    if (Same(seen, _buf, start, end - start)) return seen;
+                }
+                // Not among the slot's recent values: it becomes the newest, the oldest goes.
+                Array.Copy(_last, at, _last, at + 1, Recent - 1);
+                return _last[at] = new string(_buf, start, end - start);
+            }
+
+            /// <summary>On the start element of a row count: its value (digits only, as long.TryParse with
+            /// NumberStyles.None reads them), without making a string of it; null with <paramref name="text"/> set when
+            /// the element is empty (text null) or holds anything else (the text, for the caller to judge).</summary>
+            public long? Number(out string text)
+            {
+                text = null;
+                Collect(out var start, out var length);
+                if (length == 0) return null;
+                if (length <= 18)
+                {
+                    long n = 0;
+                    var digits = true;
+                    for (var i = start; i < start + length && digits; i++)
+                    {
+                        var c = _buf[i];
+                        if (c < '0' || c > '9') digits = false;
+                        else n = n * 10 + (c - '0');
+                    }
+                    if (digits) return n;
+                }
+                text = new string(_buf, start, length);
+                return null;
             }
 
             private void Append(string name)
@@ -246,7 +295,7 @@ namespace MailOps.Reports
         private enum Slot
         {
             None = -1,
-            SourceIP, RowCount, HeaderFrom, EnvelopeFrom, EnvelopeTo, DkimDomain, DkimSelector, SpfDomain, Comment,
+            HeaderFrom, EnvelopeFrom, EnvelopeTo, DkimDomain, DkimSelector, SpfDomain, Comment,
             Count,
         }
 
@@ -357,20 +406,22 @@ namespace MailOps.Reports
         /// without them, identities) and auth_results count, as before. One per report, cleared for each record.</summary>
         private sealed class Record
         {
-            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf;
+            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf; // Count: the text of a count that is not plain digits
+            public long? CountValue;
             public bool SeenRow, SeenEvaluated, SeenAuth, SeenIdentifiers, SeenIdentities;
             public readonly List<string> ReasonTypes = new List<string>(), ReasonComments = new List<string>(),
                 DkimDomains = new List<string>(), DkimSelectors = new List<string>(), DkimResults = new List<string>(),
                 SpfDomains = new List<string>(), SpfScopes = new List<string>(), SpfResults = new List<string>();
             public readonly string[] Identifiers = new string[3], Identities = new string[3]; // header_from, envelope_from, envelope_to
 
-            /// <summary>The last one-item list made per column: the next row with the same single value shares it
-            /// (a <see cref="ResultList{T}"/> is immutable).</summary>
-            private readonly ResultList<string>[] _single = new ResultList<string>[8];
+            /// <summary>The last four one-item lists made per column: a row with the same single value (the same string:
+            /// see FieldReader's slots) shares one (a <see cref="ResultList{T}"/> is immutable).</summary>
+            private readonly ResultList<string>[] _single = new ResultList<string>[8 * 4];
 
             public void Clear()
             {
                 SourceIP = Count = Disposition = PolicyDkim = PolicySpf = null;
+                CountValue = null;
                 SeenRow = SeenEvaluated = SeenAuth = SeenIdentifiers = SeenIdentities = false;
                 ReasonTypes.Clear(); ReasonComments.Clear();
                 DkimDomains.Clear(); DkimSelectors.Clear(); DkimResults.Clear();
@@ -383,9 +434,15 @@ namespace MailOps.Reports
             {
                 if (items.Count == 0) return NoStrings;
                 if (items.Count > 1) return ResultList<string>.Wrap(items.ToArray());
-                var last = _single[column];
-                if (last != null && ReferenceEquals(last[0], items[0])) return last;
-                return _single[column] = ResultList<string>.Wrap(new[] { items[0] });
+                var at = column * 4;
+                for (var i = at; i < at + 4; i++)
+                {
+                    var seen = _single[i];
+                    if (seen == null) break;
+                    if (ReferenceEquals(seen[0], items[0])) return seen;
+                }
+                Array.Copy(_single, at, _single, at + 1, 3);
+                return _single[at] = ResultList<string>.Wrap(new[] { items[0] });
             }
         }
 
@@ -407,11 +464,11 @@ namespace MailOps.Reports
                     }
                 }
             }
-            long count = 0;
+            var count = rec.CountValue ?? 0;
             if (rec.Count != null && !long.TryParse(rec.Count, NumberStyles.None, CultureInfo.InvariantCulture, out count))
                 throw new ReportFormatException(ReportProblemKind.Malformed, $"has a row count '{rec.Count}' that is not a whole number");
             var ids = rec.SeenIdentifiers ? rec.Identifiers : rec.Identities;
-            return new DmarcReportRow
+            var values = h.Values ??= new DmarcReportRow.ReportValues
             {
                 ReportSerial = h.Serial,
                 SourceFile = file,
@@ -437,6 +494,9 @@ namespace MailOps.Reports
                 Fo = h.Fo,
                 Testing = h.Testing,
                 DiscoveryMethod = h.Discovery,
+            };
+            return new DmarcReportRow(values)
+            {
                 SourceIP = rec.SourceIP,
                 Count = count,
                 Disposition = rec.Disposition,
@@ -464,8 +524,8 @@ namespace MailOps.Reports
             {
                 switch (x.R.LocalName)
                 {
-                    case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(Slot.SourceIP); break;
-                    case "count" when !seenCount: seenCount = true; rec.Count = x.Text(Slot.RowCount); break;
+                    case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(); break;
+                    case "count" when !seenCount: seenCount = true; rec.CountValue = x.Number(out rec.Count); break;
                     case "policy_evaluated" when !rec.SeenEvaluated: rec.SeenEvaluated = true; ReadEvaluated(rec, x); break;
                     default: x.Skip(); break;
                 }

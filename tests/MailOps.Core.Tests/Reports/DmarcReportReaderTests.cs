@@ -479,14 +479,14 @@ namespace MailOps.Tests.Reports
                 + "<policy_published><domain>example.com</domain></policy_published>"
                 + Record("192.0.2.1", "1", "none", "example.com", Dkim("example.com", "s1", "pass"), "mfrom")
                 + Record("192.0.2.2", "1", "Reject", "example.org", Dkim("example.com", "s1", "pass"), "MFROM")
-                + Record("192.0.2.3", "10", "REJECT", "example.org", Dkim("example.com", "s1", "pass") + Dkim("example.org", "s2", "Fail"), "helo")
-                + Record("192.0.2.4", "2", "QUARANTINÉ", "example.org", Dkim("example.net", "s1", "pass"), "mfrom")
+                + Record("192.0.2.3", " 0010 ", "REJECT", "example.org", Dkim("example.com", "s1", "pass") + Dkim("example.org", "s2", "Fail"), "helo")
+                + Record("192.0.2.4", "9223372036854775807", "QUARANTINÉ", "example.org", Dkim("example.net", "s1", "pass"), "mfrom")
                 + Record("192.0.2.5", "2", "none", "example.com", "", "mfrom")
                 + "</feedback>";
             var (rows, problems) = Read(_tmp.File("consecutive.xml", xml));
             Assert.Empty(problems);
             Assert.Equal(new[] { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5" }, rows.Select(r => r.SourceIP));
-            Assert.Equal(new long[] { 1, 1, 10, 2, 2 }, rows.Select(r => r.Count));
+            Assert.Equal(new long[] { 1, 1, 10, long.MaxValue, 2 }, rows.Select(r => r.Count));
             Assert.Equal(new[] { "none", "reject", "reject", "quarantiné", "none" }, rows.Select(r => r.Disposition));
             Assert.All(rows, r => Assert.Equal(("pass", "fail"), (r.PolicyDkim, r.PolicySpf)));
             Assert.Equal(new[] { "example.com", "example.org", "example.org", "example.org", "example.com" }, rows.Select(r => r.HeaderFrom));
@@ -496,6 +496,49 @@ namespace MailOps.Tests.Reports
             Assert.Equal(new[] { 1, 1, 2, 1, 0 }, rows.Select(r => r.DkimResults.Count));
             Assert.Equal(new[] { "mfrom", "mfrom", "helo", "mfrom", "mfrom" }, rows.Select(r => r.SpfScopes.Single()));
             Assert.Equal(new[] { "example.com", "example.org", "example.org", "example.org", "example.com" }, rows.Select(r => r.SpfDomains.Single()));
+        }
+
+        [Theory]
+        [InlineData("12a")]
+        [InlineData("-1")]
+        [InlineData("+3")]
+        [InlineData("1 2")]
+        [InlineData("99999999999999999999")]
+        public void A_row_count_that_is_not_a_whole_number_is_a_malformed_report(string count)
+        {
+            var xml = "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>o</org_name><report_id>r</report_id></report_metadata>"
+                + $"<record><row><source_ip>192.0.2.1</source_ip><count>{count}</count></row></record></feedback>";
+            var (rows, problems) = Read(_tmp.File("count.xml", xml));
+            Assert.Empty(rows);
+            var p = Assert.Single(problems);
+            Assert.Equal(ReportProblemKind.Malformed, p.Kind);
+            Assert.Contains($"row count '{count}'", p.Message);
+        }
+
+        [Fact]
+        public void Rows_of_one_report_share_its_values_but_each_keeps_what_the_report_had_said_when_it_was_read()
+        {
+            // A record before the metadata (out of order, but read): it keeps the empty organisation it was read with.
+            var xml = "<?xml version=\"1.0\"?><feedback>"
+                + "<record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record>"
+                + "<report_metadata><org_name>o</org_name><report_id>r</report_id></report_metadata><version>2.0</version>"
+                + "<record><row><source_ip>192.0.2.2</source_ip><count>1</count></row></record>"
+                + "<record><row><source_ip>192.0.2.3</source_ip><count>1</count></row></record>"
+                + "<policy_published><domain>example.com</domain></policy_published>"
+                + "<record><row><source_ip>192.0.2.4</source_ip><count>1</count></row></record></feedback>";
+            var (rows, problems) = Read(_tmp.File("order.xml", xml));
+            Assert.Empty(problems);
+            Assert.Equal(new string?[] { null, "o", "o", "o" }, rows.Select(r => r.OrgName));
+            Assert.Equal(new[] { "draft", "2.0", "2.0", "2.0" }, rows.Select(r => r.XmlSchema));
+            Assert.Equal(new string?[] { null, null, null, "example.com" }, rows.Select(r => r.Domain));
+            Assert.Single(rows.Select(r => r.ReportSerial).Distinct());
+
+            // Changing one row (only MailOps itself can) never changes its siblings.
+            rows[1].OrgName = "changed";
+            rows[1].ReportSerial = -5;
+            Assert.Equal(new string?[] { null, "changed", "o", "o" }, rows.Select(r => r.OrgName));
+            Assert.Equal(rows[0].ReportSerial, rows[2].ReportSerial);
+            Assert.Equal("2.0", rows[1].XmlSchema);
         }
 
         [Fact]
