@@ -51,6 +51,10 @@ namespace MailOps.Reports
             public bool Rfc9990Elements;
             public ResultList<string> ErrorList;
             public readonly long Serial = ReportSerials.Next();
+
+            /// <summary>The values the rows read so far share; dropped when the report says more about itself (a
+            /// version, metadata or policy after a record), so rows already read keep what they had.</summary>
+            public DmarcReportRow.ReportValues Values;
         }
 
         /// <summary>The most characters one field (the text of one element) may have: 64 KiB. A longer value makes the
@@ -78,9 +82,9 @@ namespace MailOps.Reports
                     {
                         switch (reader.LocalName)
                         {
-                            case "version": head.Version = x.Text(); continue;
-                            case "report_metadata": ReadMetadata(head, x); continue;
-                            case "policy_published": ReadPolicy(head, x); continue;
+                            case "version": head.Version = x.Text(); head.Values = null; continue;
+                            case "report_metadata": ReadMetadata(head, x); head.Values = null; continue;
+                            case "policy_published": ReadPolicy(head, x); head.Values = null; continue;
                             case "record":
                                 ct.ThrowIfCancellationRequested();
                                 var row = ReadRecord(head, x, file, entry);
@@ -105,9 +109,16 @@ namespace MailOps.Reports
         private sealed class FieldReader
         {
             private readonly XmlReader _r;
-            private readonly StringBuilder _sb = new StringBuilder(256);
-            private readonly char[] _chunk = new char[4096];
+            private char[] _buf = new char[4096];
+            private int _len;
             private readonly bool _chunked;
+
+            /// <summary>The last value read per <see cref="Slot"/>: a record repeating the previous record's value (the
+            /// same header_from, selector, envelope domains...) gets the same string instead of a new copy.</summary>
+            private readonly string[] _last = new string[(int)Slot.Count * Recent];
+
+            /// <summary>How many recent values are remembered per slot (a report's few selectors, dispositions...).</summary>
+            private const int Recent = 4;
 
             public FieldReader(XmlReader reader)
             {
@@ -116,6 +127,9 @@ namespace MailOps.Reports
             }
 
             public XmlReader R => _r;
+
+            /// <summary>The record being read (one per report, cleared for each).</summary>
+            public readonly Record Record = new Record();
 
             /// <summary>On a start element: steps inside. False (and past it) when it is empty.</summary>
             public bool Enter()
@@ -143,12 +157,20 @@ namespace MailOps.Reports
             public void Skip() => _r.Skip();
 
             /// <summary>On a start element: its text (all text inside it), trimmed, or null; moves past it.</summary>
-            public string Text()
+            public string Text(Slot slot = Slot.None) => Read(slot, false);
+
+            /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
+            public string Word(Slot slot = Slot.None) => Read(slot, true);
+
+            /// <summary>On a start element: collects all text inside it into the buffer and moves past it, and gives the
+            /// span of that text, trimmed (length 0 when there is none).</summary>
+            private void Collect(out int start, out int length)
             {
+                start = length = 0;
                 var name = _r.LocalName;
-                if (_r.IsEmptyElement) { _r.Read(); return null; }
+                if (_r.IsEmptyElement) { _r.Read(); return; }
                 var depth = _r.Depth;
-                _sb.Clear();
+                _len = 0;
                 _r.Read();
                 while (!(_r.NodeType == XmlNodeType.EndElement && _r.Depth == depth) && !_r.EOF)
                 {
@@ -164,34 +186,122 @@ namespace MailOps.Reports
                     _r.Read();
                 }
                 _r.Read();
-                int start = 0, end = _sb.Length;
-                while (start < end && char.IsWhiteSpace(_sb[start])) start++;
-                while (end > start && char.IsWhiteSpace(_sb[end - 1])) end--;
-                return end == start ? null : _sb.ToString(start, end - start);
+                int from = 0, end = _len;
+                while (from < end && char.IsWhiteSpace(_buf[from])) from++;
+                while (end > from && char.IsWhiteSpace(_buf[end - 1])) end--;
+                start = from;
+                length = end - from;
             }
 
-            /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
-            public string Word() => Text()?.ToLowerInvariant();
+            private string Read(Slot slot, bool lower)
+            {
+                Collect(out var start, out var length);
+                if (length == 0) return null;
+                var end = start + length;
+                if (lower)
+                {
+                    // ASCII is lower-cased in place (what ToLowerInvariant does to it); anything else as before.
+                    for (var i = start; i < end; i++)
+                    {
+                        var c = _buf[i];
+                        if (c >= 0x80) return new string(_buf, start, end - start).ToLowerInvariant();
+                        if (c >= 'A' && c <= 'Z') _buf[i] = (char)(c + 32);
+                    }
+                    var word = KnownWord(_buf, start, end - start);
+                    if (word != null) return word;
+                }
+                if (slot == Slot.None) return new string(_buf, start, end - start);
+                var at = (int)slot * Recent;
+                for (var i = at; i < at + Recent; i++)
+                {
+                    var seen = _last[i];
+                    if (seen == null) break;
+                    if (Same(seen, _buf, start, end - start)) return seen;
+                }
+                // Not among the slot's recent values: it becomes the newest, the oldest goes.
+                Array.Copy(_last, at, _last, at + 1, Recent - 1);
+                return _last[at] = new string(_buf, start, end - start);
+            }
+
+            /// <summary>On the start element of a row count: its value (digits only, as long.TryParse with
+            /// NumberStyles.None reads them), without making a string of it; null with <paramref name="text"/> set when
+            /// the element is empty (text null) or holds anything else (the text, for the caller to judge).</summary>
+            public long? Number(out string text)
+            {
+                text = null;
+                Collect(out var start, out var length);
+                if (length == 0) return null;
+                if (length <= 18)
+                {
+                    long n = 0;
+                    var digits = true;
+                    for (var i = start; i < start + length && digits; i++)
+                    {
+                        var c = _buf[i];
+                        if (c < '0' || c > '9') digits = false;
+                        else n = n * 10 + (c - '0');
+                    }
+                    if (digits) return n;
+                }
+                text = new string(_buf, start, length);
+                return null;
+            }
 
             private void Append(string name)
             {
                 if (!_chunked)
                 {
                     var v = _r.Value;
-                    if (_sb.Length + v.Length > MaxFieldLength) throw TooLong(name);
-                    _sb.Append(v);
+                    if (_len + v.Length > MaxFieldLength) throw TooLong(name);
+                    if (_len + v.Length > _buf.Length) Array.Resize(ref _buf, Math.Max(_len + v.Length, _buf.Length * 2));
+                    v.CopyTo(0, _buf, _len, v.Length);
+                    _len += v.Length;
                     return;
                 }
-                int n;
-                while ((n = _r.ReadValueChunk(_chunk, 0, _chunk.Length)) > 0)
+                while (true)
                 {
-                    if (_sb.Length + n > MaxFieldLength) throw TooLong(name);
-                    _sb.Append(_chunk, 0, n);
+                    // The buffer grows to one character past the limit at most: a longer value is refused before it is read whole.
+                    if (_len == _buf.Length) Array.Resize(ref _buf, Math.Min(_buf.Length * 2, MaxFieldLength + 1));
+                    var n = _r.ReadValueChunk(_buf, _len, _buf.Length - _len);
+                    if (n == 0) return;
+                    _len += n;
+                    if (_len > MaxFieldLength) throw TooLong(name);
                 }
+            }
+
+            private static bool Same(string s, char[] buf, int start, int length)
+            {
+                if (s.Length != length) return false;
+                for (var i = 0; i < length; i++)
+                    if (s[i] != buf[start + i]) return false;
+                return true;
+            }
+
+            /// <summary>The result words of a report, one string each for every row that says them.</summary>
+            private static readonly string[] Words =
+            {
+                "pass", "fail", "none", "reject", "quarantine", "softfail", "neutral", "temperror", "permerror", "policy",
+                "mfrom", "helo", "r", "s", "y", "n", "treewalk", "psl", "forwarded", "sampled_out", "trusted_forwarder",
+                "mailing_list", "local_policy", "other",
+            };
+
+            private static string KnownWord(char[] buf, int start, int length)
+            {
+                foreach (var w in Words)
+                    if (w.Length == length && w[0] == buf[start] && Same(w, buf, start, length)) return w;
+                return null;
             }
 
             private static ReportFormatException TooLong(string name) => new ReportFormatException(ReportProblemKind.TooLarge,
                 $"has a <{name}> value longer than {MaxFieldLength:N0} characters (the limit for one field in a DMARC aggregate report)");
+        }
+
+        /// <summary>Record fields whose value is often the previous record's (see FieldReader).</summary>
+        private enum Slot
+        {
+            None = -1,
+            HeaderFrom, EnvelopeFrom, EnvelopeTo, DkimDomain, DkimSelector, SpfDomain, Comment,
+            Count,
         }
 
         private static void ReadMetadata(Head h, FieldReader x)
@@ -298,18 +408,53 @@ namespace MailOps.Reports
         private static ResultList<string> List(List<string> items) => items == null || items.Count == 0 ? NoStrings : new ResultList<string>(items);
 
         /// <summary>What a &lt;record&gt; says, read in one pass. Only the first row, policy_evaluated, identifiers (or,
-        /// without them, identities) and auth_results count, as before.</summary>
+        /// without them, identities) and auth_results count, as before. One per report, cleared for each record.</summary>
         private sealed class Record
         {
-            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf;
+            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf; // Count: the text of a count that is not plain digits
+            public long? CountValue;
             public bool SeenRow, SeenEvaluated, SeenAuth, SeenIdentifiers, SeenIdentities;
-            public List<string> ReasonTypes, ReasonComments, DkimDomains, DkimSelectors, DkimResults, SpfDomains, SpfScopes, SpfResults;
-            public string[] Identifiers, Identities; // header_from, envelope_from, envelope_to
+            public readonly List<string> ReasonTypes = new List<string>(), ReasonComments = new List<string>(),
+                DkimDomains = new List<string>(), DkimSelectors = new List<string>(), DkimResults = new List<string>(),
+                SpfDomains = new List<string>(), SpfScopes = new List<string>(), SpfResults = new List<string>();
+            public readonly string[] Identifiers = new string[3], Identities = new string[3]; // header_from, envelope_from, envelope_to
+
+            /// <summary>The last four one-item lists made per column: a row with the same single value (the same string:
+            /// see FieldReader's slots) shares one (a <see cref="ResultList{T}"/> is immutable).</summary>
+            private readonly ResultList<string>[] _single = new ResultList<string>[8 * 4];
+
+            public void Clear()
+            {
+                SourceIP = Count = Disposition = PolicyDkim = PolicySpf = null;
+                CountValue = null;
+                SeenRow = SeenEvaluated = SeenAuth = SeenIdentifiers = SeenIdentities = false;
+                ReasonTypes.Clear(); ReasonComments.Clear();
+                DkimDomains.Clear(); DkimSelectors.Clear(); DkimResults.Clear();
+                SpfDomains.Clear(); SpfScopes.Clear(); SpfResults.Clear();
+                Array.Clear(Identifiers, 0, 3);
+                Array.Clear(Identities, 0, 3);
+            }
+
+            public ResultList<string> List(List<string> items, int column)
+            {
+                if (items.Count == 0) return NoStrings;
+                if (items.Count > 1) return ResultList<string>.Wrap(items.ToArray());
+                var at = column * 4;
+                for (var i = at; i < at + 4; i++)
+                {
+                    var seen = _single[i];
+                    if (seen == null) break;
+                    if (ReferenceEquals(seen[0], items[0])) return seen;
+                }
+                Array.Copy(_single, at, _single, at + 1, 3);
+                return _single[at] = ResultList<string>.Wrap(new[] { items[0] });
+            }
         }
 
         private static DmarcReportRow ReadRecord(Head h, FieldReader x, string file, string entry)
         {
-            var rec = new Record();
+            var rec = x.Record;
+            rec.Clear();
             if (x.Enter())
             {
                 while (x.NextChild())
@@ -317,18 +462,18 @@ namespace MailOps.Reports
                     switch (x.R.LocalName)
                     {
                         case "row" when !rec.SeenRow: rec.SeenRow = true; ReadRow(rec, x); break;
-                        case "identifiers" when !rec.SeenIdentifiers: rec.SeenIdentifiers = true; rec.Identifiers = ReadIdentifiers(x); break;
-                        case "identities" when !rec.SeenIdentities: rec.SeenIdentities = true; rec.Identities = ReadIdentifiers(x); break;
+                        case "identifiers" when !rec.SeenIdentifiers: rec.SeenIdentifiers = true; ReadIdentifiers(x, rec.Identifiers); break;
+                        case "identities" when !rec.SeenIdentities: rec.SeenIdentities = true; ReadIdentifiers(x, rec.Identities); break;
                         case "auth_results" when !rec.SeenAuth: rec.SeenAuth = true; ReadAuth(rec, x); break;
                         default: x.Skip(); break;
                     }
                 }
             }
-            long count = 0;
+            var count = rec.CountValue ?? 0;
             if (rec.Count != null && !long.TryParse(rec.Count, NumberStyles.None, CultureInfo.InvariantCulture, out count))
                 throw new ReportFormatException(ReportProblemKind.Malformed, $"has a row count '{rec.Count}' that is not a whole number");
             var ids = rec.SeenIdentifiers ? rec.Identifiers : rec.Identities;
-            return new DmarcReportRow
+            var values = h.Values ??= new DmarcReportRow.ReportValues
             {
                 ReportSerial = h.Serial,
                 SourceFile = file,
@@ -354,22 +499,25 @@ namespace MailOps.Reports
                 Fo = h.Fo,
                 Testing = h.Testing,
                 DiscoveryMethod = h.Discovery,
+            };
+            return new DmarcReportRow(values)
+            {
                 SourceIP = rec.SourceIP,
                 Count = count,
                 Disposition = rec.Disposition,
                 PolicyDkim = rec.PolicyDkim,
                 PolicySpf = rec.PolicySpf,
-                PolicyOverrideReasons = List(rec.ReasonTypes),
-                PolicyOverrideComments = List(rec.ReasonComments),
-                HeaderFrom = ids?[0],
-                EnvelopeFrom = ids?[1],
-                EnvelopeTo = ids?[2],
-                DkimDomains = List(rec.DkimDomains),
-                DkimSelectors = List(rec.DkimSelectors),
-                DkimResults = List(rec.DkimResults),
-                SpfDomains = List(rec.SpfDomains),
-                SpfScopes = List(rec.SpfScopes),
-                SpfResults = List(rec.SpfResults),
+                PolicyOverrideReasons = rec.List(rec.ReasonTypes, 0),
+                PolicyOverrideComments = rec.List(rec.ReasonComments, 1),
+                HeaderFrom = ids[0],
+                EnvelopeFrom = ids[1],
+                EnvelopeTo = ids[2],
+                DkimDomains = rec.List(rec.DkimDomains, 2),
+                DkimSelectors = rec.List(rec.DkimSelectors, 3),
+                DkimResults = rec.List(rec.DkimResults, 4),
+                SpfDomains = rec.List(rec.SpfDomains, 5),
+                SpfScopes = rec.List(rec.SpfScopes, 6),
+                SpfResults = rec.List(rec.SpfResults, 7),
             };
         }
 
@@ -382,7 +530,7 @@ namespace MailOps.Reports
                 switch (x.R.LocalName)
                 {
                     case "source_ip" when !seenIp: seenIp = true; rec.SourceIP = x.Text(); break;
-                    case "count" when !seenCount: seenCount = true; rec.Count = x.Text(); break;
+                    case "count" when !seenCount: seenCount = true; rec.CountValue = x.Number(out rec.Count); break;
                     case "policy_evaluated" when !rec.SeenEvaluated: rec.SeenEvaluated = true; ReadEvaluated(rec, x); break;
                     default: x.Skip(); break;
                 }
@@ -410,35 +558,33 @@ namespace MailOps.Reports
                                 switch (x.R.LocalName)
                                 {
                                     case "type" when !seenType: seenType = true; type = x.Word(); break;
-                                    case "comment" when !seenComment: seenComment = true; comment = x.Text(); break;
+                                    case "comment" when !seenComment: seenComment = true; comment = x.Text(Slot.Comment); break;
                                     default: x.Skip(); break;
                                 }
                             }
                         }
-                        (rec.ReasonTypes ??= new List<string>()).Add(type ?? "");
-                        (rec.ReasonComments ??= new List<string>()).Add(comment ?? "");
+                        rec.ReasonTypes.Add(type ?? "");
+                        rec.ReasonComments.Add(comment ?? "");
                         break;
                     default: x.Skip(); break;
                 }
             }
         }
 
-        private static string[] ReadIdentifiers(FieldReader x)
+        private static void ReadIdentifiers(FieldReader x, string[] ids)
         {
-            var ids = new string[3];
             bool seenHeader = false, seenFrom = false, seenTo = false;
-            if (!x.Enter()) return ids;
+            if (!x.Enter()) return;
             while (x.NextChild())
             {
                 switch (x.R.LocalName)
                 {
-                    case "header_from" when !seenHeader: seenHeader = true; ids[0] = x.Text(); break;
-                    case "envelope_from" when !seenFrom: seenFrom = true; ids[1] = x.Text(); break;
-                    case "envelope_to" when !seenTo: seenTo = true; ids[2] = x.Text(); break;
+                    case "header_from" when !seenHeader: seenHeader = true; ids[0] = x.Text(Slot.HeaderFrom); break;
+                    case "envelope_from" when !seenFrom: seenFrom = true; ids[1] = x.Text(Slot.EnvelopeFrom); break;
+                    case "envelope_to" when !seenTo: seenTo = true; ids[2] = x.Text(Slot.EnvelopeTo); break;
                     default: x.Skip(); break;
                 }
             }
-            return ids;
         }
 
         private static void ReadAuth(Record rec, FieldReader x)
@@ -456,23 +602,23 @@ namespace MailOps.Reports
                     while (x.NextChild())
                     {
                         var n = x.R.LocalName;
-                        if (n == "domain" && !seenDomain) { seenDomain = true; domain = x.Text(); }
-                        else if (n == secondName && !seenSecond) { seenSecond = true; second = dkim ? x.Text() : x.Word(); }
+                        if (n == "domain" && !seenDomain) { seenDomain = true; domain = x.Text(dkim ? Slot.DkimDomain : Slot.SpfDomain); }
+                        else if (n == secondName && !seenSecond) { seenSecond = true; second = dkim ? x.Text(Slot.DkimSelector) : x.Word(); }
                         else if (n == "result" && !seenResult) { seenResult = true; result = x.Word(); }
                         else x.Skip();
                     }
                 }
                 if (dkim)
                 {
-                    (rec.DkimDomains ??= new List<string>()).Add(domain ?? "");
-                    (rec.DkimSelectors ??= new List<string>()).Add(second ?? "");
-                    (rec.DkimResults ??= new List<string>()).Add(result ?? "");
+                    rec.DkimDomains.Add(domain ?? "");
+                    rec.DkimSelectors.Add(second ?? "");
+                    rec.DkimResults.Add(result ?? "");
                 }
                 else
                 {
-                    (rec.SpfDomains ??= new List<string>()).Add(domain ?? "");
-                    (rec.SpfScopes ??= new List<string>()).Add(second ?? "");
-                    (rec.SpfResults ??= new List<string>()).Add(result ?? "");
+                    rec.SpfDomains.Add(domain ?? "");
+                    rec.SpfScopes.Add(second ?? "");
+                    rec.SpfResults.Add(result ?? "");
                 }
             }
         }

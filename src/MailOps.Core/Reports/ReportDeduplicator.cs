@@ -67,6 +67,8 @@ namespace MailOps.Reports
             switch (row)
             {
                 case DmarcReportRow d:
+                    // The rows of one report come one after the other: decide once per report (the key is built then).
+                    if (d.ReportSerial == _lastSerial) return _lastKeep;
                     kind = "DMARC aggregate report"; org = d.OrgName; id = d.ReportId; serial = d.ReportSerial; file = d.SourceFile; entry = d.SourceEntry;
                     key = id == null ? null : "dmarc\n" + (org ?? "").ToLowerInvariant() + "\n" + id + "\n" + Ticks(d.BeginDate) + "\n" + Ticks(d.EndDate);
                     break;

@@ -463,6 +463,85 @@ namespace MailOps.Tests.Reports
         private const string FieldTail = "</comment></reason></policy_evaluated></row><identifiers><header_from>example.com</header_from></identifiers></record></feedback>";
 
         [Fact]
+        public void Consecutive_records_keep_their_own_values_when_the_reader_shares_repeated_ones()
+        {
+            // Each record differs from the one before in one place, by a value of the same length, by case, or by a
+            // list growing or shrinking: the strings and lists the reader shares between rows never carry one row's
+            // value into the next.
+            static string Record(string ip, string count, string disposition, string header, string dkim, string spfScope) =>
+                $"<record><row><source_ip> {ip} </source_ip><count>{count}</count><policy_evaluated><disposition>{disposition}</disposition>"
+                + "<dkim>PASS</dkim><spf>Fail</spf></policy_evaluated></row>"
+                + $"<identifiers><header_from>{header}</header_from></identifiers><auth_results>{dkim}"
+                + $"<spf><domain>{header}</domain><scope>{spfScope}</scope><result>pass</result></spf></auth_results></record>";
+            static string Dkim(string domain, string selector, string result) =>
+                $"<dkim><domain>{domain}</domain><selector>{selector}</selector><result>{result}</result></dkim>";
+            var xml = "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>o</org_name><report_id>r</report_id></report_metadata>"
+                + "<policy_published><domain>example.com</domain></policy_published>"
+                + Record("192.0.2.1", "1", "none", "example.com", Dkim("example.com", "s1", "pass"), "mfrom")
+                + Record("192.0.2.2", "1", "Reject", "example.org", Dkim("example.com", "s1", "pass"), "MFROM")
+                + Record("192.0.2.3", " 0010 ", "REJECT", "example.org", Dkim("example.com", "s1", "pass") + Dkim("example.org", "s2", "Fail"), "helo")
+                + Record("192.0.2.4", "9223372036854775807", "QUARANTINÉ", "example.org", Dkim("example.net", "s1", "pass"), "mfrom")
+                + Record("192.0.2.5", "2", "none", "example.com", "", "mfrom")
+                + "</feedback>";
+            var (rows, problems) = Read(_tmp.File("consecutive.xml", xml));
+            Assert.Empty(problems);
+            Assert.Equal(new[] { "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5" }, rows.Select(r => r.SourceIP));
+            Assert.Equal(new long[] { 1, 1, 10, long.MaxValue, 2 }, rows.Select(r => r.Count));
+            Assert.Equal(new[] { "none", "reject", "reject", "quarantiné", "none" }, rows.Select(r => r.Disposition));
+            Assert.All(rows, r => Assert.Equal(("pass", "fail"), (r.PolicyDkim, r.PolicySpf)));
+            Assert.Equal(new[] { "example.com", "example.org", "example.org", "example.org", "example.com" }, rows.Select(r => r.HeaderFrom));
+            Assert.Equal(new[] { "example.com", "example.com", "example.com; example.org", "example.net", "" }, rows.Select(r => r.DkimDomains.ToString()));
+            Assert.Equal(new[] { "s1", "s1", "s1; s2", "s1", "" }, rows.Select(r => r.DkimSelectors.ToString()));
+            Assert.Equal(new[] { "pass", "pass", "pass; fail", "pass", "" }, rows.Select(r => r.DkimResults.ToString()));
+            Assert.Equal(new[] { 1, 1, 2, 1, 0 }, rows.Select(r => r.DkimResults.Count));
+            Assert.Equal(new[] { "mfrom", "mfrom", "helo", "mfrom", "mfrom" }, rows.Select(r => r.SpfScopes.Single()));
+            Assert.Equal(new[] { "example.com", "example.org", "example.org", "example.org", "example.com" }, rows.Select(r => r.SpfDomains.Single()));
+        }
+
+        [Theory]
+        [InlineData("12a")]
+        [InlineData("-1")]
+        [InlineData("+3")]
+        [InlineData("1 2")]
+        [InlineData("99999999999999999999")]
+        public void A_row_count_that_is_not_a_whole_number_is_a_malformed_report(string count)
+        {
+            var xml = "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>o</org_name><report_id>r</report_id></report_metadata>"
+                + $"<record><row><source_ip>192.0.2.1</source_ip><count>{count}</count></row></record></feedback>";
+            var (rows, problems) = Read(_tmp.File("count.xml", xml));
+            Assert.Empty(rows);
+            var p = Assert.Single(problems);
+            Assert.Equal(ReportProblemKind.Malformed, p.Kind);
+            Assert.Contains($"row count '{count}'", p.Message);
+        }
+
+        [Fact]
+        public void Rows_of_one_report_share_its_values_but_each_keeps_what_the_report_had_said_when_it_was_read()
+        {
+            // A record before the metadata (out of order, but read): it keeps the empty organisation it was read with.
+            var xml = "<?xml version=\"1.0\"?><feedback>"
+                + "<record><row><source_ip>192.0.2.1</source_ip><count>1</count></row></record>"
+                + "<report_metadata><org_name>o</org_name><report_id>r</report_id></report_metadata><version>2.0</version>"
+                + "<record><row><source_ip>192.0.2.2</source_ip><count>1</count></row></record>"
+                + "<record><row><source_ip>192.0.2.3</source_ip><count>1</count></row></record>"
+                + "<policy_published><domain>example.com</domain></policy_published>"
+                + "<record><row><source_ip>192.0.2.4</source_ip><count>1</count></row></record></feedback>";
+            var (rows, problems) = Read(_tmp.File("order.xml", xml));
+            Assert.Empty(problems);
+            Assert.Equal(new string?[] { null, "o", "o", "o" }, rows.Select(r => r.OrgName));
+            Assert.Equal(new[] { "draft", "2.0", "2.0", "2.0" }, rows.Select(r => r.XmlSchema));
+            Assert.Equal(new string?[] { null, null, null, "example.com" }, rows.Select(r => r.Domain));
+            Assert.Single(rows.Select(r => r.ReportSerial).Distinct());
+
+            // Changing one row (only MailOps itself can) never changes its siblings.
+            rows[1].OrgName = "changed";
+            rows[1].ReportSerial = -5;
+            Assert.Equal(new string?[] { null, "changed", "o", "o" }, rows.Select(r => r.OrgName));
+            Assert.Equal(rows[0].ReportSerial, rows[2].ReportSerial);
+            Assert.Equal("2.0", rows[1].XmlSchema);
+        }
+
+        [Fact]
         public void A_field_at_the_limit_is_read_in_its_own_column_and_one_past_it_is_a_per_file_error()
         {
             var atLimit = _tmp.File("at-limit.xml", FieldHead + new string('x', DmarcReportReader.MaxFieldLength) + FieldTail);
