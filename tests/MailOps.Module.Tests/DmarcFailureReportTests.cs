@@ -5,6 +5,7 @@ using System.IO.Compression;
 using System.Linq;
 using System.Management.Automation;
 using System.Text;
+using MailOps.Testing;
 
 namespace MailOps.Module.Tests
 {
@@ -102,11 +103,35 @@ namespace MailOps.Module.Tests
         public void Parsedmarc_format_writes_parsedmarcs_forensic_columns()
         {
             Write("r.eml", Ruf("a", "198.51.100.7"));
-            var run = ModuleHost.Run("Import-DmarcFailureReport -Path $tmp -Format Parsedmarc | ForEach-Object { $_.PSObject.Properties.Name -join ',' ; '{0}|{1}|{2}|{3}' -f $_.arrival_date_utc, $_.auth_failure, $_.authentication_mechanisms, $_.sample_headers_only }", _vars);
+            var run = ModuleHost.Run("Import-DmarcFailureReport -Path $tmp -Format Parsedmarc -NoEnrichment | ForEach-Object { $_.PSObject.Properties.Name -join ',' ; '{0}|{1}|{2}|{3}' -f $_.arrival_date_utc, $_.auth_failure, $_.authentication_mechanisms, $_.sample_headers_only }", _vars);
             Assert.Empty(run.Errors);
             Assert.Equal("feedback_type,user_agent,version,original_envelope_id,original_mail_from,original_rcpt_to,arrival_date,arrival_date_utc,subject,message_id,authentication_results,dkim_domain,source_ip_address,source_country,source_reverse_dns,source_base_domain,delivery_result,auth_failure,reported_domain,authentication_mechanisms,sample_headers_only",
                 run.Output[0].BaseObject);
             Assert.Equal("2026-11-22 08:58:12|dmarc||True", run.Output[1].BaseObject);
+        }
+
+        [Fact]
+        public void Parsedmarc_format_enriches_the_source_columns_as_the_aggregate_importer_does()
+        {
+            using var dns = FixtureDnsServer.Start();
+            dns.LoadMasterFileFromPath(Paths.DnsFixture("server/asn.cymru.com.zone"));
+            dns.LoadMasterFileFromPath(Paths.DnsFixture("dnsbl/ptr-reverse.zone"));
+            Write("a.eml", Ruf("a", "198.51.100.10"));
+            Write("b.eml", Ruf("b", "198.51.100.10"));
+            var vars = new Dictionary<string, object?>(_vars) { ["srv"] = dns.ServerSpec };
+            var run = ModuleHost.Run("Import-DmarcFailureReport -Path $tmp -Format Parsedmarc -Server $srv | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.source_ip_address, $_.source_reverse_dns, $_.source_base_domain, $_.source_country }", vars);
+            Assert.Empty(run.Errors);
+            Assert.Empty(run.Warnings);
+            Assert.Equal(new object[] { "198.51.100.10|mail.example.org|example.org|US", "198.51.100.10|mail.example.org|example.org|US" }, run.Output.Select(o => o.BaseObject));
+            // One address, asked once however many reports name it.
+            Assert.Equal(1, dns.QueryCount("10.100.51.198.in-addr.arpa"));
+
+            // A PTR question that times out leaves the column empty with one warning: never "no PTR", never an error.
+            dns.SetFault("10.100.51.198.in-addr.arpa", FixtureDnsServer.Fault.Timeout);
+            var slow = ModuleHost.Run("Import-DmarcFailureReport -Path $tmp -Format Parsedmarc -Server $srv -TimeoutSec 1 | ForEach-Object source_reverse_dns", vars);
+            Assert.Empty(slow.Errors);
+            Assert.All(slow.Output, o => Assert.Equal("", o.BaseObject));
+            Assert.Contains("could not be fully enriched", Assert.Single(slow.Warnings).Message);
         }
 
         [Fact]

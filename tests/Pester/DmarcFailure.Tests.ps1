@@ -67,7 +67,7 @@ Describe 'Import-DmarcFailureReport' {
 
     It 'writes parsedmarc''s forensic CSV with -Format Parsedmarc' {
         Set-Content -LiteralPath (Join-Path $dir 'r.eml') -Value (New-FailureReport 'a' '198.51.100.7') -NoNewline
-        $csv = Import-DmarcFailureReport -Path $dir -Format Parsedmarc | ConvertTo-Csv -NoTypeInformation
+        $csv = Import-DmarcFailureReport -Path $dir -Format Parsedmarc -NoEnrichment | ConvertTo-Csv -NoTypeInformation
         $csv[0] | Should -Be '"feedback_type","user_agent","version","original_envelope_id","original_mail_from","original_rcpt_to","arrival_date","arrival_date_utc","subject","message_id","authentication_results","dkim_domain","source_ip_address","source_country","source_reverse_dns","source_base_domain","delivery_result","auth_failure","reported_domain","authentication_mechanisms","sample_headers_only"'
         $row = $csv | ConvertFrom-Csv
         $row.arrival_date_utc | Should -Be '2026-11-22 08:58:12'

@@ -72,11 +72,13 @@ namespace MailOps.Dns
             string why = null;
             foreach (var server in Servers)
             {
+                // Counted over every attempt at this server: a wrong-id reply that comes late (a loaded machine, a slow
+                // spoofer) still explains the final timeout.
+                var straysBefore = UdpDnsTransport.StraysFrom(server);
                 for (int attempt = 0; attempt <= _retries; attempt++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     byte[] datagram;
-                    var straysBefore = UdpDnsTransport.StraysFrom(server);
                     try
                     {
                         datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);

@@ -11,8 +11,9 @@ namespace MailOps.Reports
     /// more than once counts with its last value; version "1" and auth_failure "dmarc" when absent; arrival_date as
     /// written (else the report message's Date), arrival_date_utc as "yyyy-MM-dd HH:mm:ss"; authentication_mechanisms
     /// is Identity-Alignment without "none", joined with ","; reported_domain falls back to the failed message's From
-    /// domain; subject and message_id come from the copy of the failed message. MailOps does no IP enrichment while
-    /// importing: source_country, source_reverse_dns and source_base_domain are empty.
+    /// domain; subject and message_id come from the copy of the failed message. source_country, source_reverse_dns and
+    /// source_base_domain come from the same enrichment as the aggregate rows (Import-DmarcFailureReport -Format
+    /// Parsedmarc; empty with -NoEnrichment or when DNS did not answer).
     /// </summary>
     [SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "parsedmarc's column names are the contract.")]
     public sealed class ParsedmarcForensicRow
@@ -52,7 +53,10 @@ namespace MailOps.Reports
         public bool sample_headers_only { get; internal set; }
 
         /// <summary>The report in parsedmarc's forensic shape.</summary>
-        public static ParsedmarcForensicRow From(DmarcFailureReport r) => new ParsedmarcForensicRow
+        public static ParsedmarcForensicRow From(DmarcFailureReport r) => From(r, null);
+
+        /// <summary>The report in parsedmarc's forensic shape, its source columns filled from <paramref name="source"/> (null: empty).</summary>
+        public static ParsedmarcForensicRow From(DmarcFailureReport r, SourceInfo source) => new ParsedmarcForensicRow
         {
             feedback_type = r.FeedbackType ?? "",
             user_agent = r.UserAgent ?? "",
@@ -67,9 +71,9 @@ namespace MailOps.Reports
             authentication_results = Last(r.AuthenticationResults),
             dkim_domain = r.DkimDomain ?? "",
             source_ip_address = r.SourceIP ?? "",
-            source_country = "",
-            source_reverse_dns = "",
-            source_base_domain = "",
+            source_country = source?.Country ?? "",
+            source_reverse_dns = source?.ReverseDns ?? "",
+            source_base_domain = source?.BaseDomain ?? "",
             delivery_result = r.DeliveryResult ?? "",
             auth_failure = r.AuthFailure == null ? "dmarc" : string.Join(",", r.AuthFailure.Split(',')),
             reported_domain = Last(r.ReportedDomain),

@@ -116,7 +116,7 @@ namespace MailOps.Commands
 
         private IReadOnlyDictionary<string, SourceInfo> Enrich()
         {
-            var enricher = new SourceEnricher(Dns, ImportDmarcReportCommand.LoadPublicSuffixList(this), ImportDmarcReportCommand.EnrichmentConcurrency);
+            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this), DmarcReportFileCmdlet.EnrichmentConcurrency);
             var addresses = _builder.AddressesToEnrich().ToList();
             var result = new Dictionary<string, SourceInfo>(StringComparer.OrdinalIgnoreCase);
             if (addresses.Count == 0) return result;
@@ -135,7 +135,7 @@ namespace MailOps.Commands
                 return await Task.WhenAll(tasks).ConfigureAwait(false);
             });
             for (int i = 0; i < addresses.Count; i++) result[addresses[i]] = infos[i];
-            if (enricher.ProblemCount > 0) WriteWarning(ImportDmarcReportCommand.EnrichmentWarning(enricher));
+            if (enricher.ProblemCount > 0) WriteWarning(DmarcReportFileCmdlet.EnrichmentWarning(enricher));
             return result;
         }
     }
