@@ -18,7 +18,9 @@ process. Stops nsd and deletes the temporary directory afterwards.
 pwsh benchmarks/MailDomainBench/run.ps1 -Count 1000,10000 -ThrottleLimit 32
 #>
 param(
-    [int[]] $Count = @(1000, 10000),
+    # Accepts 1000,10000 both from pwsh -Command and from pwsh -File, where it arrives as one string "1000,10000"
+    # (which [int[]] would read as 100,010,000 domains: a zone file that fills the disk).
+    [string[]] $Count = @('1000', '10000'),
     [int] $ThrottleLimit = 32,
     [int] $Port = 53531,
     [string] $Nsd = '/usr/sbin/nsd',
@@ -26,6 +28,11 @@ param(
     [switch] $NoBlocklist
 )
 $ErrorActionPreference = 'Stop'
+$counts = @($Count -split ',' | Where-Object { $_.Trim() } | ForEach-Object {
+    $n = [int]::Parse($_.Trim(), [Globalization.CultureInfo]::InvariantCulture)
+    if ($n -lt 1 -or $n -gt 1000000) { throw "-Count takes 1 to 1,000,000 domains per run, not $n." }
+    $n
+})
 $repo = Resolve-Path (Join-Path $PSScriptRoot '../..')
 $manifest = Join-Path $repo 'out/MailOps/MailOps.psd1'
 if (-not (Test-Path $manifest)) { throw "Build first: dotnet build -c Release (no $manifest)" }
@@ -36,7 +43,7 @@ if (-not $pwsh) { $pwsh = Join-Path $HOME '.dotnet/tools/pwsh' }
 # A real 2048-bit RSA DKIM public key (the fixture key of tests/fixtures/dns/dkim.example.zone).
 $dkim = (Select-String -Path (Join-Path $repo 'tests/fixtures/dns/dkim.example.zone') -Pattern '^good\._domainkey' | Select-Object -First 1).Line -replace '^.*IN\s+TXT\s+', ''
 
-foreach ($n in $Count) {
+foreach ($n in $counts) {
     $dir = Join-Path ([IO.Path]::GetTempPath()) "mailops-bench-$([guid]::NewGuid().ToString('N'))"
     New-Item -ItemType Directory $dir | Out-Null
     try {
