@@ -139,7 +139,10 @@ namespace MailOps.Dns
             finally
             {
                 registration.Dispose();
-                _waiting.TryRemove(id, out _);
+                // Only our own entry: the receive loop or the deadline timer may have removed it already, and the id may by
+                // now belong to another question (ids are reused at random). Removing by id alone dropped that question's
+                // waiter: its answer was then a "stray" and it waited forever.
+                ((ICollection<KeyValuePair<ushort, Waiter>>)_waiting).Remove(new KeyValuePair<ushort, Waiter>(id, w));
                 Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
             }
         }
