@@ -24,17 +24,7 @@ namespace MailOps.Commands
         [AllowNull]
         public string[] ExcludeReportId { get; set; }
 
-        private ReportDeduplicator _seen;
-
-        protected override bool Keep(object row)
-        {
-            _seen ??= new ReportDeduplicator(ExcludeReportId);
-            var keep = _seen.Keep(row, out var note);
-            if (note != null) WriteVerbose(note);
-            return keep;
-        }
-
-        protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+        protected override IReadOnlyList<string> ReportIdsToExclude => ExcludeReportId ?? new string[0];
         /// <summary>Rows waiting for their source's lookup before the oldest is waited for (rows keep their order).</summary>
         private const int MaxPending = 4096;
 

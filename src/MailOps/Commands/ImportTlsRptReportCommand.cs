@@ -17,17 +17,7 @@ namespace MailOps.Commands
         [AllowNull]
         public string[] ExcludeReportId { get; set; }
 
-        private ReportDeduplicator _seen;
-
-        protected override bool Keep(object row)
-        {
-            _seen ??= new ReportDeduplicator(ExcludeReportId);
-            var keep = _seen.Keep(row, out var note);
-            if (note != null) WriteVerbose(note);
-            return keep;
-        }
-
-        protected override void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
+        protected override IReadOnlyList<string> ReportIdsToExclude => ExcludeReportId ?? new string[0];
 
         protected override string What => "SMTP TLS report";
 

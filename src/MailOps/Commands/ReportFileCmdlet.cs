@@ -350,11 +350,26 @@ namespace MailOps.Commands
             WriteVerbose($"{file}: {fileRows} row(s).");
         }
 
-        /// <summary>Whether a row is written (an importer may skip reports already seen, or excluded); true by default.</summary>
-        protected virtual bool Keep(object row) => true;
 
-        /// <summary>Told of each problem before its error is written (the de-duplication forgets a report cut short).</summary>
-        protected virtual void Failed(ReportImportProblem problem) { }
+        /// <summary>The importers that de-duplicate reports (aggregate and TLS reports, which carry report ids) return their
+        /// -ExcludeReportId here (an empty list when none); null, the default, writes every row.</summary>
+        protected virtual IReadOnlyList<string> ReportIdsToExclude => null;
+
+        private ReportDeduplicator _seen;
+
+        /// <summary>Whether a row is written: a report already seen in this run, or excluded, is skipped with a verbose line.</summary>
+        private bool Keep(object row)
+        {
+            var exclude = ReportIdsToExclude;
+            if (exclude == null) return true;
+            _seen ??= new ReportDeduplicator(exclude);
+            var keep = _seen.Keep(row, out var note);
+            if (note != null) WriteVerbose(note);
+            return keep;
+        }
+
+        /// <summary>Each problem, before its error is written: the de-duplication forgets a report cut short.</summary>
+        private void Failed(ReportImportProblem problem) => _seen?.Failed(problem);
 
         private long _otherKind;
 
