@@ -122,6 +122,26 @@ function Get-TrxCount([string] $Directory) {
     $c
 }
 
+# The failed xunit tests by name, with the first lines of their messages: printed just before the counts, so a CI log
+# that keeps only its tail still says which test failed and why.
+function Write-TrxFailure([string] $Directory) {
+    foreach ($trx in Get-ChildItem $Directory -Filter '*.trx' -ErrorAction SilentlyContinue) {
+        $doc = [xml](Get-Content -Raw $trx.FullName)
+        foreach ($r in @($doc.TestRun.Results.UnitTestResult)) {
+            if (-not $r -or $r.outcome -in 'Passed', 'NotExecuted') { continue }
+            Write-Host "FAILED ($($r.outcome)) $($r.testName) [$($r.duration)]" -ForegroundColor Red
+            $message = $r.Output.ErrorInfo.Message
+            if ($message) {
+                foreach ($line in @(($message -split "`r?`n") | Select-Object -First 6)) { Write-Host "    $line" }
+            }
+            $stack = $r.Output.ErrorInfo.StackTrace
+            if ($stack) {
+                foreach ($line in @(($stack -split "`r?`n") | Select-Object -First 4)) { Write-Host "    $line" }
+            }
+        }
+    }
+}
+
 function Invoke-TestTask {
     Install-TestPackage
     $results = Join-Path $root 'out/TestResults'
@@ -164,6 +184,7 @@ function Invoke-TestTask {
         else { $p.Failed = 1 }   # pwsh or Pester crashed
     }
 
+    Write-TrxFailure $results
     Write-Host "xunit:  $($x.Passed) passed, $($x.Failed) failed, $($x.Skipped) skipped"
     Write-Host "Pester: $($p.Passed) passed, $($p.Failed) failed, $($p.Skipped) skipped"
     $failed = $x.Failed + $p.Failed

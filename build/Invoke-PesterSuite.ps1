@@ -22,6 +22,12 @@ $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path $ResultDirectory 'pester.xml'
 $r = Invoke-Pester -Configuration $config
+# The failures again at the end, so a log that keeps only its tail still names them.
+foreach ($t in $r.Failed) {
+    Write-Host "FAILED $($t.ExpandedPath)" -ForegroundColor Red
+    foreach ($e in $t.ErrorRecord) { Write-Host "    $(($e.ToString() -split "`r?`n" | Select-Object -First 4) -join "`n    ")" }
+}
+foreach ($b in @($r.FailedBlocks) + @($r.FailedContainers)) { if ($b) { Write-Host "FAILED block $($b.Name) $($b.Item)" -ForegroundColor Red } }
 # Counted from Pester's result object: a failed BeforeAll or a file that does not parse counts as a failure too.
 [ordered]@{
     Passed  = $r.PassedCount
