@@ -79,12 +79,15 @@ async Task RunOnce(int throttle, bool warmup)
     {
         var dns = new CachingDnsResolver(wire);
         var check = new DnsblCheck(dns, new DnsblOptions { Zones = zoneNames, ThrottleLimit = throttle });
-        await Task.WhenAll(targets.Select(ip => check.CheckAsync(DnsblTarget.ForAddress(ip), r =>
+        await Task.WhenAll(targets.Select(async ip =>
         {
-            if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);
-            else if (r.Status == DnsblStatus.NotListed) Interlocked.Increment(ref notListed);
-            else Interlocked.Increment(ref errors);
-        }, CancellationToken.None)));
+            foreach (var r in await check.CheckAsync(DnsblTarget.ForAddress(ip), CancellationToken.None))
+            {
+                if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);
+                else if (r.Status == DnsblStatus.NotListed) Interlocked.Increment(ref notListed);
+                else Interlocked.Increment(ref errors);
+            }
+        }));
     }
     sw.Stop();
     var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;

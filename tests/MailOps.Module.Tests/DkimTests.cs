@@ -226,6 +226,21 @@ Test-MailDkim example.com fresh -ZoneFile $k.TxtPath -PrivateKeyPath $k.PrivateK
         }
 
         [Fact]
+        public void Find_DkimSelector_shows_the_probes_as_progress_under_the_fan_out_bar_and_completes_both()
+        {
+            var run = ModuleHost.Run("'dkim.example', 'football.example.com' | Find-DkimSelector -Server $srv -ThrottleLimit 2 -WarningAction SilentlyContinue", _vars);
+            Assert.Empty(run.Errors);
+            // The engine's progress (through the cmdlet's one sink): a record per domain's probes, a child of the fan-out bar.
+            var probes = run.Progress.Where(p => p.ActivityId == 2 && p.RecordType == ProgressRecordType.Processing).ToList();
+            Assert.NotEmpty(probes);
+            Assert.All(probes, p => Assert.Equal(1, p.ParentActivityId));
+            Assert.Contains(probes, p => p.Activity.StartsWith("DKIM selectors of ", StringComparison.Ordinal) && p.StatusDescription.Contains(" of "));
+            Assert.Contains(run.Progress, p => p.ActivityId == 1);
+            foreach (var g in run.Progress.GroupBy(p => p.ActivityId))
+                Assert.Equal(ProgressRecordType.Completed, g.Last().RecordType);
+        }
+
+        [Fact]
         public void Find_DkimSelector_warns_when_nothing_is_found_and_reports_unanswered_selectors_as_errors()
         {
             _dns.SetFault("google._domainkey.dkim.example", FixtureDnsServer.Fault.ServFail);

@@ -254,7 +254,7 @@ Get-DnsblZone no.such.zone");
             var output = ps.Invoke();
             Assert.Equal(2, output.Count);
             var progress = ps.Streams.Progress.ToList();
-            Assert.Contains(progress, p => p.StatusDescription == "2 of 2 checks done; 1 listed, 0 errors" && p.PercentComplete == 100);
+            Assert.Contains(progress, p => p.StatusDescription == "2 of 2 done (32 at a time); 1 listed, 0 errors" && p.PercentComplete == 100);
             Assert.Equal(ProgressRecordType.Completed, progress.Last().RecordType);
         }
 

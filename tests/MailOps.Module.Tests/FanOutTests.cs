@@ -17,13 +17,14 @@ namespace MailOps.Module.Tests
             ["dkim"] = Paths.DnsFixture("dkim.example.zone"),
             ["sts"] = Paths.DnsFixture("mtasts.example.zone"),
             ["mx"] = Paths.DnsFixture("mx.example.com.zone"),
+            ["bl"] = Paths.DnsFixture("dnsbl/dnsbl-zen.spamhaus.org.zone"),
             ["ptr"] = new[] { Paths.DnsFixture("reverse.zone"), Paths.DnsFixture("mx.example.com.zone"), Paths.DnsFixture("dnsbl/*.zone") },
         };
 
         public static IEnumerable<object[]> Cmdlets() => new[]
         {
             "Get-MailMx", "Test-MailSpf", "Test-MailDmarc", "Test-MailDkim", "Test-MtaSts", "Test-TlsRpt",
-            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer", "Test-SmtpService", "Find-DkimSelector",
+            "Test-MailPtr", "Test-MailDane", "Test-MailDomain", "Test-MailServer", "Test-SmtpService", "Find-DkimSelector", "Get-DnsblListing",
         }.Select(c => new object[] { c });
 
         [Theory]
@@ -44,6 +45,7 @@ namespace MailOps.Module.Tests
             new object[] { "Find-DkimSelector", "'dkim.example','football.example.com','dkim.example' | Find-DkimSelector -Selector custom2026 -ZoneFile $dkim @z -ThrottleLimit {0} -WarningAction SilentlyContinue | ForEach-Object {{ $_.Domain + '/' + $_.Selector }}" },
             new object[] { "Test-TlsRpt", "'good.mtasts.example','norua.mtasts.example','badtxt.mtasts.example','good.mtasts.example' | Test-TlsRpt -ZoneFile $sts @z -ThrottleLimit {0} | ForEach-Object Domain" },
             new object[] { "Test-MailPtr", "'198.51.100.10','198.51.100.13','198.51.100.11','198.51.100.12' | Test-MailPtr -ZoneFile $ptr @z -ThrottleLimit {0} -ErrorAction SilentlyContinue | ForEach-Object IPAddress" },
+            new object[] { "Get-DnsblListing", "'192.0.2.10','192.0.2.20','2001:db8::10','192.0.2.20','127.0.0.2' | Get-DnsblListing -Zone zen.spamhaus.org -ZoneFile $bl @z -ThrottleLimit {0} -ErrorAction SilentlyContinue -WarningAction SilentlyContinue | ForEach-Object {{ $_.Target + '/' + $_.Zone + '/' + $_.Status }}" },
             new object[] { "Get-MailMx", "'example.com','mixednull.example.com','cname-mx.example.com','nomx.example.com' | Get-MailMx -ZoneFile $mx @z -ThrottleLimit {0} -WarningAction SilentlyContinue | ForEach-Object {{ $_.Domain + '/' + $_.HostName }}" },
         };
 

@@ -25,19 +25,34 @@ namespace MailOps.Dkim
         public override string ToString() => $"{Selector} ({Provider})";
     }
 
-    /// <summary>What one Find-DkimSelector run learned about a domain.</summary>
-    public sealed class DkimSelectorSearchProgress
+    /// <summary>What one selector search learned about a domain: the selectors published and the ones whose question went
+    /// unanswered, each in candidate order.</summary>
+    public sealed class DkimSelectorSearchResult
     {
-        internal DkimSelectorSearchProgress(int done, int total, string selector)
+        internal DkimSelectorSearchResult(IReadOnlyList<MailDkimRecord> found, IReadOnlyList<DkimSelectorFailure> failed)
         {
-            Done = done;
-            Total = total;
-            Selector = selector;
+            Found = found;
+            Failed = failed;
         }
 
-        public int Done { get; }
-        public int Total { get; }
-        public string Selector { get; }
+        /// <summary>The published selectors, in candidate order.</summary>
+        public IReadOnlyList<MailDkimRecord> Found { get; }
+
+        /// <summary>The selectors whose question went unanswered, in candidate order: for these, "not published" is unknown.</summary>
+        public IReadOnlyList<DkimSelectorFailure> Failed { get; }
+    }
+
+    /// <summary>A selector whose question went unanswered.</summary>
+    public sealed class DkimSelectorFailure
+    {
+        internal DkimSelectorFailure(DkimSelectorInfo candidate, DnsQueryFailedException error)
+        {
+            Candidate = candidate;
+            Error = error;
+        }
+
+        public DkimSelectorInfo Candidate { get; }
+        public DnsQueryFailedException Error { get; }
     }
 
     /// <summary>Probes many selectors of a domain in parallel (bounded) and reports the ones published.</summary>
@@ -80,15 +95,13 @@ namespace MailOps.Dkim
         }
 
         /// <summary>
-        /// Probes every candidate with at most <paramref name="throttleLimit"/> questions in flight. Calls
-        /// <paramref name="found"/> for each published selector as soon as it is known, <paramref name="failed"/> for
-        /// each whose question went unanswered, <paramref name="progress"/> after each. Before the list, asks for a
-        /// random selector: a domain that answers that one (a wildcard) would make every selector look published,
-        /// and each result then carries a DkimWildcardRecord finding.
+        /// Probes every candidate with at most <paramref name="throttleLimit"/> questions in flight and returns the selectors
+        /// published and the ones whose question went unanswered, in candidate order; tells <paramref name="sink"/> of each
+        /// probe as progress. Before the list, asks for a random selector: a domain that answers that one (a wildcard) would
+        /// make every selector look published, and each result then carries a DkimWildcardRecord finding.
         /// </summary>
-        public static async Task RunAsync(IDnsResolver dns, string domain, IReadOnlyList<DkimSelectorInfo> candidates, int throttleLimit,
-            Action<MailDkimRecord> found, Action<DkimSelectorInfo, DnsQueryFailedException> failed, Action<DkimSelectorSearchProgress> progress,
-            CancellationToken ct)
+        public static async Task<DkimSelectorSearchResult> RunAsync(IDnsResolver dns, string domain, IReadOnlyList<DkimSelectorInfo> candidates,
+            int throttleLimit, ICheckSink sink, CancellationToken ct)
         {
             var probeSelector = "mailops-probe-" + Guid.NewGuid().ToString("N").Substring(0, 12);
             bool wildcard = false;
@@ -102,10 +115,12 @@ namespace MailOps.Dkim
                 // The list below will report its own failures.
             }
 
+            var found = new MailDkimRecord[candidates.Count];
+            var failed = new DkimSelectorFailure[candidates.Count];
+            var progress = sink.Counter($"DKIM selectors of {domain}", candidates.Count);
             using (var gate = new SemaphoreSlim(Math.Max(1, throttleLimit)))
             {
-                int done = 0;
-                var tasks = candidates.Select(async c =>
+                var tasks = candidates.Select(async (c, i) =>
                 {
                     await gate.WaitAsync(ct).ConfigureAwait(false);
                     try
@@ -114,22 +129,22 @@ namespace MailOps.Dkim
                         if (r.Found)
                         {
                             r = r.WithSource(c.Provider);
-                            if (wildcard) r = WithWildcardFinding(r);
-                            found(r);
+                            found[i] = wildcard ? WithWildcardFinding(r) : r;
                         }
                     }
                     catch (DnsQueryFailedException ex)
                     {
-                        failed(c, ex);
+                        failed[i] = new DkimSelectorFailure(c, ex);
                     }
                     finally
                     {
                         gate.Release();
-                        progress?.Invoke(new DkimSelectorSearchProgress(Interlocked.Increment(ref done), candidates.Count, c.Selector));
+                        progress.Step(c.Selector);
                     }
                 }).ToList();
                 await Task.WhenAll(tasks).ConfigureAwait(false);
             }
+            return new DkimSelectorSearchResult(found.Where(r => r != null).ToList(), failed.Where(f => f != null).ToList());
         }
 
         private static MailDkimRecord WithWildcardFinding(MailDkimRecord r)

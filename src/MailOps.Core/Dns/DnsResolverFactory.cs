@@ -33,8 +33,9 @@ namespace MailOps.Dns
         /// <summary>Cancels loading <see cref="ZoneFiles"/> (Ctrl+C while a large zone file is read).</summary>
         public CancellationToken CancellationToken { get; set; }
 
-        /// <summary>Called once per question actually asked or answered from cache (for -Verbose).</summary>
-        public Action<DnsQueryResult> Log { get; set; }
+        /// <summary>Told of every question asked or answered from cache (<see cref="DnsQueryResult.Describe"/>, as a verbose
+        /// note). Null: nobody is told.</summary>
+        public ICheckSink Sink { get; set; }
     }
 
     /// <summary>Builds the resolver stack every DNS-using cmdlet goes through: log → cache → zone files → wire.</summary>
@@ -53,7 +54,7 @@ namespace MailOps.Dns
             if (options.ZoneFiles != null && options.ZoneFiles.Count > 0)
                 resolver = new ZoneFileResolver(options.ZoneFiles.Select(p => MasterFileParser.ParseFile(p, null, options.ZoneFileLimits, options.CancellationToken)).ToList(), wire);
             resolver = new CachingDnsResolver(resolver);
-            return options.Log == null ? resolver : new LoggingDnsResolver(resolver, options.Log);
+            return options.Sink == null ? resolver : new LoggingDnsResolver(resolver, options.Sink);
         }
 
         private sealed class NoServerResolver : IDnsResolver
@@ -64,22 +65,22 @@ namespace MailOps.Dns
         }
     }
 
-    /// <summary>Reports every question (after the cache, so cache hits show as such).</summary>
+    /// <summary>Reports every question to a sink as a verbose note (after the cache, so cache hits show as such).</summary>
     public sealed class LoggingDnsResolver : IDnsResolver
     {
         private readonly IDnsResolver _inner;
-        private readonly Action<DnsQueryResult> _log;
+        private readonly ICheckSink _sink;
 
-        public LoggingDnsResolver(IDnsResolver inner, Action<DnsQueryResult> log)
+        public LoggingDnsResolver(IDnsResolver inner, ICheckSink sink)
         {
-            _inner = inner;
-            _log = log;
+            _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+            _sink = sink ?? throw new ArgumentNullException(nameof(sink));
         }
 
         public async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
         {
             var r = await _inner.QueryAsync(name, type, cancellationToken).ConfigureAwait(false);
-            _log(r);
+            _sink.Verbose(r.Describe());
             return r;
         }
     }

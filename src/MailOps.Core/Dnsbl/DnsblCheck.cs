@@ -25,11 +25,9 @@ namespace MailOps.Dnsbl
 
         public DnsblCatalogue Catalogue { get; set; } = DnsblCatalogue.Default;
 
-        /// <summary>Called with notes for -Verbose (zone plan, skipped pairs, zone test outcomes). Any thread.</summary>
-        public Action<string> Log { get; set; }
-
-        /// <summary>Called when a result is degraded but stands (a listing whose TXT reason went unanswered). Any thread.</summary>
-        public Action<string> Warn { get; set; }
+        /// <summary>Told of skipped (zone, target) pairs and zone test outcomes (verbose notes), and of results that are
+        /// degraded but stand (a listing whose TXT reason went unanswered: a warning). Null: nobody is told.</summary>
+        public ICheckSink Sink { get; set; }
     }
 
     /// <summary>One zone as this run asks it.</summary>
@@ -73,12 +71,13 @@ namespace MailOps.Dnsbl
     /// Checks targets against blocklist zones, trusting no answer blindly: error codes (Spamhaus 127.255.255.x, DBL
     /// 127.0.1.255, URIBL/SURBL 127.0.0.1), answers outside 127.0.0.0/8, timeouts and SERVFAIL are Status Error; each zone
     /// is first checked with its RFC 5782 §5 test points, once per run, and a zone that fails gives Error for every target.
-    /// Queries run in parallel up to <see cref="DnsblOptions.ThrottleLimit"/>; each result is handed over as soon as it is ready.
+    /// Queries run in parallel up to <see cref="DnsblOptions.ThrottleLimit"/>.
     /// </summary>
     public sealed class DnsblCheck
     {
         private readonly IDnsResolver _dns;
         private readonly DnsblOptions _options;
+        private readonly ICheckSink _sink;
         private readonly SemaphoreSlim _throttle;
         private readonly ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>> _health =
             new ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>>();
@@ -100,6 +99,7 @@ namespace MailOps.Dnsbl
         {
             _dns = dns ?? throw new ArgumentNullException(nameof(dns));
             _options = options ?? throw new ArgumentNullException(nameof(options));
+            _sink = options.Sink.OrNone();
             if (options.ThrottleLimit < 1) throw new ArgumentException("ThrottleLimit must be at least 1.", nameof(options));
             if (options.DqsKey != null && (options.DqsKey.Length == 0 || options.DqsKey.Any(c => !char.IsLetterOrDigit(c))))
                 throw new ArgumentException("A Spamhaus DQS key is letters and digits only (it becomes a DNS label).", nameof(options));
@@ -163,35 +163,27 @@ namespace MailOps.Dnsbl
         /// <summary>The number of (target, zone) results a target will produce.</summary>
         public int ResultCount(DnsblTarget target) => Plans.Count(p => p.AppliesTo(target));
 
-        /// <summary>Checks one target against every applicable zone, in parallel (bounded by the run's throttle), calling
-        /// <paramref name="onResult"/> for each result as soon as it is ready (from any thread). Never throws for DNS or
-        /// list errors: they are results with Status Error. Throws <see cref="OperationCanceledException"/> on cancellation.</summary>
-        public Task CheckAsync(DnsblTarget target, Action<DnsblResult> onResult, CancellationToken ct)
+        /// <summary>Checks one target against every applicable zone, in parallel (bounded by the run's throttle), and returns
+        /// one result per zone in the order of <see cref="Plans"/>. Never throws for DNS or list errors: they are results with
+        /// Status Error. Throws <see cref="OperationCanceledException"/> on cancellation.</summary>
+        public async Task<IReadOnlyList<DnsblResult>> CheckAsync(DnsblTarget target, CancellationToken ct)
         {
             if (target == null) throw new ArgumentNullException(nameof(target));
-            if (onResult == null) throw new ArgumentNullException(nameof(onResult));
-            var tasks = new List<Task>();
+            var tasks = new List<Task<DnsblResult>>();
             foreach (var plan in Plans)
             {
                 if (!plan.AppliesTo(target))
                 {
-                    _options.Log?.Invoke($"DNSBL: {plan.DisplayName} is {(plan.Zone.IsDomainList ? "a domain list" : target.IsIPv6 ? "an IPv4-only list" : "an IP list")}; not asked about {target.Text}.");
+                    _sink.Verbose($"DNSBL: {plan.DisplayName} is {(plan.Zone.IsDomainList ? "a domain list" : target.IsIPv6 ? "an IPv4-only list" : "an IP list")}; not asked about {target.Text}.");
                     continue;
                 }
-                tasks.Add(CheckOneAsync(target, plan, onResult, ct));
+                tasks.Add(CheckOneAsync(target, plan, ct));
             }
-            return Task.WhenAll(tasks);
+            return await Task.WhenAll(tasks).ConfigureAwait(false);
         }
 
         /// <summary>Checks one target against one zone.</summary>
         public async Task<DnsblResult> CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, CancellationToken ct)
-        {
-            DnsblResult result = null;
-            await CheckOneAsync(target, plan, r => result = r, ct).ConfigureAwait(false);
-            return result;
-        }
-
-        private async Task CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, Action<DnsblResult> onResult, CancellationToken ct)
         {
             await Task.Yield(); // never run the caller's thread into DNS work
             var family = target.IsDomain ? "Domain" : target.IsIPv6 && (plan.Zone.TestIPv6 || !plan.Zone.InCatalogue) ? "IPv6" : "IPv4";
@@ -201,22 +193,19 @@ namespace MailOps.Dnsbl
             if (!health.Ok)
             {
                 // The target was not asked: ReturnCodes stay empty (the test query's answer is in the message).
-                onResult(new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
-                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed));
-                return;
+                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
+                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed);
             }
 
             await _throttle.WaitAsync(ct).ConfigureAwait(false);
-            DnsblResult result;
             try
             {
-                result = await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
+                return await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
             }
             finally
             {
                 _throttle.Release();
             }
-            onResult(result);
         }
 
         private async Task<DnsQueryResult> AskAsync(string name, DnsRecordType type, CancellationToken ct)
@@ -256,7 +245,7 @@ namespace MailOps.Dnsbl
             if (txt.Outcome == DnsOutcome.Answer)
                 reason = string.Join(" ", txt.RecordsOf<TxtRecord>().Select(t => t.Text).Distinct());
             else if (txt.IsError)
-                (_options.Warn ?? _options.Log)?.Invoke($"{target.Text} is listed in {plan.DisplayName}, but the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without a Reason.");
+                _sink.Warning($"{target.Text} is listed in {plan.DisplayName}, but the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without a Reason.");
             return new DnsblResult(target, plan.DisplayName, DnsblStatus.Listed, codes, new ResultList<string>(meanings), reason, zone.DelistUrl, shownName, null,
                 $"{target.Text} is listed in {plan.DisplayName} ({codes}): {string.Join("; ", meanings)}."
                 + (zone.DelistUrl != null ? $" Fix the cause, then ask for removal at {zone.DelistUrl}." : ""), a.Server);
@@ -304,12 +293,12 @@ namespace MailOps.Dnsbl
                 var bad = Judge(plan, r, notListed, mustBeListed: false);
                 if (bad != null) { Log(plan, family, bad); return bad; }
             }
-            _options.Log?.Invoke($"DNSBL: {plan.DisplayName} passed its RFC 5782 test ({family}: {listed ?? "-"} listed, {notListed ?? "-"} not listed).");
+            _sink.Verbose($"DNSBL: {plan.DisplayName} passed its RFC 5782 test ({family}: {listed ?? "-"} listed, {notListed ?? "-"} not listed).");
             return new ZoneHealth { Ok = true, Server = server };
         }
 
         private void Log(DnsblZonePlan plan, string family, ZoneHealth h) =>
-            _options.Log?.Invoke($"DNSBL: {plan.DisplayName} failed its RFC 5782 test ({family}): {h.Kind}.");
+            _sink.Verbose($"DNSBL: {plan.DisplayName} failed its RFC 5782 test ({family}): {h.Kind}.");
 
         private static ZoneHealth Judge(DnsblZonePlan plan, DnsQueryResult r, string point, bool mustBeListed)
         {

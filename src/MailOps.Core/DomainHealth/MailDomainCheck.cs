@@ -194,8 +194,7 @@ namespace MailOps.DomainHealth
                     .Distinct().Take(max);
                 targets.AddRange(addresses.Select(DnsblTarget.ForAddress));
             }
-            var results = new List<DnsblResult>();
-            await Task.WhenAll(targets.Select(t => dnsbl.CheckAsync(t, x => { lock (results) results.Add(x); }, ct))).ConfigureAwait(false);
+            var results = (await Task.WhenAll(targets.Select(t => dnsbl.CheckAsync(t, ct))).ConfigureAwait(false)).SelectMany(r => r).ToList();
             // Stable order for output and reports: the domain first, then the addresses as the MX order gave them; zones by name.
             return results.OrderBy(x => targets.FindIndex(t => t.Text == x.Target)).ThenBy(x => x.Zone, StringComparer.OrdinalIgnoreCase).ToList();
         }
@@ -254,16 +253,12 @@ namespace MailOps.DomainHealth
             var suite = ClientRecordProfiles.DefaultDkimSelector(options.Profile);
             if (suite != null) extra.Add(suite);
             var candidates = DkimSelectorSearch.Candidates(extra);
-            DnsQueryFailedException firstFailure = null;
-            var failed = 0;
-            await DkimSelectorSearch.RunAsync(dns, domain, candidates, options.DkimThrottleLimit,
-                rec => { lock (found) found.Add(rec); },
-                (c, ex) => { if (Interlocked.Increment(ref failed) == 1) firstFailure = ex; },
-                null, ct).ConfigureAwait(false);
+            var search = await DkimSelectorSearch.RunAsync(dns, domain, candidates, options.DkimThrottleLimit, CheckSink.None, ct).ConfigureAwait(false);
+            found.AddRange(search.Found);
             // One unanswered probe among many is enough to say the search could not run completely: "none found" would
             // then be a guess.
-            if (firstFailure != null && found.Count == 0)
-                lock (failures) failures.Add(new MailDomainCheckFailure("Dkim", domain, firstFailure));
+            if (search.Failed.Count > 0 && found.Count == 0)
+                lock (failures) failures.Add(new MailDomainCheckFailure("Dkim", domain, search.Failed[0].Error));
             return found.OrderBy(k => k.Selector, StringComparer.Ordinal).ToList();
         }
 

@@ -27,8 +27,8 @@ namespace MailOps.MtaSts
         /// <summary>The clock certificates are judged by (UTC; tests set it).</summary>
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
 
-        /// <summary>Receives one line per policy fetch (endpoint, certificate, status, size, time), for -Verbose.</summary>
-        public Action<string> Log { get; set; }
+        /// <summary>Told of each policy fetch (URL, status, size, time) as a verbose note. Null: nobody is told.</summary>
+        public ICheckSink Sink { get; set; }
     }
 
     /// <summary>The MTA-STS state of one domain: the _mta-sts record, the policy as served, and how the live MX hosts
@@ -196,7 +196,7 @@ namespace MailOps.MtaSts
                     ex.Result = result;
                     throw;
                 }
-                options.Log?.Invoke(Describe(result.PolicyUrl, response, sw.Elapsed));
+                options.Sink?.Verbose(Describe(result.PolicyUrl, response, sw.Elapsed));
                 policy = Evaluate(result, response, options, findings, policyHost);
             }
 

@@ -120,8 +120,7 @@ namespace MailOps.Server
 
             var ptrTask = Guard("Ptr", () => PtrCheck.RunAsync(dns, ip, options.HeloName, ct));
             var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo>(null);
-            var listed = new List<DnsblResult>();
-            var blTask = dnsbl == null ? Task.CompletedTask : dnsbl.CheckAsync(DnsblTarget.ForAddress(ip), x => { lock (listed) listed.Add(x); }, ct);
+            var blTask = dnsbl == null ? Task.FromResult<IReadOnlyList<DnsblResult>>(new DnsblResult[0]) : dnsbl.CheckAsync(DnsblTarget.ForAddress(ip), ct);
             var serviceTask = ProbeServicesAsync(ip, options, ct);
             var egressTask = options.Port25Egress == null ? Task.FromResult<Port25EgressResult>(null) : options.Port25Egress(ct);
             var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood>(null);
@@ -134,7 +133,7 @@ namespace MailOps.Server
 
             var ptr = await ptrTask.ConfigureAwait(false);
             r.Asn = await asnTask.ConfigureAwait(false);
-            await blTask.ConfigureAwait(false);
+            var listed = await blTask.ConfigureAwait(false);
             r.Neighborhood = await hoodTask.ConfigureAwait(false);
             var services = await serviceTask.ConfigureAwait(false);
             r.Port25Egress = await egressTask.ConfigureAwait(false);
@@ -259,10 +258,8 @@ namespace MailOps.Server
         {
             var b = ip.GetAddressBytes();
             var prefix = $"{b[0]}.{b[1]}.{b[2]}.0/24";
-            var results = new List<DnsblResult>();
-            var tasks = Enumerable.Range(1, 254).Select(i => dnsbl.CheckAsync(DnsblTarget.ForAddress(new IPAddress(new[] { b[0], b[1], b[2], (byte)i })),
-                x => { lock (results) results.Add(x); }, ct));
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            var tasks = Enumerable.Range(1, 254).Select(i => dnsbl.CheckAsync(DnsblTarget.ForAddress(new IPAddress(new[] { b[0], b[1], b[2], (byte)i })), ct));
+            var results = (await Task.WhenAll(tasks).ConfigureAwait(false)).SelectMany(r => r).ToList();
             var listed = results.Where(x => x.IsListed).ToList();
             var addresses = listed.Select(x => x.Target).Distinct().OrderBy(a => IPAddress.Parse(a).GetAddressBytes()[3]).ToList();
             var perZone = listed.GroupBy(x => x.Zone).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase).Select(g => $"{g.Key}: {g.Count()}");

@@ -110,6 +110,35 @@ namespace MailOps.Smtp
         public override string ToString() => $"{Target} {Verdict}: {Detail}";
     }
 
+    /// <summary>One run of the egress check: the summed-up <see cref="Result"/> and the targets that could not be tried.</summary>
+    public sealed class Port25EgressRun
+    {
+        internal Port25EgressRun(Port25EgressResult result, IReadOnlyList<Port25EgressFailure> failures)
+        {
+            Result = result;
+            Failures = failures;
+        }
+
+        public Port25EgressResult Result { get; }
+
+        /// <summary>Targets left out of <see cref="Result"/>, in the order given.</summary>
+        public IReadOnlyList<Port25EgressFailure> Failures { get; }
+    }
+
+    /// <summary>A target that could not be tried: its name went unanswered (<see cref="DnsQueryFailedException"/>) or nothing
+    /// could be connected to (<see cref="MailConnectionException"/>).</summary>
+    public sealed class Port25EgressFailure
+    {
+        internal Port25EgressFailure(EgressTarget target, Exception error)
+        {
+            Target = target;
+            Error = error;
+        }
+
+        public EgressTarget Target { get; }
+        public Exception Error { get; }
+    }
+
     /// <summary>Can mail leave this machine on port 25? The summary over all targets, with the remedy.</summary>
     public sealed class Port25EgressResult
     {
@@ -199,14 +228,18 @@ namespace MailOps.Smtp
 
         /// <summary>
         /// Tests every target, <paramref name="throttleLimit"/> at a time, and sums them up in the order given (Test-Port25Egress
-        /// and Test-MailServer -Local: the one way to run the egress check). <paramref name="onTarget"/> is told of each target as
-        /// it finishes, with its result or the failure (DnsQueryFailedException, MailConnectionException) that left it out.
+        /// and Test-MailServer -Local: the one way to run the egress check). Each finished target is a verbose note and a step of
+        /// progress on <paramref name="sink"/>; the targets left out (their name unanswered, DnsQueryFailedException, or no
+        /// connection, MailConnectionException) come back in <see cref="Port25EgressRun.Failures"/>, in the order given.
         /// </summary>
-        public static async Task<Port25EgressResult> CheckAsync(IDnsResolver dns, IReadOnlyList<EgressTarget> targets, EgressOptions options, int throttleLimit,
-            Action<EgressTarget, Port25EgressTarget, Exception> onTarget, CancellationToken ct)
+        public static async Task<Port25EgressRun> CheckAsync(IDnsResolver dns, IReadOnlyList<EgressTarget> targets, EgressOptions options, int throttleLimit,
+            ICheckSink sink, CancellationToken ct)
         {
+            sink = sink.OrNone();
             var clock = Stopwatch.StartNew();
             var results = new Port25EgressTarget[targets.Count];
+            var failures = new Port25EgressFailure[targets.Count];
+            var progress = sink.Counter("Port 25 targets tried", targets.Count);
             using (var gate = new SemaphoreSlim(Math.Max(1, throttleLimit)))
             {
                 await Task.WhenAll(targets.Select(async (t, i) =>
@@ -214,17 +247,22 @@ namespace MailOps.Smtp
                     await gate.WaitAsync(ct).ConfigureAwait(false);
                     try
                     {
-                        results[i] = await ProbeAsync(dns, t, options, ct).ConfigureAwait(false);
-                        onTarget?.Invoke(t, results[i], null);
+                        var r = results[i] = await ProbeAsync(dns, t, options, ct).ConfigureAwait(false);
+                        sink.Verbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)");
                     }
                     catch (Exception ex) when (ex is DnsQueryFailedException || ex is MailConnectionException)
                     {
-                        onTarget?.Invoke(t, null, ex);
+                        failures[i] = new Port25EgressFailure(t, ex);
                     }
-                    finally { gate.Release(); }
+                    finally
+                    {
+                        gate.Release();
+                        progress.Step(t.ToString());
+                    }
                 })).ConfigureAwait(false);
             }
-            return new Port25EgressResult(results.Where(r => r != null).ToList(), (int)clock.ElapsedMilliseconds);
+            return new Port25EgressRun(new Port25EgressResult(results.Where(r => r != null).ToList(), (int)clock.ElapsedMilliseconds),
+                failures.Where(f => f != null).ToList());
         }
 
         /// <summary>Tests one target. Throws <see cref="DnsQueryFailedException"/> when its name cannot be resolved.</summary>

@@ -52,7 +52,7 @@ namespace MailOps.Commands
             Parsedmarc = string.Equals(Format, "Parsedmarc", StringComparison.OrdinalIgnoreCase);
             if (!Parsedmarc || NoEnrichment) return;
             var dns = DnsResolverBuilder.Build(this, Server, DnsAnswerTimeout, ZoneFile, false,
-                line => Post(() => WriteVerbose(line)), ThrowTerminatingError, CancelToken);
+                Sink, ThrowTerminatingError, CancelToken);
             Enricher = new SourceEnricher(dns, LoadPublicSuffixList(this), EnrichmentConcurrency);
         }
 

@@ -42,7 +42,7 @@ namespace MailOps.Commands
         protected override void BeginProcessing()
         {
             Dns = DnsResolverBuilder.Build(this, Server, DnsQueryTimeout, ZoneFile, RequestDnssec,
-                line => Post(() => WriteVerbose(line)), ThrowTerminatingError, CancelToken);
+                Sink, ThrowTerminatingError, CancelToken);
         }
 
         /// <summary>
@@ -75,8 +75,7 @@ namespace MailOps.Commands
                     Zones = zones ?? new string[0],
                     DqsKey = dqsKey,
                     ThrottleLimit = throttleLimit,
-                    Log = line => Post(() => WriteVerbose(line)),
-                    Warn = line => Post(() => WriteWarning(line)),
+                    Sink = Sink,
                 });
             }
             catch (ArgumentException ex)

@@ -10,12 +10,12 @@ namespace MailOps.Commands
     /// The one place a cmdlet's resolver is built from -Server, -TimeoutSec and -ZoneFile: DnsCmdlet.BeginProcessing, and
     /// cmdlets that ask DNS without being DNS cmdlets (Import-DmarcReport's enrichment) and so declare the three parameters
     /// themselves, with DnsCmdlet's names, aliases and validation (ModuleTests compares them). An invalid -Server or
-    /// -ZoneFile ends the command with a terminating error; each query goes to the verbose stream through <c>log</c>.
+    /// -ZoneFile ends the command with a terminating error; each query is told to <c>sink</c> (the cmdlet's verbose stream).
     /// </summary>
     internal static class DnsResolverBuilder
     {
         internal static IDnsResolver Build(PSCmdlet cmdlet, string[] server, TimeSpan timeout, string[] zoneFile, bool requestDnssec,
-            Action<string> log, Action<ErrorRecord> terminate, CancellationToken cancel)
+            ICheckSink sink, Action<ErrorRecord> terminate, CancellationToken cancel)
         {
             var zoneFiles = new List<string>();
             foreach (var path in zoneFile ?? new string[0])
@@ -37,7 +37,7 @@ namespace MailOps.Commands
                 Timeout = timeout,
                 ZoneFiles = zoneFiles,
                 RequestDnssec = requestDnssec,
-                Log = r => log(r.Describe()),
+                Sink = sink,
                 ZoneFileLimits = ZoneFileLimitsFromEnvironment(),
                 CancellationToken = cancel,
             };

@@ -216,6 +216,12 @@ namespace MailOps.Commands
             return Build(id, category ?? CategoryOf(id), $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
         }
 
+        /// <summary>A port 25 egress target that could not be tried: its name unanswered, or nothing to connect to.</summary>
+        public static ErrorRecord ForEgressFailure(Port25EgressFailure failure) =>
+            failure.Error is DnsQueryFailedException dns
+                ? ForDns(dns, failure.Target.ToString())
+                : ForMailConnection((MailConnectionException)failure.Error, failure.Target.ToString());
+
         /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable.</summary>
         public static ErrorRecord ForMailConnection(MailConnectionException ex, object target)
         {

@@ -43,6 +43,13 @@ namespace MailOps.Commands
         [ValidateRange(1, 256)]
         public int ThrottleLimit { get; set; } = 16;
 
+        /// <summary>Engine progress (<see cref="MailOpsCmdlet.Sink"/>) shows under the fan-out record (hosts show a child whose parent was never written as a top-level bar).</summary>
+        protected override int EngineProgressParentId => ProgressActivityId;
+
+        /// <summary>Added to the progress status after the counts (e.g. "3 listed, 0 errors"); null for none. Read on the
+        /// pipeline thread.</summary>
+        protected virtual string ProgressDetail => null;
+
         /// <summary>Items started and not yet written, above which ProcessRecord waits for the oldest.</summary>
         protected int Window => Math.Max(16, ThrottleLimit * 4);
 
@@ -115,8 +122,9 @@ namespace MailOps.Commands
             if (!force && _progressClock.ElapsedMilliseconds < 250) return;
             _progressClock.Restart();
             var finished = Volatile.Read(ref _finished);
+            var detail = ProgressDetail;
             WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name,
-                $"{finished} of {_started} done ({ThrottleLimit} at a time)")
+                $"{finished} of {_started} done ({ThrottleLimit} at a time)" + (string.IsNullOrEmpty(detail) ? "" : "; " + detail))
             {
                 PercentComplete = Math.Min(100, finished * 100 / _started),
             });
@@ -128,6 +136,7 @@ namespace MailOps.Commands
         {
             while (_pendingItems.Count > 0) WriteReady(block: true);
             DrainPosted();
+            WriteFanOutProgress(force: true);   // the final count, then the bar is completed
             if (_started >= 2)
                 WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
             _gate?.Dispose();

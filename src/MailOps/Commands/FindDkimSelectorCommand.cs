@@ -44,19 +44,13 @@ namespace MailOps.Commands
                 if (!TryNormalizeDomain(input, out var domain)) continue;
                 StartItem(async ct =>
                 {
-                    var found = new ConcurrentBag<MailDkimRecord>();
-                    var failed = new ConcurrentBag<(DkimSelectorInfo Candidate, DnsQueryFailedException Error)>();
-                    await DkimSelectorSearch.RunAsync(Dns, domain, candidates, SelectorsAtOnce,
-                        r => found.Add(r), (c, ex) => failed.Add((c, ex)), null, ct).ConfigureAwait(false);
-                    var order = candidates.Select((c, i) => (c.Selector, i)).GroupBy(x => x.Selector, StringComparer.OrdinalIgnoreCase)
-                        .ToDictionary(g => g.Key, g => g.First().i, StringComparer.OrdinalIgnoreCase);
-                    int Rank(string selector) => order.TryGetValue(selector, out var i) ? i : int.MaxValue;
+                    var search = await DkimSelectorSearch.RunAsync(Dns, domain, candidates, SelectorsAtOnce, Sink, ct).ConfigureAwait(false);
                     return () =>
                     {
-                        foreach (var f in failed.OrderBy(f => Rank(f.Candidate.Selector)))
+                        foreach (var f in search.Failed)
                             WriteError(ErrorRecords.ForDns(f.Error, DkimRecordCheck.KeyName(f.Candidate.Selector, domain)));
-                        foreach (var r in found.OrderBy(r => Rank(r.Selector))) WriteObject(r);
-                        if (found.IsEmpty)
+                        foreach (var r in search.Found) WriteObject(r);
+                        if (search.Found.Count == 0)
                             WriteWarning($"None of the {candidates.Count} selectors probed is published for {domain}. Its mail may still be signed with a selector not on the list: look at s= in the DKIM-Signature of a message it sent, and pass it with -Selector.");
                     };
                 });

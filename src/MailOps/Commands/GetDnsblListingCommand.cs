@@ -10,19 +10,21 @@ namespace MailOps.Commands
 {
     /// <summary>
     /// Get-DnsblListing: IP addresses and domains against blocklist zones, one object per (target, zone) with Status
-    /// Listed / NotListed / Error. Work starts as each input arrives and runs in parallel (-ThrottleLimit); results are
-    /// written as they come. An Error result is also written once per zone and kind as a non-terminating ErrorRecord.
+    /// Listed / NotListed / Error. On the fan-out base: work starts as each input arrives and runs in parallel; results
+    /// are written in input order, each target's zones in the order of the plan. -ThrottleLimit bounds both the targets
+    /// in progress and the DNS questions in flight (the check's own throttle). An Error result is also written once per
+    /// zone and kind as a non-terminating ErrorRecord.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "DnsblListing", DefaultParameterSetName = "IPAddress")]
     [OutputType(typeof(DnsblResult))]
     [OutputType(typeof(bool))]
-    public sealed class GetDnsblListingCommand : DnsCmdlet
+    public sealed class GetDnsblListingCommand : FanOutCmdlet
     {
         private DnsblCheck _check;
-        private readonly List<Task> _running = new List<Task>();
-        private readonly HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)> _reported = new HashSet<(string, MailOps.Dnsbl.DnsblErrorKind?)>();
-        private readonly Stopwatch _progressClock = Stopwatch.StartNew();
-        private int _total, _done, _listed, _errors;
+        private int _listed, _errors;
+
+        /// <summary>Blocklist questions are small and many: 32 at a time unless -ThrottleLimit says otherwise.</summary>
+        public GetDnsblListingCommand() => ThrottleLimit = 32;
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "IPAddress", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
@@ -46,10 +48,6 @@ namespace MailOps.Commands
         [Parameter]
         [ValidateNotNullOrEmpty]
         public string DqsKey { get; set; }
-
-        [Parameter]
-        [ValidateRange(1, 256)]
-        public int ThrottleLimit { get; set; } = 32;
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -93,51 +91,37 @@ namespace MailOps.Commands
                 foreach (var input in IPAddress)
                     foreach (var ip in ExpandAddressInput(input)) Start(DnsblTarget.ForAddress(ip));
             }
-            DrainPosted();
         }
 
         private void Start(DnsblTarget target)
         {
-            var count = _check.ResultCount(target);
-            if (count == 0)
+            if (_check.ResultCount(target) == 0)
             {
                 WriteWarning($"No selected zone lists {(target.IsDomain ? "domains" : target.Kind + " addresses")}; {target.Text} was not checked. Name one with -Zone.");
                 return;
             }
-            _total += count;
-            _running.Add(_check.CheckAsync(target, r => Post(() => Emit(r)), CancelToken));
+            StartItem(async ct =>
+            {
+                var results = await _check.CheckAsync(target, ct).ConfigureAwait(false);
+                return () =>
+                {
+                    foreach (var r in results) Emit(r);
+                };
+            });
         }
 
         private void Emit(DnsblResult r)
         {
-            _done++;
             if (r.Status == DnsblStatus.Listed) _listed++;
             if (r.Status == DnsblStatus.Error)
             {
                 _errors++;
-                if (_reported.Add((r.Zone, r.ErrorKind))) WriteError(ErrorRecords.ForDnsbl(r));
+                WriteDnsblErrorOnce(r);
             }
             // Never "clean" when unsure: an Error (written above) or a listing makes -Quiet $false.
             WriteCheckResult(r, r.Status == DnsblStatus.NotListed);
-            if (_progressClock.ElapsedMilliseconds >= 200 || _done == _total)
-            {
-                _progressClock.Restart();
-                WriteProgress(new ProgressRecord(1, "Get-DnsblListing", $"{_done} of {_total} checks done; {_listed} listed, {_errors} errors")
-                {
-                    PercentComplete = _total == 0 ? 100 : Math.Min(100, _done * 100 / _total),
-                });
-            }
         }
 
-        protected override void EndProcessing()
-        {
-            if (_check != null)
-            {
-                Await(ct => Task.WhenAll(_running));
-                var done = new ProgressRecord(1, "Get-DnsblListing", "Done") { RecordType = ProgressRecordType.Completed };
-                WriteProgress(done);
-            }
-            base.EndProcessing();   // the one -Quiet Boolean
-        }
+        protected override string ProgressDetail => $"{_listed} listed, {_errors} errors";
     }
 }

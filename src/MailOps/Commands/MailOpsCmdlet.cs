@@ -80,6 +80,49 @@ namespace MailOps.Commands
             while (_pending.TryTake(out var rest)) rest();
         }
 
+        private ICheckSink _sink;
+
+        /// <summary>The one <see cref="ICheckSink"/> this cmdlet hands to engine work: verbose notes and warnings are posted to
+        /// the pipeline thread as they happen; engine progress becomes the progress record <see cref="EngineProgressActivityId"/>
+        /// (a child of the fan-out record when there is one), written at most every 250 ms and when the last step is done.</summary>
+        protected ICheckSink Sink => _sink ?? (_sink = new PostingSink(this));
+
+        /// <summary>The ActivityId of the progress record engine work reports through <see cref="Sink"/>.</summary>
+        public const int EngineProgressActivityId = 2;
+
+        private sealed class PostingSink : ICheckSink
+        {
+            private readonly MailOpsCmdlet _cmdlet;
+            private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+            private long _lastProgress = -1000;   // the first step is shown at once
+
+            public PostingSink(MailOpsCmdlet cmdlet) => _cmdlet = cmdlet;
+
+            public void Verbose(string message) => _cmdlet.Post(() => _cmdlet.WriteVerbose(message));
+
+            public void Warning(string message) => _cmdlet.Post(() => _cmdlet.WriteWarning(message));
+
+            public void Progress(CheckProgress progress)
+            {
+                if (progress == null) return;
+                var now = _clock.ElapsedMilliseconds;
+                var last = Interlocked.Read(ref _lastProgress);
+                var final = progress.Total > 0 && progress.Done >= progress.Total;
+                if (!final && now - last < 250) return;
+                if (Interlocked.CompareExchange(ref _lastProgress, now, last) != last && !final) return;
+                _cmdlet.Post(() => _cmdlet.WriteProgress(new ProgressRecord(EngineProgressActivityId, progress.Activity,
+                    progress.Total > 0 ? $"{progress.Done} of {progress.Total}" + (progress.Current == null ? "" : $": {TextSafety.Escape(progress.Current)}")
+                                       : $"{progress.Done} done")
+                {
+                    PercentComplete = progress.Total > 0 ? progress.PercentComplete : -1,
+                    ParentActivityId = _cmdlet.EngineProgressParentId,
+                }));
+            }
+        }
+
+        /// <summary>The parent of engine progress records: the fan-out record where there is one (FanOutCmdlet), else none (-1).</summary>
+        protected virtual int EngineProgressParentId => -1;
+
         /// <summary>Runs the Write* calls posted so far, without waiting. For cmdlets that start engine work in ProcessRecord
         /// (so results stream while input is still arriving) and wait for it with <see cref="Await"/> in EndProcessing.</summary>
         protected void DrainPosted()

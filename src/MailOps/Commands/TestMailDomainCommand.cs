@@ -131,7 +131,7 @@ namespace MailOps.Commands
                     Port = HttpsPort,
                     Timeout = timeout,
                     TrustedCertificates = trusted,
-                    Log = line => Post(() => WriteVerbose(line)),
+                    Sink = Sink,
                 },
                 Smtp = new MailServiceOptions
                 {

@@ -181,12 +181,9 @@ namespace MailOps.Commands
                         Post(() => WriteUnanswered("-Local", unanswered, _ => "That provider is left out."));
                 }
                 var options = new EgressOptions { Timeout = SmtpTimeout };
-                var result = await Port25Egress.CheckAsync(Dns, targets, options, 4, (t, r, ex) =>
-                {
-                    if (r != null) Post(() => WriteVerbose($"-Local {r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)"));
-                    else if (ex is DnsQueryFailedException dns) Post(() => WriteError(ErrorRecords.ForDns(dns, t.ToString())));
-                    else if (ex is MailConnectionException mc) Post(() => WriteError(ErrorRecords.ForMailConnection(mc, t.ToString())));
-                }, token).ConfigureAwait(false);
+                var run = await Port25Egress.CheckAsync(Dns, targets, options, 4, Sink.Prefixed("-Local "), token).ConfigureAwait(false);
+                foreach (var f in run.Failures) Post(() => WriteError(ErrorRecords.ForEgressFailure(f)));
+                var result = run.Result;
                 if (result.Verdict == "Blocked" || result.Verdict == "Intercepted") Post(() => WriteWarning($"{result.Message} {result.Remedy}"));
                 if (result.Verdict == "Unreachable")
                     Post(() => WriteError(ErrorRecords.Create(ErrorId.EgressUnreachable, result.Message, "port 25", result.Remedy)));

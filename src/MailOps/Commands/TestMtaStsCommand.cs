@@ -57,7 +57,7 @@ namespace MailOps.Commands
                 Port = HttpsPort,
                 Timeout = System.TimeSpan.FromSeconds(TimeoutSec),
                 TrustedCertificates = trusted,
-                Log = line => Post(() => WriteVerbose(line)),
+                Sink = Sink,
             };
         }
 

@@ -89,16 +89,9 @@ namespace MailOps.Commands
             }
 
             var options = new EgressOptions { Timeout = TimeSpan.FromSeconds(TimeoutSec), ControlPorts = ControlPort };
-            var done = 0;
-            var summary = Await(ct => Port25Egress.CheckAsync(Dns, _targets, options, ThrottleLimit, (t, r, ex) =>
-            {
-                if (r != null) Post(() => WriteVerbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)"));
-                else if (ex is DnsQueryFailedException dns) Post(() => WriteError(ErrorRecords.ForDns(dns, t.ToString())));
-                else if (ex is MailConnectionException mc) Post(() => WriteError(ErrorRecords.ForMailConnection(mc, t.ToString())));
-                var n = Interlocked.Increment(ref done);
-                Post(() => WriteProgress(new ProgressRecord(1, "Test-Port25Egress", $"{n} of {_targets.Count} targets") { PercentComplete = n * 100 / _targets.Count }));
-            }, ct));
-            WriteProgress(new ProgressRecord(1, "Test-Port25Egress", "done") { RecordType = ProgressRecordType.Completed });
+            var run = Await(ct => Port25Egress.CheckAsync(Dns, _targets, options, ThrottleLimit, Sink, ct));
+            foreach (var f in run.Failures) WriteError(ErrorRecords.ForEgressFailure(f));
+            var summary = run.Result;
             if (summary.Verdict == "Blocked" || summary.Verdict == "Intercepted")
                 WriteWarning($"{summary.Message} {summary.Remedy}");
             WriteCheckResult(summary, summary.Verdict == "Open");

@@ -193,18 +193,19 @@ namespace MailOps.Tests.Dkim
         [Fact]
         public async Task Finds_published_selectors_among_builtin_and_extra_ones_in_parallel()
         {
-            var found = new List<MailDkimRecord>();
-            var failed = new List<string>();
-            var progress = 0;
+            var progress = new List<CheckProgress>();
             var candidates = DkimSelectorSearch.Candidates(new[] { "custom2026", "google" });
-            await DkimSelectorSearch.RunAsync(Dns(), "dkim.example", candidates, 4, r => { lock (found) found.Add(r); },
-                (c, e) => { lock (failed) failed.Add(c.Selector); }, p => Interlocked.Increment(ref progress), CancellationToken.None);
-            Assert.Empty(failed);
-            Assert.Equal(new[] { "custom2026", "google", "selector1" }, found.Select(f => f.Selector).OrderBy(x => x));
+            var search = await DkimSelectorSearch.RunAsync(Dns(), "dkim.example", candidates, 4,
+                CheckSink.From(progress: p => { lock (progress) progress.Add(p); }), CancellationToken.None);
+            var found = search.Found;
+            Assert.Empty(search.Failed);
+            // In candidate order: the built-in list (google before selector1), then the extra selector.
+            Assert.Equal(new[] { "google", "selector1", "custom2026" }, found.Select(f => f.Selector));
             Assert.Equal("-Selector", found.Single(f => f.Selector == "custom2026").Source);
             Assert.Contains("Google Workspace", found.Single(f => f.Selector == "google").Source);
             Assert.Equal("alias.dkim.provider.dkim.example", found.Single(f => f.Selector == "selector1").CnameTarget);
-            Assert.Equal(candidates.Count, progress);
+            Assert.Equal(Enumerable.Range(1, candidates.Count), progress.Select(p => p.Done).OrderBy(d => d));
+            Assert.All(progress, p => Assert.Equal(candidates.Count, p.Total));
             Assert.Equal(DkimSelectorSearch.BuiltIn.Count + 1, candidates.Count); // "google" is not probed twice
         }
 
@@ -212,10 +213,10 @@ namespace MailOps.Tests.Dkim
         public async Task A_wildcard_under_domainkey_is_flagged()
         {
             _server.LoadMasterFile("*._domainkey.wild.example. 3600 IN TXT \"v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB\"\n");
-            var found = new List<MailDkimRecord>();
-            await DkimSelectorSearch.RunAsync(Dns(), "wild.example", DkimSelectorSearch.Candidates(new[] { "x1" }, includeBuiltIn: false), 2,
-                r => found.Add(r), (c, e) => throw e, null, CancellationToken.None);
-            var r = Assert.Single(found);
+            var search = await DkimSelectorSearch.RunAsync(Dns(), "wild.example", DkimSelectorSearch.Candidates(new[] { "x1" }, includeBuiltIn: false), 2,
+                null, CancellationToken.None);
+            Assert.Empty(search.Failed);
+            var r = Assert.Single(search.Found);
             Assert.Contains(r.Findings, f => f.Code == "DkimWildcardRecord");
         }
 
@@ -223,12 +224,9 @@ namespace MailOps.Tests.Dkim
         public async Task Unanswered_selectors_are_reported_as_failures_not_as_absent()
         {
             _server.SetFault("google._domainkey.dkim.example", FixtureDnsServer.Fault.ServFail);
-            var failed = new List<string>();
-            var found = new List<string>();
-            await DkimSelectorSearch.RunAsync(Dns(), "dkim.example", DkimSelectorSearch.Candidates(null), 8, r => { lock (found) found.Add(r.Selector); },
-                (c, e) => { lock (failed) failed.Add(c.Selector + ":" + e.Result.Outcome); }, null, CancellationToken.None);
-            Assert.Equal(new[] { "google:ServerFailure" }, failed);
-            Assert.Equal(new[] { "selector1" }, found);
+            var search = await DkimSelectorSearch.RunAsync(Dns(), "dkim.example", DkimSelectorSearch.Candidates(null), 8, null, CancellationToken.None);
+            Assert.Equal(new[] { "google:ServerFailure" }, search.Failed.Select(f => f.Candidate.Selector + ":" + f.Error.Result.Outcome));
+            Assert.Equal(new[] { "selector1" }, search.Found.Select(r => r.Selector));
         }
     }
 }

@@ -331,7 +331,7 @@ namespace MailOps.Tests.MtaSts
         {
             var lines = new List<string>();
             var options = Options();
-            options.Log = lines.Add;
+            options.Sink = CheckSink.From(verbose: lines.Add);
             await Check("redirect", options);
             await Check("expired", options);
             Assert.Contains($"via 127.0.0.1:{_site.Port}", lines[0]);

@@ -119,7 +119,8 @@ namespace MailOps.Tests.Server
             var once = new Lazy<Task<Port25EgressResult>>(() =>
             {
                 Interlocked.Increment(ref calls);
-                return Port25Egress.CheckAsync(Dns(), targets, new EgressOptions { Timeout = TimeSpan.FromMilliseconds(800), ControlPorts = new[] { control } }, 4, null, CancellationToken.None);
+                return Port25Egress.CheckAsync(Dns(), targets, new EgressOptions { Timeout = TimeSpan.FromMilliseconds(800), ControlPorts = new[] { control } }, 4, null, CancellationToken.None)
+                    .ContinueWith(t => t.Result.Result, TaskScheduler.Default);
             });
             var a = await Run(ct => once.Value);
             var b = await Run(ct => once.Value);
@@ -134,14 +135,21 @@ namespace MailOps.Tests.Server
         public async Task Egress_open_adds_no_finding_and_CheckAsync_keeps_the_targets_in_order_and_reports_failures()
         {
             var good = Serve(new ScriptedMailServer { Banner = "220 mx.good.smtp.test ESMTP" });
-            var seen = new List<(string, string?, Exception?)>();
+            var notes = new List<string>();
+            var steps = new List<CheckProgress>();
             var targets = new[] { EgressTarget.Parse("nosuch.smtp.test:25"), EgressTarget.Parse($"mx.good.smtp.test:{good}") };
-            var result = await Port25Egress.CheckAsync(Dns(), targets, new EgressOptions { Timeout = TimeSpan.FromMilliseconds(800), ControlPorts = new int[0] }, 2,
-                (t, r, ex) => { lock (seen) seen.Add((t.ToString(), r?.Verdict, ex)); }, CancellationToken.None);
+            var run = await Port25Egress.CheckAsync(Dns(), targets, new EgressOptions { Timeout = TimeSpan.FromMilliseconds(800), ControlPorts = new int[0] }, 2,
+                CheckSink.From(verbose: m => { lock (notes) notes.Add(m); }, progress: p => { lock (steps) steps.Add(p); }), CancellationToken.None);
+            var result = run.Result;
             Assert.Equal("Open", result.Verdict);
             Assert.Equal(new[] { $"mx.good.smtp.test:{good}" }, result.Targets.Select(t => t.Target));
-            Assert.Equal(2, seen.Count);
-            Assert.Contains(seen, s => s.Item1 == "nosuch.smtp.test" && s.Item3 != null);
+            var failure = Assert.Single(run.Failures);
+            Assert.Equal("nosuch.smtp.test", failure.Target.ToString());
+            // A name with no address is no connection (NetworkError), reported as a failure, never as "Blocked".
+            Assert.Equal(MailConnectionFailure.NetworkError, Assert.IsType<MailConnectionException>(failure.Error).Failure);
+            Assert.Equal($"mx.good.smtp.test:{good}: Open", Assert.Single(notes).Split(" - ")[0]);
+            Assert.Equal(new[] { 1, 2 }, steps.Select(p => p.Done).OrderBy(d => d));
+            Assert.All(steps, p => Assert.Equal(2, p.Total));
             var o = await Run(ct => Task.FromResult(result));
             Assert.DoesNotContain(o.Result.Findings, f => f.Code.StartsWith("Port25", StringComparison.Ordinal));
         }
