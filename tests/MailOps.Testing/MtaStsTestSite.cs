@@ -200,14 +200,7 @@ namespace MailOps.Testing
         }
 
         /// <summary>A loopback port nothing listens on (bound, then released).</summary>
-        public static int ClosedPort()
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
+        public static int ClosedPort() => LoopbackPorts.Refusing();
 
         public void Dispose()
         {

@@ -113,14 +113,7 @@ namespace MailOps.Testing
         }
 
         /// <summary>A loopback port with nothing listening (connections are refused).</summary>
-        public static int ClosedPort()
-        {
-            var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            l.Stop();
-            return port;
-        }
+        public static int ClosedPort() => LoopbackPorts.Refusing();
 
         private async Task AcceptLoop()
         {

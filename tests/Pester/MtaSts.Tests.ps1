@@ -108,10 +108,10 @@ BeforeAll {
     $null = $script:Server.AddScript($serve).AddArgument($script:Sites).AddArgument($script:Control)
     $script:ServerHandle = $script:Server.BeginInvoke()
 
-    $script:ClosedPort = & {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
-    }
+    # A port that refuses connections for the whole file: held by a socket that is bound but never listens.
+    $script:ClosedSocket = [System.Net.Sockets.Socket]::new('InterNetwork', 'Stream', 'Tcp')
+    $script:ClosedSocket.Bind([System.Net.IPEndPoint]::new([System.Net.IPAddress]::Loopback, 0))
+    $script:ClosedPort = $script:ClosedSocket.LocalEndPoint.Port
 
     function Invoke-Sts {
         [CmdletBinding()]   # so callers can pass -ErrorVariable / -ErrorAction through to Test-MtaSts
@@ -126,6 +126,7 @@ AfterAll {
     if ($script:ServerHandle) { $null = $script:ServerHandle.AsyncWaitHandle.WaitOne(5000) }
     if ($script:Server) { $script:Server.Dispose(); $script:ServerRunspace.Dispose() }
     foreach ($site in $script:Sites) { $site.Listener.Stop() }
+    if ($script:ClosedSocket) { $script:ClosedSocket.Dispose() }
     Remove-Module MailOps -ErrorAction SilentlyContinue
 }
 
