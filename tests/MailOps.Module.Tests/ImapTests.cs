@@ -70,8 +70,20 @@ namespace MailOps.Module.Tests
 
         private static string OneRowReport => Path.Combine(Corpus, "example.net!example.com!1529366400!1529452799.xml");
 
-        private static byte[] Message(string file, int n) =>
-            DovecotServer.ReportMessage(file, $"report-{n}@reporter.test", new DateTimeOffset(2024, 3, 1, 12, 0, 0, TimeSpan.Zero).AddMinutes(n));
+        private static DateTimeOffset MessageDate(int n) => new DateTimeOffset(2024, 3, 1, 12, 0, 0, TimeSpan.Zero).AddMinutes(n);
+
+        /// <summary>Message <paramref name="n"/> carrying <paramref name="file"/>. <see cref="OneRowReport"/> is sent as its own
+        /// report each time (report id suffixed "-n"), as a reporter sends one report a day: the importers skip a report
+        /// they have already read in the run (<see cref="ExactCopy"/> sends the same report again).</summary>
+        private static byte[] Message(string file, int n)
+        {
+            if (file != OneRowReport) return DovecotServer.ReportMessage(file, $"report-{n}@reporter.test", MessageDate(n));
+            var xml = File.ReadAllText(file).Replace("</report_id>", $"-{n}</report_id>");
+            return DovecotServer.ReportMessage(Path.GetFileName(file), Encoding.UTF8.GetBytes(xml), $"report-{n}@reporter.test", MessageDate(n));
+        }
+
+        /// <summary>Message <paramref name="n"/> carrying exactly <paramref name="file"/> (a resent copy of a report).</summary>
+        private static byte[] ExactCopy(string file, int n) => DovecotServer.ReportMessage(file, $"report-{n}@reporter.test", MessageDate(n));
 
         private void Fill(string folder, IEnumerable<string> files) => Dovecot.AddMessages(files.Select((f, i) => Message(f, i + 1)), folder);
 
@@ -80,20 +92,22 @@ namespace MailOps.Module.Tests
             .Where(p => p.Name is not ("SourceFile" or "SourceEntry" or "ImapUid" or "MessageId" or "MessageDate"))
             .Select(p => p.Name + "=" + Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture)));
 
+        /// <summary>A DMARC failure report (RFC 6591 ARF, headers only) about a message <paramref name="id"/> from <paramref name="ip"/>.</summary>
+        private static string Ruf(string id, string ip) =>
+            $"From: dmarc-ruf@receiver.example\r\nTo: ruf@example.com\r\nMessage-ID: <ruf-{id}@receiver.example>\r\n" +
+            $"Subject: DMARC failure report {id}\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n" +
+            "--b\r\nContent-Type: text/plain\r\n\r\nA message failed DMARC.\r\n" +
+            "--b\r\nContent-Type: message/feedback-report\r\n\r\n" +
+            "Feedback-Type: auth-failure\r\nUser-Agent: Receiver/1\r\nVersion: 1\r\nOriginal-Mail-From: <bounce@example.com>\r\n" +
+            $"Source-IP: {ip}\r\nAuth-Failure: dmarc\r\nDelivery-Result: reject\r\nReported-Domain: example.com\r\n\r\n" +
+            "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" +
+            $"From: billing@example.com\r\nTo: alice@receiver.example\r\nSubject: Invoice {id}\r\nMessage-ID: <{id}@bulk.example>\r\n\r\n--b--\r\n";
+
         [DovecotFact]
         public void Import_DmarcFailureReport_reads_ruf_messages_from_the_mailbox_and_marks_them_seen()
         {
-            // Two failure reports (RFC 6591 ARF, headers only) and an aggregate report in the same folder.
-            static string Ruf(string id, string ip) =>
-                $"From: dmarc-ruf@receiver.example\r\nTo: ruf@example.com\r\nMessage-ID: <ruf-{id}@receiver.example>\r\n" +
-                $"Subject: DMARC failure report {id}\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n" +
-                "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n" +
-                "--b\r\nContent-Type: text/plain\r\n\r\nA message failed DMARC.\r\n" +
-                "--b\r\nContent-Type: message/feedback-report\r\n\r\n" +
-                "Feedback-Type: auth-failure\r\nUser-Agent: Receiver/1\r\nVersion: 1\r\nOriginal-Mail-From: <bounce@example.com>\r\n" +
-                $"Source-IP: {ip}\r\nAuth-Failure: dmarc\r\nDelivery-Result: reject\r\nReported-Domain: example.com\r\n\r\n" +
-                "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n" +
-                $"From: billing@example.com\r\nTo: alice@receiver.example\r\nSubject: Invoice {id}\r\nMessage-ID: <{id}@bulk.example>\r\n\r\n--b--\r\n";
+            // Two failure reports (RFC 6591 ARF, headers only).
             const string folder = "Ruf";
             Dovecot.AddMessages(new[] { Encoding.ASCII.GetBytes(Ruf("one", "192.0.2.10")), Encoding.ASCII.GetBytes(Ruf("two", "192.0.2.11")) }, folder);
             var run = ModuleHost.Run("Import-DmarcFailureReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Processed MarkSeen", Vars(folder));
@@ -108,7 +122,7 @@ namespace MailOps.Module.Tests
         [DovecotFact("dmarc-aggregate")]
         public void Rows_read_from_the_mailbox_equal_the_rows_of_the_same_files()
         {
-            Fill("Same", GoodReports());
+            Dovecot.AddMessages(GoodReports().Select((f, i) => ExactCopy(f, i + 1)), "Same");
             var vars = Vars("Same");
             vars["files"] = GoodReports();
             var files = ModuleHost.Run("Import-DmarcReport -LiteralPath $files", vars);
@@ -289,6 +303,44 @@ namespace MailOps.Module.Tests
             Assert.Equal(1000, run.Output.Select(r => (uint?)r.Properties["ImapUid"].Value).Distinct().Count());
             Assert.All(Dovecot.Messages("Thousand"), m => Assert.True(m.Seen));
             Assert.True(sw.Elapsed < TimeSpan.FromMinutes(2), $"1,000 messages took {sw.Elapsed}");
+        }
+
+        [DovecotFact("dmarc-aggregate")]
+        public void A_resent_report_is_read_once_and_archived_with_the_first_and_ExcludeReportId_applies_as_for_files()
+        {
+            Dovecot.AddMessages(new[] { ExactCopy(OneRowReport, 1), ExactCopy(OneRowReport, 2), Message(OneRowReport, 3) }, "Resent");
+            var vars = Vars("Resent");
+            var run = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Processed MarkSeen -Verbose", vars);
+            Assert.Empty(run.Errors);
+            // The same report twice (a resend) gives its rows once, as two files of it would.
+            Assert.Equal(new uint?[] { 1, 3 }, run.Output.Select(r => (uint?)r.Properties["ImapUid"].Value));
+            Assert.Contains(run.Verbose, v => v.Message.Contains("b043f0e264cf4ea995e93765242f6dfb") && v.Message.Contains("UID=1"));
+            // The copy was read whole, so it is processed like the others: nothing is left to read again tomorrow.
+            Assert.All(Dovecot.Messages("Resent"), m => Assert.True(m.Seen));
+
+            Dovecot.AddMessages(new[] { Message(OneRowReport, 4), Message(OneRowReport, 5) }, "Excluded");
+            var excluded = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -ExcludeReportId 'b043f0e264cf4ea995e93765242f6dfb-4'", Vars("Excluded"));
+            Assert.Empty(excluded.Errors);
+            Assert.Equal(new uint?[] { 2 }, excluded.Output.Select(r => (uint?)r.Properties["ImapUid"].Value));
+        }
+
+        [DovecotFact("dmarc-aggregate")]
+        public void In_a_mixed_folder_each_importer_reads_its_kind_and_leaves_the_other_for_its_run()
+        {
+            Dovecot.AddMessages(new[] { Encoding.ASCII.GetBytes(Ruf("one", "192.0.2.10")), Message(OneRowReport, 2) }, "Kinds");
+            var vars = Vars("Kinds");
+            var aggregate = ModuleHost.Run(Connect + "Import-DmarcReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Processed MarkSeen", vars);
+            // The failure report is not an error for the aggregate importer: a warning, and the message stays unread for its own run.
+            Assert.Empty(aggregate.Errors);
+            Assert.Equal(new uint?[] { 2 }, aggregate.Output.Select(r => (uint?)r.Properties["ImapUid"].Value));
+            Assert.Contains(aggregate.Warnings, w => w.Message.Contains("another kind of report"));
+            var seen = Dovecot.Messages("Kinds").ToDictionary(m => m.MessageId, m => m.Seen);
+            Assert.False(seen["ruf-one@receiver.example"]);
+            Assert.True(seen["report-2@reporter.test"]);
+            var failure = ModuleHost.Run(Connect + "Import-DmarcFailureReport -ImapServer $imaps -Credential $c -Folder $folder -TrustedCertificatePath $ca -Processed MarkSeen", vars);
+            Assert.Empty(failure.Errors);
+            Assert.Equal(new object[] { "192.0.2.10" }, failure.Output.Select(o => o.Properties["SourceIP"].Value));
+            Assert.All(Dovecot.Messages("Kinds"), m => Assert.True(m.Seen, m.MessageId));
         }
 
         [DovecotFact("dmarc-aggregate")]

@@ -224,10 +224,16 @@ service stats {{
         {
             var name = Path.GetFileName(file);
             if (name.EndsWith(".eml", StringComparison.OrdinalIgnoreCase)) return File.ReadAllBytes(file);
+            return ReportMessage(name, File.ReadAllBytes(file), messageId, date);
+        }
+
+        /// <summary>As <see cref="ReportMessage(string, string, DateTimeOffset)"/>, for an attachment given as its name and content.</summary>
+        public static byte[] ReportMessage(string name, byte[] content, string messageId, DateTimeOffset date)
+        {
             var type = name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) ? "application/zip"
                 : name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? "application/gzip"
                 : name.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? "application/tlsrpt+json" : "text/xml";
-            var body = Convert.ToBase64String(File.ReadAllBytes(file), Base64FormattingOptions.InsertLineBreaks);
+            var body = Convert.ToBase64String(content, Base64FormattingOptions.InsertLineBreaks);
             var text = $"From: reports@reporter.test\r\nTo: dmarc@example.com\r\nSubject: Report domain: example.com Report-ID: {messageId}\r\n" +
                 $"Message-ID: <{messageId}>\r\nDate: {date.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)} +0000\r\n" +
                 "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"mailops-b\"\r\n\r\n" +

@@ -237,23 +237,19 @@ namespace MailOps.Commands
                         continue;
                     }
                     var stream = Await(ct => box.FetchAsync(m, ct));
-                    long rows = 0;
-                    var failed = false;
-                    foreach (var item in ImapMailbox.Stamp(ReadStream(stream, m.Source, options), m))
+                    var read = WriteRows(ImapMailbox.Stamp(ReadStream(stream, m.Source, options), m));
+                    if (read.Failed)
                     {
-                        if (item is ReportImportProblem problem)
-                        {
-                            failed = true;
-                            WriteError(ErrorRecords.ForReportProblem(problem, What));
-                        }
-                        else { _rows++; rows++; WriteRow(item); }
-                    }
-                    if (failed)
-                    {
-                        WriteVerbose($"{m.Source}: {rows} row(s); not read whole, so left in {box.Folder} as it was.");
+                        WriteVerbose($"{m.Source}: {read.Rows} row(s); not read whole, so left in {box.Folder} as it was.");
                         continue;
                     }
-                    WriteVerbose($"{m.Source}: {rows} row(s).");
+                    if (read.OtherKind)
+                    {
+                        // Another importer's message (a failure report in an aggregate run, or the reverse): left for that run.
+                        WriteVerbose($"{m.Source}: left in {box.Folder} as it was, for the importer of its kind.");
+                        continue;
+                    }
+                    WriteVerbose($"{m.Source}: {read.Rows} row(s){(read.Skipped > 0 ? $", {read.Skipped} skipped as already read" : "")}.");
                     if (Processed == ImapProcessed.MarkSeen && ShouldProcess(m.Source, "Mark as seen"))
                         Await(ct => box.MarkSeenAsync(m, ct));
                     else if (Processed == ImapProcessed.Move && ShouldProcess(m.Source, $"Move to folder '{ArchiveFolder}'") && archived)
@@ -331,23 +327,38 @@ namespace MailOps.Commands
             _fileNumber++;
             WriteProgress(new ProgressRecord(_activityId, $"Importing {What}s",
                 $"File {_fileNumber}: {System.IO.Path.GetFileName(file)}; {_rows} row(s) so far") { PercentComplete = -1 });
-            long fileRows = 0;
-            foreach (var item in Read(file, options))
+            var read = WriteRows(Read(file, options));
+            WriteVerbose($"{file}: {read.Rows} row(s).");
+        }
+
+        /// <summary>
+        /// The one way the rows of a file or of a mailbox message are written, the same for both: a report of the other
+        /// kind (mailboxes mix aggregate and failure reports) is a verbose note, counted for one warning at the end; a
+        /// problem is an error (and the de-duplication forgets the report it cut short); a row of a report already read
+        /// in this run, or excluded, is skipped with a verbose note; every other row is written.
+        /// </summary>
+        private (long Rows, long Skipped, bool Failed, bool OtherKind) WriteRows(IEnumerable<object> items)
+        {
+            long rows = 0, skipped = 0;
+            bool failed = false, otherKind = false;
+            foreach (var item in items)
             {
                 if (item is ReportImportProblem other && other.Kind == ReportProblemKind.OtherReportKind)
                 {
-                    // Mailboxes mix aggregate and failure reports: the other kind is a note, and one warning at the end.
                     _otherKind++;
+                    otherKind = true;
                     WriteVerbose(other.Message);
                 }
                 else if (item is ReportImportProblem problem)
                 {
+                    failed = true;
                     Failed(problem);
                     WriteError(ErrorRecords.ForReportProblem(problem, What));
                 }
-                else if (Keep(item)) { _rows++; fileRows++; WriteRow(item); }
+                else if (Keep(item)) { _rows++; rows++; WriteRow(item); }
+                else skipped++;
             }
-            WriteVerbose($"{file}: {fileRows} row(s).");
+            return (rows, skipped, failed, otherKind);
         }
 
 
