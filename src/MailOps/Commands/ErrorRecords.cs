@@ -144,25 +144,16 @@ namespace MailOps.Commands
             return Create(id, ex.Message, target, action, ex);
         }
 
-        /// <summary>The ErrorId and recommended action for each way a DNS question can go unanswered.</summary>
+        /// <summary>The ErrorId and recommended action (<see cref="Advice.ForDns"/>) for each way a DNS question can go unanswered.</summary>
         private static (ErrorId, string) DnsFailure(DnsOutcome outcome)
         {
             switch (outcome)
             {
-                case DnsOutcome.Timeout:
-                    return (ErrorId.DnsTimeout,
-                        "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.");
-                case DnsOutcome.ServerFailure:
-                    return (ErrorId.DnsServerFailure,
-                        "SERVFAIL usually means the domain's authoritative servers are broken or its DNSSEC fails to validate; check the delegation and DNSSEC, or use another resolver with -Server.");
-                case DnsOutcome.Refused:
-                    return (ErrorId.DnsRefused,
-                        "The server will not resolve for this client; use a resolver that serves you, with -Server.");
-                case DnsOutcome.NetworkError:
-                    return (ErrorId.DnsNetworkError,
-                        "Check the network path to the DNS server and the -Server value.");
-                default:
-                    return (ErrorId.DnsError, null);
+                case DnsOutcome.Timeout: return (ErrorId.DnsTimeout, Advice.ForDns(outcome));
+                case DnsOutcome.ServerFailure: return (ErrorId.DnsServerFailure, Advice.ForDns(outcome));
+                case DnsOutcome.Refused: return (ErrorId.DnsRefused, Advice.ForDns(outcome));
+                case DnsOutcome.NetworkError: return (ErrorId.DnsNetworkError, Advice.ForDns(outcome));
+                default: return (ErrorId.DnsError, Advice.ForDns(outcome));
             }
         }
 
@@ -173,46 +164,22 @@ namespace MailOps.Commands
         {
             ErrorId id;
             ErrorCategory? category = null;
-            string action;
             switch (r.ErrorKind)
             {
-                case DnsblErrorKind.Timeout:
-                    (id, action) = DnsFailure(DnsOutcome.Timeout);
-                    break;
-                case DnsblErrorKind.ServerFailure:
-                    (id, action) = DnsFailure(DnsOutcome.ServerFailure);
-                    break;
-                case DnsblErrorKind.Refused:
-                    (id, action) = DnsFailure(DnsOutcome.Refused);
-                    break;
-                case DnsblErrorKind.NetworkError:
-                    (id, action) = DnsFailure(DnsOutcome.NetworkError);
-                    break;
-                case DnsblErrorKind.DnsError:
-                    (id, action) = DnsFailure(DnsOutcome.OtherError);
-                    break;
+                case DnsblErrorKind.Timeout: id = ErrorId.DnsTimeout; break;
+                case DnsblErrorKind.ServerFailure: id = ErrorId.DnsServerFailure; break;
+                case DnsblErrorKind.Refused: id = ErrorId.DnsRefused; break;
+                case DnsblErrorKind.NetworkError: id = ErrorId.DnsNetworkError; break;
+                case DnsblErrorKind.DnsError: id = ErrorId.DnsError; break;
                 case DnsblErrorKind.ZoneTestFailed:
                 case DnsblErrorKind.ZoneListsEverything:
-                    id = ErrorId.DnsblZoneUnusable;
-                    action = "Query through your own recursive resolver with -Server (or -DqsKey for Spamhaus), or drop the zone from -Zone.";
-                    break;
-                case DnsblErrorKind.AnswerOutsideLoopback:
-                    id = ErrorId.DnsblInvalidAnswer;
-                    action = "Drop the zone from -Zone, or query through a resolver that does not rewrite answers.";
-                    break;
-                case DnsblErrorKind.PublicResolverRefused:
-                    id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied;
-                    action = "Use your own recursive resolver with -Server, or a Spamhaus DQS key with -DqsKey.";
-                    break;
-                case DnsblErrorKind.QuotaExceeded:
-                    id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded;
-                    action = "Use a Spamhaus DQS key with -DqsKey, or a resolver of your own under the free-use limit.";
-                    break;
-                default:
-                    id = ErrorId.DnsblListError;
-                    action = "Check the zone name and key.";
-                    break;
+                    id = ErrorId.DnsblZoneUnusable; break;
+                case DnsblErrorKind.AnswerOutsideLoopback: id = ErrorId.DnsblInvalidAnswer; break;
+                case DnsblErrorKind.PublicResolverRefused: id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied; break;
+                case DnsblErrorKind.QuotaExceeded: id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded; break;
+                default: id = ErrorId.DnsblListError; break;
             }
+            var action = Advice.ForDnsbl(r.ErrorKind ?? DnsblErrorKind.ListError, r.ZoneEntry);
             return Build(id, category ?? CategoryOf(id), $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
         }
 

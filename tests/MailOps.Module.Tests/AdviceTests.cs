@@ -1,0 +1,40 @@
+using System.Collections.Generic;
+using System.Linq;
+using MailOps.Testing;
+using Xunit;
+
+namespace MailOps.Module.Tests
+{
+    /// <summary>The advice of a DNS failure (ErrorDetails.RecommendedAction) is written once, in the cmdlet layer's advice
+    /// table: the same failure gives the same ErrorId and the same words whether a record check or a blocklist met it.</summary>
+    [Collection("Runspace")]
+    public sealed class AdviceTests
+    {
+        [Theory]
+        [InlineData(FixtureDnsServer.Fault.Refused, "DnsRefused", "-Server")]
+        [InlineData(FixtureDnsServer.Fault.ServFail, "DnsServerFailure", "SERVFAIL")]
+        public void A_dns_failure_gives_the_same_advice_on_Test_MailSpf_and_Get_DnsblListing(FixtureDnsServer.Fault fault, string errorId, string words)
+        {
+            using var server = FixtureDnsServer.Start();
+            server.SetFault("spf.advice.test", fault);
+            // A zone outside the catalogue: its RFC 5782 test questions (127.0.0.2 listed, 127.0.0.1 not) meet the fault.
+            server.SetFault("2.0.0.127.bl.advice.test", fault);
+            server.SetFault("1.0.0.127.bl.advice.test", fault);
+            var vars = new Dictionary<string, object?> { ["srv"] = server.ServerSpec };
+
+            var spf = ModuleHost.Run("Test-MailSpf spf.advice.test -Server $srv -TimeoutSec 2", vars);
+            var dnsbl = ModuleHost.Run("Get-DnsblListing 192.0.2.10 -Zone bl.advice.test -Server $srv -TimeoutSec 2", vars);
+
+            var a = Assert.Single(spf.Errors);
+            var b = Assert.Single(dnsbl.Errors);
+            Assert.Equal(errorId, a.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(errorId, b.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(a.CategoryInfo.Category, b.CategoryInfo.Category);
+            Assert.Contains(words, a.ErrorDetails.RecommendedAction);
+            Assert.Equal(a.ErrorDetails.RecommendedAction, b.ErrorDetails.RecommendedAction);
+            // The engine's message says what happened; the advice is not repeated in it.
+            Assert.DoesNotContain("-Server", b.ErrorDetails.Message);
+            Assert.DoesNotContain("-Server", a.ErrorDetails.Message);
+        }
+    }
+}
