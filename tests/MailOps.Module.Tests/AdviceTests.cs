@@ -36,5 +36,22 @@ namespace MailOps.Module.Tests
             Assert.DoesNotContain("-Server", b.ErrorDetails.Message);
             Assert.DoesNotContain("-Server", a.ErrorDetails.Message);
         }
+
+        [Fact]
+        public void A_report_of_another_kind_names_its_importer_in_the_advice_not_in_the_engines_message()
+        {
+            var file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mailops-advice-{System.Guid.NewGuid():N}.json");
+            System.IO.File.WriteAllText(file, "{\"organization-name\": \"x\", \"policies\": []}");
+            try
+            {
+                var run = ModuleHost.Run("Import-DmarcReport -LiteralPath $f", new Dictionary<string, object?> { ["f"] = file });
+                var e = Assert.Single(run.Errors);
+                Assert.Equal("ReportNotRecognized", e.FullyQualifiedErrorId.Split(',')[0]);
+                Assert.Contains("an SMTP TLS report?", e.ErrorDetails.Message);
+                Assert.DoesNotContain("Import-TlsRptReport", e.ErrorDetails.Message);
+                Assert.StartsWith("Import-TlsRptReport reads SMTP TLS reports.", e.ErrorDetails.RecommendedAction);
+            }
+            finally { System.IO.File.Delete(file); }
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Linq;
 using MailOps.Dns;
 using MailOps.Dnsbl;
+using MailOps.Reports;
 
 namespace MailOps.Commands
 {
@@ -69,6 +70,49 @@ namespace MailOps.Commands
                         : "Use a resolver of your own under the free-use limit (-Server), or check fewer addresses.";
                 default:
                     return "Check the zone name given with -Zone and its key.";
+            }
+        }
+
+        /// <summary>Which importer reads a report of another kind than the one asked for (<see cref="ReportFormatException.LooksLike"/>).</summary>
+        public static string ForOtherReport(ReportType type)
+        {
+            switch (type)
+            {
+                case ReportType.TlsRpt: return "Import-TlsRptReport reads SMTP TLS reports.";
+                case ReportType.DmarcFailure: return "Import-DmarcFailureReport reads DMARC failure reports.";
+                default: return "Import-DmarcReport reads DMARC aggregate reports.";
+            }
+        }
+
+        /// <summary><see cref="ForOtherReport"/> for a report problem whose content looked like another kind; else null.</summary>
+        public static string ForOtherReport(ReportImportProblem p) =>
+            p.Exception is ReportFormatException rf && rf.LooksLike.HasValue ? ForOtherReport(rf.LooksLike.Value) : null;
+
+        /// <summary>What to do when a -Path/-Recurse walk met one of its limits (files, folders, depth).</summary>
+        public const string ForWalkLimit = "Name fewer or deeper folders, or pipe Get-ChildItem output in batches.";
+
+        /// <summary>What to do about an IMAP mailbox that could not be read; null when the user cannot act.</summary>
+        public static string ForImap(ImapFailure failure, ImapSecurity security)
+        {
+            switch (failure)
+            {
+                case ImapFailure.Timeout:
+                    return "Check the server name and port, and that a firewall lets IMAP (993, or 143 with -ImapSecurity StartTls) through.";
+                case ImapFailure.TlsUnavailable:
+                    return "Enable TLS on the IMAP server, or connect to its IMAPS port (993) with -ImapSecurity Implicit.";
+                case ImapFailure.CertificateRejected:
+                    return "Connect by the name the certificate carries; for a private CA, pass its certificate with -TrustedCertificatePath."
+                        + (security == ImapSecurity.Implicit ? " If the port speaks STARTTLS (usually 143), add -ImapSecurity StartTls." : "");
+                case ImapFailure.AuthenticationFailed:
+                    return "Check the user name and password given with -Credential.";
+                case ImapFailure.FolderNotFound:
+                    return "Check the folder name (-Folder, -ArchiveFolder); sub-folders use the server's separator (INBOX/Reports or INBOX.Reports).";
+                case ImapFailure.ConnectionLost:
+                    return "Run the import again: messages not yet imported were left as they were.";
+                case ImapFailure.CommandFailed:
+                    return null;
+                default:
+                    return "Check the server name and port, and that the IMAP server is running.";
             }
         }
 

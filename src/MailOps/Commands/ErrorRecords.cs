@@ -260,47 +260,23 @@ namespace MailOps.Commands
             return record;
         }
 
-        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection).</summary>
-        public static ErrorRecord ForImap(ImapMailboxException ex, object target)
+        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection); the advice
+        /// from <see cref="Advice.ForImap"/> (<paramref name="security"/>: how TLS was asked for).</summary>
+        public static ErrorRecord ForImap(ImapMailboxException ex, object target, ImapSecurity security)
         {
             ErrorId id;
-            string action;
             switch (ex.Failure)
             {
-                case ImapFailure.Timeout:
-                    id = ErrorId.ImapTimeout;
-                    action = "Check the server name and port, and that a firewall lets IMAP (993, or 143 with -ImapSecurity StartTls) through.";
-                    break;
-                case ImapFailure.TlsUnavailable:
-                    id = ErrorId.ImapTlsUnavailable;
-                    action = "Enable TLS on the IMAP server, or connect to its IMAPS port (993) with -ImapSecurity Implicit.";
-                    break;
-                case ImapFailure.CertificateRejected:
-                    id = ErrorId.ImapCertificateRejected;
-                    action = "Connect by the name the certificate carries; for a private CA, pass its certificate with -TrustedCertificatePath.";
-                    break;
-                case ImapFailure.AuthenticationFailed:
-                    id = ErrorId.ImapAuthenticationFailed;
-                    action = "Check the user name and password given with -Credential.";
-                    break;
-                case ImapFailure.FolderNotFound:
-                    id = ErrorId.ImapFolderNotFound;
-                    action = "Check the folder name (-Folder, -ArchiveFolder); sub-folders use the server's separator (INBOX/Reports or INBOX.Reports).";
-                    break;
-                case ImapFailure.ConnectionLost:
-                    id = ErrorId.ImapConnectionLost;
-                    action = "Run the import again: messages not yet imported were left as they were.";
-                    break;
-                case ImapFailure.CommandFailed:
-                    id = ErrorId.ImapCommandFailed;
-                    action = null;
-                    break;
-                default:
-                    id = ErrorId.ImapConnectFailed;
-                    action = "Check the server name and port, and that the IMAP server is running.";
-                    break;
+                case ImapFailure.Timeout: id = ErrorId.ImapTimeout; break;
+                case ImapFailure.TlsUnavailable: id = ErrorId.ImapTlsUnavailable; break;
+                case ImapFailure.CertificateRejected: id = ErrorId.ImapCertificateRejected; break;
+                case ImapFailure.AuthenticationFailed: id = ErrorId.ImapAuthenticationFailed; break;
+                case ImapFailure.FolderNotFound: id = ErrorId.ImapFolderNotFound; break;
+                case ImapFailure.ConnectionLost: id = ErrorId.ImapConnectionLost; break;
+                case ImapFailure.CommandFailed: id = ErrorId.ImapCommandFailed; break;
+                default: id = ErrorId.ImapConnectFailed; break;
             }
-            return Create(id, ex.Message, target, action, ex);
+            return Create(id, ex.Message, target, Advice.ForImap(ex.Failure, security), ex);
         }
 
         /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>
@@ -339,6 +315,8 @@ namespace MailOps.Commands
                     action = what.IndexOf("failure", StringComparison.Ordinal) >= 0
                         ? $"Pass {what}s: .eml or mbox files, Maildir folders, or zip/gzip/zlib archives of messages."
                         : $"Pass {what} files: XML/JSON, gzip, zlib, zip, .eml or mbox.";
+                    var other = Advice.ForOtherReport(p);
+                    if (other != null) action = other + " " + action;
                     break;
             }
             return Build(id, category ?? CategoryOf(id), p.Message, p.SourceFile, action, p.Exception);

@@ -213,7 +213,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target));
+                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
                 return;
             }
             try
@@ -262,7 +262,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target));
+                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
             }
             finally
             {
@@ -315,7 +315,9 @@ namespace MailOps.Commands
                     default:
                         var kind = found.Kind == FileWalkItemKind.LimitReached ? ReportProblemKind.TooLarge
                             : found.Kind == FileWalkItemKind.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable;
-                        WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What));
+                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What);
+                        if (found.Kind == FileWalkItemKind.LimitReached) record.ErrorDetails.RecommendedAction = Advice.ForWalkLimit;
+                        WriteError(record);
                         break;
                 }
             }
@@ -338,7 +340,8 @@ namespace MailOps.Commands
                 {
                     // Mailboxes mix aggregate and failure reports: the other kind is a note, and one warning at the end.
                     _otherKind++;
-                    WriteVerbose(other.Message);
+                    var importer = Advice.ForOtherReport(other);
+                    WriteVerbose(importer == null ? other.Message : other.Message + " " + importer);
                 }
                 else if (item is ReportImportProblem problem)
                 {
