@@ -38,6 +38,16 @@ namespace MailOps.Module.Tests
         }
 
         [Fact]
+        public void A_findings_remedy_gets_the_cmdlet_that_does_the_fix_from_the_module()
+        {
+            var vars = new Dictionary<string, object?> { ["zone"] = Paths.DnsFixture("dkim.example.zone"), ["dead"] = Paths.DeadServer };
+            var run = ModuleHost.Run("(Test-MailDkim dkim.example weak -ZoneFile $zone -Server $dead).Findings | Where-Object Code -eq 'DkimKeyWeak' | ForEach-Object Remedy", vars);
+            // The engine's remedy, then the advice table's: one sentence about what to fix, one about which cmdlet does it.
+            Assert.Equal("Generate a 2048-bit key under a new selector, publish it, then switch the signer. New-DkimKey -KeySize 2048 generates one.",
+                Assert.Single(run.Output).BaseObject);
+        }
+
+        [Fact]
         public void A_report_of_another_kind_names_its_importer_in_the_advice_not_in_the_engines_message()
         {
             var file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mailops-advice-{System.Guid.NewGuid():N}.json");

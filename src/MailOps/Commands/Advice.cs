@@ -116,6 +116,49 @@ namespace MailOps.Commands
             }
         }
 
+        /// <summary>The MailOps cmdlet or parameter that does a finding's fix, appended to the engine's remedy
+        /// (<see cref="Finding.CommandAdvice"/>); null for a finding whose fix is outside MailOps.</summary>
+        public static string ForFinding(string code, string subject)
+        {
+            switch (code)
+            {
+                // DMARC
+                case "NoAggregateReports": return "Import the reports with Import-DmarcReport.";
+                case "UnauthenticatedSource": return "Once it is authorised, check with Test-MailSpf and Test-MailDkim.";
+                case "DkimNotAligned": return "Find-DkimSelector -Domain <domain> lists the selectors a domain publishes.";
+                // DKIM
+                case "NoDkimRecord": return "New-DkimKey writes a key and its <selector>.txt; Find-DkimSelector finds the selectors a domain publishes.";
+                case "DkimKeyTooLong":
+                case "DkimKeyTooShort":
+                case "DkimKeyWeak": return "New-DkimKey -KeySize 2048 generates one.";
+                case "DkimKeyBadExponent": return "New-DkimKey generates one.";
+                case "DkimPrivateKeyMismatch": return "New-DkimKey writes the public key of the keys it makes to <selector>.txt.";
+                case "NoDkimSelectorFound":
+                    return $"New-DkimKey -Domain {subject} -Selector s{System.DateTime.UtcNow:yyyy} writes the key and the record; for mail signed already, pass its selector with -DkimSelector.";
+                case "RelayProviderUnknown": return "Pass its DKIM selectors with -DkimSelector.";
+                case "DkimRelaySelectorUnknown": return "Pass them with -DkimSelector.";
+                // MTA-STS
+                case "MtaStsRecordInvalidId": return "New-MtaStsPolicy makes one.";
+                case "PolicySyntax": return "New-MtaStsPolicy produces a valid file.";
+                case "NoMtaStsRecord":
+                    var domain = subject != null && subject.StartsWith("_mta-sts.", System.StringComparison.OrdinalIgnoreCase) ? subject.Substring(9) : "<domain>";
+                    return $"New-MtaStsPolicy -Domain {domain} -MxHost <your MX hosts> writes both.";
+                case "PolicyNotFound": return "New-MtaStsPolicy -Path writes it.";
+                case "PolicyCertificateUntrusted": return "For a private CA that only your own senders trust, pass it with -TrustedCertificatePath when testing.";
+                // Certificates and DANE
+                case "CertificateUntrusted": return "For a private CA, pass it with -TrustedCertificate when checking.";
+                case "NoTlsa": return subject == null ? "New-TlsaRecord -HostName <host> prints it." : $"New-TlsaRecord -HostName {subject} prints it.";
+                case "MxNotDnssecValidated": return "Name a validating resolver with -Server.";
+                case "DnssecNotChecked": return "Name it with -Server.";
+                case "TlsaNotDnssecValidated": return "Name one with -Server (-Server 127.0.0.1 for a local unbound, or 1.1.1.1).";
+                case "RolloverNotReady": return "New-TlsaRecord -CertificatePath next.pem prints the next key's record.";
+                // Blocklists: an MX address of a domain (Test-MailDomain); Test-MailServer's own finding has the zone as subject.
+                case "Blocklisted":
+                    return System.Net.IPAddress.TryParse(subject ?? "", out _) ? $"Test-MailServer {subject} checks its PTR, HELO, /24 neighbourhood and AS too." : null;
+                default: return null;
+            }
+        }
+
         /// <summary>What to do about a -Zone or -DqsKey the blocklist check refused.</summary>
         public static string ForDnsblZone(DnsblZoneProblem problem, string zone)
         {
