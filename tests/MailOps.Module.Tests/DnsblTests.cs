@@ -102,8 +102,12 @@ namespace MailOps.Module.Tests
             var e = Assert.Single(run.Errors);
             Assert.Equal("DnsblListError,MailOps.Commands.GetDnsblListingCommand", e.FullyQualifiedErrorId);
             Assert.Equal(ErrorCategory.PermissionDenied, e.CategoryInfo.Category);
-            Assert.Contains("-DqsKey", e.ToString());
+            Assert.Contains("127.255.255.254", e.ToString());
+            // The advice (the catalogue's action for this error code) is the record's RecommendedAction, not the engine's message.
+            Assert.Contains("-DqsKey", e.ErrorDetails.RecommendedAction);
             Assert.Contains("-Server", e.ErrorDetails.RecommendedAction);
+            Assert.Contains("own recursive resolver", e.ErrorDetails.RecommendedAction);
+            Assert.DoesNotContain("-DqsKey", Prop(run.Output[0], "Message"));
         }
 
         [Theory]
@@ -163,16 +167,29 @@ namespace MailOps.Module.Tests
             Assert.Equal(0, Server.QueryCount("10.2.0.192.zen.spamhaus.org"));
         }
 
+        [Fact]
+        public void A_list_error_code_gets_the_catalogues_action_as_advice()
+        {
+            var vars = Vars("dnsbl-dbl.spamhaus.org.zone");
+            var run = ModuleHost.Run("Get-DnsblListing -Domain ipquery.example -Zone dbl.spamhaus.org -Server $srv", vars);
+            Assert.Equal("IpQueryNotAllowed", Prop(Assert.Single(run.Output), "ErrorKind"));
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("DnsblListError", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal("Query domain names in dbl.spamhaus.org and IP addresses in zen.spamhaus.org.", e.ErrorDetails.RecommendedAction);
+        }
+
         [Theory]
-        [InlineData("dnsbl.sorbs.net", "decommissioned")]
-        [InlineData("zrd.spamhaus.org", "-DqsKey")]
-        public void Dead_or_keyless_zone_stops_before_any_query(string zone, string text)
+        [InlineData("dnsbl.sorbs.net", "decommissioned", "Remove it from -Zone")]
+        [InlineData("zrd.spamhaus.org", "DQS key", "-DqsKey")]
+        [InlineData("combined.mail.abusix.zone", "Abusix key", "-Zone <key>.combined.mail.abusix.zone")]
+        public void Dead_or_keyless_zone_stops_before_any_query(string zone, string text, string advice)
         {
             var vars = Vars("dnsbl-zen.spamhaus.org.zone");
             var run = ModuleHost.Run("Get-DnsblListing 192.0.2.10 -Zone $z -Server $srv", new Dictionary<string, object?>(vars) { ["z"] = zone });
             Assert.Empty(run.Output);
             Assert.Equal("InvalidDnsblZone", run.StatementTerminating!.FullyQualifiedErrorId.Split(',')[0]);
             Assert.Contains(text, run.StatementTerminating!.ToString());
+            Assert.Contains(advice, run.StatementTerminating!.ErrorDetails.RecommendedAction);
             Assert.Equal(0, Server.TotalQueries);
         }
 

@@ -26,9 +26,20 @@ namespace MailOps
             Level = severity;
             // Findings quote what servers publish; control characters in it are shown as escapes (TextSafety).
             Message = TextSafety.Escape(message ?? throw new ArgumentNullException(nameof(message)));
-            Remedy = TextSafety.Escape(remedy);
+            Remedy = TextSafety.Escape(WithCommandAdvice(remedy, CommandAdvice?.Invoke(code, subject)));
             Subject = TextSafety.Escape(subject);
         }
+
+        /// <summary>
+        /// The cmdlet layer's part of a remedy: which MailOps cmdlet or parameter does the fix (e.g. "New-DkimKey -KeySize
+        /// 2048 generates one."), by finding code and subject, or null. The engine's own remedy says what to fix in engine
+        /// terms and names no cmdlet or parameter; the module sets this once (MailOps.Commands.Advice.ForFinding), so the
+        /// advice lands in the same <see cref="Remedy"/> users read.
+        /// </summary>
+        internal static Func<string, string, string> CommandAdvice { get; set; }
+
+        private static string WithCommandAdvice(string remedy, string advice) =>
+            string.IsNullOrEmpty(advice) ? remedy : string.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
 
         /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>
         public string Code { get; }

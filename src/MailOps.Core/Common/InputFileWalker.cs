@@ -155,7 +155,7 @@ namespace MailOps
                     {
                         _exhausted = true;
                         return FileWalkItem.Problem(full, FileWalkItemKind.LimitReached,
-                            $"More than {_options.MaxFiles:N0} files were found; the rest (from '{full}' on) were not read. Name fewer folders, or pipe Get-ChildItem output in batches.");
+                            $"More than {_options.MaxFiles:N0} files were found; the rest (from '{full}' on) were not read.");
                     }
                     return FileWalkItem.File(full);
                 case InputFileType.Missing:

@@ -50,7 +50,7 @@ namespace MailOps.Dkim
                 else why = $"the TXT record at {name} is not a DKIM key record (\"{Shorten(texts[0])}\")";
                 findings.Add(new Finding("NoDkimRecord", FindingSeverity.Fail,
                     $"No DKIM key is published for selector '{selector}': {why}. Mail signed with s={selector} d={domain} fails DKIM (permerror, no key).",
-                    $"Publish the TXT record from your signer's <selector>.txt (New-DkimKey writes one) at {name}, or check which selector your signer uses (Find-DkimSelector).", name));
+                    $"Publish the TXT record from your signer's <selector>.txt at {name}, or check which selector your signer uses.", name));
                 if (cnameTarget != null)
                     findings.Add(CnameFinding(name, cnameTarget));
                 return new MailDkimRecord(domain, selector, false, texts.FirstOrDefault(), cnameTarget, null, null, null,
@@ -81,11 +81,11 @@ namespace MailOps.Dkim
             else if (rec.KeyProblemCode == "DkimKeyTooLong")
                 findings.Add(new Finding("DkimKeyTooLong", FindingSeverity.Fail,
                     $"The public key in {name} is not used: {rec.KeyProblem}.",
-                    "Generate a 2048-bit key (New-DkimKey -KeySize 2048) under a new selector, publish it, then switch the signer.", name));
+                    "Generate a 2048-bit key under a new selector, publish it, then switch the signer.", name));
             else if (rec.KeyProblemCode == "DkimKeyBadExponent")
                 findings.Add(new Finding("DkimKeyBadExponent", FindingSeverity.Fail,
                     $"The public key in {name} is unsafe: {rec.KeyProblem}. Verifiers that accept it accept forged signatures.",
-                    "Generate a new key (New-DkimKey) under a new selector, publish it, then switch the signer.", name));
+                    "Generate a new key under a new selector, publish it, then switch the signer.", name));
             else if (rec.KeyProblem != null)
                 findings.Add(new Finding("DkimKeyInvalid", FindingSeverity.Fail,
                     $"The public key in {name} cannot be read: {rec.KeyProblem}. Verifiers treat this as a permanent error.",
@@ -96,11 +96,11 @@ namespace MailOps.Dkim
                 if (rec.KeySize < 1024)
                     findings.Add(new Finding("DkimKeyTooShort", FindingSeverity.Fail,
                         $"The RSA key is {rec.KeySize} bits; RFC 8301 §3.2 says verifiers must not accept keys shorter than 1024 bits, so signatures fail.",
-                        "Generate a 2048-bit key (New-DkimKey -KeySize 2048) under a new selector, publish it, then switch the signer.", name));
+                        "Generate a 2048-bit key under a new selector, publish it, then switch the signer.", name));
                 else if (rec.KeySize < 2048)
                     findings.Add(new Finding("DkimKeyWeak", FindingSeverity.Warning,
                         $"The RSA key is {rec.KeySize} bits; RFC 8301 asks signers for at least 2048, and 1024-bit keys are within reach of attackers.",
-                        "Generate a 2048-bit key (New-DkimKey -KeySize 2048) under a new selector, publish it, then switch the signer.", name));
+                        "Generate a 2048-bit key under a new selector, publish it, then switch the signer.", name));
             }
             if (rec.KeyType == "ed25519" && rec.PublicKey != null)
                 findings.Add(new Finding("DkimEd25519Only", FindingSeverity.Info,
@@ -134,7 +134,7 @@ namespace MailOps.Dkim
                         privateKey.KeyType != rec.KeyType
                             ? $"The private key {privateKeyPath} is an {privateKey.KeyType} key but {name} publishes k={rec.KeyType}: signatures made with it fail."
                             : $"The private key {privateKeyPath} is not the pair of the key published at {name}: every signature made with it fails.",
-                        $"Publish the public key derived from {privateKeyPath} (New-DkimKey writes it to <selector>.txt), or point the signer at the private key that belongs to the published record.", privateKeyPath));
+                        $"Publish the public key derived from {privateKeyPath}, or point the signer at the private key that belongs to the published record.", privateKeyPath));
             }
             else if (privateKey != null)
             {

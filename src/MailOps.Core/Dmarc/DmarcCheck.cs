@@ -165,7 +165,7 @@ namespace MailOps.Dmarc
             if (rec.Rua.Count == 0)
                 findings.Add(new Finding("NoAggregateReports", FindingSeverity.Warning,
                     $"The record at _dmarc.{policy.Name} has no rua tag: no receiver sends you aggregate reports, so you cannot see who sends mail as {domain}.",
-                    $"Add rua=mailto:dmarc-reports@{orgDomain} (a mailbox you read, or a report service) and import the reports with Import-DmarcReport.", "rua"));
+                    $"Add rua=mailto:dmarc-reports@{orgDomain} (a mailbox you read, or a report service).", "rua"));
             if (rec.Pct.HasValue)
                 findings.Add(rec.Pct.Value < 100
                     ? new Finding("ObsoleteTag", FindingSeverity.Warning,

@@ -61,7 +61,7 @@ namespace MailOps.Dns
         {
             public Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken) =>
                 Task.FromResult(new DnsQueryResult(name, type, DnsOutcome.NetworkError, null, "(none)", TimeSpan.Zero,
-                    "this machine has no DNS resolver configured; pass -Server"));
+                    "this machine has no DNS resolver configured"));
         }
     }
 

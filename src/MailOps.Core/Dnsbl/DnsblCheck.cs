@@ -132,9 +132,9 @@ namespace MailOps.Dnsbl
             {
                 var name = DnsblCatalogue.Normalize(raw);
                 var problem = DnsName.ValidateDomainName(name);
-                if (problem != null) throw new ArgumentException($"'{raw}' is not a valid zone name: {problem}.");
+                if (problem != null) throw new DnsblZoneException(DnsblZoneProblem.InvalidName, raw, $"'{raw}' is not a valid zone name: {problem}.");
                 var retired = catalogue.FindRetired(name);
-                if (retired != null) throw new ArgumentException($"{retired.Name} is not a live blocklist: {retired.Why} Remove it from -Zone.");
+                if (retired != null) throw new DnsblZoneException(DnsblZoneProblem.Retired, retired.Name, $"{retired.Name} is not a live blocklist: {retired.Why}");
                 var zone = catalogue.Find(name, out var key);
                 DnsblZonePlan plan;
                 if (zone == null)
@@ -142,9 +142,9 @@ namespace MailOps.Dnsbl
                 else if (key != null)
                     plan = new DnsblZonePlan(zone, zone.KeyedZone.Replace("{key}.", ""), name, key, true);
                 else if (zone.KeyRequired == "SpamhausDqs" && o.DqsKey == null)
-                    throw new ArgumentException($"{zone.Name} is served only through Spamhaus DQS: pass your DQS key with -DqsKey (free for non-commercial use).");
+                    throw new DnsblZoneException(DnsblZoneProblem.NeedsDqsKey, zone.Name, $"{zone.Name} is served only through Spamhaus DQS, which needs a DQS key.");
                 else if (zone.KeyRequired == "Abusix")
-                    throw new ArgumentException($"{zone.Name} needs an Abusix key: name the keyed zone, -Zone <key>.{zone.Name}.");
+                    throw new DnsblZoneException(DnsblZoneProblem.NeedsAbusixKey, zone.Name, $"{zone.Name} is queried only under an Abusix key, as <key>.{zone.Name}.");
                 else
                     plan = PlanFor(zone, null, o.DqsKey, true);
                 if (plans.Any(p => string.Equals(p.QueryZone, plan.QueryZone, StringComparison.OrdinalIgnoreCase))) continue;
@@ -194,13 +194,15 @@ namespace MailOps.Dnsbl
             {
                 // The target was not asked: ReturnCodes stay empty (the test query's answer is in the message).
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
-                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed);
+                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed) { ZoneEntry = plan.Zone };
             }
 
             await _throttle.WaitAsync(ct).ConfigureAwait(false);
             try
             {
-                return await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
+                var result = await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
+                result.ZoneEntry = plan.Zone;
+                return result;
             }
             finally
             {
@@ -220,8 +222,7 @@ namespace MailOps.Dnsbl
             var a = await AskAsync(queryName, DnsRecordType.A, ct).ConfigureAwait(false);
             if (a.IsError)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null, zone.DelistUrl, shownName, KindOf(a),
-                    $"{plan.DisplayName} did not answer about {target.Text}: {Describe(a, plan)} Nothing can be concluded - this is not 'not listed'. "
-                    + ActionFor(a), a.Server, a);
+                    $"{plan.DisplayName} did not answer about {target.Text}: {Describe(a, plan)} Nothing can be concluded - this is not 'not listed'.", a.Server, a);
             if (a.IsEmpty)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.NotListed, null, null, null, zone.DelistUrl, shownName, null,
                     $"{target.Text} is not listed in {plan.DisplayName}.", a.Server);
@@ -232,12 +233,12 @@ namespace MailOps.Dnsbl
             if (outside.Count > 0 || answers.Count == 0)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, null, null, zone.DelistUrl, shownName, DnsblErrorKind.AnswerOutsideLoopback,
                     $"{plan.DisplayName} answered {codes} for {target.Text}, outside 127.0.0.0/8 where RFC 5782 puts every listing: the zone is parked, "
-                    + "wildcarded or hijacked, or a resolver rewrote the answer. This is not a listing. Remove the zone, or query through a resolver that does not rewrite answers.",
+                    + "wildcarded or hijacked, or a resolver rewrote the answer. This is not a listing.",
                     a.Server);
             var error = answers.Select(zone.ErrorFor).FirstOrDefault(e => e != null);
             if (error != null)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, new ResultList<string>(new[] { error.Meaning }), null, zone.DelistUrl, shownName,
-                    error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning} {error.Action}".TrimEnd(), a.Server);
+                    error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning}".TrimEnd(), a.Server);
 
             var meanings = answers.SelectMany(zone.MeaningsFor).Distinct().ToList();
             string reason = null;
@@ -310,7 +311,7 @@ namespace MailOps.Dnsbl
                 {
                     Kind = KindOf(r), Failed = r, Server = r.Server, Codes = new string[0],
                     Message = $"{name} did not answer its RFC 5782 test query {shown}: {Describe(r, plan)} The zone cannot be trusted in this run; "
-                        + "nothing from it is reported as 'not listed'." + every + " " + ActionFor(r),
+                        + "nothing from it is reported as 'not listed'." + every,
                 };
             var answers = r.RecordsOf<AddressRecord>().Select(x => x.Address).Where(ip => ip.AddressFamily == AddressFamily.InterNetwork).ToList();
             var codes = answers.Select(x => x.ToString()).ToList();
@@ -321,23 +322,21 @@ namespace MailOps.Dnsbl
                     {
                         Kind = DnsblErrorKind.AnswerOutsideLoopback, Server = r.Server, Codes = codes,
                         Message = $"{name} answered {string.Join(", ", codes)} for its test entry {point}, outside 127.0.0.0/8: the zone looks parked or wildcarded "
-                            + "(a dead blocklist whose domain now resolves everything), or a resolver rewrites answers." + every
-                            + " Remove the zone from -Zone, or query through a resolver that does not rewrite answers.",
+                            + "(a dead blocklist whose domain now resolves everything), or a resolver rewrites answers." + every,
                     };
                 var error = answers.Select(plan.Zone.ErrorFor).FirstOrDefault(e => e != null);
                 if (error != null)
                     return new ZoneHealth
                     {
                         Kind = error.Kind ?? DnsblErrorKind.ListError, Server = r.Server, Codes = codes,
-                        Message = $"{name} answered its test query with {string.Join(", ", codes)}, an error code: {error.Meaning}" + every + (error.Action != null ? " " + error.Action : ""),
+                        Message = $"{name} answered its test query with {string.Join(", ", codes)}, an error code: {error.Meaning}" + every,
                     };
                 if (!mustBeListed)
                     return new ZoneHealth
                     {
                         Kind = DnsblErrorKind.ZoneListsEverything, Server = r.Server, Codes = codes,
                         Message = $"{name} lists {point}, which RFC 5782 §5 says must never be listed: the zone answers 'listed' to everything "
-                            + $"(parked, wildcarded, shut down in 'list everything' mode, or refusing this resolver that way). Its listings mean nothing." + every
-                            + (plan.Zone.RefusesPublicResolvers ? " This zone refuses public resolvers: query through your own recursive resolver with -Server." : " Remove the zone from -Zone."),
+                            + $"(parked, wildcarded, shut down in 'list everything' mode, or refusing this resolver that way). Its listings mean nothing." + every,
                     };
                 return null;
             }
@@ -346,10 +345,7 @@ namespace MailOps.Dnsbl
                 {
                     Kind = DnsblErrorKind.ZoneTestFailed, Server = r.Server, Codes = codes,
                     Message = $"{name} does not list its test entry {point} ({r.Outcome}), which RFC 5782 §5 says a working zone must: the zone looks dead, "
-                        + "parked or empty, or it refuses this resolver. Its 'not listed' answers cannot be trusted." + every
-                        + (plan.Zone.RefusesPublicResolvers
-                            ? " This zone refuses public resolvers (or needs your resolver registered): query through your own recursive resolver with -Server" + (plan.Zone.SupportsDqs ? ", or pass a Spamhaus DQS key with -DqsKey." : ".")
-                            : plan.Zone.InCatalogue ? " Check the zone's status with its operator." : " Check the zone name and that it is still operated."),
+                        + "parked or empty, or it refuses this resolver. Its 'not listed' answers cannot be trusted." + every,
                 };
             return null;
         }
@@ -367,16 +363,5 @@ namespace MailOps.Dnsbl
         }
 
         private static string Describe(DnsQueryResult r, DnsblZonePlan plan) => plan.Mask(new DnsQueryFailedException(r).Message.Replace("; nothing can be concluded about this record.", "."));
-
-        private static string ActionFor(DnsQueryResult r)
-        {
-            switch (r.Outcome)
-            {
-                case DnsOutcome.Timeout: return "Check that the resolver answers (or try another with -Server), or raise -TimeoutSec.";
-                case DnsOutcome.ServerFailure: return "SERVFAIL: the blocklist's servers failed or refused this resolver; retry later or use your own recursive resolver.";
-                case DnsOutcome.Refused: return "The resolver refused to recurse for you; use one that serves you, with -Server.";
-                default: return "Check the network path to the DNS server and the -Server value.";
-            }
-        }
     }
 }

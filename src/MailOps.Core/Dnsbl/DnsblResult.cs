@@ -23,6 +23,9 @@ namespace MailOps.Dnsbl
             FailedQuery = failedQuery;
         }
 
+        /// <summary>The catalogue entry of the zone (or the custom zone's), for the cmdlet layer's advice on an Error.</summary>
+        internal DnsblZone ZoneEntry { get; set; }
+
         /// <summary>The IP address or domain checked.</summary>
         public string Target { get; }
 

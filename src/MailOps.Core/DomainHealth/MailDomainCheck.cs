@@ -211,7 +211,7 @@ namespace MailOps.DomainHealth
             var hosts = r.Mx.Where(h => h.IPv4Address.Contains(b.Target) || h.IPv6Address.Contains(b.Target)).Select(h => h.HostName).Distinct().ToList();
             return new Finding("Blocklisted", FindingSeverity.Fail,
                 $"{b.Target} ({string.Join(", ", hosts)}, an MX of {r.Domain}) is listed on {b.Zone}: {meaning}{reason}. Receivers that use this list refuse or junk mail sent from it, which is all of this domain's mail when the MX also sends.",
-                $"Find the cause (an open relay, a compromised account or form, a dynamic-range address),{delist}. Test-MailServer {b.Target} checks its PTR, HELO, /24 neighbourhood and AS too.", b.Target);
+                $"Find the cause (an open relay, a compromised account or form, a dynamic-range address),{delist}.", b.Target);
         }
 
         /// <summary>A null MX or no address at all: the domain neither sends nor receives, and DKIM does not apply.</summary>
@@ -224,7 +224,7 @@ namespace MailOps.DomainHealth
                 given
                     ? $"None of the selectors given ({string.Join(", ", options.DkimSelectors)}) publishes a DKIM key for {domain}."
                     : $"None of the {DkimSelectorSearch.Candidates(new string[0]).Count} common DKIM selectors is published for {domain}. Gmail and Yahoo require DKIM for bulk senders; mail may still be signed with a selector not on the list.",
-                $"Sign outgoing mail with DKIM (New-DkimKey -Domain {domain} -Selector s{DateTime.UtcNow:yyyy} writes the key and the record); if it is signed already, pass its selector (s= in a DKIM-Signature) with -DkimSelector.",
+                "Sign outgoing mail with DKIM; if it is signed already, its selector is the s= of its DKIM-Signature.",
                 domain);
         }
 
@@ -317,7 +317,7 @@ namespace MailOps.DomainHealth
                 r.DaneStatus = "NoTlsa";
                 findings.Add(new Finding("NoTlsa", FindingSeverity.Info,
                     $"{host} publishes no TLSA record at {r.TlsaName} ({tlsa.Outcome}): senders use opportunistic TLS without authentication.",
-                    $"To deploy DANE, sign the zone with DNSSEC and publish '{r.TlsaName}. IN TLSA 3 1 1 <hash>' (New-TlsaRecord -HostName {host} prints it).", host));
+                    $"To deploy DANE, sign the zone with DNSSEC and publish '{r.TlsaName}. IN TLSA 3 1 1 <hash>'.", host));
             }
             else
             {
@@ -326,7 +326,7 @@ namespace MailOps.DomainHealth
                 if (!DaneCheck.IsFromZoneFile(tlsa) && !tlsa.AuthenticData)
                     findings.Add(new Finding("TlsaNotDnssecValidated", FindingSeverity.Fail,
                         $"The TLSA answer for {r.TlsaName} from {tlsa.Server} was not DNSSEC-validated (no AD bit): senders ignore TLSA records that are not secure.",
-                        "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver (-Server) - this one may not validate.", host));
+                        "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver - this one may not validate.", host));
             }
             r.Findings = new ResultList<Finding>(findings);
             return r;

@@ -144,7 +144,7 @@ namespace MailOps.MtaSts
                 else
                     findings.Add(new Finding("NoMtaStsRecord", FindingSeverity.Warning,
                         $"{domain} publishes no MTA-STS record at {owner}: senders deliver over opportunistic TLS that an attacker can strip.",
-                        $"Publish a policy at {result.PolicyUrl} and the record at {owner}; New-MtaStsPolicy -Domain {domain} -MxHost <your MX hosts> writes both.", owner));
+                        $"Publish a policy at {result.PolicyUrl} and the record at {owner}.", owner));
                 result.Findings = new ResultList<Finding>(findings);
                 await AddMxHostsAsync(result, mxTask, unanswered).ConfigureAwait(false);
                 return CheckOutcome.Of(result, unanswered);
@@ -269,7 +269,7 @@ namespace MailOps.MtaSts
             {
                 findings.Add(new Finding("PolicyNotFound", FindingSeverity.Fail,
                     $"{result.PolicyUrl} answers 404 Not Found: senders get no policy, so the _mta-sts record has no effect.",
-                    $"Put the policy file at /.well-known/mta-sts.txt on {host} (New-MtaStsPolicy -Path writes it).", result.PolicyUrl));
+                    $"Put the policy file at /.well-known/mta-sts.txt on {host}.", result.PolicyUrl));
                 return null;
             }
             if (status != 200)

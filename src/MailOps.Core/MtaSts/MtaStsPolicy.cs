@@ -112,7 +112,7 @@ namespace MailOps.MtaSts
                     if (!IsValidId(value))
                         findings.Add(new Finding("MtaStsRecordInvalidId", FindingSeverity.Fail,
                             $"The policy id '{value}' in the record at {owner} is not 1-32 letters and digits (RFC 8461 §3.1); senders treat the record as invalid.",
-                            "Use a timestamp such as id=20261123093000 (New-MtaStsPolicy makes one) and change it every time the policy changes.", owner));
+                            "Use a timestamp such as id=20261123093000 and change it every time the policy changes.", owner));
                 }
                 else if (!ExtNamePattern.IsMatch(name))
                 {
@@ -148,7 +148,7 @@ namespace MailOps.MtaSts
                     lineErrors = true;
                     p.Findings.Add(new Finding("PolicySyntax", FindingSeverity.Fail,
                         $"Line {lineNo} of the policy is not 'key: value': \"{Shorten(line)}\". Senders reject a policy they cannot parse.",
-                        "Write one field per line as 'key: value' (version, mode, mx, max_age); New-MtaStsPolicy produces a valid file.", url));
+                        "Write one field per line as 'key: value' (version, mode, mx, max_age).", url));
                     continue;
                 }
                 var key = line.Substring(0, colon).Trim(' ', '\t');

@@ -232,7 +232,7 @@ namespace MailOps.MtaSts
                 var top = chain.Chain.Count > 0 ? chain.Chain[chain.Chain.Count - 1] : leaf;
                 response.CertificateProblems.Add(new CertificateProblem("PolicyCertificateUntrusted",
                     $"The certificate for {host} does not chain to a trusted root (issued by '{top.Issuer}'{((flags & X509ChainStatusFlags.PartialChain) != 0 ? ", chain incomplete" : "")}); senders reject it and fetch no policy.",
-                    "Use a certificate from a public CA and serve the full chain (leaf plus intermediates). For a private CA that only your own senders trust, pass it with -TrustedCertificatePath when testing."));
+                    "Use a certificate from a public CA and serve the full chain (leaf plus intermediates)."));
             }
             var other = flags & ~untrusted & ~ignored;
             if (other != X509ChainStatusFlags.NoError)

@@ -59,7 +59,8 @@ namespace MailOps.Reports
             }
             if (message.BodyParts.OfType<MimePart>().Any(LooksLikeAggregate))
                 throw new ReportFormatException(ReportProblemKind.OtherReportKind,
-                    $"is an e-mail message{Describe(message)} with a compressed or XML attachment but no failure report (a DMARC aggregate report? Import-DmarcReport reads it)");
+                    $"is an e-mail message{Describe(message)} with a compressed or XML attachment but no failure report (a DMARC aggregate report?)")
+                    { LooksLike = ReportType.DmarcAggregate };
             throw new ReportFormatException(ReportProblemKind.NoReportInMessage,
                 $"is an e-mail message{Describe(message)} with no failure report (no message/feedback-report part)");
         }

@@ -357,7 +357,7 @@ namespace MailOps.Reports
                     + (own ? $"; its reverse DNS is in {info.BaseDomain}, so this is most likely your own server or a service you use, not yet authorised."
                            : enforced ? $" (p={a.Policy}: receivers hold them back)." : $" (p={a.Policy ?? "none"}: receivers deliver them anyway)."),
                     own
-                        ? $"Authorise {who}: add it to the SPF record of {a.Domain} (ip4:/ip6: or the provider's include:) and turn on DKIM signing for {a.Domain} there; then check with Test-MailSpf and Test-MailDkim."
+                        ? $"Authorise {who}: add it to the SPF record of {a.Domain} (ip4:/ip6: or the provider's include:) and turn on DKIM signing for {a.Domain} there."
                         : $"Check whether you know {who}: a service you use (newsletter, CRM, ticketing, a forgotten server) - add it to the SPF record of {a.Domain} and set up DKIM signing with {a.Domain}. "
                           + $"If you do not know it, it is spoofing: once every legitimate source passes, move the DMARC policy of {a.Domain} to p=quarantine and then p=reject.",
                     a.SourceIP));
@@ -365,7 +365,7 @@ namespace MailOps.Reports
             if (Over(a.SpfOnly, a.Messages))
                 list.Add(new Finding("DkimNotAligned", FindingSeverity.Warning,
                     $"{a.SpfOnly} of {a.Messages} message(s) from {who} as {a.Domain} passed aligned SPF but not aligned DKIM: a legitimate sender that does not sign with {a.Domain}, or signs with a selector whose key is not published. Such mail fails DMARC as soon as it is forwarded.",
-                    $"Turn on DKIM signing with d={a.Domain} in the service behind {who}, and publish its selector's key (find published selectors with Find-DkimSelector -Domain {a.Domain}; the rows' dkim selectors say which one it uses).",
+                    $"Turn on DKIM signing with d={a.Domain} in the service behind {who}, and publish its selector's key (the rows' dkim selectors say which one it uses).",
                     a.SourceIP));
             if (Over(a.Forwarded, a.Messages))
                 list.Add(new Finding("ForwardedDkimFailure", FindingSeverity.Info,

@@ -283,7 +283,7 @@ namespace MailOps.Reports
                     return new ImapMailboxException(ImapFailure.CertificateRejected, _certificateProblem != null
                         ? $"TLS with {where} was refused: {_certificateProblem}."
                         : _options.Security == ImapSecurity.Implicit
-                            ? $"TLS with {where} failed: {inner.Message} (is port {_options.Port} an IMAPS port? For STARTTLS, usually port 143, add -ImapSecurity StartTls)"
+                            ? $"TLS with {where} failed: {inner.Message} (is port {_options.Port} an IMAPS port? STARTTLS servers usually listen on port 143)"
                             : $"TLS with {where} failed after STARTTLS: {inner.Message}", ex);
                 case NotSupportedException _ when doing == "connecting":
                     return new ImapMailboxException(ImapFailure.TlsUnavailable,

@@ -95,12 +95,27 @@ namespace MailOps.Reports
         public override string ToString() => Message;
     }
 
+    /// <summary>The kinds of report MailOps reads, for a problem that met one kind where another was asked for
+    /// (<see cref="ReportFormatException.LooksLike"/>): the cmdlet layer names the importer that reads it.</summary>
+    public enum ReportType
+    {
+        /// <summary>A DMARC aggregate report (RFC 7489 XML).</summary>
+        DmarcAggregate,
+        /// <summary>An SMTP TLS report (RFC 8460 JSON).</summary>
+        TlsRpt,
+        /// <summary>A DMARC failure report (RFC 5965 ARF).</summary>
+        DmarcFailure,
+    }
+
     /// <summary>Raised by the readers for a report that cannot be read; turned into a <see cref="ReportImportProblem"/>.</summary>
     public sealed class ReportFormatException : Exception
     {
         public ReportFormatException(ReportProblemKind kind, string message, Exception inner = null) : base(message, inner) => Kind = kind;
 
         public ReportProblemKind Kind { get; }
+
+        /// <summary>The other kind of report the content looks like, when that is why it was not read; else null.</summary>
+        public ReportType? LooksLike { get; internal set; }
 
         /// <summary>The problem ends the whole file, not only the member where it was met (a nesting or total-entries
         /// limit): one error for the file instead of one per member.</summary>
@@ -260,8 +275,9 @@ namespace MailOps.Reports
                 case PayloadKind.Json:
                     if (kind != _wanted)
                         throw new ReportFormatException(ReportProblemKind.NotAReport, kind == PayloadKind.Json
-                            ? $"holds JSON, not a {_what} (an SMTP TLS report? use Import-TlsRptReport)"
-                            : $"holds XML, not {(_what.StartsWith("SMTP", StringComparison.Ordinal) ? "an" : "a")} {_what} (a DMARC aggregate report? use Import-DmarcReport)");
+                            ? $"holds JSON, not a {_what} (an SMTP TLS report?)"
+                            : $"holds XML, not {(_what.StartsWith("SMTP", StringComparison.Ordinal) ? "an" : "a")} {_what} (a DMARC aggregate report?)")
+                        { LooksLike = kind == PayloadKind.Json ? ReportType.TlsRpt : ReportType.DmarcAggregate };
                     // Every read the parser makes checks Ctrl+C, so a reader busy skipping a huge document still stops at once.
                     return _parse(new CancellableStream(stream, _ct), entry);
                 case PayloadKind.Gzip:
@@ -508,7 +524,8 @@ namespace MailOps.Reports
             // message, never a report. Mailboxes mix both kinds, so it is skipped with a note, not an error.
             if (DmarcFailureReportReader.IsFeedbackReport(message))
                 throw new ReportFormatException(ReportProblemKind.OtherReportKind,
-                    $"is a feedback report{Describe(message)} (ARF, message/feedback-report: a DMARC failure report, which Import-DmarcFailureReport reads); it holds no {_what}");
+                    $"is a feedback report{Describe(message)} (ARF, message/feedback-report: a DMARC failure report); it holds no {_what}")
+                    { LooksLike = ReportType.DmarcFailure };
             int found = 0;
             foreach (var part in message.BodyParts)
             {
@@ -599,7 +616,7 @@ namespace MailOps.Reports
                 _owner._decompressed += n;
                 if (_owner._decompressed > _owner._options.MaxDecompressedBytes)
                     throw new ReportFormatException(ReportProblemKind.TooLarge,
-                        $"decompresses to more than {_owner._options.MaxDecompressedBytes:N0} bytes, the limit (a zip or gzip bomb?); raise -MaxDecompressedSize if the report is genuine");
+                        $"decompresses to more than {_owner._options.MaxDecompressedBytes:N0} bytes, the limit (a zip or gzip bomb?)");
                 return n;
             }
         }

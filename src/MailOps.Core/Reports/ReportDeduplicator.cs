@@ -87,7 +87,7 @@ namespace MailOps.Reports
             if (id != null && IsExcluded(org, id))
             {
                 SkippedReports++;
-                note = $"Skipped {name} in {place}: excluded by -ExcludeReportId.";
+                note = $"Skipped {name} in {place}: its id is among the report ids to exclude.";
                 return _lastKeep = false;
             }
             if (key == null) return _lastKeep = true;

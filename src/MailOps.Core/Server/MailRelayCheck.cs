@@ -249,7 +249,7 @@ namespace MailOps.Server
             if (provider == null)
                 findings.Add(new Finding("RelayProviderUnknown", FindingSeverity.Info,
                     $"{host} is not a relay MailOps knows (relay-providers.tsv), so its SPF include and DKIM selectors are not known{(o.DkimSelectors.Count > 0 ? "; only the selectors given are checked" : "")}.",
-                    "Check the provider's setup page for the SPF include and DKIM records it asks for, and pass its selectors with -DkimSelector.", domain));
+                    "Check the provider's setup page for the SPF include and DKIM records it asks for.", domain));
 
             if (provider != null)
             {
@@ -289,7 +289,7 @@ namespace MailOps.Server
                 if (provider != null)
                     findings.Add(new Finding("DkimRelaySelectorUnknown", FindingSeverity.Info,
                         $"{provider.Name} gives each domain its own DKIM selectors{(provider.DkimCnameSuffixes.Count > 0 ? $" (CNAMEs to *.{provider.DkimCnameSuffixes.First()})" : "")}, which cannot be guessed: DKIM was not checked.",
-                        $"Pass the selectors shown in the provider's console with -DkimSelector. Sources: {string.Join(" ", provider.Sources)}", domain));
+                        $"Look up the selectors in the provider's console (sources: {string.Join(" ", provider.Sources)}).", domain));
                 return;
             }
             var records = new List<MailDkimRecord>();

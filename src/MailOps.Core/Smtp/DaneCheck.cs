@@ -143,7 +143,7 @@ namespace MailOps.Smtp
                 r.DaneStatus = "NoTlsa";
                 Add("NoTlsa", FindingSeverity.Info,
                     $"{host} publishes no TLSA record at {r.TlsaName} ({tlsa.Outcome}): senders use opportunistic TLS without authentication.",
-                    $"To deploy DANE, sign the zone with DNSSEC and publish '{r.TlsaName}. IN TLSA 3 1 1 <hash>' (New-TlsaRecord -HostName {host} prints it).");
+                    $"To deploy DANE, sign the zone with DNSSEC and publish '{r.TlsaName}. IN TLSA 3 1 1 <hash>'.");
                 r.Findings = new ResultList<Finding>(findings);
                 return r;
             }
@@ -151,15 +151,15 @@ namespace MailOps.Smtp
             if (target.MxDnssecValidated == false && target.Domain != host)
                 Add("MxNotDnssecValidated", FindingSeverity.Fail,
                     $"The MX records of {target.Domain} were not DNSSEC-validated (no AD bit): RFC 7672 §2.2.1 senders use the TLSA records of {host} only through a secure MX answer.",
-                    $"Sign {target.Domain} with DNSSEC (and publish the DS at the registrar), or check with a validating resolver via -Server.");
+                    $"Sign {target.Domain} with DNSSEC (and publish the DS at the registrar), or check with a validating resolver.");
             if (fromZoneFile)
                 Add("DnssecNotChecked", FindingSeverity.Info,
                     $"The TLSA records of {host} came from a zone file: their DNSSEC status cannot be known offline.",
-                    "Check again against a validating resolver (-Server) once the records are published.");
+                    "Check again against a validating resolver once the records are published.");
             else if (!tlsa.AuthenticData)
                 Add("TlsaNotDnssecValidated", FindingSeverity.Fail,
                     $"The TLSA answer for {r.TlsaName} from {tlsa.Server} was not DNSSEC-validated (no AD bit): senders ignore TLSA records that are not secure.",
-                    "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver (-Server 127.0.0.1 for a local unbound, or 1.1.1.1) - this one may not validate.");
+                    "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver (a local unbound, or 1.1.1.1) - this one may not validate.");
 
             // Connect: addresses from the same resolver as the TLSA records.
             TlsHandshake handshake = null;
@@ -248,7 +248,7 @@ namespace MailOps.Smtp
                 r.RolloverReady = false;
                 Add("RolloverNotReady", FindingSeverity.Warning,
                     $"{host} publishes TLSA only for its current key: the next certificate with a new key breaks delivery from DANE senders until DNS catches up.",
-                    "Before changing the key, publish the next key's '3 1 1' record beside the current one (New-TlsaRecord -CertificatePath next.pem) and wait two TTLs; or add a '2 1 1' record for the issuing CA so renewals from it keep matching.");
+                    "Before changing the key, publish the next key's '3 1 1' record beside the current one and wait two TTLs; or add a '2 1 1' record for the issuing CA so renewals from it keep matching.");
             }
             r.Findings = new ResultList<Finding>(findings);
             return r;

@@ -318,7 +318,7 @@ namespace MailOps.Smtp
                         $"The certificate chain of {_where}{selfSigned} does not validate: {cert.ChainStatus}.{(mx ? " Senders that verify (MTA-STS) will not deliver; opportunistic senders still encrypt." : " Mail clients will warn or refuse to connect.")}",
                         cert.ChainStatus.Contains("PartialChain")
                             ? "Configure the full chain (leaf then intermediates; Postfix: smtpd_tls_chain_files or a fullchain.pem)."
-                            : "Use a certificate from a public CA (e.g. Let's Encrypt), or pass your private CA with -TrustedCertificate when checking.");
+                            : "Use a certificate from a public CA (e.g. Let's Encrypt).");
                 }
             }
 

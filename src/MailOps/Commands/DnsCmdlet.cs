@@ -81,7 +81,8 @@ namespace MailOps.Commands
             catch (ArgumentException ex)
             {
                 ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDnsblZone, ex.Message,
-                    string.Join(",", zones ?? new string[0]), "Run Get-DnsblZone to see the catalogue; zones that need a key are named in it.", ex));
+                    string.Join(",", zones ?? new string[0]),
+                    ex is DnsblZoneException z ? Advice.ForDnsblZone(z.Problem, z.Zone) : Advice.ForDnsblZone(DnsblZoneProblem.InvalidName, null), ex));
                 return null;
             }
         }

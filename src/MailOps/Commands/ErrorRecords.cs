@@ -144,25 +144,16 @@ namespace MailOps.Commands
             return Create(id, ex.Message, target, action, ex);
         }
 
-        /// <summary>The ErrorId and recommended action for each way a DNS question can go unanswered.</summary>
+        /// <summary>The ErrorId and recommended action (<see cref="Advice.ForDns"/>) for each way a DNS question can go unanswered.</summary>
         private static (ErrorId, string) DnsFailure(DnsOutcome outcome)
         {
             switch (outcome)
             {
-                case DnsOutcome.Timeout:
-                    return (ErrorId.DnsTimeout,
-                        "Check that the DNS server answers (or try another with -Server), or raise -TimeoutSec.");
-                case DnsOutcome.ServerFailure:
-                    return (ErrorId.DnsServerFailure,
-                        "SERVFAIL usually means the domain's authoritative servers are broken or its DNSSEC fails to validate; check the delegation and DNSSEC, or use another resolver with -Server.");
-                case DnsOutcome.Refused:
-                    return (ErrorId.DnsRefused,
-                        "The server will not resolve for this client; use a resolver that serves you, with -Server.");
-                case DnsOutcome.NetworkError:
-                    return (ErrorId.DnsNetworkError,
-                        "Check the network path to the DNS server and the -Server value.");
-                default:
-                    return (ErrorId.DnsError, null);
+                case DnsOutcome.Timeout: return (ErrorId.DnsTimeout, Advice.ForDns(outcome));
+                case DnsOutcome.ServerFailure: return (ErrorId.DnsServerFailure, Advice.ForDns(outcome));
+                case DnsOutcome.Refused: return (ErrorId.DnsRefused, Advice.ForDns(outcome));
+                case DnsOutcome.NetworkError: return (ErrorId.DnsNetworkError, Advice.ForDns(outcome));
+                default: return (ErrorId.DnsError, Advice.ForDns(outcome));
             }
         }
 
@@ -173,46 +164,22 @@ namespace MailOps.Commands
         {
             ErrorId id;
             ErrorCategory? category = null;
-            string action;
             switch (r.ErrorKind)
             {
-                case DnsblErrorKind.Timeout:
-                    (id, action) = DnsFailure(DnsOutcome.Timeout);
-                    break;
-                case DnsblErrorKind.ServerFailure:
-                    (id, action) = DnsFailure(DnsOutcome.ServerFailure);
-                    break;
-                case DnsblErrorKind.Refused:
-                    (id, action) = DnsFailure(DnsOutcome.Refused);
-                    break;
-                case DnsblErrorKind.NetworkError:
-                    (id, action) = DnsFailure(DnsOutcome.NetworkError);
-                    break;
-                case DnsblErrorKind.DnsError:
-                    (id, action) = DnsFailure(DnsOutcome.OtherError);
-                    break;
+                case DnsblErrorKind.Timeout: id = ErrorId.DnsTimeout; break;
+                case DnsblErrorKind.ServerFailure: id = ErrorId.DnsServerFailure; break;
+                case DnsblErrorKind.Refused: id = ErrorId.DnsRefused; break;
+                case DnsblErrorKind.NetworkError: id = ErrorId.DnsNetworkError; break;
+                case DnsblErrorKind.DnsError: id = ErrorId.DnsError; break;
                 case DnsblErrorKind.ZoneTestFailed:
                 case DnsblErrorKind.ZoneListsEverything:
-                    id = ErrorId.DnsblZoneUnusable;
-                    action = "Query through your own recursive resolver with -Server (or -DqsKey for Spamhaus), or drop the zone from -Zone.";
-                    break;
-                case DnsblErrorKind.AnswerOutsideLoopback:
-                    id = ErrorId.DnsblInvalidAnswer;
-                    action = "Drop the zone from -Zone, or query through a resolver that does not rewrite answers.";
-                    break;
-                case DnsblErrorKind.PublicResolverRefused:
-                    id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied;
-                    action = "Use your own recursive resolver with -Server, or a Spamhaus DQS key with -DqsKey.";
-                    break;
-                case DnsblErrorKind.QuotaExceeded:
-                    id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded;
-                    action = "Use a Spamhaus DQS key with -DqsKey, or a resolver of your own under the free-use limit.";
-                    break;
-                default:
-                    id = ErrorId.DnsblListError;
-                    action = "Check the zone name and key.";
-                    break;
+                    id = ErrorId.DnsblZoneUnusable; break;
+                case DnsblErrorKind.AnswerOutsideLoopback: id = ErrorId.DnsblInvalidAnswer; break;
+                case DnsblErrorKind.PublicResolverRefused: id = ErrorId.DnsblListError; category = ErrorCategory.PermissionDenied; break;
+                case DnsblErrorKind.QuotaExceeded: id = ErrorId.DnsblListError; category = ErrorCategory.LimitsExceeded; break;
+                default: id = ErrorId.DnsblListError; break;
             }
+            var action = Advice.ForDnsbl(r.ErrorKind ?? DnsblErrorKind.ListError, r.ZoneEntry);
             return Build(id, category ?? CategoryOf(id), $"{r.Zone} ({r.ErrorKind}): {r.Message}", r.Target, action);
         }
 
@@ -293,47 +260,23 @@ namespace MailOps.Commands
             return record;
         }
 
-        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection).</summary>
-        public static ErrorRecord ForImap(ImapMailboxException ex, object target)
+        /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection); the advice
+        /// from <see cref="Advice.ForImap"/> (<paramref name="security"/>: how TLS was asked for).</summary>
+        public static ErrorRecord ForImap(ImapMailboxException ex, object target, ImapSecurity security)
         {
             ErrorId id;
-            string action;
             switch (ex.Failure)
             {
-                case ImapFailure.Timeout:
-                    id = ErrorId.ImapTimeout;
-                    action = "Check the server name and port, and that a firewall lets IMAP (993, or 143 with -ImapSecurity StartTls) through.";
-                    break;
-                case ImapFailure.TlsUnavailable:
-                    id = ErrorId.ImapTlsUnavailable;
-                    action = "Enable TLS on the IMAP server, or connect to its IMAPS port (993) with -ImapSecurity Implicit.";
-                    break;
-                case ImapFailure.CertificateRejected:
-                    id = ErrorId.ImapCertificateRejected;
-                    action = "Connect by the name the certificate carries; for a private CA, pass its certificate with -TrustedCertificatePath.";
-                    break;
-                case ImapFailure.AuthenticationFailed:
-                    id = ErrorId.ImapAuthenticationFailed;
-                    action = "Check the user name and password given with -Credential.";
-                    break;
-                case ImapFailure.FolderNotFound:
-                    id = ErrorId.ImapFolderNotFound;
-                    action = "Check the folder name (-Folder, -ArchiveFolder); sub-folders use the server's separator (INBOX/Reports or INBOX.Reports).";
-                    break;
-                case ImapFailure.ConnectionLost:
-                    id = ErrorId.ImapConnectionLost;
-                    action = "Run the import again: messages not yet imported were left as they were.";
-                    break;
-                case ImapFailure.CommandFailed:
-                    id = ErrorId.ImapCommandFailed;
-                    action = null;
-                    break;
-                default:
-                    id = ErrorId.ImapConnectFailed;
-                    action = "Check the server name and port, and that the IMAP server is running.";
-                    break;
+                case ImapFailure.Timeout: id = ErrorId.ImapTimeout; break;
+                case ImapFailure.TlsUnavailable: id = ErrorId.ImapTlsUnavailable; break;
+                case ImapFailure.CertificateRejected: id = ErrorId.ImapCertificateRejected; break;
+                case ImapFailure.AuthenticationFailed: id = ErrorId.ImapAuthenticationFailed; break;
+                case ImapFailure.FolderNotFound: id = ErrorId.ImapFolderNotFound; break;
+                case ImapFailure.ConnectionLost: id = ErrorId.ImapConnectionLost; break;
+                case ImapFailure.CommandFailed: id = ErrorId.ImapCommandFailed; break;
+                default: id = ErrorId.ImapConnectFailed; break;
             }
-            return Create(id, ex.Message, target, action, ex);
+            return Create(id, ex.Message, target, Advice.ForImap(ex.Failure, security), ex);
         }
 
         /// <summary>A report file (or archive member) that could not be imported: malformed, hostile, too large or unreadable.</summary>
@@ -372,6 +315,8 @@ namespace MailOps.Commands
                     action = what.IndexOf("failure", StringComparison.Ordinal) >= 0
                         ? $"Pass {what}s: .eml or mbox files, Maildir folders, or zip/gzip/zlib archives of messages."
                         : $"Pass {what} files: XML/JSON, gzip, zlib, zip, .eml or mbox.";
+                    var other = Advice.ForOtherReport(p);
+                    if (other != null) action = other + " " + action;
                     break;
             }
             return Build(id, category ?? CategoryOf(id), p.Message, p.SourceFile, action, p.Exception);

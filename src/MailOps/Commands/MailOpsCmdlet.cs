@@ -19,6 +19,9 @@ namespace MailOps.Commands
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
         private readonly BlockingCollection<Action> _pending = new BlockingCollection<Action>();
 
+        /// <summary>Before any cmdlet runs: findings get the cmdlet layer's advice (which cmdlet or parameter does the fix).</summary>
+        static MailOpsCmdlet() => Finding.CommandAdvice = Advice.ForFinding;
+
         /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing). Pass it to every engine call. (Named apart from
         /// <see cref="Cmdlet.Stopping"/>, the Boolean PowerShell sets at the same moment.)</summary>
         protected CancellationToken CancelToken => _cts.Token;

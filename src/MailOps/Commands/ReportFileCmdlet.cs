@@ -213,7 +213,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target));
+                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
                 return;
             }
             try
@@ -258,7 +258,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target));
+                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
             }
             finally
             {
@@ -311,7 +311,9 @@ namespace MailOps.Commands
                     default:
                         var kind = found.Kind == FileWalkItemKind.LimitReached ? ReportProblemKind.TooLarge
                             : found.Kind == FileWalkItemKind.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable;
-                        WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What));
+                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What);
+                        if (found.Kind == FileWalkItemKind.LimitReached) record.ErrorDetails.RecommendedAction = Advice.ForWalkLimit;
+                        WriteError(record);
                         break;
                 }
             }
@@ -347,7 +349,8 @@ namespace MailOps.Commands
                 {
                     _otherKind++;
                     otherKind = true;
-                    WriteVerbose(other.Message);
+                    var importer = Advice.ForOtherReport(other);
+                    WriteVerbose(importer == null ? other.Message : other.Message + " " + importer);
                 }
                 else if (item is ReportImportProblem problem)
                 {

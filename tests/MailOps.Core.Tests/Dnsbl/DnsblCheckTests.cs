@@ -115,12 +115,12 @@ namespace MailOps.Tests.Dnsbl
 
         [Theory]
         [InlineData("wire", "192.0.2.252", "127.255.255.252", "TypoInZoneName", "zone name")]
-        [InlineData("wire", "192.0.2.254", "127.255.255.254", "PublicResolverRefused", "-DqsKey")]
-        [InlineData("wire", "192.0.2.255", "127.255.255.255", "QuotaExceeded", "-DqsKey")]
+        [InlineData("wire", "192.0.2.254", "127.255.255.254", "PublicResolverRefused", "public or open resolver")]
+        [InlineData("wire", "192.0.2.255", "127.255.255.255", "QuotaExceeded", "free-use query volume")]
         [InlineData("wire", "192.0.2.250", "127.255.255.250", "ListError", "127.255.255.0/24")]
         [InlineData("zonefile", "192.0.2.252", "127.255.255.252", "TypoInZoneName", "zone name")]
-        [InlineData("zonefile", "192.0.2.254", "127.255.255.254", "PublicResolverRefused", "own recursive resolver")]
-        [InlineData("zonefile", "192.0.2.255", "127.255.255.255", "QuotaExceeded", "-DqsKey")]
+        [InlineData("zonefile", "192.0.2.254", "127.255.255.254", "PublicResolverRefused", "public or open resolver")]
+        [InlineData("zonefile", "192.0.2.255", "127.255.255.255", "QuotaExceeded", "free-use query volume")]
         [InlineData("zonefile", "192.0.2.250", "127.255.255.250", "ListError", "127.255.255.0/24")]
         public async Task Every_spamhaus_error_code_is_an_error_never_a_listing(string path, string ip, string code, string kind, string hint)
         {
@@ -131,6 +131,9 @@ namespace MailOps.Tests.Dnsbl
             Assert.False(r.IsListed);
             Assert.Contains("not a listing", r.Message);
             Assert.Contains(hint, r.Message);
+            // What to do (-Server, -DqsKey) is the cmdlet layer's advice (tests/MailOps.Module.Tests/AdviceTests.cs).
+            Assert.DoesNotContain("-DqsKey", r.Message);
+            Assert.DoesNotContain("-Server", r.Message);
         }
 
         [Theory, MemberData(nameof(Paths2))]
@@ -140,7 +143,9 @@ namespace MailOps.Tests.Dnsbl
             Assert.Equal("Error", r.Status);
             Assert.Equal("IpQueryNotAllowed", r.ErrorKind.ToString());
             Assert.Equal(new[] { "127.0.1.255" }, r.ReturnCodes);
-            Assert.Contains("zen.spamhaus.org", r.Message);
+            Assert.Contains("IP addresses may not be queried", r.Message);
+            // Where to ask instead is the catalogue's action, which the cmdlet layer gives as advice (DnsblTests).
+            Assert.Contains("zen.spamhaus.org", r.ZoneEntry.ErrorCodes.Single(c => c.Code == "127.0.1.255").Action);
         }
 
         [Theory, MemberData(nameof(Paths2))]
@@ -173,8 +178,8 @@ namespace MailOps.Tests.Dnsbl
                 Assert.Equal("PublicResolverRefused", r.ErrorKind.ToString());
                 Assert.Empty(r.ReturnCodes);                       // the target itself was never asked
                 Assert.Contains("127.255.255.254", r.Message);     // the test query's answer
-                Assert.Contains("-DqsKey", r.Message);
-                Assert.Contains("own recursive resolver", r.Message);
+                Assert.Contains("public or open resolver", r.Message);  // the code's meaning; the advice is the ErrorRecord's (DnsblTests)
+                Assert.DoesNotContain("-DqsKey", r.Message);
             });
             if (path == "wire")
             {
@@ -333,13 +338,15 @@ namespace MailOps.Tests.Dnsbl
         [Theory]
         [InlineData("dnsbl.sorbs.net", "decommissioned")]
         [InlineData("ix.dnsbl.manitu.net", "ceased")]
-        [InlineData("zrd.spamhaus.org", "-DqsKey")]
+        [InlineData("zrd.spamhaus.org", "DQS key")]
         [InlineData("combined.mail.abusix.zone", "<key>.combined.mail.abusix.zone")]
         [InlineData("bad..zone", "not a valid zone name")]
         public void Invalid_zone_choices_are_rejected_before_any_query(string zone, string expected)
         {
-            var ex = Assert.Throws<ArgumentException>(() => new DnsblCheck(new NullResolver(), new DnsblOptions { Zones = new[] { zone } }));
+            var ex = Assert.Throws<DnsblZoneException>(() => new DnsblCheck(new NullResolver(), new DnsblOptions { Zones = new[] { zone } }));
             Assert.Contains(expected, ex.Message);
+            Assert.Equal(zone == "bad..zone" ? DnsblZoneProblem.InvalidName : zone.StartsWith("zrd") ? DnsblZoneProblem.NeedsDqsKey
+                : zone.StartsWith("combined") ? DnsblZoneProblem.NeedsAbusixKey : DnsblZoneProblem.Retired, ex.Problem);
         }
 
         [Fact]

@@ -230,7 +230,9 @@ extraHeaders +
             Assert.StartsWith("message 1 ", reports[0].SourceEntry);
             var other = Assert.Single(problems);
             Assert.Equal(ReportProblemKind.OtherReportKind, other.Kind);
-            Assert.Contains("Import-DmarcReport", other.Message);
+            Assert.Contains("a DMARC aggregate report?", other.Message);
+            // Which importer reads it is the cmdlet layer's advice (DmarcFailureReportTests), keyed by LooksLike.
+            Assert.Equal(ReportType.DmarcAggregate, Assert.IsType<ReportFormatException>(other.Exception).LooksLike);
             // The aggregate importer reads the aggregate report and notes the three failure reports, without an error for
             // the failed message each of them carries.
             var items = DmarcReportReader.ReadFile(mbox).ToList();
@@ -238,7 +240,7 @@ extraHeaders +
             var notes = items.OfType<ReportImportProblem>().ToList();
             Assert.Equal(3, notes.Count);
             Assert.All(notes, n => Assert.Equal(ReportProblemKind.OtherReportKind, n.Kind));
-            Assert.All(notes, n => Assert.Contains("Import-DmarcFailureReport", n.Message));
+            Assert.All(notes, n => Assert.Equal(ReportType.DmarcFailure, Assert.IsType<ReportFormatException>(n.Exception).LooksLike));
         }
 
         [Fact]
@@ -277,7 +279,8 @@ extraHeaders +
             Assert.Equal(ReportProblemKind.NoReportInMessage, Assert.Single(Read(plain).Problems).Kind);
             var p3 = Assert.Single(Read(xml).Problems);
             Assert.Equal(ReportProblemKind.NotAReport, p3.Kind);
-            Assert.Contains("holds XML, not a DMARC failure report (a DMARC aggregate report? use Import-DmarcReport)", p3.Message);
+            Assert.Contains("holds XML, not a DMARC failure report (a DMARC aggregate report?)", p3.Message);
+            Assert.Equal(ReportType.DmarcAggregate, Assert.IsType<ReportFormatException>(p3.Exception).LooksLike);
         }
 
         [Fact]

@@ -394,7 +394,8 @@ namespace MailOps.Tests.Reports
             var json = _tmp.File("report.xml", ReportFiles.TlsRpt);
             var p = Assert.Single(Read(json).Problems);
             Assert.Equal(ReportProblemKind.NotAReport, p.Kind);
-            Assert.Contains("Import-TlsRptReport", p.Message);
+            Assert.Contains("an SMTP TLS report?", p.Message);
+            Assert.Equal(ReportType.TlsRpt, Assert.IsType<ReportFormatException>(p.Exception).LooksLike);
             var html = _tmp.File("page.xml", "<html><body>hi</body></html>");
             Assert.Contains("<html>", Assert.Single(Read(html).Problems).Message);
             var bin = _tmp.File("x.bin", new byte[] { 0, 1, 2, 3, 4 });

@@ -80,7 +80,7 @@ namespace MailOps.Tests.Reports
             // org|id: only that organisation's report 111.
             var (k1, n1) = Run(new ReportDeduplicator(new[] { "# seen by the nightly job", "", "  yahoo|111 " }), a, b, c, e);
             Assert.Equal(new[] { "google.com", "Mail.ru", "other.example" }, k1.Select(r => ((DmarcReportRow)r).OrgName));
-            Assert.Contains("excluded by -ExcludeReportId", Assert.Single(n1));
+            Assert.Contains("among the report ids to exclude", Assert.Single(n1));
             // A plain id: every organisation's; parsedmarc's report_id form (333) matches <333@mail.ru>.
             var (k2, _) = Run(new ReportDeduplicator(new[] { "111", "333" }), a, b, c, e);
             Assert.Equal("other.example", ((DmarcReportRow)Assert.Single(k2)).OrgName);

@@ -86,7 +86,8 @@ namespace MailOps.Tests.Reports
             Assert.Equal(ReportProblemKind.Malformed, Assert.Single(problems).Kind);
             Assert.Contains("bad.json", problems[0].Message);
             var xml = Read(_tmp.File("dmarc.xml", ReportFiles.Report("a.example", "1", 1)));
-            Assert.Contains("Import-DmarcReport", Assert.Single(xml.Problems).Message);
+            Assert.Contains("a DMARC aggregate report?", Assert.Single(xml.Problems).Message);
+            Assert.Equal(ReportType.DmarcAggregate, Assert.IsType<ReportFormatException>(xml.Problems[0].Exception).LooksLike);
             var other = Read(_tmp.File("other.json", "{\"hello\": [1, 2.5, true, null, \"\\u00e9\"]}"));
             Assert.Equal(ReportProblemKind.NotAReport, Assert.Single(other.Problems).Kind);
         }
