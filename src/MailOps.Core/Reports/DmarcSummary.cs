@@ -298,7 +298,7 @@ namespace MailOps.Reports
                     FirstSeen = d.First,
                     LastSeen = d.Last,
                     Policy = d.Policy,
-                    Status = StatusOf(findings),
+                    Status = Finding.StatusOf(findings),
                     FindingCodes = string.Join(";", findings.Select(f => f.Code).Distinct()),
                     Findings = new ResultList<Finding>(findings),
                 };
@@ -335,7 +335,7 @@ namespace MailOps.Reports
                 FirstSeen = a.First,
                 LastSeen = a.Last,
                 Policy = a.Policy,
-                Status = StatusOf(findings),
+                Status = Finding.StatusOf(findings),
                 FindingCodes = string.Join(";", findings.Select(f => f.Code)),
                 Findings = new ResultList<Finding>(findings),
                 EnrichmentProblem = info?.Problem,
@@ -393,7 +393,5 @@ namespace MailOps.Reports
 
         private static double Percent(long part, long total) => total <= 0 ? 0 : Math.Round(100.0 * part / total, 1);
 
-        private static string StatusOf(List<Finding> findings) =>
-            findings.Count == 0 ? "Pass" : findings.Max(f => f.Level).ToString();
     }
 }
