@@ -47,8 +47,7 @@ namespace MailOps.Commands
             if (Path == null) return;
             _path = GetUnresolvedProviderPathFromPSPath(Path);
             if (File.Exists(_path) && !Force)
-                ThrowTerminatingError(ErrorRecords.Create(ErrorId.ReportFileExists,
-                    $"{_path} already exists; nothing was written.", _path, "Use -Force to replace it, or choose another -Path."));
+                ThrowTerminatingError(ErrorRecords.ForOutputFile(ErrorId.ReportFileExists, OutputFileProblem.Exists, _path, "report file"));
         }
 
         protected override void ProcessRecord()
@@ -88,8 +87,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.ReportWriteFailed,
-                    $"The report could not be written to {_path}: {ex.Message}", _path, "Check that the directory exists and is writable.", ex));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.ReportWriteFailed, OutputFileProblem.WriteFailed, _path, "report file", ex));
                 return;
             }
             if (PassThru) WriteObject(new FileInfo(_path));

@@ -54,9 +54,7 @@ namespace MailOps.Commands
         {
             var problem = AddressRange.TryExpand(input, out var addresses);
             if (problem == null) return addresses;
-            WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress,
-                $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem}.", input,
-                $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."));
+            WriteError(ErrorRecords.ForInvalidAddress(input, problem, ranges: true));
             return new System.Net.IPAddress[0];
         }
     

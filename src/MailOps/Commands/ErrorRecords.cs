@@ -106,6 +106,15 @@ namespace MailOps.Commands
         public ErrorCategory Category { get; }
     }
 
+    /// <summary>Why a file a cmdlet writes was not written (<see cref="ErrorRecords.ForOutputFile"/>).</summary>
+    public enum OutputFileProblem
+    {
+        Exists,
+        IsDirectory,
+        DirectoryMissing,
+        WriteFailed,
+    }
+
     /// <summary>The one place ErrorRecords are built: ErrorId, category, target and, where the user can act, a recommended action.</summary>
     public static class ErrorRecords
     {
@@ -136,6 +145,52 @@ namespace MailOps.Commands
         /// wrong, and an example of what to pass.</summary>
         public static ErrorRecord ForInvalidName(string input, string problem, string what, string hint) =>
             Create(ErrorId.InvalidDomainName, $"'{TextSafety.Escape(input ?? "")}' is not a valid {what}: {problem.TrimEnd('.')}.", input, hint);
+
+        /// <summary>A DKIM selector input that is not one (InvalidDkimSelector), the same words on every cmdlet that takes one.</summary>
+        public static ErrorRecord ForInvalidSelector(string selector, string problem) =>
+            Create(ErrorId.InvalidDkimSelector, $"'{TextSafety.Escape(selector ?? "")}' is not a valid DKIM selector: {problem.TrimEnd('.')}.", selector,
+                "Pass the s= value of the DKIM signatures: letters, digits and hyphens, e.g. mail, s2026 or selector1.");
+
+        /// <summary>An address input that is not one (InvalidIPAddress). <paramref name="ranges"/>: the cmdlet also takes
+        /// CIDR ranges (Test-MailPtr, Get-DnsblListing), and the hint says how large.</summary>
+        public static ErrorRecord ForInvalidAddress(string input, string problem, bool ranges) =>
+            Create(ErrorId.InvalidIPAddress, $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem.TrimEnd('.')}.", input,
+                ranges
+                    ? $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."
+                    : "Pass an IPv4 or IPv6 address, e.g. 192.0.2.25 or 2001:db8::25.");
+
+        /// <summary>A host[:port] target that cannot be parsed (InvalidTarget); <paramref name="example"/> shows the forms.</summary>
+        public static ErrorRecord ForInvalidTarget(string input, Exception ex, string example) =>
+            Create(ErrorId.InvalidTarget, ex.Message, input, "Write it as " + example + ".", ex);
+
+        /// <summary>A pipeline object that is not a delivery record (InvalidDeliveryRecord); the pipeline goes on.</summary>
+        public static ErrorRecord ForInvalidDeliveryRecord(object item, string problem) =>
+            Create(ErrorId.InvalidDeliveryRecord, $"The input '{TextSafety.Escape(item?.ToString() ?? "")}' cannot be counted: {problem.TrimEnd('.')}.", item,
+                "Pipe records from Get-MailDeliveryLog or Import-MailBounce (or CSV rows exported from them), or give Postfix log paths.");
+
+        /// <summary>
+        /// A file a cmdlet writes (New-DkimKey, New-MtaStsPolicy, New-MailWarmupPlan, ConvertTo-MailOpsHtml) that could not
+        /// be written, with the same words everywhere: <paramref name="id"/> is the cmdlet's ...FileExists or ...WriteFailed id,
+        /// <paramref name="what"/> names the file ("policy file"), <paramref name="hint"/> replaces the usual action.
+        /// </summary>
+        public static ErrorRecord ForOutputFile(ErrorId id, OutputFileProblem problem, string path, string what, Exception ex = null, string hint = null)
+        {
+            switch (problem)
+            {
+                case OutputFileProblem.Exists:
+                    return Create(id, $"The {what} '{path}' already exists; nothing was written.", path,
+                        hint ?? "Add -Force to replace it, or choose another -Path.", ex);
+                case OutputFileProblem.IsDirectory:
+                    return Create(id, $"'{path}' is a directory; -Path names the {what} itself; nothing was written.", path,
+                        hint ?? "Give -Path the file's full name.", ex);
+                case OutputFileProblem.DirectoryMissing:
+                    return Create(id, $"The directory '{path}' does not exist; nothing was written.", path,
+                        hint ?? "Create it first (New-Item -ItemType Directory), or pass another -Path.", ex);
+                default:
+                    return Create(id, $"The {what} '{path}' could not be written: {ex?.Message}", path,
+                        hint ?? "Check that the directory exists and that this user may write to it.", ex);
+            }
+        }
 
         /// <summary>A DNS question that went unanswered: the check could not run.</summary>
         public static ErrorRecord ForDns(DnsQueryFailedException ex, object target)

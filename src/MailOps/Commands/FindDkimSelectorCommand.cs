@@ -34,8 +34,7 @@ namespace MailOps.Commands
             {
                 var problem = DkimRecordCheck.ValidateSelector(s);
                 if (problem == null) return true;
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
-                    $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass selectors such as s2026 or mail."));
+                WriteError(ErrorRecords.ForInvalidSelector(s, problem));
                 return false;
             }).ToList();
             var candidates = DkimSelectorSearch.Candidates(extra);

@@ -48,9 +48,7 @@ namespace MailOps.Commands
                 if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
                 if (!DeliveryInput.TryConvert(item, out var o, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDeliveryRecord,
-                        $"The input '{TextSafety.Escape(item?.ToString() ?? "")}' cannot be counted: {problem}.", item,
-                        "Pipe records from Get-MailDeliveryLog or Import-MailBounce (or CSV rows exported from them)."));
+                    WriteError(ErrorRecords.ForInvalidDeliveryRecord(item, problem));
                     continue;
                 }
                 if (o == null) { _skipped++; continue; }

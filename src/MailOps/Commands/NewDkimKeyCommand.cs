@@ -42,8 +42,7 @@ namespace MailOps.Commands
             var selectorProblem = DkimRecordCheck.ValidateSelector(Selector);
             if (selectorProblem != null)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
-                    $"'{Selector}' is not a valid DKIM selector: {selectorProblem}.", Selector, "Use letters, digits and hyphens, e.g. mail or s2026."));
+                WriteError(ErrorRecords.ForInvalidSelector(Selector, selectorProblem));
                 return;
             }
             var selector = Selector.Trim();
@@ -51,8 +50,7 @@ namespace MailOps.Commands
             var directory = GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
             if (!Directory.Exists(directory))
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed,
-                    $"The directory {directory} does not exist.", directory, "Create it first (New-Item -ItemType Directory), or pass another -Path."));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.DkimKeyWriteFailed, OutputFileProblem.DirectoryMissing, directory, "key directory"));
                 return;
             }
             if (ed && MyInvocation.BoundParameters.ContainsKey(nameof(KeySize)))
@@ -71,15 +69,13 @@ namespace MailOps.Commands
             }
             catch (FileExistsException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyFileExists,
-                    $"{ex.Path} already exists; no key was written and the existing files are unchanged.", ex.Path,
-                    "Choose another selector (the usual way to rotate keys), or use -Force to replace the files: the old key stops verifying once its record is replaced.", ex));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.DkimKeyFileExists, OutputFileProblem.Exists, ex.Path, "key file", ex,
+                    "Choose another selector (the usual way to rotate keys), or add -Force to replace the files: the old key stops verifying once its record is replaced."));
                 return;
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.DkimKeyWriteFailed,
-                    $"The DKIM key files could not be written to {directory}: {ex.Message}", directory, "Check that the directory is writable.", ex));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.DkimKeyWriteFailed, OutputFileProblem.WriteFailed, directory, "key directory", ex));
                 return;
             }
             WriteObject(key);

@@ -76,14 +76,12 @@ namespace MailOps.Commands
             var file = GetUnresolvedProviderPathFromPSPath(Path);
             if (Directory.Exists(file))
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed,
-                    $"'{file}' is a directory; -Path names the plan file itself (e.g. warmup.json).", file));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.WarmupPlanWriteFailed, OutputFileProblem.IsDirectory, file, "plan file", hint: "Give -Path the plan file's name, e.g. warmup.json."));
                 return;
             }
             if (File.Exists(file) && !Force)
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanFileExists,
-                    $"The file '{file}' already exists.", file, "Add -Force to overwrite it."));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.WarmupPlanFileExists, OutputFileProblem.Exists, file, "plan file"));
                 return;
             }
             if (!ShouldProcess(file, $"Write the {Days}-day warm-up plan to {TargetDailyVolume} messages a day")) return;
@@ -95,8 +93,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.WarmupPlanWriteFailed,
-                    $"The plan file '{file}' could not be written: {ex.Message}", file, "Check the path and its permissions.", ex));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.WarmupPlanWriteFailed, OutputFileProblem.WriteFailed, file, "plan file", ex));
                 return;
             }
             WriteVerbose($"Wrote {file}. Each evening: Get-MailDeliveryLog /var/log/mail.log | Test-MailWarmup -Plan '{file}'");

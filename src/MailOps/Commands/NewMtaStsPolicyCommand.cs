@@ -78,14 +78,12 @@ namespace MailOps.Commands
             var file = GetUnresolvedProviderPathFromPSPath(Path);
             if (Directory.Exists(file))
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed,
-                    $"'{file}' is a directory; -Path names the policy file itself (e.g. <web root>/.well-known/mta-sts.txt).", file));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.MtaStsPolicyWriteFailed, OutputFileProblem.IsDirectory, file, "policy file", hint: "Give -Path the policy file's name, e.g. <web root>/.well-known/mta-sts.txt."));
                 return;
             }
             if (File.Exists(file) && !Force)
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyFileExists,
-                    $"The file '{file}' already exists.", file, "Add -Force to overwrite it."));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.MtaStsPolicyFileExists, OutputFileProblem.Exists, file, "policy file"));
                 return;
             }
             if (!ShouldProcess(file, $"Write the MTA-STS policy for {template.Domain} ({template.Mode}, id {template.Id})"))
@@ -101,8 +99,7 @@ namespace MailOps.Commands
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
-                WriteError(ErrorRecords.Create(ErrorId.MtaStsPolicyWriteFailed,
-                    $"The policy file '{file}' could not be written: {ex.Message}", file, "Check the path and its permissions.", ex));
+                WriteError(ErrorRecords.ForOutputFile(ErrorId.MtaStsPolicyWriteFailed, OutputFileProblem.WriteFailed, file, "policy file", ex));
                 return;
             }
             WriteVerbose($"Wrote {file}. Serve it as text/plain at {template.PolicyUrl}, then publish: {template.TxtRecord}");

@@ -65,8 +65,7 @@ namespace MailOps.Commands
                     var problem = DkimRecordCheck.ValidateSelector(s);
                     if (problem != null)
                     {
-                        WriteError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
-                            $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass the s= value of your DKIM signatures, e.g. mail or selector1."));
+                        WriteError(ErrorRecords.ForInvalidSelector(s, problem));
                         continue;
                     }
                     var selector = s.Trim();

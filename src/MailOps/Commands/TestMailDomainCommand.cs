@@ -96,8 +96,7 @@ namespace MailOps.Commands
             {
                 var problem = DkimRecordCheck.ValidateSelector(s);
                 if (problem != null)
-                    ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidDkimSelector,
-                        $"'{s}' is not a valid DKIM selector: {problem}.", s, "Pass selectors such as s2026 or mail."));
+                    ThrowTerminatingError(ErrorRecords.ForInvalidSelector(s, problem));
             }
             MailOps.Dnsbl.DnsblCheck blocklists = null;
             PublicSuffixList psl = null;

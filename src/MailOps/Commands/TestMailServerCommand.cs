@@ -169,8 +169,7 @@ namespace MailOps.Commands
                     try { targets.Add(MailOps.Smtp.EgressTarget.Parse(t)); }
                     catch (FormatException ex)
                     {
-                        Post(() => WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, t,
-                            "Write targets as mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25.", ex)));
+                        Post(() => WriteError(ErrorRecords.ForInvalidTarget(t, ex, "mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25")));
                     }
                 }
                 if (EgressTarget == null)
@@ -267,8 +266,7 @@ namespace MailOps.Commands
             try { relay = MailRelayCheck.ParseRelay(Relay); }
             catch (FormatException ex)
             {
-                WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, Relay,
-                    "Write the relay as smtp.example.net, smtp.example.net:587 or smtp.example.net:465.", ex));
+                WriteError(ErrorRecords.ForInvalidTarget(Relay, ex, "smtp.example.net, smtp.example.net:587 or smtp.example.net:465"));
                 RecordCheckFailed();
                 return;
             }

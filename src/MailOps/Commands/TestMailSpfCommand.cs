@@ -174,8 +174,7 @@ namespace MailOps.Commands
             {
                 if (!System.Net.IPAddress.TryParse((text ?? "").Trim().Trim('[', ']'), out var ip))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidIPAddress,
-                        $"'{text}' is not an IPv4 or IPv6 address.", text, "Pass the client address as 192.0.2.25 or 2001:db8::25."));
+                    WriteError(ErrorRecords.ForInvalidAddress(text, "not an IPv4 or IPv6 address", ranges: false));
                     continue;
                 }
                 Progress($"Evaluating SPF of {domain} for {ip} ({++_done})");

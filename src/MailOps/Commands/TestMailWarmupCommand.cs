@@ -109,9 +109,7 @@ namespace MailOps.Commands
                 if (o is string path) { ReadLogs(path); continue; }
                 if (!DeliveryInput.TryConvert(item, out var obs, out var problem))
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidDeliveryRecord,
-                        $"The input '{TextSafety.Escape(item?.ToString() ?? "")}' cannot be counted: {problem}.", item,
-                        "Pass records from Get-MailDeliveryLog or Import-MailBounce, or Postfix log paths."));
+                    WriteError(ErrorRecords.ForInvalidDeliveryRecord(item, problem));
                     continue;
                 }
                 if (obs != null) _tracker.Add(obs);

@@ -55,8 +55,7 @@ namespace MailOps.Commands
                 }
                 catch (FormatException ex)
                 {
-                    WriteError(ErrorRecords.Create(ErrorId.InvalidTarget, ex.Message, t,
-                        "Write targets as mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25.", ex));
+                    WriteError(ErrorRecords.ForInvalidTarget(t, ex, "mx.example.com, mx.example.com:2525, 192.0.2.25 or [2001:db8::25]:25"));
                 }
             }
         }
