@@ -92,7 +92,8 @@ namespace MailOps.Tests.Spf
             var expanded = string.Concat(Enumerable.Repeat("abcdefghi.", 200_000)) + "example";   // 2 MB
             var sw = Stopwatch.StartNew();
             var name = SpfMacro.ToQueryName(expanded);
-            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1), $"took {sw.Elapsed}");
+            // One pass takes milliseconds; cutting label by label (quadratic in 2 MB) takes minutes.
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"took {sw.Elapsed}");
             Assert.NotNull(name);
             Assert.True(name!.Length <= 253);
             Assert.EndsWith(".abcdefghi.example", name);
