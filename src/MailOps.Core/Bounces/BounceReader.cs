@@ -88,7 +88,7 @@ namespace MailOps.Bounces
 
         private sealed class Rcpt
         {
-            public string Recipient, Status, Diagnostic, RemoteMta, Action;
+            public string Recipient, Status, Diagnostic, RemoteMta, Action, DiagnosticType;
         }
 
         private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string entry)
@@ -137,6 +137,7 @@ namespace MailOps.Bounces
                         Recipient = StripAngle(StripType(final)),
                         Status = status == null ? null : StatusRx.Match(status).Success ? StatusRx.Match(status).Groups[1].Value : null,
                         Diagnostic = StripType(Get(b, "Diagnostic-Code")),
+                        DiagnosticType = TypeOf(Get(b, "Diagnostic-Code")),
                         RemoteMta = StripType(Get(b, "Remote-MTA")),
                         Action = Get(b, "Action")?.Trim().ToLowerInvariant(),
                     });
@@ -212,6 +213,7 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
+                    DiagnosticType = r.DiagnosticType,
                     // The stage: from the diagnostic, a session transcript, or (one recipient) Exim's "after EHLO" in the text.
                     Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1)
                         ?? (emit.Count == 1 ? DeliveryFailureClassifier.StageOf(TextAbout(preText, r.Recipient)) : null),
@@ -512,6 +514,14 @@ namespace MailOps.Bounces
             if (v == null) return null;
             var semi = v.IndexOf(';');
             return (semi >= 0 && semi < 12 ? v.Substring(semi + 1) : v).Trim();
+        }
+
+        /// <summary>The type before the ';' of a typed DSN field (RFC 3464 §2.3.6 "diagnostic-type; text"), lower case; or null.</summary>
+        private static string TypeOf(string v)
+        {
+            if (v == null) return null;
+            var semi = v.IndexOf(';');
+            return semi > 0 && semi < 12 ? v.Substring(0, semi).Trim().ToLowerInvariant() : null;
         }
 
         private static string StripAngle(string v)

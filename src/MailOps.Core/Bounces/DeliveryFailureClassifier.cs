@@ -30,6 +30,9 @@ namespace MailOps.Bounces
 
         /// <summary>The SMTP command the reply answered (MAIL, RCPT, DATA, CONNECT), when known; else read from the text.</summary>
         public string Stage { get; set; }
+
+        /// <summary>The diagnostic type of a DSN's Diagnostic-Code field (RFC 3464 §2.3.6: "smtp", "x-unix", ...), when known.</summary>
+        public string DiagnosticType { get; set; }
     }
 
     /// <summary>The classifier's verdict on one delivery failure.</summary>
@@ -232,6 +235,7 @@ namespace MailOps.Bounces
                     case "action": subject = input.Action; break;
                     case "stage": subject = stage; break;
                     case "domain": subject = domain; break;
+                    case "diagtype": subject = input.DiagnosticType?.Trim(); break;
                     case "failed-status": subject = final ? status : null; break;
                     case "failed-text": subject = final ? text : null; break;
                     default: continue;

@@ -91,5 +91,17 @@ namespace MailOps.Tests.Bounces
                 "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <rcpt@example.net>... Access denied' (delivery attempts: 0)\n\n--b--\n").Single();
             Assert.Equal("5.7.1", r.Status);
         }
+
+        [Fact]
+        public void The_diagnostic_type_of_a_DSN_reaches_the_classifier()
+        {
+            var r = Read(Head + "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n" +
+                "--b1\nContent-Type: text/plain\n\n<rcpt@example.org>: temporary failure\n\n" +
+                "--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n\n" +
+                "Final-Recipient: rfc822; rcpt@example.org\nAction: failed\nStatus: 4.3.0\nDiagnostic-Code: x-unix; temporary failure\n\n--b1--\n").Single();
+            Assert.Equal("rcpt@example.org", r.Recipient);
+            Assert.Equal("4.3.0", r.Status);
+            Assert.Equal("mailererror", r.Reason);
+        }
     }
 }

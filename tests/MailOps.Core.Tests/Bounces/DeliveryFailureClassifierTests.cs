@@ -244,6 +244,57 @@ namespace MailOps.Tests.Bounces
             Assert.True(c.Deliverability);
         }
 
+        [Theory]
+        // Postfix "Recipient address rejected: <cause>" from a policy service: the cause after the colon decides
+        [InlineData(554, "5.3.0", "554 5.3.0 <rcpt@example.net>: Recipient address rejected: Mailer error", "mailererror")]
+        [InlineData(554, "5.3.0", "554 5.3.0 <rcpt@example.net>: Recipient address rejected: Internal system error", "systemerror")]
+        [InlineData(550, null, "550 <rcpt@example.net>: Recipient address rejected.", "userunknown")]
+        [InlineData(550, "5.1.1", "550 5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown in local recipient table", "userunknown")]
+        // qmail: a domain without MX or address accepts no mail; a domain that does not exist is hostunknown
+        [InlineData(0, "5.4.4", "<rcpt@example.net>: Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)", "notaccept")]
+        [InlineData(0, "5.1.2", "<rcpt@nx.example>: Sorry, I couldn't find any host named nx.example. (#5.1.2)", "hostunknown")]
+        [InlineData(0, "5.4.4", "Name service error for name=example.net type=MX: Malformed or unexpected name server reply", "notaccept")]
+        // qmail-ldap: the receiver's directory failed, even if the queue then gave up
+        [InlineData(0, "4.4.3", "<rcpt@example.net>: Unable to contact LDAP server. (#4.4.3) I'm not going to try again; this message has been in the queue too long.", "systemerror")]
+        // "Temporary failure" with X.0.0 names no cause
+        [InlineData(450, "4.0.0", "450 4.0.0 Temporary failure", "onhold")]
+        // Orange / La Poste codes (OFR_nnn, LPNnnn_nnn) decide over the stage and the status class
+        [InlineData(550, "5.5.0", "550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416", "userunknown")]
+        [InlineData(554, "5.7.1", "554 5.7.1 <client.example.net[192.0.2.1]:49309>: Client host rejected: #216 lpn LPN000_630", "policyviolation")]
+        [InlineData(550, "5.5.0", "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN001_108", "undefined")]
+        public void Sisimai_conventions_for_named_causes(int code, string? status, string text, string reason)
+        {
+            var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { ReplyCode = code, Status = status, Text = text, Action = "failed", Stage = text.Contains("LPN007") ? "DATA" : null });
+            Assert.Equal(reason, c.Reason);
+        }
+
+        [Fact]
+        public void Google_Groups_refusing_a_post_is_the_sender_rejected_not_a_filter()
+        {
+            var c = C(0, null, "Hello sender@example.org, We're writing to let you know that the group you tried to contact (team) may not exist, or you may not have permission to post messages to the group.",
+                rcpt: "team@googlegroups.com");
+            Assert.Equal("rejected", c.Reason);
+            Assert.Equal("5.0.918", c.Status);
+        }
+
+        [Fact]
+        public void A_delayed_action_with_an_x_0_0_status_is_expired_and_a_final_one_is_on_hold()
+        {
+            Assert.Equal("expired", C(0, "4.0.0", "Status: 4.0.0 (still trying)", action: "delayed").Reason);
+            Assert.Equal("onhold", C(0, "4.0.0", "Status: 4.0.0", action: "failed").Reason);
+        }
+
+        [Theory]
+        [InlineData("x-unix", "4.3.0", "temporary failure", "mailererror")]
+        [InlineData("X-Unix", "4.5.0", "71", "mailererror")]
+        [InlineData("x-unix", "4.3.0", "Quota exceeded message delivery failed to /var/mail/rcpt", "mailboxfull")]
+        [InlineData("smtp", "4.3.0", "temporary failure", "expired")]
+        public void A_local_delivery_programs_diagnostic_is_a_mailer_error_unless_it_names_a_cause(string type, string status, string text, string reason)
+        {
+            var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Status = status, Text = text, Action = "failed", DiagnosticType = type });
+            Assert.Equal(reason, c.Reason);
+        }
+
         [Fact]
         public void Every_rule_reason_is_in_the_taxonomy_every_rule_has_a_source_and_every_reason_a_remedy()
         {
@@ -258,7 +309,7 @@ namespace MailOps.Tests.Bounces
                     foreach (var cond in r[4].Split(';'))
                         Assert.Matches(@"^!?(status|code|action|stage|domain)=.+$", cond);
                 Assert.NotNull(DeliveryFailureClassifier.GetReason(r[0]));
-                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "failed-status", "failed-text" });
+                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "diagtype", "failed-status", "failed-text" });
                 Assert.False(string.IsNullOrWhiteSpace(r[3]), "rule without a source: " + string.Join("\t", r));
             }
             foreach (var name in new[] { "blocked", "badreputation", "requireptr", "authfailure", "spamdetected", "policyviolation", "rejected", "toomanyconn",
