@@ -53,7 +53,8 @@ namespace MailOps.Tests.Bounces
                 "550 - Requested action not taken: no such user here\n\nMessage details:\n  Subject: Hello\n" +
                 "  MAIL FROM: sender@example.org\n  RCPT TO: nobody@mms.example.com\n  Size (in bytes): 222\n\n--inner--\n\n--outer--\n").Single();
             Assert.Equal("nobody@mms.example.com", r.Recipient);
-            Assert.Equal("userunknown", r.Reason);
+            // "no such user" with neither an enhanced status nor the SMTP stage: sisimai's convention is "filtered" (docs/monitoring.md)
+            Assert.Equal("filtered", r.Reason);
             Assert.Equal(550, r.ReplyCode);
         }
 

@@ -130,7 +130,7 @@ namespace MailOps.Tests.Bounces
         [Fact]
         public void Without_an_enhanced_status_the_reason_code_is_reported_and_marked_inferred()
         {
-            var c = C(550, null, "550 Unrouteable address... User unknown");
+            var c = C(550, null, "550 <someone@example.net>... User unknown (in reply to RCPT TO command)");
             Assert.Equal("userunknown", c.Reason);
             Assert.Equal("5.0.911", c.Status);
             Assert.True(c.StatusInferred);
@@ -144,7 +144,8 @@ namespace MailOps.Tests.Bounces
         [InlineData("5.7.1", "DATA", "filtered", false)]
         [InlineData("5.1.1", "DATA", "userunknown", true)] // an explicit X.1.1 still means an unknown mailbox
         [InlineData("5.0.0", "RCPT", "userunknown", true)]
-        [InlineData(null, null, "userunknown", true)]
+        [InlineData(null, "RCPT", "userunknown", true)]
+        [InlineData(null, null, "filtered", false)]        // neither a status nor the stage: sisimai's "filtered" (docs/monitoring.md)
         public void A_user_unknown_reply_to_DATA_is_filtered_unless_the_status_says_bad_mailbox(string? status, string? stage, string reason, bool hard)
         {
             var c = S(550, status, $"550 {status} <someone@example.net>... User unknown".Replace("  ", " "), stage);
@@ -161,7 +162,7 @@ namespace MailOps.Tests.Bounces
 
         [Theory]
         [InlineData("550 : User unknown", "filtered")]                         // au/KDDI reception-refusal setting
-        [InlineData("550 <someone@ezweb.ne.jp>: User unknown", "userunknown")] // a real unknown address there
+        [InlineData("550 <someone@ezweb.ne.jp>: User unknown (in reply to RCPT TO command)", "userunknown")] // a real unknown address there, refused at RCPT
         [InlineData("550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp Refused due to recipient preferences", "filtered")]
         public void Provider_wordings_for_a_recipient_side_filter_are_filtered(string text, string reason)
         {
@@ -293,6 +294,28 @@ namespace MailOps.Tests.Bounces
         {
             var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Status = status, Text = text, Action = "failed", DiagnosticType = type });
             Assert.Equal(reason, c.Reason);
+        }
+
+        [Theory]
+        // sisimai's precedence: a "user unknown" wording is an unknown user (hard) only with an X.1.1 status or a refusal of RCPT TO;
+        // with no enhanced status and no stage it may be a filter's refusal (filtered, soft)
+        [InlineData(null, null, "kijitora@example.net [User unknown]", "filtered", false)]
+        [InlineData(550, null, "<rcpt@example.net>: host mx.example.net[192.0.2.22] said: 550 <rcpt@example.net>: User unknown", "filtered", false)]
+        [InlineData(550, null, "<rcpt@example.net>: host mx.example.net[192.0.2.22] said: 550 <rcpt@example.net>: User unknown (in reply to RCPT TO command)", "userunknown", true)]
+        [InlineData(550, null, ">>> RCPT To:<rcpt@example.net> <<< 550 Requested User Mailbox not found. No such user here.", "userunknown", true)]
+        [InlineData(550, "5.1.1", "550 5.1.1 <rcpt@example.net>... User unknown", "userunknown", true)]
+        // a directory lookup of the recipient failed: the mailbox does not exist, whatever the stage
+        [InlineData(null, null, "Your message was not delivered to: rcpt@example.net because: User R Cpt (rcpt@example.net) not listed in Domino Directory", "userunknown", true)]
+        [InlineData(null, null, "did not reach the following recipient(s): rcpt@example.net on Thu, 9 May 2005 23:34:45 +0900 The recipient name is not recognized", "userunknown", true)]
+        // Exim: no router could route the address (DNS of a remote domain)
+        [InlineData(null, null, "rcpt@nx.example.net Unrouteable address", "hostunknown", true)]
+        // au/EZweb gateway: refused by the receiving side's filter, no reply quoted
+        [InlineData(null, null, "<rcpt@ezweb.example> Each of the following recipients was rejected by a remote mail server.", "filtered", false)]
+        public void A_user_unknown_wording_is_hard_only_when_a_status_or_the_stage_says_so(int? code, string? status, string text, string reason, bool hard)
+        {
+            var c = C(code ?? 0, status, text);
+            Assert.Equal(reason, c.Reason);
+            Assert.Equal(hard, c.HardBounce);
         }
 
         [Fact]
