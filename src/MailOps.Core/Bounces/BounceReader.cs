@@ -122,6 +122,18 @@ namespace MailOps.Bounces
             var dsnTexts = message.BodyParts.Where(p => p is MessageDeliveryStatus
                     || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status"))
                 .Select(PartText).ToList();
+            // A wrapper (a gateway's notice, a forward) with no delivery-status part of its own around a whole DSN: the attached
+            // report is the one that says who failed and why (RFC 3464 §2: the message/delivery-status part carries the fields).
+            if (dsnTexts.Count == 0 && !FinalRecipientLine.IsMatch(human))
+            {
+                var inner = message.BodyParts.OfType<MessagePart>().Select(p => p.Message).FirstOrDefault(m => m != null && m.BodyParts.Any(p =>
+                    p is MessageDeliveryStatus || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status")));
+                if (inner != null)
+                {
+                    foreach (var rec in Parse(inner, path, entry)) yield return rec;
+                    yield break;
+                }
+            }
             var rcpts = new List<Rcpt>();
             foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && FinalRecipientLine.IsMatch(human) ? new[] { human } : new string[0]))
             {

@@ -104,5 +104,21 @@ namespace MailOps.Tests.Bounces
             Assert.Equal("4.3.0", r.Status);
             Assert.Equal("mailererror", r.Reason);
         }
+
+        [Fact]
+        public void A_gateway_notice_wrapping_a_whole_DSN_is_read_from_the_attached_report()
+        {
+            var r = Read(Head + "Subject: Mail delivery failed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"w\"\n\n" +
+                "--w\nContent-Type: text/plain\n\n----- The following addresses had permanent delivery errors -----\n\n" +
+                "--w\nContent-Type: message/rfc822\n\nFrom: MAILER-DAEMON@inner.example.net\nTo: sender@example.org\nSubject: Returned mail: User unknown\n" +
+                "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"d\"\n\n" +
+                "--d\nContent-Type: text/plain\n\n   ----- The following addresses had permanent delivery errors -----\nrcpt@example.net\n\n" +
+                "--d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; inner.example.net\n\n" +
+                "Final-Recipient: RFC822; rcpt@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--d--\n\n--w--\n").Single();
+            Assert.Equal("rcpt@example.net", r.Recipient);
+            Assert.Equal("5.1.1", r.Status);
+            Assert.Equal("userunknown", r.Reason);
+            Assert.True(r.HardBounce);
+        }
     }
 }
