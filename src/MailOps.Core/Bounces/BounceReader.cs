@@ -156,6 +156,8 @@ namespace MailOps.Bounces
                 }
             }
 
+            if (rcpts.Count == 0) rcpts = FromSesNotification(human);
+
             bool isAutoReply = rcpts.Count == 0 && IsAutoReply(message);
             if (isAutoReply)
             {
@@ -234,6 +236,58 @@ namespace MailOps.Bounces
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);
                 yield return new BounceRecord(kind, r.Recipient, c, code, diag, remote, reportingMta, action, original.MessageId, sender, subject, date, path, entry);
             }
+        }
+
+        private static readonly Regex SesJsonLine = new Regex(@"^\s*\{\s*""notificationType""\s*:", RegexOptions.Multiline | RegexOptions.Compiled);
+
+        /// <summary>
+        /// An Amazon SES event notification delivered by e-mail through SNS: one JSON object (notificationType Bounce or
+        /// Delivery) with the recipients, their status, diagnostic and action
+        /// (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html). Empty when the text holds none.
+        /// </summary>
+        private static List<Rcpt> FromSesNotification(string human)
+        {
+            var list = new List<Rcpt>();
+            var m = SesJsonLine.Match(human ?? "");
+            if (!m.Success) return list;
+            var end = human.IndexOf('\n', m.Index);
+            var json = end < 0 ? human.Substring(m.Index) : human.Substring(m.Index, end - m.Index);
+            Dictionary<string, object> root;
+            try { root = MiniJson.Parse(json) as Dictionary<string, object>; }
+            catch (FormatException) { return list; }
+            if (root == null) return list;
+            var type = root.TryGetValue("notificationType", out var t) ? t as string : null;
+            if (string.Equals(type, "Bounce", StringComparison.OrdinalIgnoreCase)
+                && root.TryGetValue("bounce", out var b) && b is Dictionary<string, object> bounce
+                && bounce.TryGetValue("bouncedRecipients", out var br) && br is List<object> bounced)
+            {
+                var mta = bounce.TryGetValue("reportingMTA", out var rm) ? StripType(rm as string) : null;
+                foreach (var o in bounced.OfType<Dictionary<string, object>>())
+                {
+                    var addr = o.TryGetValue("emailAddress", out var a) ? a as string : null;
+                    if (string.IsNullOrEmpty(addr)) continue;
+                    var status = o.TryGetValue("status", out var st) ? st as string : null;
+                    list.Add(new Rcpt
+                    {
+                        Recipient = StripAngle(addr),
+                        Status = status != null && StatusRx.IsMatch(status) ? StatusRx.Match(status).Groups[1].Value : null,
+                        Diagnostic = StripType(o.TryGetValue("diagnosticCode", out var d) ? d as string : null),
+                        DiagnosticType = TypeOf(o.TryGetValue("diagnosticCode", out var d2) ? d2 as string : null),
+                        Action = (o.TryGetValue("action", out var ac) ? ac as string : null)?.Trim().ToLowerInvariant() ?? "failed",
+                        RemoteMta = mta,
+                    });
+                }
+            }
+            else if (string.Equals(type, "Delivery", StringComparison.OrdinalIgnoreCase)
+                && root.TryGetValue("delivery", out var dv) && dv is Dictionary<string, object> delivery
+                && delivery.TryGetValue("recipients", out var rs) && rs is List<object> recipients)
+            {
+                var response = delivery.TryGetValue("smtpResponse", out var sr) ? sr as string : null;
+                var mta = delivery.TryGetValue("reportingMTA", out var rm) ? rm as string : null;
+                foreach (var addr in recipients.OfType<string>())
+                    list.Add(new Rcpt { Recipient = StripAngle(addr), Diagnostic = response, Action = "delivered", RemoteMta = mta });
+            }
+            return list;
         }
 
         // A Sendmail-style session transcript: the command sent (">>> DATA") and the error reply to it ("<<< 550 ...").

@@ -120,5 +120,34 @@ namespace MailOps.Tests.Bounces
             Assert.Equal("userunknown", r.Reason);
             Assert.True(r.HardBounce);
         }
+
+        private const string SesHead = "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: ops@example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n" +
+            "Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n";
+
+        [Fact]
+        public void An_Amazon_SES_bounce_notification_by_email_gives_each_bounced_recipient()
+        {
+            var r = Read(SesHead + "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Permanent\",\"bounceSubType\":\"General\"," +
+                "\"bouncedRecipients\":[{\"emailAddress\":\"gone@example.net\",\"action\":\"failed\",\"status\":\"5.1.1\",\"diagnosticCode\":\"smtp; 550 5.1.1 user unknown\"}," +
+                "{\"emailAddress\":\"full@example.net\",\"action\":\"failed\",\"status\":\"5.2.2\",\"diagnosticCode\":\"smtp; 552 5.2.2 Mailbox full\"}]," +
+                "\"timestamp\":\"2026-03-03T10:00:00.000Z\",\"reportingMTA\":\"dsn; a1-2.smtp-out.amazonses.com\"}," +
+                "\"mail\":{\"source\":\"sender@example.org\",\"destination\":[\"gone@example.net\",\"full@example.net\"]}}\n\n" +
+                "--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n");
+            Assert.Equal(2, r.Length);
+            Assert.Equal(("gone@example.net", "5.1.1", "userunknown"), (r[0].Recipient, r[0].Status, r[0].Reason));
+            Assert.Equal(("full@example.net", "5.2.2", "mailboxfull"), (r[1].Recipient, r[1].Status, r[1].Reason));
+            Assert.Equal("Bounce", r[0].Kind);
+        }
+
+        [Fact]
+        public void An_Amazon_SES_delivery_notification_is_reported_as_delivered()
+        {
+            var r = Read(SesHead + "{\"notificationType\":\"Delivery\",\"mail\":{\"source\":\"sender@example.org\",\"destination\":[\"ok@example.net\"]}," +
+                "\"delivery\":{\"recipients\":[\"ok@example.net\"],\"smtpResponse\":\"250 2.6.0 Message received\",\"reportingMTA\":\"a1-2.smtp-out.amazonses.com\"}}\n").Single();
+            Assert.Equal("ok@example.net", r.Recipient);
+            Assert.Equal("2.6.0", r.Status);
+            Assert.Equal("delivered", r.Reason);
+            Assert.Equal("Delivered", r.Kind);
+        }
     }
 }
