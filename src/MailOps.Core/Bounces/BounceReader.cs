@@ -88,7 +88,7 @@ namespace MailOps.Bounces
 
         private sealed class Rcpt
         {
-            public string Recipient, Status, Diagnostic, RemoteMta, Action;
+            public string Recipient, Status, Diagnostic, RemoteMta, Action, DiagnosticType;
         }
 
         private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string entry)
@@ -122,6 +122,18 @@ namespace MailOps.Bounces
             var dsnTexts = message.BodyParts.Where(p => p is MessageDeliveryStatus
                     || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status"))
                 .Select(PartText).ToList();
+            // A wrapper (a gateway's notice, a forward) with no delivery-status part of its own around a whole DSN: the attached
+            // report is the one that says who failed and why (RFC 3464 §2: the message/delivery-status part carries the fields).
+            if (dsnTexts.Count == 0 && !FinalRecipientLine.IsMatch(human))
+            {
+                var inner = message.BodyParts.OfType<MessagePart>().Select(p => p.Message).FirstOrDefault(m => m != null && m.BodyParts.Any(p =>
+                    p is MessageDeliveryStatus || p.ContentType.IsMimeType("message", "delivery-status") || p.ContentType.IsMimeType("message", "global-delivery-status")));
+                if (inner != null)
+                {
+                    foreach (var rec in Parse(inner, path, entry)) yield return rec;
+                    yield break;
+                }
+            }
             var rcpts = new List<Rcpt>();
             foreach (var t in dsnTexts.Concat(dsnTexts.Count == 0 && FinalRecipientLine.IsMatch(human) ? new[] { human } : new string[0]))
             {
@@ -137,11 +149,14 @@ namespace MailOps.Bounces
                         Recipient = StripAngle(StripType(final)),
                         Status = status == null ? null : StatusRx.Match(status).Success ? StatusRx.Match(status).Groups[1].Value : null,
                         Diagnostic = StripType(Get(b, "Diagnostic-Code")),
+                        DiagnosticType = TypeOf(Get(b, "Diagnostic-Code")),
                         RemoteMta = StripType(Get(b, "Remote-MTA")),
                         Action = Get(b, "Action")?.Trim().ToLowerInvariant(),
                     });
                 }
             }
+
+            if (rcpts.Count == 0) rcpts = FromSesNotification(human);
 
             bool isAutoReply = rcpts.Count == 0 && IsAutoReply(message);
             if (isAutoReply)
@@ -212,6 +227,7 @@ namespace MailOps.Bounces
                     RemoteHost = remote,
                     Recipient = r.Recipient,
                     Action = action,
+                    DiagnosticType = r.DiagnosticType,
                     // The stage: from the diagnostic, a session transcript, or (one recipient) Exim's "after EHLO" in the text.
                     Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1)
                         ?? (emit.Count == 1 ? DeliveryFailureClassifier.StageOf(TextAbout(preText, r.Recipient)) : null),
@@ -220,6 +236,58 @@ namespace MailOps.Bounces
                 if (kind == "Delivered") c = Override(c, "delivered", keepStatus: true);
                 yield return new BounceRecord(kind, r.Recipient, c, code, diag, remote, reportingMta, action, original.MessageId, sender, subject, date, path, entry);
             }
+        }
+
+        private static readonly Regex SesJsonLine = new Regex(@"^\s*\{\s*""notificationType""\s*:", RegexOptions.Multiline | RegexOptions.Compiled);
+
+        /// <summary>
+        /// An Amazon SES event notification delivered by e-mail through SNS: one JSON object (notificationType Bounce or
+        /// Delivery) with the recipients, their status, diagnostic and action
+        /// (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html). Empty when the text holds none.
+        /// </summary>
+        private static List<Rcpt> FromSesNotification(string human)
+        {
+            var list = new List<Rcpt>();
+            var m = SesJsonLine.Match(human ?? "");
+            if (!m.Success) return list;
+            var end = human.IndexOf('\n', m.Index);
+            var json = end < 0 ? human.Substring(m.Index) : human.Substring(m.Index, end - m.Index);
+            Dictionary<string, object> root;
+            try { root = MiniJson.Parse(json) as Dictionary<string, object>; }
+            catch (FormatException) { return list; }
+            if (root == null) return list;
+            var type = root.TryGetValue("notificationType", out var t) ? t as string : null;
+            if (string.Equals(type, "Bounce", StringComparison.OrdinalIgnoreCase)
+                && root.TryGetValue("bounce", out var b) && b is Dictionary<string, object> bounce
+                && bounce.TryGetValue("bouncedRecipients", out var br) && br is List<object> bounced)
+            {
+                var mta = bounce.TryGetValue("reportingMTA", out var rm) ? StripType(rm as string) : null;
+                foreach (var o in bounced.OfType<Dictionary<string, object>>())
+                {
+                    var addr = o.TryGetValue("emailAddress", out var a) ? a as string : null;
+                    if (string.IsNullOrEmpty(addr)) continue;
+                    var status = o.TryGetValue("status", out var st) ? st as string : null;
+                    list.Add(new Rcpt
+                    {
+                        Recipient = StripAngle(addr),
+                        Status = status != null && StatusRx.IsMatch(status) ? StatusRx.Match(status).Groups[1].Value : null,
+                        Diagnostic = StripType(o.TryGetValue("diagnosticCode", out var d) ? d as string : null),
+                        DiagnosticType = TypeOf(o.TryGetValue("diagnosticCode", out var d2) ? d2 as string : null),
+                        Action = (o.TryGetValue("action", out var ac) ? ac as string : null)?.Trim().ToLowerInvariant() ?? "failed",
+                        RemoteMta = mta,
+                    });
+                }
+            }
+            else if (string.Equals(type, "Delivery", StringComparison.OrdinalIgnoreCase)
+                && root.TryGetValue("delivery", out var dv) && dv is Dictionary<string, object> delivery
+                && delivery.TryGetValue("recipients", out var rs) && rs is List<object> recipients)
+            {
+                var response = delivery.TryGetValue("smtpResponse", out var sr) ? sr as string : null;
+                var mta = delivery.TryGetValue("reportingMTA", out var rm) ? rm as string : null;
+                foreach (var addr in recipients.OfType<string>())
+                    list.Add(new Rcpt { Recipient = StripAngle(addr), Diagnostic = response, Action = "delivered", RemoteMta = mta });
+            }
+            return list;
         }
 
         // A Sendmail-style session transcript: the command sent (">>> DATA") and the error reply to it ("<<< 550 ...").
@@ -512,6 +580,14 @@ namespace MailOps.Bounces
             if (v == null) return null;
             var semi = v.IndexOf(';');
             return (semi >= 0 && semi < 12 ? v.Substring(semi + 1) : v).Trim();
+        }
+
+        /// <summary>The type before the ';' of a typed DSN field (RFC 3464 §2.3.6 "diagnostic-type; text"), lower case; or null.</summary>
+        private static string TypeOf(string v)
+        {
+            if (v == null) return null;
+            var semi = v.IndexOf(';');
+            return semi > 0 && semi < 12 ? v.Substring(0, semi).Trim().ToLowerInvariant() : null;
         }
 
         private static string StripAngle(string v)

@@ -30,6 +30,9 @@ namespace MailOps.Bounces
 
         /// <summary>The SMTP command the reply answered (MAIL, RCPT, DATA, CONNECT), when known; else read from the text.</summary>
         public string Stage { get; set; }
+
+        /// <summary>The diagnostic type of a DSN's Diagnostic-Code field (RFC 3464 §2.3.6: "smtp", "x-unix", ...), when known.</summary>
+        public string DiagnosticType { get; set; }
     }
 
     /// <summary>The classifier's verdict on one delivery failure.</summary>
@@ -232,6 +235,7 @@ namespace MailOps.Bounces
                     case "action": subject = input.Action; break;
                     case "stage": subject = stage; break;
                     case "domain": subject = domain; break;
+                    case "diagtype": subject = input.DiagnosticType?.Trim(); break;
                     case "failed-status": subject = final ? status : null; break;
                     case "failed-text": subject = final ? text : null; break;
                     default: continue;
@@ -307,10 +311,11 @@ namespace MailOps.Bounces
             return null;
         }
 
-        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>)\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data|EHLO|HELO)\b",
+        private static readonly Regex StageRx = new Regex(@"(?:in reply to|after|did not like our|while (?:sending|talking)[^:]{0,40}?>>>|>>>(?=\s*(?:MAIL FROM|RCPT TO|DATA)\b.{0,200}?<<<\s*[45]\d\d))\s*(?:the\s+)?(?:final\s+|end of\s+)?(MAIL FROM|RCPT TO|DATA|end of data|EHLO|HELO)\b",
             RegexOptions.IgnoreCase | RegexOptions.Compiled);
 
-        /// <summary>HELO (for EHLO or HELO), MAIL, RCPT or DATA when the text says which command the reply answered.</summary>
+        /// <summary>HELO (for EHLO or HELO), MAIL, RCPT or DATA when the text says which command the reply answered (also a Sendmail
+        /// transcript's "&gt;&gt;&gt; RCPT To:&lt;...&gt; &lt;&lt;&lt; 550 ...": the command sent, then the refusal).</summary>
         internal static string StageOf(string text)
         {
             var m = StageRx.Match(text ?? "");

@@ -53,7 +53,8 @@ namespace MailOps.Tests.Bounces
                 "550 - Requested action not taken: no such user here\n\nMessage details:\n  Subject: Hello\n" +
                 "  MAIL FROM: sender@example.org\n  RCPT TO: nobody@mms.example.com\n  Size (in bytes): 222\n\n--inner--\n\n--outer--\n").Single();
             Assert.Equal("nobody@mms.example.com", r.Recipient);
-            Assert.Equal("userunknown", r.Reason);
+            // "no such user" with neither an enhanced status nor the SMTP stage: sisimai's convention is "filtered" (docs/monitoring.md)
+            Assert.Equal("filtered", r.Reason);
             Assert.Equal(550, r.ReplyCode);
         }
 
@@ -90,6 +91,63 @@ namespace MailOps.Tests.Bounces
                 "Action: failed\nStatus: 5.0.0 (permanent failure)\n" +
                 "Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.7.1 <rcpt@example.net>... Access denied' (delivery attempts: 0)\n\n--b--\n").Single();
             Assert.Equal("5.7.1", r.Status);
+        }
+
+        [Fact]
+        public void The_diagnostic_type_of_a_DSN_reaches_the_classifier()
+        {
+            var r = Read(Head + "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n" +
+                "--b1\nContent-Type: text/plain\n\n<rcpt@example.org>: temporary failure\n\n" +
+                "--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n\n" +
+                "Final-Recipient: rfc822; rcpt@example.org\nAction: failed\nStatus: 4.3.0\nDiagnostic-Code: x-unix; temporary failure\n\n--b1--\n").Single();
+            Assert.Equal("rcpt@example.org", r.Recipient);
+            Assert.Equal("4.3.0", r.Status);
+            Assert.Equal("mailererror", r.Reason);
+        }
+
+        [Fact]
+        public void A_gateway_notice_wrapping_a_whole_DSN_is_read_from_the_attached_report()
+        {
+            var r = Read(Head + "Subject: Mail delivery failed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"w\"\n\n" +
+                "--w\nContent-Type: text/plain\n\n----- The following addresses had permanent delivery errors -----\n\n" +
+                "--w\nContent-Type: message/rfc822\n\nFrom: MAILER-DAEMON@inner.example.net\nTo: sender@example.org\nSubject: Returned mail: User unknown\n" +
+                "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"d\"\n\n" +
+                "--d\nContent-Type: text/plain\n\n   ----- The following addresses had permanent delivery errors -----\nrcpt@example.net\n\n" +
+                "--d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; inner.example.net\n\n" +
+                "Final-Recipient: RFC822; rcpt@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--d--\n\n--w--\n").Single();
+            Assert.Equal("rcpt@example.net", r.Recipient);
+            Assert.Equal("5.1.1", r.Status);
+            Assert.Equal("userunknown", r.Reason);
+            Assert.True(r.HardBounce);
+        }
+
+        private const string SesHead = "From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: ops@example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n" +
+            "Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n";
+
+        [Fact]
+        public void An_Amazon_SES_bounce_notification_by_email_gives_each_bounced_recipient()
+        {
+            var r = Read(SesHead + "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Permanent\",\"bounceSubType\":\"General\"," +
+                "\"bouncedRecipients\":[{\"emailAddress\":\"gone@example.net\",\"action\":\"failed\",\"status\":\"5.1.1\",\"diagnosticCode\":\"smtp; 550 5.1.1 user unknown\"}," +
+                "{\"emailAddress\":\"full@example.net\",\"action\":\"failed\",\"status\":\"5.2.2\",\"diagnosticCode\":\"smtp; 552 5.2.2 Mailbox full\"}]," +
+                "\"timestamp\":\"2026-03-03T10:00:00.000Z\",\"reportingMTA\":\"dsn; a1-2.smtp-out.amazonses.com\"}," +
+                "\"mail\":{\"source\":\"sender@example.org\",\"destination\":[\"gone@example.net\",\"full@example.net\"]}}\n\n" +
+                "--\nIf you wish to stop receiving notifications from this topic, please click or visit the link below to unsubscribe:\n");
+            Assert.Equal(2, r.Length);
+            Assert.Equal(("gone@example.net", "5.1.1", "userunknown"), (r[0].Recipient, r[0].Status, r[0].Reason));
+            Assert.Equal(("full@example.net", "5.2.2", "mailboxfull"), (r[1].Recipient, r[1].Status, r[1].Reason));
+            Assert.Equal("Bounce", r[0].Kind);
+        }
+
+        [Fact]
+        public void An_Amazon_SES_delivery_notification_is_reported_as_delivered()
+        {
+            var r = Read(SesHead + "{\"notificationType\":\"Delivery\",\"mail\":{\"source\":\"sender@example.org\",\"destination\":[\"ok@example.net\"]}," +
+                "\"delivery\":{\"recipients\":[\"ok@example.net\"],\"smtpResponse\":\"250 2.6.0 Message received\",\"reportingMTA\":\"a1-2.smtp-out.amazonses.com\"}}\n").Single();
+            Assert.Equal("ok@example.net", r.Recipient);
+            Assert.Equal("2.6.0", r.Status);
+            Assert.Equal("delivered", r.Reason);
+            Assert.Equal("Delivered", r.Kind);
         }
     }
 }

@@ -130,7 +130,7 @@ namespace MailOps.Tests.Bounces
         [Fact]
         public void Without_an_enhanced_status_the_reason_code_is_reported_and_marked_inferred()
         {
-            var c = C(550, null, "550 Unrouteable address... User unknown");
+            var c = C(550, null, "550 <someone@example.net>... User unknown (in reply to RCPT TO command)");
             Assert.Equal("userunknown", c.Reason);
             Assert.Equal("5.0.911", c.Status);
             Assert.True(c.StatusInferred);
@@ -144,7 +144,8 @@ namespace MailOps.Tests.Bounces
         [InlineData("5.7.1", "DATA", "filtered", false)]
         [InlineData("5.1.1", "DATA", "userunknown", true)] // an explicit X.1.1 still means an unknown mailbox
         [InlineData("5.0.0", "RCPT", "userunknown", true)]
-        [InlineData(null, null, "userunknown", true)]
+        [InlineData(null, "RCPT", "userunknown", true)]
+        [InlineData(null, null, "filtered", false)]        // neither a status nor the stage: sisimai's "filtered" (docs/monitoring.md)
         public void A_user_unknown_reply_to_DATA_is_filtered_unless_the_status_says_bad_mailbox(string? status, string? stage, string reason, bool hard)
         {
             var c = S(550, status, $"550 {status} <someone@example.net>... User unknown".Replace("  ", " "), stage);
@@ -161,7 +162,7 @@ namespace MailOps.Tests.Bounces
 
         [Theory]
         [InlineData("550 : User unknown", "filtered")]                         // au/KDDI reception-refusal setting
-        [InlineData("550 <someone@ezweb.ne.jp>: User unknown", "userunknown")] // a real unknown address there
+        [InlineData("550 <someone@ezweb.ne.jp>: User unknown (in reply to RCPT TO command)", "userunknown")] // a real unknown address there, refused at RCPT
         [InlineData("550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.1#rcp Refused due to recipient preferences", "filtered")]
         public void Provider_wordings_for_a_recipient_side_filter_are_filtered(string text, string reason)
         {
@@ -244,6 +245,79 @@ namespace MailOps.Tests.Bounces
             Assert.True(c.Deliverability);
         }
 
+        [Theory]
+        // Postfix "Recipient address rejected: <cause>" from a policy service: the cause after the colon decides
+        [InlineData(554, "5.3.0", "554 5.3.0 <rcpt@example.net>: Recipient address rejected: Mailer error", "mailererror")]
+        [InlineData(554, "5.3.0", "554 5.3.0 <rcpt@example.net>: Recipient address rejected: Internal system error", "systemerror")]
+        [InlineData(550, null, "550 <rcpt@example.net>: Recipient address rejected.", "userunknown")]
+        [InlineData(550, "5.1.1", "550 5.1.1 <rcpt@example.net>: Recipient address rejected: User unknown in local recipient table", "userunknown")]
+        // qmail: a domain without MX or address accepts no mail; a domain that does not exist is hostunknown
+        [InlineData(0, "5.4.4", "<rcpt@example.net>: Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)", "notaccept")]
+        [InlineData(0, "5.1.2", "<rcpt@nx.example>: Sorry, I couldn't find any host named nx.example. (#5.1.2)", "hostunknown")]
+        [InlineData(0, "5.4.4", "Name service error for name=example.net type=MX: Malformed or unexpected name server reply", "notaccept")]
+        // qmail-ldap: the receiver's directory failed, even if the queue then gave up
+        [InlineData(0, "4.4.3", "<rcpt@example.net>: Unable to contact LDAP server. (#4.4.3) I'm not going to try again; this message has been in the queue too long.", "systemerror")]
+        // "Temporary failure" with X.0.0 names no cause
+        [InlineData(450, "4.0.0", "450 4.0.0 Temporary failure", "onhold")]
+        // Orange / La Poste codes (OFR_nnn, LPNnnn_nnn) decide over the stage and the status class
+        [InlineData(550, "5.5.0", "550 5.5.0 Adresse destinataire invalide. Invalid recipient. LPN007_416", "userunknown")]
+        [InlineData(554, "5.7.1", "554 5.7.1 <client.example.net[192.0.2.1]:49309>: Client host rejected: #216 lpn LPN000_630", "policyviolation")]
+        [InlineData(550, "5.5.0", "550 5.5.0 Service refuse. Veuillez essayer plus tard. service refused, please try later. LPN001_108", "undefined")]
+        public void Sisimai_conventions_for_named_causes(int code, string? status, string text, string reason)
+        {
+            var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { ReplyCode = code, Status = status, Text = text, Action = "failed", Stage = text.Contains("LPN007") ? "DATA" : null });
+            Assert.Equal(reason, c.Reason);
+        }
+
+        [Fact]
+        public void Google_Groups_refusing_a_post_is_the_sender_rejected_not_a_filter()
+        {
+            var c = C(0, null, "Hello sender@example.org, We're writing to let you know that the group you tried to contact (team) may not exist, or you may not have permission to post messages to the group.",
+                rcpt: "team@googlegroups.com");
+            Assert.Equal("rejected", c.Reason);
+            Assert.Equal("5.0.918", c.Status);
+        }
+
+        [Fact]
+        public void A_delayed_action_with_an_x_0_0_status_is_expired_and_a_final_one_is_on_hold()
+        {
+            Assert.Equal("expired", C(0, "4.0.0", "Status: 4.0.0 (still trying)", action: "delayed").Reason);
+            Assert.Equal("onhold", C(0, "4.0.0", "Status: 4.0.0", action: "failed").Reason);
+        }
+
+        [Theory]
+        [InlineData("x-unix", "4.3.0", "temporary failure", "mailererror")]
+        [InlineData("X-Unix", "4.5.0", "71", "mailererror")]
+        [InlineData("x-unix", "4.3.0", "Quota exceeded message delivery failed to /var/mail/rcpt", "mailboxfull")]
+        [InlineData("smtp", "4.3.0", "temporary failure", "expired")]
+        public void A_local_delivery_programs_diagnostic_is_a_mailer_error_unless_it_names_a_cause(string type, string status, string text, string reason)
+        {
+            var c = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Status = status, Text = text, Action = "failed", DiagnosticType = type });
+            Assert.Equal(reason, c.Reason);
+        }
+
+        [Theory]
+        // sisimai's precedence: a "user unknown" wording is an unknown user (hard) only with an X.1.1 status or a refusal of RCPT TO;
+        // with no enhanced status and no stage it may be a filter's refusal (filtered, soft)
+        [InlineData(null, null, "kijitora@example.net [User unknown]", "filtered", false)]
+        [InlineData(550, null, "<rcpt@example.net>: host mx.example.net[192.0.2.22] said: 550 <rcpt@example.net>: User unknown", "filtered", false)]
+        [InlineData(550, null, "<rcpt@example.net>: host mx.example.net[192.0.2.22] said: 550 <rcpt@example.net>: User unknown (in reply to RCPT TO command)", "userunknown", true)]
+        [InlineData(550, null, ">>> RCPT To:<rcpt@example.net> <<< 550 Requested User Mailbox not found. No such user here.", "userunknown", true)]
+        [InlineData(550, "5.1.1", "550 5.1.1 <rcpt@example.net>... User unknown", "userunknown", true)]
+        // a directory lookup of the recipient failed: the mailbox does not exist, whatever the stage
+        [InlineData(null, null, "Your message was not delivered to: rcpt@example.net because: User R Cpt (rcpt@example.net) not listed in Domino Directory", "userunknown", true)]
+        [InlineData(null, null, "did not reach the following recipient(s): rcpt@example.net on Thu, 9 May 2005 23:34:45 +0900 The recipient name is not recognized", "userunknown", true)]
+        // Exim: no router could route the address (DNS of a remote domain)
+        [InlineData(null, null, "rcpt@nx.example.net Unrouteable address", "hostunknown", true)]
+        // au/EZweb gateway: refused by the receiving side's filter, no reply quoted
+        [InlineData(null, null, "<rcpt@ezweb.example> Each of the following recipients was rejected by a remote mail server.", "filtered", false)]
+        public void A_user_unknown_wording_is_hard_only_when_a_status_or_the_stage_says_so(int? code, string? status, string text, string reason, bool hard)
+        {
+            var c = C(code ?? 0, status, text);
+            Assert.Equal(reason, c.Reason);
+            Assert.Equal(hard, c.HardBounce);
+        }
+
         [Fact]
         public void Every_rule_reason_is_in_the_taxonomy_every_rule_has_a_source_and_every_reason_a_remedy()
         {
@@ -258,7 +332,7 @@ namespace MailOps.Tests.Bounces
                     foreach (var cond in r[4].Split(';'))
                         Assert.Matches(@"^!?(status|code|action|stage|domain)=.+$", cond);
                 Assert.NotNull(DeliveryFailureClassifier.GetReason(r[0]));
-                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "failed-status", "failed-text" });
+                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "diagtype", "failed-status", "failed-text" });
                 Assert.False(string.IsNullOrWhiteSpace(r[3]), "rule without a source: " + string.Join("\t", r));
             }
             foreach (var name in new[] { "blocked", "badreputation", "requireptr", "authfailure", "spamdetected", "policyviolation", "rejected", "toomanyconn",
