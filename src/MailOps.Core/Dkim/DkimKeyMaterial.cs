@@ -173,12 +173,33 @@ namespace MailOps.Dkim
         /// <summary>The longest p= value read: an 8192-bit SubjectPublicKeyInfo is about 1,400 base64 characters.</summary>
         public const int MaxPublicKeyBase64Length = 4096;
 
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>> ParsedKeys =
-            new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>>(StringComparer.Ordinal);
+        /// <summary>Keys already parsed, by type and bytes, up to a bound: past it the cache starts over (a wildcard
+        /// domain serves one key for every selector; a flood of distinct keys must not grow memory).</summary>
+        internal sealed class ParsedKeyCache
+        {
+            private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>> _keys =
+                new System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<ParsedKey>>(StringComparer.Ordinal);
+            private readonly int _limit;
 
-        private const int ParsedKeysLimit = 256;
+            internal ParsedKeyCache(int limit) => _limit = limit;
 
-        private sealed class ParsedKey
+            internal int Count => _keys.Count;
+
+            internal ParsedKey GetOrParse(string keyType, byte[] data)
+            {
+                var cacheKey = (keyType ?? "").ToLowerInvariant() + ":" + Convert.ToBase64String(data);
+                if (_keys.Count > _limit) _keys.Clear();
+                return _keys.GetOrAdd(cacheKey, _ => new Lazy<ParsedKey>(() =>
+                {
+                    try { return new ParsedKey { Key = ParsePublicKeyOnce(keyType, data) }; }
+                    catch (DkimKeyRejectedException ex) { return new ParsedKey { Error = ex }; }
+                })).Value;
+            }
+        }
+
+        private static readonly ParsedKeyCache SharedKeys = new ParsedKeyCache(256);
+
+        internal sealed class ParsedKey
         {
             public AsymmetricKeyParameter Key;
             public DkimKeyRejectedException Error;
@@ -189,15 +210,12 @@ namespace MailOps.Dkim
         /// <see cref="MaxRsaKeyBits"/> bits, or an exponent that is not an odd number of at least 3, is refused before
         /// any expensive step. Each distinct key is parsed once (a wildcard domain serves the same key for every
         /// selector). Throws <see cref="DkimKeyRejectedException"/> (a <see cref="FormatException"/>).</summary>
-        public static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data)
+        public static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data) => ParsePublicKey(keyType, data, SharedKeys);
+
+        /// <summary>As <see cref="ParsePublicKey(string, byte[])"/>, with the parsed keys kept in <paramref name="cache"/>.</summary>
+        internal static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data, ParsedKeyCache cache)
         {
-            var cacheKey = (keyType ?? "").ToLowerInvariant() + ":" + Convert.ToBase64String(data);
-            if (ParsedKeys.Count > ParsedKeysLimit) ParsedKeys.Clear();
-            var parsed = ParsedKeys.GetOrAdd(cacheKey, _ => new Lazy<ParsedKey>(() =>
-            {
-                try { return new ParsedKey { Key = ParsePublicKeyOnce(keyType, data) }; }
-                catch (DkimKeyRejectedException ex) { return new ParsedKey { Error = ex }; }
-            })).Value;
+            var parsed = cache.GetOrParse(keyType, data);
             if (parsed.Error != null) throw new DkimKeyRejectedException(parsed.Error.Code, parsed.Error.Message, parsed.Error.KeyBits);
             return parsed.Key;
         }
