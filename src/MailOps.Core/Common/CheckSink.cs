@@ -60,14 +60,14 @@ namespace MailOps
             new Delegating(verbose, warning, progress);
 
         /// <summary>The sink itself, or <see cref="None"/> for null: engine code calls through the result without checking.</summary>
-        public static ICheckSink OrNone(this ICheckSink sink) => sink ?? None;
+        public static ICheckSink OrNone(this ICheckSink? sink) => sink ?? None;
 
         /// <summary>Progress of <paramref name="activity"/> counted across threads: each <see cref="ProgressCounter.Step"/>
         /// reports one more step done.</summary>
-        public static ProgressCounter Counter(this ICheckSink sink, string activity, int total) => new ProgressCounter(sink.OrNone(), activity, total);
+        public static ProgressCounter Counter(this ICheckSink? sink, string activity, int total) => new ProgressCounter(sink.OrNone(), activity, total);
 
         /// <summary>The same sink with <paramref name="prefix"/> before every note and warning (progress unchanged).</summary>
-        public static ICheckSink Prefixed(this ICheckSink sink, string prefix)
+        public static ICheckSink Prefixed(this ICheckSink? sink, string prefix)
         {
             var inner = sink.OrNone();
             return new Delegating(m => inner.Verbose(prefix + m), m => inner.Warning(prefix + m), inner.Progress);

@@ -20,7 +20,7 @@ namespace MailOps
     /// </summary>
     public sealed class Finding
     {
-        public Finding(string code, FindingSeverity severity, string message, string remedy = null, string subject = null)
+        public Finding(string code, FindingSeverity severity, string message, string? remedy = null, string? subject = null)
         {
             Code = code ?? throw new ArgumentNullException(nameof(code));
             Level = severity;
@@ -39,7 +39,7 @@ namespace MailOps
         internal static Func<string, string, string> CommandAdvice { get; set; }
 
         private static string WithCommandAdvice(string remedy, string advice) =>
-            string.IsNullOrEmpty(advice) ? remedy : string.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
+            Strings.IsNullOrEmpty(advice) ? remedy : Strings.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
 
         /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>
         public string Code { get; }
@@ -52,10 +52,10 @@ namespace MailOps
 
         public string Message { get; }
 
-        public string Remedy { get; }
+        public string? Remedy { get; }
 
         /// <summary>What the finding is about (a host name, a term, a record), when not the whole result.</summary>
-        public string Subject { get; }
+        public string? Subject { get; }
 
         public override string ToString() => $"{Severity} {Code}: {Message}";
 

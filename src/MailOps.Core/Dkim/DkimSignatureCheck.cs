@@ -16,7 +16,7 @@ namespace MailOps.Dkim
     /// <summary>Everything Test-DkimSignature learned about one message file.</summary>
     public sealed class DkimMessageCheckResult
     {
-        internal DkimMessageCheckResult(IReadOnlyList<DkimSignatureResult> signatures, DkimArcResult arc)
+        internal DkimMessageCheckResult(IReadOnlyList<DkimSignatureResult> signatures, DkimArcResult? arc)
         {
             Signatures = signatures;
             Arc = arc;
@@ -26,7 +26,7 @@ namespace MailOps.Dkim
         public IReadOnlyList<DkimSignatureResult> Signatures { get; }
 
         /// <summary>The ARC chain result, or null when the message carries no ARC header fields.</summary>
-        public DkimArcResult Arc { get; }
+        public DkimArcResult? Arc { get; }
     }
 
     /// <summary>Raised when a message file cannot be read or parsed as a message.</summary>
@@ -83,7 +83,7 @@ namespace MailOps.Dkim
             return new DkimMessageCheckResult(results, arc);
         }
 
-        private static async Task<DkimArcResult> CheckArcAsync(DnsKeyLocator locator, MimeMessage message, string path, CancellationToken ct)
+        private static async Task<DkimArcResult?> CheckArcAsync(DnsKeyLocator locator, MimeMessage message, string path, CancellationToken ct)
         {
             var arcHeaders = message.Headers.Where(h => h.Id == HeaderId.ArcSeal || h.Id == HeaderId.ArcMessageSignature || h.Id == HeaderId.ArcAuthenticationResults).ToList();
             if (arcHeaders.Count == 0) return null;
@@ -98,7 +98,7 @@ namespace MailOps.Dkim
                 .Where(e => e != ArcValidationErrors.None && (r.ChainErrors & e) == e).Select(e => e.ToString()).ToList();
             var instances = arcHeaders.Where(h => h.Id == HeaderId.ArcSeal).Count();
             string result = r.Chain.ToString().ToLowerInvariant();
-            string reason = null;
+            string? reason = null;
             if (locator.Failures.Count > 0 && r.Chain != ArcSignatureValidationResult.Pass)
             {
                 result = "temperror";
@@ -138,7 +138,7 @@ namespace MailOps.Dkim
                 var findings = new List<Finding>();
                 long? l = null;
                 DateTime? signedAt = null, expiresAt = null;
-                string keyType = null;
+                string? keyType = null;
                 int? keySize = null;
                 bool testing = false;
 
@@ -225,7 +225,7 @@ namespace MailOps.Dkim
                 // RFC 6376 §6.1.3: body hash, then the header signature.
                 var options = FormatOptions.Default.Clone();
                 options.NewLineFormat = NewLineFormat.Dos;
-                string bh = DkimTagList.StripWhiteSpace(tags["bh"]), b = DkimTagList.StripWhiteSpace(tags["b"]);
+                string? bh = DkimTagList.StripWhiteSpace(tags["bh"]), b = DkimTagList.StripWhiteSpace(tags["b"]);
                 bool bodyOk;
                 try
                 {

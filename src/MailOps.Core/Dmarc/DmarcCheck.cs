@@ -31,10 +31,10 @@ namespace MailOps.Dmarc
 
         private sealed class Lookup
         {
-            public string Name;
+            public string? Name;
             public List<string> Dmarc = new List<string>();
             public List<string> Lookalikes = new List<string>();
-            public DmarcRecord Single;
+            public DmarcRecord? Single;
         }
 
         /// <summary>Checks one domain; the outcome's Unanswered holds the report authorization questions that went unanswered. Throws <see cref="DnsQueryFailedException"/> when a _dmarc question goes unanswered
@@ -57,7 +57,7 @@ namespace MailOps.Dmarc
 
             var start = await Ask(domain).ConfigureAwait(false);
             string orgDomain, psdDomain = null;
-            Lookup policy = start.Single != null ? start : null;
+            Lookup? policy = start.Single != null ? start : null;
 
             if (method == DmarcDiscoveryMethod.TreeWalk)
             {
@@ -246,7 +246,7 @@ namespace MailOps.Dmarc
                         $"Ask the operator of {host} to publish \"{name}. TXT \\\"v=DMARC1\\\"\", or send reports to a mailbox under {baseDomain}.", host));
             }
 
-            string sp = rec.Sp ?? rec.P, np = rec.Np ?? rec.Sp ?? rec.P;
+            string? sp = rec.Sp ?? rec.P, np = rec.Np ?? rec.Sp ?? rec.P;
             return CheckOutcome.Of(new MailDmarcResult(domain, rec.Text, policy.Name, orgDomain, methodText, rec.P, sp, np, rec.Adkim, rec.Aspf,
                 rec.Testing, psdDomain, new ResultList<string>(rec.Rua.Select(u => u.Text)), new ResultList<string>(rec.Ruf.Select(u => u.Text)),
                 queried, new ResultList<Finding>(findings)), unanswered);

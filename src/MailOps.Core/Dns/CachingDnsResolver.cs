@@ -23,11 +23,11 @@ namespace MailOps.Dns
 
         private sealed class Entry
         {
-            public DnsQueryResult Result;
+            public DnsQueryResult? Result;
             public DateTime Expires;
         }
 
-        public CachingDnsResolver(IDnsResolver inner, Func<DateTime> clock = null)
+        public CachingDnsResolver(IDnsResolver inner, Func<DateTime>? clock = null)
         {
             _inner = inner ?? throw new ArgumentNullException(nameof(inner));
             _clock = clock ?? (() => DateTime.UtcNow);
@@ -77,7 +77,7 @@ namespace MailOps.Dns
             ((ICollection<KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>>)_entries)
                 .Remove(new KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>(key, value));
 
-        private async Task<Entry> Fetch(string name, DnsRecordType type, CancellationToken ct)
+        private async Task<Entry> Fetch(string? name, DnsRecordType type, CancellationToken ct)
         {
             var result = await _inner.QueryAsync(name, type, ct).ConfigureAwait(false);
             TimeSpan ttl;

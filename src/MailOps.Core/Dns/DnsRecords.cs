@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -151,7 +152,7 @@ namespace MailOps.Dns
     {
         private readonly byte[] _data;
 
-        public TlsaRecord(string name, int ttl, int usage, int selector, int matchingType, byte[] associationData)
+        public TlsaRecord(string name, int ttl, int usage, int selector, int matchingType, byte[]? associationData)
             : base(name, DnsRecordType.TLSA, ttl)
         {
             CertificateUsage = usage;
@@ -215,14 +216,14 @@ namespace MailOps.Dns
 
     internal static class Hex
     {
-        public static string Encode(byte[] data)
+        public static string Encode(byte[]? data)
         {
             var sb = new StringBuilder(data.Length * 2);
             foreach (var b in data) sb.Append(b.ToString("X2", CultureInfo.InvariantCulture));
             return sb.ToString();
         }
 
-        public static bool TryDecode(string hex, out byte[] data)
+        public static bool TryDecode(string? hex, [NotNullWhen(true)] out byte[]? data)
         {
             data = null;
             if (hex == null || hex.Length % 2 != 0) return false;

@@ -103,7 +103,7 @@ namespace MailOps.Dns
             /// <summary>The question section as the server echoed it (checked by <see cref="DnsAnswerValidator"/>).</summary>
             public List<DnsAnswerValidator.Question> Questions = new List<DnsAnswerValidator.Question>();
             /// <summary>The SOA in the authority section (negative caching, RFC 2308), or null.</summary>
-            public SoaRecord AuthoritySoa;
+            public SoaRecord? AuthoritySoa;
         }
 
         /// <summary>Reads a response; throws <see cref="FormatException"/> when it is malformed.</summary>
@@ -152,7 +152,7 @@ namespace MailOps.Dns
             return r;
         }
 
-        private static DnsRecord ReadRecord(byte[] m, string owner, int type, int ttl, int p, int end, int length)
+        private static DnsRecord? ReadRecord(byte[] m, string owner, int type, int ttl, int p, int end, int length)
         {
             switch ((DnsRecordType)type)
             {

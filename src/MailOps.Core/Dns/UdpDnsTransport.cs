@@ -19,7 +19,7 @@ namespace MailOps.Dns
     internal sealed class UdpDnsTransport
     {
         private static readonly ConcurrentDictionary<IPEndPoint, UdpDnsTransport> Pool = new ConcurrentDictionary<IPEndPoint, UdpDnsTransport>();
-        private static Timer _sweeper;
+        private static Timer? _sweeper;
         private static readonly object SweeperLock = new object();
         private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(5);
         // Datagrams from each server that no question was waiting for, over the process' life (sockets come and go).

@@ -69,7 +69,7 @@ namespace MailOps.Dns
                 return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, _serverText, sw.Elapsed, ex.Message);
             }
             var failure = DnsOutcome.Timeout;
-            string why = null;
+            string? why = null;
             foreach (var server in Servers)
             {
                 // Counted over every attempt at this server: a wrong-id reply that comes late (a loaded machine, a slow

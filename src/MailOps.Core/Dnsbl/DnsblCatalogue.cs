@@ -8,7 +8,7 @@ namespace MailOps.Dnsbl
     /// <summary>A zone that used to be a blocklist and is dead: kept in the catalogue so nobody adds it back.</summary>
     public sealed class RetiredDnsblZone
     {
-        internal RetiredDnsblZone(string name, string why, IEnumerable<string> sources)
+        internal RetiredDnsblZone(string name, string? why, IEnumerable<string> sources)
         {
             Name = name;
             Why = why;
@@ -17,7 +17,7 @@ namespace MailOps.Dnsbl
 
         public string Name { get; }
 
-        public string Why { get; }
+        public string? Why { get; }
 
         public ResultList<string> Sources { get; }
 
@@ -33,7 +33,7 @@ namespace MailOps.Dnsbl
         private const string ResourceName = "MailOps.Dnsbl.dnsbl-zones.json";
         private static readonly Lazy<DnsblCatalogue> BuiltIn = new Lazy<DnsblCatalogue>(LoadBuiltIn);
 
-        private DnsblCatalogue(IReadOnlyList<DnsblZone> zones, IReadOnlyList<RetiredDnsblZone> retired, string version)
+        private DnsblCatalogue(IReadOnlyList<DnsblZone> zones, IReadOnlyList<RetiredDnsblZone> retired, string? version)
         {
             Zones = zones;
             Retired = retired;
@@ -48,7 +48,7 @@ namespace MailOps.Dnsbl
         public IReadOnlyList<RetiredDnsblZone> Retired { get; }
 
         /// <summary>The data file's version (the date it was last reviewed).</summary>
-        public string Version { get; }
+        public string? Version { get; }
 
         private static DnsblCatalogue LoadBuiltIn()
         {
@@ -61,13 +61,13 @@ namespace MailOps.Dnsbl
 
         /// <summary>Finds a catalogue zone by name, or by its keyed form (&lt;key&gt;.zen.dq.spamhaus.net,
         /// &lt;key&gt;.combined.mail.abusix.zone). Returns null for a zone not in the catalogue.</summary>
-        public DnsblZone Find(string name, out string key)
+        public DnsblZone? Find(string name, out string? key)
         {
             key = null;
             var n = Normalize(name);
             var exact = Zones.FirstOrDefault(z => string.Equals(z.Name, n, StringComparison.OrdinalIgnoreCase));
             if (exact != null) return exact;
-            foreach (var z in Zones.Where(z => !string.IsNullOrEmpty(z.KeyedZone)))
+            foreach (var z in Zones.Where(z => !Strings.IsNullOrEmpty(z.KeyedZone)))
             {
                 var suffix = z.KeyedZone.Replace("{key}.", "");
                 if (n.EndsWith("." + suffix, StringComparison.OrdinalIgnoreCase))
@@ -83,7 +83,7 @@ namespace MailOps.Dnsbl
         public RetiredDnsblZone FindRetired(string name) =>
             Retired.FirstOrDefault(r => string.Equals(r.Name, Normalize(name), StringComparison.OrdinalIgnoreCase));
 
-        internal static string Normalize(string name) => (name ?? "").Trim().TrimEnd('.').ToLowerInvariant();
+        internal static string Normalize(string? name) => (name ?? "").Trim().TrimEnd('.').ToLowerInvariant();
 
         /// <summary>Reads a catalogue from JSON text (the format of dnsbl-zones.json). Throws FormatException naming the zone and field at fault.</summary>
         public static DnsblCatalogue Parse(string json)
@@ -188,12 +188,12 @@ namespace MailOps.Dnsbl
             return zone;
         }
 
-        private static DnsblErrorKind ErrorKind(string text, string where) =>
+        private static DnsblErrorKind ErrorKind(string? text, string where) =>
             Enum.TryParse<DnsblErrorKind>(text, false, out var kind) && Enum.IsDefined(typeof(DnsblErrorKind), kind)
                 ? kind
                 : throw new FormatException($"error kind '{text}' is not one of {string.Join(", ", Enum.GetNames(typeof(DnsblErrorKind)))}");
 
-        private static string Str(Dictionary<string, object> o, string field, string where, bool required = false)
+        private static string? Str(Dictionary<string, object> o, string field, string where, bool required = false)
         {
             if (!o.TryGetValue(field, out var v) || v == null)
             {

@@ -40,7 +40,7 @@ namespace MailOps.Dnsbl
     /// <summary>One return code of a blocklist: a listing meaning, or an error that says the query was not answered.</summary>
     public sealed class DnsblCode
     {
-        internal DnsblCode(string code, string meaning, DnsblErrorKind? kind = null, string action = null)
+        internal DnsblCode(string? code, string? meaning, DnsblErrorKind? kind = null, string? action = null)
         {
             Code = code;
             Meaning = meaning;
@@ -49,15 +49,15 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>The A record the zone answers (e.g. 127.0.0.2), or a CIDR range (127.255.255.0/24).</summary>
-        public string Code { get; }
+        public string? Code { get; }
 
-        public string Meaning { get; }
+        public string? Meaning { get; }
 
         /// <summary>For error codes: what kind of error (PublicResolverRefused, QuotaExceeded, TypoInZoneName, ...). Empty for listings.</summary>
         public DnsblErrorKind? Kind { get; }
 
         /// <summary>For error codes: what to do.</summary>
-        public string Action { get; }
+        public string? Action { get; }
 
         public override string ToString() => Kind == null ? $"{Code} {Meaning}" : $"{Code} {Kind}: {Meaning}";
     }
@@ -101,7 +101,7 @@ namespace MailOps.Dnsbl
         public string KeyRequired { get; internal set; }
 
         /// <summary>The zone's name with a key, "{key}" standing for the key (e.g. {key}.zen.dq.spamhaus.net).</summary>
-        public string KeyedZone { get; internal set; }
+        public string? KeyedZone { get; internal set; }
 
         /// <summary>True when -DqsKey switches this zone to Spamhaus DQS.</summary>
         public bool SupportsDqs { get; internal set; }
@@ -116,15 +116,15 @@ namespace MailOps.Dnsbl
 
         public ResultList<DnsblCode> ErrorCodes { get; internal set; }
 
-        public string DelistUrl { get; internal set; }
+        public string? DelistUrl { get; internal set; }
 
-        public string Notes { get; internal set; }
+        public string? Notes { get; internal set; }
 
         /// <summary>Where the entry's facts come from.</summary>
         public ResultList<string> Sources { get; internal set; }
 
         /// <summary>When the entry was last reviewed (yyyy-MM).</summary>
-        public string Checked { get; internal set; }
+        public string? Checked { get; internal set; }
 
         /// <summary>RFC 5782 §5 test point that must be listed (127.0.0.2 or TEST for domain lists); empty when the zone documents none.</summary>
         public string TestListed { get; internal set; }
@@ -205,7 +205,7 @@ namespace MailOps.Dnsbl
             _mask = mask;
         }
 
-        public static Cidr Parse(string text)
+        public static Cidr Parse(string? text)
         {
             var parts = text.Split('/');
             var ip = IPAddress.Parse(parts[0]);

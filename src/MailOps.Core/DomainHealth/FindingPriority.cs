@@ -53,7 +53,7 @@ namespace MailOps.DomainHealth
             return DeliveryAreas.Contains(area) ? Deliverability : Hardening;
         }
 
-        internal static IReadOnlyList<MailDomainFinding> Rank(string domain, IEnumerable<(string Area, Finding Finding)> raw, MailDomainResult r)
+        internal static IReadOnlyList<MailDomainFinding> Rank(string? domain, IEnumerable<(string Area, Finding Finding)> raw, MailDomainResult r)
         {
             var areaOrder = MailDomainResult.Areas;
             var sorted = raw
@@ -94,7 +94,7 @@ namespace MailOps.DomainHealth
         }
 
         /// <summary>The record to publish for a finding, where one follows from what was found.</summary>
-        internal static string ProposedRecord(string domain, string area, Finding f, MailDomainResult r)
+        internal static string? ProposedRecord(string? domain, string area, Finding f, MailDomainResult r)
         {
             switch (area + "/" + f.Code)
             {

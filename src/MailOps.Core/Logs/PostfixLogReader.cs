@@ -26,10 +26,10 @@ namespace MailOps.Logs
     /// <summary>One recipient delivery attempt, joined from the smtpd/cleanup/qmgr/smtp lines of one queue id.</summary>
     public sealed class MailDeliveryRecord
     {
-        internal MailDeliveryRecord(DateTimeOffset? time, string host, string process, string queueId, string messageId, string from, string to,
+        internal MailDeliveryRecord(DateTimeOffset? time, string host, string process, string queueId, string? messageId, string? from, string to,
             string originalTo, string relay, string relayHost, string relayIp, int? relayPort, string status, string dsn, double? delay,
-            double? delayBeforeQueue, double? delayInQueue, double? delayConnect, double? delayTransmit, string reply, DeliveryClassification c,
-            string client, int? size, int? nrcpt)
+            double? delayBeforeQueue, double? delayInQueue, double? delayConnect, double? delayTransmit, string? reply, DeliveryClassification? c,
+            string? client, int? size, int? nrcpt)
         {
             Time = time; Host = host; Process = process; QueueId = queueId; MessageId = messageId; From = from; To = to; OriginalTo = originalTo;
             Relay = relay; RelayHost = relayHost; RelayIP = relayIp; RelayPort = relayPort; Status = status; Dsn = dsn; Delay = delay;
@@ -46,8 +46,8 @@ namespace MailOps.Logs
         /// <summary>The Postfix program that logged the attempt (smtp, lmtp, local, virtual, error, qmgr for expiry).</summary>
         public string Process { get; }
         public string QueueId { get; }
-        public string MessageId { get; }
-        public string From { get; }
+        public string? MessageId { get; }
+        public string? From { get; }
         public string To { get; }
         public string OriginalTo { get; }
         /// <summary>The relay as logged: "mx.example.org[192.0.2.10]:25", "local", "none".</summary>
@@ -66,21 +66,21 @@ namespace MailOps.Logs
         public double? DelayConnect { get; }
         public double? DelayTransmit { get; }
         /// <summary>The text in parentheses after status= (the remote reply or Postfix's explanation).</summary>
-        public string Reply { get; }
+        public string? Reply { get; }
         /// <summary>The client that submitted the message (smtpd client=), when logged.</summary>
-        public string Client { get; }
+        public string? Client { get; }
         public int? Size { get; }
         public int? Recipients { get; }
         /// <summary>The classifier's reason for deferred/bounced/expired attempts; null for sent.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
         /// <summary>The classifier's hard-bounce verdict (stop sending to the address), for bounced records only: never for
         /// a deferral or an expiry, whose last answer was temporary.</summary>
         public bool HardBounce { get; }
         public bool Deliverability { get; }
-        public string Provider { get; }
-        public string Blocklist { get; }
-        public string Remedy { get; }
-        public string RemedyCommand { get; }
+        public string? Provider { get; }
+        public string? Blocklist { get; }
+        public string? Remedy { get; }
+        public string? RemedyCommand { get; }
 
         public override string ToString() => $"{QueueId} {To} {Status} {Dsn}";
     }
@@ -108,10 +108,10 @@ namespace MailOps.Logs
     {
         private sealed class Queue
         {
-            public string From, MessageId, Client;
+            public string? From, MessageId, Client;
             public int? Size, Nrcpt;
-            public Dictionary<string, MailDeliveryRecord> Deferred;
-            public LinkedListNode<string> Node;
+            public Dictionary<string, MailDeliveryRecord>? Deferred;
+            public LinkedListNode<string>? Node;
         }
 
         private readonly MailLogReadOptions _options;
@@ -121,7 +121,7 @@ namespace MailOps.Logs
         private int _lastMonth = -1;
         private int _yearShift;
 
-        public PostfixLogReader(MailLogReadOptions options = null) => _options = options ?? new MailLogReadOptions();
+        public PostfixLogReader(MailLogReadOptions? options = null) => _options = options ?? new MailLogReadOptions();
 
         /// <summary>Lines read so far (for statistics and benchmarks).</summary>
         public long Lines { get; private set; }
@@ -167,7 +167,7 @@ namespace MailOps.Logs
         public IEnumerable<MailDeliveryRecord> ReadLine(string line)
         {
             Lines++;
-            if (string.IsNullOrEmpty(line)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
+            if (Strings.IsNullOrEmpty(line)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             DateTimeOffset? time;
             string host, prog, msg;
             if (!Split(line, out time, out host, out prog, out msg)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
@@ -249,7 +249,7 @@ namespace MailOps.Logs
                 return Array.Empty<MailDeliveryRecord>();
             }
             // The reply text is in the last parentheses after status=; fields are before it.
-            string reply = null, fieldsPart = rest;
+            string? reply = null, fieldsPart = rest;
             var st = rest.IndexOf(" status=", StringComparison.Ordinal);
             if (st >= 0)
             {
@@ -288,7 +288,7 @@ namespace MailOps.Logs
                 for (int i = 0; i < parts.Length && i < 4; i++) delays[i] = Num(parts[i]);
             }
             f.TryGetValue("orig_to", out var orig);
-            DeliveryClassification c = null;
+            DeliveryClassification? c = null;
             if (status != "sent")
             {
                 // Logs repeat the same replies many times: classify each (reply, status, relay, recipient domain) once.
@@ -321,7 +321,7 @@ namespace MailOps.Logs
         }
 
         /// <summary>qmgr "status=expired, returned to sender": one expired record per recipient still deferred, with its last reply.</summary>
-        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string host, string reply)
+        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string host, string? reply)
         {
             if (queue.Deferred == null || queue.Deferred.Count == 0)
                 return new[] { new MailDeliveryRecord(time, host, "qmgr", id, queue.MessageId, queue.From, null, null, null, null, null, null, "expired", null, null,
@@ -344,7 +344,7 @@ namespace MailOps.Logs
 
         private static readonly Regex CodeInReply = new Regex(@"said: (?<c>[245]\d\d)[ -]|^(?<c>[245]\d\d)[ -]", RegexOptions.Compiled);
 
-        private static int ReplyCode(string reply)
+        private static int ReplyCode(string? reply)
         {
             if (reply == null) return 0;
             var m = CodeInReply.Match(reply);

@@ -44,21 +44,21 @@ namespace MailOps.Server
     {
         internal MailServerResult() { }
 
-        public string IPAddress { get; internal set; }
-        public string HeloName { get; internal set; }
+        public string? IPAddress { get; internal set; }
+        public string? HeloName { get; internal set; }
         /// <summary>Pass, Warning, Fail, or Incomplete when a check could not run.</summary>
-        public string Status { get; internal set; }
-        public MailPtrResult Ptr { get; internal set; }
+        public string? Status { get; internal set; }
+        public MailPtrResult? Ptr { get; internal set; }
         /// <summary>One result per blocklist zone (Get-DnsblListing's objects).</summary>
         public ResultList<DnsblResult> Blocklists { get; internal set; } = ResultList<DnsblResult>.Empty;
         /// <summary>The zones that list the address.</summary>
         public ResultList<string> ListedOn { get; internal set; } = ResultList<string>.Empty;
-        public AsnInfo Asn { get; internal set; }
-        public MailServerNeighborhood Neighborhood { get; internal set; }
+        public AsnInfo? Asn { get; internal set; }
+        public MailServerNeighborhood? Neighborhood { get; internal set; }
         /// <summary>-Service: one Test-SmtpService object per port probed (25, 465, 587, 993 by default); empty without -Service.</summary>
         public ResultList<MailServiceResult> Services { get; internal set; } = ResultList<MailServiceResult>.Empty;
         /// <summary>-Local: outbound port 25 from the machine running the check (Test-Port25Egress's object, the same for every address).</summary>
-        public Port25EgressResult Port25Egress { get; internal set; }
+        public Port25EgressResult? Port25Egress { get; internal set; }
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         public ResultList<string> CouldNotCheck { get; internal set; } = ResultList<string>.Empty;
 
@@ -67,7 +67,7 @@ namespace MailOps.Server
 
     public sealed class MailServerOptions
     {
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
         /// <summary>Check the /24 of a public IPv4 address on the same zones.</summary>
         public bool Neighborhood { get; set; }
         public bool Asn { get; set; } = true;
@@ -76,9 +76,9 @@ namespace MailOps.Server
         /// <summary>Mail services to probe on the address (-Service): protocol and port; empty: none.</summary>
         public IReadOnlyList<(MailProtocol Protocol, int Port)> Services { get; set; } = new (MailProtocol, int)[0];
         /// <summary>How the services are probed (timeout, trusted CAs); the host name for certificate matching is <see cref="HeloName"/>.</summary>
-        public MailServiceOptions ServiceOptions { get; set; }
+        public MailServiceOptions? ServiceOptions { get; set; }
         /// <summary>-Local: the one egress check of the invocation (shared by every address); null: not run.</summary>
-        public Func<CancellationToken, Task<Port25EgressResult>> Port25Egress { get; set; }
+        public Func<CancellationToken, Task<Port25EgressResult>>? Port25Egress { get; set; }
 
         /// <summary>The default services of -Service: SMTP with STARTTLS on 25, SMTPS on 465, submission on 587, IMAPS on 993.</summary>
         public static IReadOnlyList<(MailProtocol Protocol, int Port)> DefaultServices { get; } = new[]
@@ -90,7 +90,7 @@ namespace MailOps.Server
     public sealed class MailServerCheckOutcome
     {
         internal MailServerCheckOutcome(MailServerResult result, IReadOnlyList<(string Area, Exception Error)> failures, IReadOnlyList<DnsblResult> blocklistErrors,
-            IReadOnlyList<MailConnectionException> serviceFailures = null)
+            IReadOnlyList<MailConnectionException>? serviceFailures = null)
         {
             ServiceFailures = serviceFailures ?? new MailConnectionException[0];
             Result = result;
@@ -110,7 +110,7 @@ namespace MailOps.Server
     /// <summary>Test-MailServer's engine: composes PtrCheck, DnsblCheck and AsnLookup for one address.</summary>
     public static class MailServerCheck
     {
-        public static async Task<MailServerCheckOutcome> RunAsync(IDnsResolver dns, DnsblCheck dnsbl, IPAddress ip, MailServerOptions options, CancellationToken ct)
+        public static async Task<MailServerCheckOutcome> RunAsync(IDnsResolver dns, DnsblCheck? dnsbl, IPAddress ip, MailServerOptions options, CancellationToken ct)
         {
             options = options ?? new MailServerOptions();
             var failures = new List<(string, Exception)>();
@@ -125,7 +125,7 @@ namespace MailOps.Server
             var egressTask = options.Port25Egress == null ? Task.FromResult<Port25EgressResult>(null) : options.Port25Egress(ct);
             var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood>(null);
 
-            async Task<T> Guard<T>(string area, Func<Task<T>> run) where T : class
+            async Task<T?> Guard<T>(string area, Func<Task<T>> run) where T : class
             {
                 try { return await run().ConfigureAwait(false); }
                 catch (DnsQueryFailedException ex) { lock (failures) failures.Add((area, ex)); return null; }
@@ -149,8 +149,8 @@ namespace MailOps.Server
             r.ListedOn = new ResultList<string>(ordered.Where(x => x.IsListed).Select(x => x.Zone));
             foreach (var x in ordered.Where(x => x.IsListed))
                 findings.Add(new Finding("Blocklisted", FindingSeverity.Fail,
-                    $"{ip} is listed on {x.Zone} ({x.Meaning}){(string.IsNullOrEmpty(x.Reason) ? "" : ": " + x.Reason)}. Receivers that use this list reject or junk its mail.",
-                    string.IsNullOrEmpty(x.DelistUrl) ? "Find and stop what sent the spam (a compromised account, an open relay, a form), then ask the list to delist the address." : $"Find and stop what sent the spam, then request delisting at {x.DelistUrl}.",
+                    $"{ip} is listed on {x.Zone} ({x.Meaning}){(Strings.IsNullOrEmpty(x.Reason) ? "" : ": " + x.Reason)}. Receivers that use this list reject or junk its mail.",
+                    Strings.IsNullOrEmpty(x.DelistUrl) ? "Find and stop what sent the spam (a compromised account, an open relay, a form), then ask the list to delist the address." : $"Find and stop what sent the spam, then request delisting at {x.DelistUrl}.",
                     x.Zone));
             foreach (var x in ordered.Where(x => x.Status == DnsblStatus.Error)) couldNot.Add($"Dnsbl {x.Zone}: {x.Message}");
 

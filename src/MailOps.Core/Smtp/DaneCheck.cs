@@ -18,7 +18,7 @@ namespace MailOps.Smtp
 
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
     }
@@ -26,7 +26,7 @@ namespace MailOps.Smtp
     /// <summary>One MX host of a domain, as Test-MailDane sees it.</summary>
     public sealed class DaneTarget
     {
-        internal DaneTarget(string domain, string host, bool? mxDnssecValidated, Finding finding = null)
+        internal DaneTarget(string domain, string host, bool? mxDnssecValidated, Finding? finding = null)
         {
             Domain = domain;
             HostName = host;
@@ -34,8 +34,8 @@ namespace MailOps.Smtp
             Finding = finding;
         }
 
-        public string Domain { get; }
-        public string HostName { get; }
+        public string? Domain { get; }
+        public string? HostName { get; }
         public bool? MxDnssecValidated { get; }
         /// <summary>Set when the host cannot be checked (null MX): the result is this finding alone.</summary>
         public Finding Finding { get; }
@@ -51,7 +51,7 @@ namespace MailOps.Smtp
         public int Port { get; internal set; }
 
         /// <summary>The TLSA owner name, _25._tcp.&lt;host&gt;.</summary>
-        public string TlsaName { get; internal set; }
+        public string? TlsaName { get; internal set; }
 
         public ResultList<TlsaRecordMatch> TlsaRecords { get; internal set; } = ResultList<TlsaRecordMatch>.Empty;
 
@@ -62,25 +62,25 @@ namespace MailOps.Smtp
         public bool? MxDnssecValidated { get; internal set; }
 
         public bool TlsEstablished { get; internal set; }
-        public string TlsVersion { get; internal set; }
-        public string CertificateSubject { get; internal set; }
+        public string? TlsVersion { get; internal set; }
+        public string? CertificateSubject { get; internal set; }
 
         /// <summary>Subjects of the certificates the server sent, leaf first.</summary>
         public ResultList<string> Chain { get; internal set; } = ResultList<string>.Empty;
 
         /// <summary>The first record that matched ("3 1 1 ..."), if any.</summary>
-        public string MatchedRecord { get; internal set; }
+        public string? MatchedRecord { get; internal set; }
 
         /// <summary>Valid, NoMatch, NoUsableRecords, NoTlsa, NoTls or NotChecked (null MX, no address).</summary>
-        public string DaneStatus { get; internal set; }
+        public string? DaneStatus { get; internal set; }
 
         /// <summary>StandbyRecord, TaAndEe, TaOnly, SingleKey or None: how a certificate change would go.</summary>
-        public string Rollover { get; internal set; }
+        public string? Rollover { get; internal set; }
 
         public bool RolloverReady { get; internal set; }
 
         /// <summary>The "3 1 1" record line for the live certificate (what New-TlsaRecord -HostName prints).</summary>
-        public string SuggestedRecord { get; internal set; }
+        public string? SuggestedRecord { get; internal set; }
 
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
@@ -162,7 +162,7 @@ namespace MailOps.Smtp
                     "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver (a local unbound, or 1.1.1.1) - this one may not validate.");
 
             // Connect: addresses from the same resolver as the TLSA records.
-            TlsHandshake handshake = null;
+            TlsHandshake? handshake = null;
             var svc = new MailServiceOptions
             {
                 Protocol = MailProtocol.Smtp,
@@ -297,7 +297,7 @@ namespace MailOps.Smtp
 
         /// <summary>True when the leaf's chain, built from the certificates the server sent, passes through <paramref name="ta"/>
         /// with valid signatures up to it (whatever lies above it is not consulted: the TA is trusted by the TLSA record).</summary>
-        private static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 ta, IReadOnlyList<X509Certificate2> sent, DateTime now, out string problem)
+        private static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 ta, IReadOnlyList<X509Certificate2> sent, DateTime now, out string? problem)
         {
             problem = null;
             if (leaf.Thumbprint == ta.Thumbprint) return true;

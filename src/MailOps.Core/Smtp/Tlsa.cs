@@ -28,7 +28,7 @@ namespace MailOps.Smtp
             matching == 0 ? "Full" : matching == 1 ? "SHA2-256" : matching == 2 ? "SHA2-512" : "Matching" + matching.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The association data of <paramref name="cert"/> for a selector and matching type; null when either is unknown.</summary>
-        public static byte[] AssociationData(X509Certificate2 cert, int selector, int matchingType)
+        public static byte[]? AssociationData(X509Certificate2 cert, int selector, int matchingType)
         {
             byte[] input;
             if (selector == 0) input = cert.RawData;
@@ -44,7 +44,7 @@ namespace MailOps.Smtp
         }
 
         /// <summary>The data as a TLSA record writes it (lower-case hex, as most tools print it).</summary>
-        public static string ToHex(byte[] data) => Hex.Encode(data).ToLowerInvariant();
+        public static string ToHex(byte[]? data) => Hex.Encode(data).ToLowerInvariant();
 
         internal static bool Matches(TlsaRecord record, X509Certificate2 cert)
         {

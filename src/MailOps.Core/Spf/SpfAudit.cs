@@ -27,9 +27,9 @@ namespace MailOps.Spf
 
         private sealed class Fetched
         {
-            public DnsQueryResult Query;
+            public DnsQueryResult? Query;
             public List<string> Records = new List<string>();
-            public SpfParsedRecord Parsed;
+            public SpfParsedRecord? Parsed;
         }
 
         private sealed class Auditor
@@ -67,7 +67,7 @@ namespace MailOps.Spf
 
             /// <summary>Takes <paramref name="count"/> questions from the budget; null when they may be asked, else the
             /// note saying why the term is not looked up (and the skip is counted for the finding).</summary>
-            private string Reserve(int count)
+            private string? Reserve(int count)
             {
                 if (Volatile.Read(ref _unanswered) >= UnansweredLimit) return SkippedForUnanswered();
                 if (Interlocked.Add(ref _queries, count) > QueryLimit)
@@ -86,7 +86,7 @@ namespace MailOps.Spf
             }
 
             /// <summary>Asks one question when a slot is free; null (not asked) when by then too many went unanswered.</summary>
-            private async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type)
+            private async Task<DnsQueryResult?> QueryAsync(string name, DnsRecordType type)
             {
                 await _gate.WaitAsync(_ct).ConfigureAwait(false);
                 DnsQueryResult r;
@@ -222,7 +222,7 @@ namespace MailOps.Spf
                 _ct.ThrowIfCancellationRequested();
                 string qualifier = t.IsModifier ? "" : t.QualifierResult;
                 string Target() => t.Domain == null ? domain : t.Domain.HasMacros ? t.Domain.Text : SpfMacro.ToQueryName(t.Domain.Text) ?? t.Domain.Text;
-                SpfTerm Node(int cost, int voids, string target, string note, string record = null, List<SpfTerm> children = null) =>
+                SpfTerm Node(int cost, int voids, string? target, string? note, string? record = null, List<SpfTerm>? children = null) =>
                     new SpfTerm(domain, t.Text, t.Name, qualifier, target, cost, voids, record, note, children == null ? null : new ResultList<SpfTerm>(children));
                 bool macro = t.Domain != null && t.Domain.HasMacros;
                 const string macroNote = "target holds macros: it depends on the message, so it is counted but not looked up";
@@ -360,7 +360,7 @@ namespace MailOps.Spf
                 }
             }
 
-            private async Task<Fetched> FetchAsync(string domain)
+            private async Task<Fetched?> FetchAsync(string domain)
             {
                 var f = new Fetched { Query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false) };
                 if (f.Query == null) return null;
@@ -413,7 +413,7 @@ namespace MailOps.Spf
                 {
                     var order = EvaluationOrder(terms).ToList();
                     int running = 0;
-                    string eleventh = null;
+                    string? eleventh = null;
                     foreach (var (term, via) in order)
                     {
                         running += term.LookupCost;

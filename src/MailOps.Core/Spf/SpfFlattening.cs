@@ -14,7 +14,7 @@ namespace MailOps.Spf
     {
         internal SpfFlatteningProposal() { }
 
-        public string Domain { get; internal set; }
+        public string? Domain { get; internal set; }
         public int LookupsBefore { get; internal set; }
         public int LookupsAfter { get; internal set; }
         /// <summary>The terms (includes, then a/mx terms of the record itself) replaced by their addresses.</summary>
@@ -25,7 +25,7 @@ namespace MailOps.Spf
         public ResultList<string> Records { get; internal set; } = ResultList<string>.Empty;
         /// <summary>Providers whose ranges change without notice: a flattened copy goes stale and must be refreshed.</summary>
         public ResultList<string> VolatileProviders { get; internal set; } = ResultList<string>.Empty;
-        public string Warning { get; internal set; }
+        public string? Warning { get; internal set; }
 
         public override string ToString() => $"{Domain}: {LookupsBefore} -> {LookupsAfter} lookups, {Records.Count} record(s)";
     }
@@ -61,7 +61,7 @@ namespace MailOps.Spf
             ("spf.mtasv.net", "Postmark"),
         };
 
-        public static async Task<SpfFlatteningProposal> ProposeAsync(IDnsResolver dns, SpfAuditResult audit, CancellationToken ct)
+        public static async Task<SpfFlatteningProposal?> ProposeAsync(IDnsResolver dns, SpfAuditResult audit, CancellationToken ct)
         {
             if (audit?.Record == null || audit.LookupCount <= 10) return null;
             var top = audit.Terms.ToList();
@@ -83,7 +83,7 @@ namespace MailOps.Spf
             if (flattenable.Count == 0) return null;
 
             // Flatten the first k candidates for k = 1, 2, ... until the result (sub-record includes counted) fits.
-            List<string> records = null;
+            List<string>? records = null;
             var lookups = 0;
             var used = 0;
             for (var k = 1; k <= flattenable.Count; k++)
@@ -113,7 +113,7 @@ namespace MailOps.Spf
         {
             var lookups = audit.LookupCount - chosen.Keys.Sum(t => t.SubtreeLookupCost);
             var terms = new List<string>();
-            string all = null;
+            string? all = null;
             foreach (var t in top)
             {
                 if (t.Kind == "all") { all = t.Term; continue; }

@@ -12,7 +12,7 @@ namespace MailOps.Spf
     /// <summary>One piece of a macro-string (RFC 7208 §7.1): literal text, an escape (%%, %_, %-) or a macro-expand.</summary>
     internal sealed class MacroToken
     {
-        public string Literal;          // literal text, or the expansion of an escape
+        public string? Literal;          // literal text, or the expansion of an escape
         public bool IsEscape;           // %% %_ %-
         public char Letter;             // lower-case macro letter; '\0' for literals and escapes
         public bool UrlEscape;          // the letter was upper case
@@ -44,14 +44,14 @@ namespace MailOps.Spf
     /// <summary>The values macros expand to for one check_host() (RFC 7208 §7.2).</summary>
     internal sealed class MacroContext
     {
-        public string Sender;           // s: local-part@domain
-        public string LocalPart;        // l
-        public string SenderDomain;     // o
-        public string Domain;           // d: the current domain
-        public IPAddress Ip;            // i, c, v (already unmapped from IPv4-mapped IPv6)
-        public string Helo;             // h
-        public string ReceivingHost;    // r
-        public Func<Task<string>> ValidatedName;  // p (costs DNS queries; only run when used)
+        public string? Sender;           // s: local-part@domain
+        public string? LocalPart;        // l
+        public string? SenderDomain;     // o
+        public string? Domain;           // d: the current domain
+        public IPAddress? Ip;            // i, c, v (already unmapped from IPv4-mapped IPv6)
+        public string? Helo;             // h
+        public string? ReceivingHost;    // r
+        public Func<Task<string>>? ValidatedName;  // p (costs DNS queries; only run when used)
         public DateTimeOffset Now;      // t
     }
 
@@ -65,7 +65,7 @@ namespace MailOps.Spf
         /// <summary>Parses a macro-string. Returns null and sets <paramref name="error"/> and <paramref name="errorOffset"/>
         /// (0-based, into <paramref name="text"/>) when it is not valid. <paramref name="explain"/> allows the
         /// exp-only letters c, r, t and spaces (explain-string).</summary>
-        public static MacroString Parse(string text, bool explain, out string error, out int errorOffset)
+        public static MacroString Parse(string? text, bool explain, out string? error, out int errorOffset)
         {
             error = null;
             errorOffset = 0;
@@ -136,7 +136,7 @@ namespace MailOps.Spf
             return new MacroString(text, tokens);
         }
 
-        private static MacroToken ParseMacroBody(string body, bool explain, out string error)
+        private static MacroToken? ParseMacroBody(string body, bool explain, out string? error)
         {
             error = null;
             if (body.Length == 0) { error = "empty macro '%{}'"; return null; }
@@ -188,7 +188,7 @@ namespace MailOps.Spf
 
         /// <summary>Checks the end of a domain-spec: a macro-expand, or "." and a top label (RFC 7208 §7.1 domain-end).
         /// Returns null when fine, else what is wrong.</summary>
-        public static string CheckDomainEnd(MacroString spec)
+        public static string? CheckDomainEnd(MacroString spec)
         {
             if (spec.Tokens.Count == 0) return "the domain is empty";
             var last = spec.Tokens[spec.Tokens.Count - 1];
@@ -219,7 +219,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>Expands a macro-string. Letters are expanded per RFC 7208 §7.3; upper-case letters are URL-escaped.</summary>
-        public static async Task<string> ExpandAsync(MacroString spec, MacroContext ctx)
+        public static async Task<string> ExpandAsync(MacroString? spec, MacroContext ctx)
         {
             var sb = new StringBuilder();
             foreach (var t in spec.Tokens)
@@ -237,7 +237,7 @@ namespace MailOps.Spf
                     case 'v': value = ctx.Ip.AddressFamily == AddressFamily.InterNetwork ? "in-addr" : "ip6"; break;
                     case 'h': value = ctx.Helo; break;
                     case 'c': value = ctx.Ip.ToString(); break;
-                    case 'r': value = string.IsNullOrEmpty(ctx.ReceivingHost) ? "unknown" : ctx.ReceivingHost; break;
+                    case 'r': value = Strings.IsNullOrEmpty(ctx.ReceivingHost) ? "unknown" : ctx.ReceivingHost; break;
                     case 't': value = ctx.Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture); break;
                     default: value = ""; break;
                 }
@@ -258,7 +258,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>IPv4 as a dotted quad; IPv6 as 32 dot-separated nibbles (RFC 7208 §7.3).</summary>
-        internal static string DottedIp(IPAddress ip)
+        internal static string DottedIp(IPAddress? ip)
         {
             if (ip.AddressFamily == AddressFamily.InterNetwork) return ip.ToString();
             var sb = new StringBuilder();
@@ -287,7 +287,7 @@ namespace MailOps.Spf
         /// <summary>Makes an expanded domain usable as a query name: drops a trailing dot and, over 253 characters,
         /// removes labels from the left (RFC 7208 §7.3). Returns null when the result is not a valid DNS name
         /// (empty label, label over 63 octets, a single label).</summary>
-        internal static string ToQueryName(string expanded)
+        internal static string? ToQueryName(string expanded)
         {
             var name = expanded;
             if (name.EndsWith(".", StringComparison.Ordinal)) name = name.Substring(0, name.Length - 1);
@@ -304,7 +304,7 @@ namespace MailOps.Spf
         /// <summary>RFC 7208 §4.3: a multi-label name, no empty label, no label over 63 octets, not a domain literal.</summary>
         internal static bool IsValidDomain(string name)
         {
-            if (string.IsNullOrEmpty(name) || name.Length > 253 || name.StartsWith("[", StringComparison.Ordinal)) return false;
+            if (Strings.IsNullOrEmpty(name) || name.Length > 253 || name.StartsWith("[", StringComparison.Ordinal)) return false;
             var labels = name.Split('.');
             if (labels.Length < 2) return false;
             return labels.All(l => l.Length > 0 && Encoding.UTF8.GetByteCount(l) <= 63);

@@ -234,9 +234,9 @@ namespace MailOps.Tests.Dnsbl
                 Assert.Equal("ZoneTestFailed", r.ErrorKind.ToString());
                 Assert.Contains("dead", r.Message);
             });
-            Assert.Contains(results, r => r.Message.Contains("test entry 127.0.0.2"));
-            Assert.Contains(results, r => r.Message.Contains("test entry ::ffff:7f00:2"));
-            Assert.Contains(results, r => r.Message.Contains("test entry test"));
+            Assert.Contains(results, r => (r.Message ?? "").Contains("test entry 127.0.0.2"));
+            Assert.Contains(results, r => (r.Message ?? "").Contains("test entry ::ffff:7f00:2"));
+            Assert.Contains(results, r => (r.Message ?? "").Contains("test entry test"));
         }
 
         [Theory, MemberData(nameof(Paths2))]
