@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -23,7 +24,7 @@ namespace MailOps.Dns
 
         private sealed class Entry
         {
-            public DnsQueryResult? Result;
+            public required DnsQueryResult Result;
             public DateTime Expires;
         }
 
@@ -77,7 +78,7 @@ namespace MailOps.Dns
             ((ICollection<KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>>)_entries)
                 .Remove(new KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>(key, value));
 
-        private async Task<Entry> Fetch(string? name, DnsRecordType type, CancellationToken ct)
+        private async Task<Entry> Fetch(string name, DnsRecordType type, CancellationToken ct)
         {
             var result = await _inner.QueryAsync(name, type, ct).ConfigureAwait(false);
             TimeSpan ttl;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -11,7 +12,7 @@ namespace MailOps.Dns
             string? name,
             DnsRecordType type,
             DnsOutcome outcome,
-            IEnumerable<DnsRecord> answers,
+            IEnumerable<DnsRecord>? answers,
             string server,
             TimeSpan elapsed,
             string? errorMessage = null,

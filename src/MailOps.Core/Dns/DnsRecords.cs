@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
@@ -216,7 +217,7 @@ namespace MailOps.Dns
 
     internal static class Hex
     {
-        public static string Encode(byte[]? data)
+        public static string Encode(byte[] data)
         {
             var sb = new StringBuilder(data.Length * 2);
             foreach (var b in data) sb.Append(b.ToString("X2", CultureInfo.InvariantCulture));

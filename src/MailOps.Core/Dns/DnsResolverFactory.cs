@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -28,7 +29,7 @@ namespace MailOps.Dns
         public bool RequestDnssec { get; set; }
 
         /// <summary>Bounds of loading <see cref="ZoneFiles"/> (size, includes, records). Null: the defaults.</summary>
-        public ZoneFileLimits ZoneFileLimits { get; set; }
+        public ZoneFileLimits? ZoneFileLimits { get; set; }
 
         /// <summary>Cancels loading <see cref="ZoneFiles"/> (Ctrl+C while a large zone file is read).</summary>
         public CancellationToken CancellationToken { get; set; }

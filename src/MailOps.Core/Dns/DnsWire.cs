@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Net;
@@ -145,7 +146,7 @@ namespace MailOps.Dns
                     if (rec != null) r.Answers.Add(rec);
                 }
                 else if (type == (int)DnsRecordType.SOA && r.AuthoritySoa == null)
-                    r.AuthoritySoa = (SoaRecord)ReadRecord(m, owner, type, ttl, p, end, length);
+                    r.AuthoritySoa = (SoaRecord?)ReadRecord(m, owner, type, ttl, p, end, length);
                 _ = cls;
                 p = end;
             }

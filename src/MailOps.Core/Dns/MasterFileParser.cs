@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -54,7 +55,7 @@ namespace MailOps.Dns
     /// <summary>The records of one master file and the zone it speaks for.</summary>
     public sealed class ZoneFile
     {
-        internal ZoneFile(string path, string apex, IReadOnlyList<DnsRecord> records)
+        internal ZoneFile(string path, string? apex, IReadOnlyList<DnsRecord> records)
         {
             Path = path;
             Apex = apex;
@@ -65,7 +66,7 @@ namespace MailOps.Dns
 
         /// <summary>The zone apex: the SOA owner, else the first $ORIGIN. Null when the file has neither: it then
         /// speaks only for the exact owner names it holds.</summary>
-        public string Apex { get; }
+        public string? Apex { get; }
 
         public IReadOnlyList<DnsRecord> Records { get; }
     }
@@ -176,7 +177,7 @@ namespace MailOps.Dns
             public bool Quoted;
         }
 
-        private static void ParseInto(TextReader text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
+        private static void ParseInto(TextReader text, string path, State state, List<DnsRecord> records, ref string? firstOrigin, ref string? soaOwner, int depth)
         {
             foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(new CharSource(text), path, state.Limits.MaxLineChars))
             {
@@ -198,7 +199,7 @@ namespace MailOps.Dns
         }
 
         private static void ParseLine(int lineNo, bool startsWithSpace, List<Token> tokens, string path, State state, List<DnsRecord> records,
-            ref string firstOrigin, ref string soaOwner, int depth)
+            ref string? firstOrigin, ref string? soaOwner, int depth)
         {
             {
                 var first = tokens[0];
@@ -447,7 +448,7 @@ namespace MailOps.Dns
             /// <summary>Where the current logical line began, and how long it may grow.</summary>
             public long LineStart;
             public long MaxLine = long.MaxValue;
-            public Func<Exception>? TooLong;
+            public Func<Exception> TooLong = () => new InvalidOperationException("no line limit was set");
 
             public int Peek(int k = 0)
             {

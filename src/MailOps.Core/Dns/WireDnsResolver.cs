@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -78,7 +79,7 @@ namespace MailOps.Dns
                 for (int attempt = 0; attempt <= _retries; attempt++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    byte[] datagram;
+                    byte[]? datagram;
                     try
                     {
                         datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
@@ -181,7 +182,7 @@ namespace MailOps.Dns
             }
         }
 
-        private async Task<byte[]> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
+        private async Task<byte[]?> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
         {
             try
             {

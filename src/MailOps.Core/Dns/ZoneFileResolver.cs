@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -82,7 +83,7 @@ namespace MailOps.Dns
             return new DnsQueryResult(normalized, type, DnsOutcome.NoData, null, server, sw.Elapsed, negativeTtl: zone.NegativeTtl);
         }
 
-        private Zone? FindZone(string? name)
+        private Zone? FindZone(string name)
         {
             Zone? best = null;
             int bestLabels = -1;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -42,7 +43,7 @@ namespace MailOps.MtaSts
         /// <summary>The v=STSv1 TXT record at _mta-sts.&lt;domain&gt; (the first one when there are several).
         /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
         /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
-        public string Record { get => TextSafety.Escape(_record); internal set => _record = value; }
+        public string? Record { get => TextSafety.Escape(_record); internal set => _record = value; }
 
         /// <summary>The record exactly as published, control characters included. A method, so that views and
         /// Export-Csv never print it.</summary>

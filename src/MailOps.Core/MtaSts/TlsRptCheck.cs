@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -10,7 +11,7 @@ namespace MailOps.MtaSts
     /// <summary>The SMTP TLS Reporting record of one domain (RFC 8460).</summary>
     public sealed class TlsRptResult
     {
-        internal TlsRptResult(string domain, string? record, IEnumerable<string> reportUri, IEnumerable<Finding> findings)
+        internal TlsRptResult(string domain, string? record, IEnumerable<string>? reportUri, IEnumerable<Finding> findings)
         {
             Domain = domain;
             _record = record;
@@ -133,7 +134,7 @@ namespace MailOps.MtaSts
                 address = Uri.UnescapeDataString(address);
                 var at = address.LastIndexOf('@');
                 var host = at > 0 ? address.Substring(at + 1) : null;
-                if (at <= 0 || DnsName.ValidateDomainName(host) != null || !host.Contains("."))
+                if (host == null || DnsName.ValidateDomainName(host) != null || !host.Contains("."))
                     return new Finding("TlsRptInvalidRua", FindingSeverity.Fail,
                         $"'{uri}' is not a valid mailto: address (local@domain); senders cannot send reports to it.",
                         $"Write it as mailto:tlsrpt@{domain}.", uri);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -28,7 +29,7 @@ namespace MailOps.Transport
     /// PolicyFetchException) with their own words; this carries the facts.</summary>
     internal sealed class TransportConnectException : Exception
     {
-        public TransportConnectException(ConnectFailure failure, IPEndPoint lastEndpoint, IReadOnlyList<IPEndPoint> tried, string detail, Exception inner)
+        public TransportConnectException(ConnectFailure failure, IPEndPoint? lastEndpoint, IReadOnlyList<IPEndPoint> tried, string detail, Exception? inner)
             : base(detail, inner)
         {
             Failure = failure;
@@ -39,7 +40,7 @@ namespace MailOps.Transport
         public ConnectFailure Failure { get; }
 
         /// <summary>The address:port tried last (null when there was no address).</summary>
-        public IPEndPoint LastEndpoint { get; }
+        public IPEndPoint? LastEndpoint { get; }
 
         /// <summary>Every address:port tried, in order.</summary>
         public IReadOnlyList<IPEndPoint> Tried { get; }

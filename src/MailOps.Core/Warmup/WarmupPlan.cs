@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -212,7 +213,7 @@ namespace MailOps.Warmup
         public static int ProviderMax(int overall) =>
             overall <= 2 * StartVolume ? overall : Math.Max(StartVolume, (int)Math.Ceiling(overall * ProviderShare));
 
-        public static WarmupPlan Build(DateTime startDate, int targetDailyVolume, int days = 28, IEnumerable<string> providers = null)
+        public static WarmupPlan Build(DateTime startDate, int targetDailyVolume, int days = 28, IEnumerable<string>? providers = null)
         {
             var curve = Curve(targetDailyVolume, days);
             var provs = (providers ?? DefaultProviders).Where(p => !Strings.IsNullOrWhiteSpace(p)).Select(p => p.Trim())
