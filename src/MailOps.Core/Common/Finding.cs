@@ -37,9 +37,9 @@ namespace MailOps
         /// terms and names no cmdlet or parameter; the module sets this once (MailOps.Commands.Advice.ForFinding), so the
         /// advice lands in the same <see cref="Remedy"/> users read.
         /// </summary>
-        internal static Func<string, string, string> CommandAdvice { get; set; }
+        internal static Func<string, string?, string?>? CommandAdvice { get; set; }
 
-        private static string WithCommandAdvice(string remedy, string advice) =>
+        private static string? WithCommandAdvice(string? remedy, string? advice) =>
             Strings.IsNullOrEmpty(advice) ? remedy : Strings.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
 
         /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>

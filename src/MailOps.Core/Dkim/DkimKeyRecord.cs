@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -40,7 +41,7 @@ namespace MailOps.Dkim
             return DkimTagList.Parse(t, problems).ContainsKey("p");
         }
 
-        public static DkimKeyRecord Parse(string? text)
+        public static DkimKeyRecord Parse(string text)
         {
             var r = new DkimKeyRecord { Text = text };
             r.Tags = DkimTagList.Parse(text, r.SyntaxProblems);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -142,7 +143,7 @@ namespace MailOps.Dkim
                 int? keySize = null;
                 bool testing = false;
 
-                DkimSignatureResult Done(string result, string reason) =>
+                DkimSignatureResult Done(string result, string? reason) =>
                     new DkimSignatureResult(path, index, d, s, a?.ToLowerInvariant(), canon, new ResultList<string>(headers), identity, l, signedAt, expiresAt,
                         keyType, keySize, testing, result, reason, new ResultList<Finding>(findings));
 
@@ -215,6 +216,7 @@ namespace MailOps.Dkim
                 var wantType = algorithm == DkimSignatureAlgorithm.Ed25519Sha256 ? "ed25519" : "rsa";
                 if (key.KeyType != wantType) return Done("permerror", $"a={a} needs a k={wantType} key but {name} publishes k={key.KeyType}");
                 if (key.KeyProblem != null) return Done("permerror", $"the key at {name} cannot be read: {key.KeyProblem}");
+                if (key.PublicKey == null) return Done("permerror", $"the key at {name} cannot be read");
                 if (!key.AllowsSha256) return Done("permerror", $"the key at {name} does not allow sha256 (h={string.Join(":", key.HashAlgorithms)})");
                 if (!key.AllowsEmail) return Done("permerror", $"the key at {name} is not for email (s={string.Join(":", key.ServiceTypes)})");
                 if (key.PublicKey is RsaKeyParameters rsa && rsa.Modulus.BitLength < 1024)
@@ -225,7 +227,7 @@ namespace MailOps.Dkim
                 // RFC 6376 §6.1.3: body hash, then the header signature.
                 var options = FormatOptions.Default.Clone();
                 options.NewLineFormat = NewLineFormat.Dos;
-                string? bh = DkimTagList.StripWhiteSpace(tags["bh"]), b = DkimTagList.StripWhiteSpace(tags["b"]);
+                string bh = DkimTagList.StripWhiteSpace(tags["bh"]), b = DkimTagList.StripWhiteSpace(tags["b"]);
                 bool bodyOk;
                 try
                 {

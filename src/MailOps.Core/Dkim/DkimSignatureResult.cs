@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Linq;
 
@@ -8,7 +9,7 @@ namespace MailOps.Dkim
     {
         internal DkimSignatureResult(string path, int index, string? domain, string? selector, string? algorithm, string? canonicalization,
             ResultList<string> signedHeaders, string? identity, long? bodyLengthTag, DateTime? signedAt, DateTime? expiresAt,
-            string? keyType, int? keySize, bool testing, string result, string reason, ResultList<Finding> findings)
+            string? keyType, int? keySize, bool testing, string result, string? reason, ResultList<Finding> findings)
         {
             Path = path;
             Index = index;
@@ -119,7 +120,7 @@ namespace MailOps.Dkim
         /// <summary>Chain problems MimeKit reported (missing or duplicate headers, bad cv=, failed signatures).</summary>
         public ResultList<string> Errors { get; }
 
-        public string Reason { get; }
+        public string? Reason { get; }
 
         public override string ToString() => $"ARC {Result} ({Instances} set(s)){(Reason == null ? "" : ": " + Reason)}";
     }

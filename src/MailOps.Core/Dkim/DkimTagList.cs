@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Text;
 
@@ -55,7 +57,8 @@ namespace MailOps.Dkim
         }
 
         /// <summary>Removes all folding white space (for base64 values such as p=, b=, bh=).</summary>
-        public static string? StripWhiteSpace(string value)
+        [return: NotNullIfNotNull(nameof(value))]
+        public static string? StripWhiteSpace(string? value)
         {
             if (value == null) return null;
             var sb = new StringBuilder(value.Length);
@@ -65,7 +68,7 @@ namespace MailOps.Dkim
         }
 
         /// <summary>Splits a colon-separated list (h=, s=, t=), trimming white space, dropping empty items.</summary>
-        public static List<string> SplitList(string value)
+        public static List<string> SplitList(string? value)
         {
             var list = new List<string>();
             if (value == null) return list;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -9,8 +10,8 @@ namespace MailOps.Dmarc
     /// <summary>One reporting URI of a DMARC record (rua or ruf), as published and as understood.</summary>
     internal sealed class DmarcReportUri
     {
-        public string? Tag;          // "rua" or "ruf"
-        public string? Text;         // as published
+        public required string Tag;  // "rua" or "ruf"
+        public required string Text; // as published
         public string? Scheme;       // "mailto", "https", ... (lower case)
         public string? Address;      // mailbox for mailto
         public string? Host;         // the destination domain (mailto domain or https host)
@@ -52,7 +53,7 @@ namespace MailOps.Dmarc
         public static bool IsDmarc1(string text) =>
             Regex.IsMatch(text ?? "", @"^\s*v\s*=\s*DMARC1\s*(;|$)");
 
-        public static DmarcRecord Parse(string domain, string? text)
+        public static DmarcRecord Parse(string domain, string text)
         {
             var r = new DmarcRecord { Text = text, Domain = domain };
             var parts = text.Split(';');

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -140,7 +141,7 @@ namespace MailOps.Dnsbl
                 if (zone == null)
                     plan = new DnsblZonePlan(DnsblZone.Custom(name), name, name, null, true);
                 else if (key != null)
-                    plan = new DnsblZonePlan(zone, zone.KeyedZone.Replace("{key}.", ""), name, key, true);
+                    plan = new DnsblZonePlan(zone, zone.KeyedZone!.Replace("{key}.", ""), name, key, true);   // Find matched its keyed zone
                 else if (zone.KeyRequired == "SpamhausDqs" && o.DqsKey == null)
                     throw new DnsblZoneException(DnsblZoneProblem.NeedsDqsKey, zone.Name, $"{zone.Name} is served only through Spamhaus DQS, which needs a DQS key.");
                 else if (zone.KeyRequired == "Abusix")
@@ -256,7 +257,7 @@ namespace MailOps.Dnsbl
         {
             await Task.Yield();
             var zone = plan.Zone;
-            string listed, notListed;
+            string? listed, notListed;
             if (family == "Domain")
             {
                 listed = zone.InCatalogue ? zone.TestListed : "test";

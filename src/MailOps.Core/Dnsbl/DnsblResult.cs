@@ -1,3 +1,4 @@
+#nullable enable
 using MailOps.Dns;
 
 namespace MailOps.Dnsbl
@@ -24,7 +25,7 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>The catalogue entry of the zone (or the custom zone's), for the cmdlet layer's advice on an Error.</summary>
-        internal DnsblZone ZoneEntry { get; set; }
+        internal DnsblZone? ZoneEntry { get; set; }
 
         /// <summary>The IP address or domain checked.</summary>
         public string Target { get; }

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
@@ -40,7 +42,7 @@ namespace MailOps.Dnsbl
     /// <summary>One return code of a blocklist: a listing meaning, or an error that says the query was not answered.</summary>
     public sealed class DnsblCode
     {
-        internal DnsblCode(string? code, string? meaning, DnsblErrorKind? kind = null, string? action = null)
+        internal DnsblCode(string code, string meaning, DnsblErrorKind? kind = null, string? action = null)
         {
             Code = code;
             Meaning = meaning;
@@ -49,9 +51,9 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>The A record the zone answers (e.g. 127.0.0.2), or a CIDR range (127.255.255.0/24).</summary>
-        public string? Code { get; }
+        public string Code { get; }
 
-        public string? Meaning { get; }
+        public string Meaning { get; }
 
         /// <summary>For error codes: what kind of error (PublicResolverRefused, QuotaExceeded, TypoInZoneName, ...). Empty for listings.</summary>
         public DnsblErrorKind? Kind { get; }
@@ -104,6 +106,7 @@ namespace MailOps.Dnsbl
         public string? KeyedZone { get; internal set; }
 
         /// <summary>True when -DqsKey switches this zone to Spamhaus DQS.</summary>
+        [MemberNotNullWhen(true, nameof(KeyedZone))]
         public bool SupportsDqs { get; internal set; }
 
         /// <summary>True when the operator refuses (or answers with an error code) queries through public/shared resolvers.</summary>
@@ -127,10 +130,10 @@ namespace MailOps.Dnsbl
         public string? Checked { get; internal set; }
 
         /// <summary>RFC 5782 §5 test point that must be listed (127.0.0.2 or TEST for domain lists); empty when the zone documents none.</summary>
-        public string TestListed { get; internal set; }
+        public string? TestListed { get; internal set; }
 
         /// <summary>RFC 5782 §5 test point that must not be listed (127.0.0.1 or INVALID).</summary>
-        public string TestNotListed { get; internal set; }
+        public string? TestNotListed { get; internal set; }
 
         /// <summary>True when ::FFFF:7F00:2 (listed) and ::FFFF:7F00:1 (not listed) are test points for IPv6 queries.</summary>
         public bool TestIPv6 { get; internal set; }
@@ -205,7 +208,7 @@ namespace MailOps.Dnsbl
             _mask = mask;
         }
 
-        public static Cidr Parse(string? text)
+        public static Cidr Parse(string text)
         {
             var parts = text.Split('/');
             var ip = IPAddress.Parse(parts[0]);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -68,7 +69,7 @@ namespace MailOps.Server
         }
 
         /// <summary>Reads the TSV format of relay-providers.tsv; throws FormatException naming the line at fault.</summary>
-        public static IReadOnlyList<MailRelayProvider> Parse(string? text)
+        public static IReadOnlyList<MailRelayProvider> Parse(string text)
         {
             var list = new List<MailRelayProvider>();
             var n = 0;
@@ -244,7 +245,7 @@ namespace MailOps.Server
         private static async Task CheckDomainAsync(IDnsResolver dns, MailRelayProvider? provider, string host, MailRelayOptions o, MailRelayResult r,
             List<Finding> findings, List<string> couldNot, List<(string, DnsQueryFailedException)> failures, CancellationToken ct)
         {
-            var domain = DnsName.Normalize(o.Domain.Trim()).ToLowerInvariant();
+            var domain = DnsName.Normalize(o.Domain!.Trim()).ToLowerInvariant();   // called only when -Domain was given
             r.Domain = domain;
             if (provider == null)
                 findings.Add(new Finding("RelayProviderUnknown", FindingSeverity.Info,
@@ -295,7 +296,7 @@ namespace MailOps.Server
             var records = new List<MailDkimRecord>();
             foreach (var sel in selectors)
             {
-                try { records.Add(await DkimRecordCheck.RunAsync(dns, domain, sel, (string)null, ct).ConfigureAwait(false)); }
+                try { records.Add(await DkimRecordCheck.RunAsync(dns, domain, sel, (string?)null, ct).ConfigureAwait(false)); }
                 catch (DnsQueryFailedException ex)
                 {
                     failures.Add(("Dkim", ex));

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -119,13 +120,15 @@ namespace MailOps.Server
             var couldNot = new List<string>();
 
             var ptrTask = Guard("Ptr", () => PtrCheck.RunAsync(dns, ip, options.HeloName, ct));
-            var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo>(null);
+            var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo?>(null);
             var blTask = dnsbl == null ? Task.FromResult<IReadOnlyList<DnsblResult>>(new DnsblResult[0]) : dnsbl.CheckAsync(DnsblTarget.ForAddress(ip), ct);
             var serviceTask = ProbeServicesAsync(ip, options, ct);
-            var egressTask = options.Port25Egress == null ? Task.FromResult<Port25EgressResult>(null) : options.Port25Egress(ct);
-            var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood>(null);
+            var egressTask = Egress();
+            var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood?>(null);
 
-            async Task<T?> Guard<T>(string area, Func<Task<T>> run) where T : class
+            async Task<Port25EgressResult?> Egress() => options.Port25Egress == null ? null : await options.Port25Egress(ct).ConfigureAwait(false);
+
+            async Task<T?> Guard<T>(string area, Func<Task<T>> run) where T : class?
             {
                 try { return await run().ConfigureAwait(false); }
                 catch (DnsQueryFailedException ex) { lock (failures) failures.Add((area, ex)); return null; }
@@ -180,14 +183,14 @@ namespace MailOps.Server
             r.CouldNotCheck = new ResultList<string>(couldNot);
             r.Status = couldNot.Count > 0 ? "Incomplete" : Finding.StatusOf(findings);
             return new MailServerCheckOutcome(r, failures, ordered.Where(x => x.Status == DnsblStatus.Error).ToList(),
-                services.Where(x => x.Failure != null).Select(x => x.Failure).ToList());
+                services.Select(x => x.Failure).OfType<MailConnectionException>().ToList());
         }
 
         /// <summary>-Service: each port through <see cref="MailServiceCheck"/> (Test-SmtpService's engine), connecting to the
         /// address itself and matching certificates against the HELO name (or the address when there is none).</summary>
-        private static async Task<List<(MailServiceResult Result, MailConnectionException Failure)>> ProbeServicesAsync(IPAddress ip, MailServerOptions options, CancellationToken ct)
+        private static async Task<List<(MailServiceResult Result, MailConnectionException? Failure)>> ProbeServicesAsync(IPAddress ip, MailServerOptions options, CancellationToken ct)
         {
-            var list = new List<(MailServiceResult, MailConnectionException)>();
+            var list = new List<(MailServiceResult, MailConnectionException?)>();
             if (options.Services == null || options.Services.Count == 0) return list;
             var host = options.HeloName ?? ip.ToString();
             var tasks = options.Services.Select(async svc =>
@@ -199,14 +202,14 @@ namespace MailOps.Server
                     TrustedCertificates = b.TrustedCertificates, UtcNow = b.UtcNow, Protocol = svc.Protocol,
                     Resolve = (h, t) => Task.FromResult<IReadOnlyList<IPAddress>>(new[] { ip }),
                 };
-                try { return (await MailServiceCheck.RunAsync(host, svc.Port, o, ct).ConfigureAwait(false), (MailConnectionException)null); }
+                try { return (await MailServiceCheck.RunAsync(host, svc.Port, o, ct).ConfigureAwait(false), (MailConnectionException?)null); }
                 catch (MailConnectionException ex) { return (MailServiceResult.NotProbed(host, svc.Port, svc.Protocol, ex), ex); }
             }).ToList();
             foreach (var t in tasks) list.Add(await t.ConfigureAwait(false));
             return list;
         }
 
-        private static void JudgeServices(IPAddress ip, List<(MailServiceResult Result, MailConnectionException Failure)> services, MailServerResult r, List<Finding> findings, List<string> couldNot)
+        private static void JudgeServices(IPAddress ip, List<(MailServiceResult Result, MailConnectionException? Failure)> services, MailServerResult r, List<Finding> findings, List<string> couldNot)
         {
             r.Services = new ResultList<MailServiceResult>(services.Select(x => x.Result));
             foreach (var (s, failure) in services)
@@ -232,7 +235,7 @@ namespace MailOps.Server
             }
         }
 
-        private static void JudgeEgress(Port25EgressResult e, List<Finding> findings, List<string> couldNot)
+        private static void JudgeEgress(Port25EgressResult? e, List<Finding> findings, List<string> couldNot)
         {
             if (e == null) return;
             switch (e.Verdict)
@@ -254,7 +257,7 @@ namespace MailOps.Server
             ip.AddressFamily == AddressFamily.InterNetwork && !Mx.MxCheck.IsNonPublic(ip) && ip.GetAddressBytes()[0] < 224;
 
         /// <summary>The /24 of an address on the same zones as the address itself, through the same throttle (DnsblCheck's).</summary>
-        private static async Task<MailServerNeighborhood> NeighborhoodAsync(DnsblCheck dnsbl, IPAddress ip, CancellationToken ct)
+        private static async Task<MailServerNeighborhood?> NeighborhoodAsync(DnsblCheck dnsbl, IPAddress ip, CancellationToken ct)
         {
             var b = ip.GetAddressBytes();
             var prefix = $"{b[0]}.{b[1]}.{b[2]}.0/24";

@@ -145,6 +145,7 @@ namespace MailOps.Tests.Dnsbl
             Assert.Equal(new[] { "127.0.1.255" }, r.ReturnCodes);
             Assert.Contains("IP addresses may not be queried", r.Message);
             // Where to ask instead is the catalogue's action, which the cmdlet layer gives as advice (DnsblTests).
+            Assert.NotNull(r.ZoneEntry);
             Assert.Contains("zen.spamhaus.org", r.ZoneEntry.ErrorCodes.Single(c => c.Code == "127.0.1.255").Action);
         }
 
