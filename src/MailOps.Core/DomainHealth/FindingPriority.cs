@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -107,7 +108,7 @@ namespace MailOps.DomainHealth
                 case "Dmarc/MonitoringOnly":
                     var rec = r.Dmarc?.Record;
                     return rec != null && rec.Contains("p=none")
-                        ? $"_dmarc.{r.Dmarc.PolicyDomain ?? domain}. IN TXT \"{rec.Replace("p=none", "p=quarantine")}\""
+                        ? $"_dmarc.{r.Dmarc?.PolicyDomain ?? domain}. IN TXT \"{rec.Replace("p=none", "p=quarantine")}\""
                         : null;
                 case "MtaSts/NoMtaStsRecord":
                     return $"_mta-sts.{domain}. IN TXT \"v=STSv1; id={DateTime.UtcNow:yyyyMMddHHmmss}\"";

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -36,7 +37,7 @@ namespace MailOps.DomainHealth
 
         private sealed class Section
         {
-            public string? Subject;
+            public required string Subject;
             public MailDomainResult? Domain;
             public readonly List<(string Area, Finding Finding)> Loose = new List<(string, Finding)>();
             public readonly List<(string Heading, object Result)> Details = new List<(string, object)>();
@@ -113,10 +114,11 @@ namespace MailOps.DomainHealth
 
         private sealed class View
         {
-            public string? Subject, Anchor, Status, Grade, Score, Summary;
-            public IReadOnlyList<MailDomainFinding>? Findings;
-            public IReadOnlyList<string>? CouldNotCheck;
-            public IReadOnlyList<(string Heading, IReadOnlyList<(string Name, string Value)> Rows)> Details;
+            public required string Subject, Anchor;
+            public required IReadOnlyList<string> CouldNotCheck;
+            public string? Status, Grade, Score, Summary;
+            public IReadOnlyList<MailDomainFinding> Findings = Array.Empty<MailDomainFinding>();
+            public IReadOnlyList<(string Heading, IReadOnlyList<(string Name, string Value)> Rows)> Details = Array.Empty<(string, IReadOnlyList<(string, string)>)>();
         }
 
         private IReadOnlyList<View> Views()
@@ -173,7 +175,7 @@ namespace MailOps.DomainHealth
             }).ToList();
         }
 
-        private static string Anchor(string? subject, HashSet<string> used)
+        private static string Anchor(string subject, HashSet<string> used)
         {
             var sb = new StringBuilder("d-");
             foreach (var c in subject.ToLowerInvariant()) sb.Append(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' ? c : '-');

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -22,7 +23,7 @@ namespace MailOps.DomainHealth
         /// <summary>Concurrent selector probes per domain.</summary>
         public int DkimThrottleLimit { get; set; } = 8;
         public DmarcDiscoveryMethod DmarcDiscovery { get; set; } = DmarcDiscoveryMethod.TreeWalk;
-        public PublicSuffixList PublicSuffixList { get; set; }
+        public PublicSuffixList? PublicSuffixList { get; set; }
         public MtaStsOptions MtaSts { get; set; } = new MtaStsOptions();
         public MailDomainProfile Profile { get; set; }
         /// <summary>Probe SMTP on each MX and match DANE against the live certificate.</summary>
@@ -179,7 +180,7 @@ namespace MailOps.DomainHealth
 
         /// <summary>The domain on the domain lists, and each public address of its MX hosts (lowest preference first, at
         /// most <paramref name="max"/>) on the IP lists, once the MX check has its answer.</summary>
-        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<CheckOutcome<IReadOnlyList<MailMxHost>>> mxTask,
+        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<CheckOutcome<IReadOnlyList<MailMxHost>>?> mxTask,
             int max, CancellationToken ct)
         {
             var targets = new List<DnsblTarget> { DnsblTarget.ForDomain(domain) };

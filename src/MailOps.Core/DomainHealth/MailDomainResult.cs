@@ -1,3 +1,4 @@
+#nullable enable
 using System.Collections.Generic;
 using MailOps.Dkim;
 using MailOps.Dmarc;
@@ -96,7 +97,7 @@ namespace MailOps.DomainHealth
     {
         internal MailDomainResult() { }
 
-        public string Domain { get; internal set; }
+        public string Domain { get; internal set; } = "";
 
         /// <summary>Pass, Warning, Fail, or Incomplete when a check could not run (never Pass then).</summary>
         public string? Status { get; internal set; }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -34,11 +35,11 @@ namespace MailOps.Smtp
             Finding = finding;
         }
 
-        public string? Domain { get; }
-        public string? HostName { get; }
+        public string Domain { get; }
+        public string HostName { get; }
         public bool? MxDnssecValidated { get; }
         /// <summary>Set when the host cannot be checked (null MX): the result is this finding alone.</summary>
-        public Finding Finding { get; }
+        public Finding? Finding { get; }
     }
 
     /// <summary>DANE for SMTP (RFC 7672) on one MX host: the TLSA records, their DNSSEC status, and how they match the live certificate.</summary>
@@ -46,8 +47,8 @@ namespace MailOps.Smtp
     {
         internal MailDaneResult() { }
 
-        public string Domain { get; internal set; }
-        public string HostName { get; internal set; }
+        public string Domain { get; internal set; } = "";
+        public string HostName { get; internal set; } = "";
         public int Port { get; internal set; }
 
         /// <summary>The TLSA owner name, _25._tcp.&lt;host&gt;.</summary>
@@ -133,7 +134,7 @@ namespace MailOps.Smtp
                 return r;
             }
 
-            var tlsa = await dns.QueryAsync(r.TlsaName, DnsRecordType.TLSA, ct).ConfigureAwait(false);
+            var tlsa = await dns.QueryAsync(r.TlsaName ?? host, DnsRecordType.TLSA, ct).ConfigureAwait(false);
             if (tlsa.IsError) throw new DnsQueryFailedException(tlsa);
             var records = tlsa.RecordsOf<TlsaRecord>().ToList();
             var fromZoneFile = IsFromZoneFile(tlsa);
@@ -193,7 +194,7 @@ namespace MailOps.Smtp
             if (!sent.Any(c => c.Thumbprint == leaf.Thumbprint)) sent = new[] { leaf }.Concat(sent).ToList();
             r.CertificateSubject = leaf.Subject;
             r.Chain = new ResultList<string>(sent.Select(c => c.Subject));
-            r.SuggestedRecord = TlsaRecordBuilder.Line(host, 25, 3, 1, 1, Tlsa.ToHex(Tlsa.AssociationData(leaf, 1, 1)));
+            r.SuggestedRecord = TlsaRecordBuilder.Line(host, 25, 3, 1, 1, Tlsa.ToHex(Tlsa.AssociationData(leaf, 1, 1)!));
             var now = options.UtcNow();
             var names = new[] { host, target.Domain }.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -74,11 +75,11 @@ namespace MailOps.Smtp
     {
         internal MailServiceResult() { }
 
-        public string? HostName { get; internal set; }
+        public string HostName { get; internal set; } = "";
         public int Port { get; internal set; }
 
         /// <summary>SMTP, Submission, SMTPS, IMAP or IMAPS.</summary>
-        public string Protocol { get; internal set; }
+        public string Protocol { get; internal set; } = "";
 
         /// <summary>The address connected to.</summary>
         public string? Address { get; internal set; }
@@ -333,7 +334,7 @@ namespace MailOps.Smtp
                 }
 
                 var start = _clock.Elapsed;
-                SmtpReply banner;
+                SmtpReply? banner;
                 try
                 {
                     banner = await _s.ReadReplyAsync(_o.Timeout, _ct).ConfigureAwait(false);
@@ -511,7 +512,7 @@ namespace MailOps.Smtp
                     if (!await HandshakeAsync().ConfigureAwait(false)) return;
                 }
                 var start = _clock.Elapsed;
-                string greeting;
+                string? greeting;
                 try
                 {
                     greeting = await _s.ReadLineAsync(_o.Timeout, _ct).ConfigureAwait(false);
@@ -594,7 +595,7 @@ namespace MailOps.Smtp
                 {
                     await _s.WriteLineAsync(tag + " CAPABILITY", _o.Timeout, _ct).ConfigureAwait(false);
                     var caps = new List<string>();
-                    string line;
+                    string? line;
                     while ((line = await _s.ReadLineAsync(_o.Timeout, _ct).ConfigureAwait(false)) != null)
                     {
                         if (line.StartsWith("* CAPABILITY ", StringComparison.OrdinalIgnoreCase))

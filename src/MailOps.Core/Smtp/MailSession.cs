@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -199,7 +200,7 @@ namespace MailOps.Smtp
         }
 
         /// <summary>Reads one line without its CRLF; null at end of stream.</summary>
-        public Task<string> ReadLineAsync(TimeSpan timeout, CancellationToken ct) => Step(ReadLineCore, timeout, $"Waiting for {_host} port {_port}", ct);
+        public Task<string?> ReadLineAsync(TimeSpan timeout, CancellationToken ct) => Step(ReadLineCore, timeout, $"Waiting for {_host} port {_port}", ct);
 
         private async Task<string?> ReadLineCore(CancellationToken ct)
         {
@@ -296,7 +297,7 @@ namespace MailOps.Smtp
             if (!IsEncrypted) throw new InvalidOperationException($"AUTH to {_host} port {_port} refused by the client: the session is not encrypted.");
             var user = credential.UserName ?? "";
             var password = credential.Password ?? "";
-            SmtpReply reply;
+            SmtpReply? reply;
             // The password, the tokens that carry it, and the user name (when long enough not to be an ordinary word).
             var secrets = new List<string> { password };
             if (user.Length >= 4) secrets.Add(user);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -15,7 +16,7 @@ namespace MailOps.Smtp
     /// <summary>A destination to test port-25 egress against.</summary>
     public sealed class EgressTarget
     {
-        public EgressTarget(string host, int port = 25, string? provider = null, IEnumerable<string> expectedDomains = null)
+        public EgressTarget(string host, int port = 25, string? provider = null, IEnumerable<string>? expectedDomains = null)
         {
             HostName = DnsName.Normalize(host).ToLowerInvariant();
             Port = port;
@@ -85,7 +86,7 @@ namespace MailOps.Smtp
         internal Port25EgressTarget() { }
 
         public string? Target { get; internal set; }
-        public string Provider { get; internal set; }
+        public string? Provider { get; internal set; }
         public string? Address { get; internal set; }
         public int Port { get; internal set; }
 
@@ -223,7 +224,7 @@ namespace MailOps.Smtp
                 var best = mx.RecordsOf<MxRecord>().Where(r => r.Exchange != ".").OrderBy(r => r.Preference).FirstOrDefault();
                 return best == null ? null : new EgressTarget(best.Exchange, 25, p.Domain, p.Expected.Concat(new EgressTarget(best.Exchange).ExpectedDomains).Distinct());
             }).ToList();
-            return (await Task.WhenAll(tasks).ConfigureAwait(false)).Where(t => t != null).ToList();
+            return (await Task.WhenAll(tasks).ConfigureAwait(false)).OfType<EgressTarget>().ToList();
         }
 
         /// <summary>

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -44,7 +45,7 @@ namespace MailOps.Smtp
         }
 
         /// <summary>The data as a TLSA record writes it (lower-case hex, as most tools print it).</summary>
-        public static string ToHex(byte[]? data) => Hex.Encode(data).ToLowerInvariant();
+        public static string ToHex(byte[] data) => Hex.Encode(data).ToLowerInvariant();
 
         internal static bool Matches(TlsaRecord record, X509Certificate2 cert)
         {
@@ -56,7 +57,7 @@ namespace MailOps.Smtp
     /// <summary>One TLSA record and what it matched on the live server.</summary>
     public sealed class TlsaRecordMatch
     {
-        internal TlsaRecordMatch(TlsaRecord record, string result, string matchedCertificate, string detail)
+        internal TlsaRecordMatch(TlsaRecord record, string result, string? matchedCertificate, string detail)
         {
             Usage = record.CertificateUsage;
             Selector = record.Selector;
@@ -82,7 +83,7 @@ namespace MailOps.Smtp
         public string Result { get; }
 
         /// <summary>The subject of the certificate the record matched.</summary>
-        public string MatchedCertificate { get; }
+        public string? MatchedCertificate { get; }
 
         public string Detail { get; }
 
