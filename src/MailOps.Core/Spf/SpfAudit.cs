@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -27,7 +28,7 @@ namespace MailOps.Spf
 
         private sealed class Fetched
         {
-            public DnsQueryResult? Query;
+            public required DnsQueryResult Query;
             public List<string> Records = new List<string>();
             public SpfParsedRecord? Parsed;
         }
@@ -244,7 +245,7 @@ namespace MailOps.Spf
                     case "ip6":
                         return Node(0, 0, null, null);
                     case "exp":
-                        return Node(0, 0, macro ? t.Domain.Text : Target(), "explanation for fail results; not counted");
+                        return Node(0, 0, macro ? t.Domain!.Text : Target(), "explanation for fail results; not counted");
                     case "a":
                     {
                         var target = Target();
@@ -342,7 +343,7 @@ namespace MailOps.Spf
                             Add(code + "MultipleRecords", FindingSeverity.Fail,
                                 $"'{t.Text}' in the record of {domain}: {target} publishes {fetched.Records.Count} v=spf1 records, a permerror (RFC 7208 §4.5).",
                                 $"Ask the owner of {target} to merge the records, or stop using it.", domain);
-                        var parsed = fetched.Parsed;
+                        var parsed = fetched.Parsed!;   // set whenever there is a record
                         if (!parsed.IsValid)
                             Add(code + "SyntaxError", FindingSeverity.Fail,
                                 $"'{t.Text}' in the record of {domain}: the record of {target} has a {parsed.DescribeError()}; evaluation reaching it is a permerror.",
@@ -362,8 +363,9 @@ namespace MailOps.Spf
 
             private async Task<Fetched?> FetchAsync(string domain)
             {
-                var f = new Fetched { Query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false) };
-                if (f.Query == null) return null;
+                var query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false);
+                if (query == null) return null;
+                var f = new Fetched { Query = query };
                 f.Records = f.Query.RecordsOf<TxtRecord>().Select(r => r.Text).Where(SpfParser.IsSpfRecord).ToList();
                 if (f.Records.Count > 0) f.Parsed = SpfParser.Parse(f.Records[0]);
                 return f;
@@ -378,12 +380,12 @@ namespace MailOps.Spf
                         "End the record with -all (reject others) or ~all (mark others as suspicious).", domain);
                 // The 'all' that decides: this record's, or the redirect target's.
                 var effective = all;
-                string owner = domain;
+                string? owner = domain;
                 if (effective == null)
                 {
                     var redirect = terms.FirstOrDefault(t => t.Kind == "redirect");
                     var target = redirect?.Children.FirstOrDefault(c => c.Kind == "all");
-                    if (target != null)
+                    if (redirect != null && target != null)
                     {
                         owner = redirect.Target;
                         effective = new SpfParsedTerm { Text = target.Term, Name = "all", Qualifier = target.Term[0] == '+' || target.Term[0] == '-' || target.Term[0] == '~' || target.Term[0] == '?' ? target.Term[0] : '+' };

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -231,6 +232,8 @@ namespace MailOps.Spf
 
             private async Task<string?> ExpandDomainAsync(MacroString? spec, string domain)
             {
+                // include, exists, redirect and exp have a domain-spec or are syntax errors (never evaluated).
+                if (spec == null) throw new InvalidOperationException("The term has no domain-spec.");
                 var expanded = await SpfMacro.ExpandAsync(spec, Context(domain)).ConfigureAwait(false);
                 return SpfMacro.ToQueryName(expanded);
             }
@@ -253,7 +256,7 @@ namespace MailOps.Spf
                     case "ip4":
                     case "ip6":
                     {
-                        bool hit = InCidr(_ip, m.Network, m.Prefix);
+                        bool hit = InCidr(_ip, m.Network!, m.Prefix);   // ip4/ip6 without a network are syntax errors
                         Trace(depth, domain, m.Text, hit ? "match" : "no match", null);
                         return hit;
                     }
@@ -475,7 +478,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>True when <paramref name="ip"/> is inside <paramref name="network"/>/<paramref name="prefix"/>; never across families.</summary>
-        internal static bool InCidr(IPAddress ip, IPAddress? network, int prefix)
+        internal static bool InCidr(IPAddress ip, IPAddress network, int prefix)
         {
             if (ip.AddressFamily != network.AddressFamily) return false;
             var a = ip.GetAddressBytes();

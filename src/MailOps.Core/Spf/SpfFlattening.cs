@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -78,7 +79,7 @@ namespace MailOps.Spf
                     ? await CollectAsync(dns, c.Children, ips, ct).ConfigureAwait(false)
                     : await CollectAsync(dns, new[] { c }, ips, ct).ConfigureAwait(false);
                 if (ok) flattenable.Add((c, ips.Distinct().ToList()));
-                else if (c.Kind == "include") kept.Add(c.Target);
+                else if (c.Kind == "include") kept.Add(c.Target!);   // include, a and mx terms always name their target
             }
             if (flattenable.Count == 0) return null;
 
@@ -93,7 +94,7 @@ namespace MailOps.Spf
                 used = k;
                 if (lookups <= 10) break;
             }
-            kept.AddRange(flattenable.Skip(used).Where(x => x.Term.Kind == "include").Select(x => x.Term.Target));
+            kept.AddRange(flattenable.Skip(used).Where(x => x.Term.Kind == "include").Select(x => x.Term.Target!));
             var replaced = flattenable.Take(used).Select(x => x.Term).ToList();
             p.LookupsAfter = lookups;
             p.FlattenedTerms = new ResultList<string>(replaced.Select(k => k.Term));
@@ -146,7 +147,7 @@ namespace MailOps.Spf
             return (records, lookups + chunks.Count);
         }
 
-        private static IEnumerable<string> Targets(SpfTerm t) => new[] { t.Target }.Concat(t.Children.SelectMany(Targets)).Where(x => x != null);
+        private static IEnumerable<string> Targets(SpfTerm t) => new[] { t.Target }.Concat(t.Children.SelectMany(Targets)).OfType<string>();
 
         /// <summary>Collects the addresses an include's terms authorise; false when it holds something that cannot be flattened.</summary>
         private static async Task<bool> CollectAsync(IDnsResolver dns, IEnumerable<SpfTerm> terms, List<string> ips, CancellationToken ct)
@@ -174,11 +175,11 @@ namespace MailOps.Spf
                         var hosts = new List<string>();
                         if (t.Kind == "mx")
                         {
-                            var mx = await dns.QueryAsync(t.Target, DnsRecordType.MX, ct).ConfigureAwait(false);
+                            var mx = await dns.QueryAsync(t.Target!, DnsRecordType.MX, ct).ConfigureAwait(false);
                             if (mx.IsError) throw new DnsQueryFailedException(mx);
                             hosts.AddRange(mx.RecordsOf<MxRecord>().Select(m => m.Exchange));
                         }
-                        else hosts.Add(t.Target);
+                        else hosts.Add(t.Target!);
                         foreach (var h in hosts)
                             foreach (var type in new[] { DnsRecordType.A, DnsRecordType.AAAA })
                             {

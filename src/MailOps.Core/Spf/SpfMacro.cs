@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -48,7 +49,7 @@ namespace MailOps.Spf
         public string? LocalPart;        // l
         public string? SenderDomain;     // o
         public string? Domain;           // d: the current domain
-        public IPAddress? Ip;            // i, c, v (already unmapped from IPv4-mapped IPv6)
+        public required IPAddress Ip;    // i, c, v (already unmapped from IPv4-mapped IPv6)
         public string? Helo;             // h
         public string? ReceivingHost;    // r
         public Func<Task<string>>? ValidatedName;  // p (costs DNS queries; only run when used)
@@ -65,7 +66,7 @@ namespace MailOps.Spf
         /// <summary>Parses a macro-string. Returns null and sets <paramref name="error"/> and <paramref name="errorOffset"/>
         /// (0-based, into <paramref name="text"/>) when it is not valid. <paramref name="explain"/> allows the
         /// exp-only letters c, r, t and spaces (explain-string).</summary>
-        public static MacroString Parse(string? text, bool explain, out string? error, out int errorOffset)
+        public static MacroString? Parse(string text, bool explain, out string? error, out int errorOffset)
         {
             error = null;
             errorOffset = 0;
@@ -193,7 +194,7 @@ namespace MailOps.Spf
             if (spec.Tokens.Count == 0) return "the domain is empty";
             var last = spec.Tokens[spec.Tokens.Count - 1];
             if (last.IsMacro || last.IsEscape) return null;
-            var tail = last.Literal;
+            var tail = last.Literal!;   // a literal token (not a macro, not an escape) has its text
             if (tail.EndsWith(".", StringComparison.Ordinal)) tail = tail.Substring(0, tail.Length - 1);
             int dot = tail.LastIndexOf('.');
             if (dot < 0)
@@ -219,13 +220,13 @@ namespace MailOps.Spf
         }
 
         /// <summary>Expands a macro-string. Letters are expanded per RFC 7208 §7.3; upper-case letters are URL-escaped.</summary>
-        public static async Task<string> ExpandAsync(MacroString? spec, MacroContext ctx)
+        public static async Task<string> ExpandAsync(MacroString spec, MacroContext ctx)
         {
             var sb = new StringBuilder();
             foreach (var t in spec.Tokens)
             {
                 if (!t.IsMacro) { sb.Append(t.Literal); continue; }
-                string value;
+                string? value;
                 switch (t.Letter)
                 {
                     case 's': value = ctx.Sender; break;
@@ -258,7 +259,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>IPv4 as a dotted quad; IPv6 as 32 dot-separated nibbles (RFC 7208 §7.3).</summary>
-        internal static string DottedIp(IPAddress? ip)
+        internal static string DottedIp(IPAddress ip)
         {
             if (ip.AddressFamily == AddressFamily.InterNetwork) return ip.ToString();
             var sb = new StringBuilder();

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -11,7 +12,7 @@ namespace MailOps.Spf
     /// <summary>One term of a parsed SPF record: a directive (qualifier + mechanism) or a modifier.</summary>
     internal sealed class SpfParsedTerm
     {
-        public string? Text;             // as written
+        public required string Text;     // as written
         public int Position;            // 0-based offset in the record text
         public bool IsModifier;
         public string? Name;             // mechanism or modifier name, lower case
@@ -52,7 +53,7 @@ namespace MailOps.Spf
         public bool IsValid => Error == null;
 
         /// <summary>"position 14 ('a:foo'): ..."; positions are 1-based for people.</summary>
-        public string DescribeError() =>
+        public string? DescribeError() =>
             Error == null ? null : $"syntax error at position {ErrorPosition + 1}{(ErrorTerm != null ? $" (in '{ErrorTerm}')" : "")}: {Error}";
     }
 
@@ -72,7 +73,7 @@ namespace MailOps.Spf
 
         internal static string QualifierResult(char q) => q == '-' ? "fail" : q == '~' ? "softfail" : q == '?' ? "neutral" : "pass";
 
-        public static SpfParsedRecord Parse(string? text)
+        public static SpfParsedRecord Parse(string text)
         {
             var rec = new SpfParsedRecord { Text = text };
             if (!IsSpfRecord(text))
@@ -298,7 +299,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>domain-spec = macro-string domain-end (RFC 7208 §7.1).</summary>
-        internal static MacroString? ParseDomainSpec(string text, out string error, out int offset)
+        internal static MacroString? ParseDomainSpec(string text, out string? error, out int offset)
         {
             var ms = SpfMacro.Parse(text, false, out error, out offset);
             if (ms == null) return null;

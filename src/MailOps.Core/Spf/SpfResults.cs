@@ -1,3 +1,4 @@
+#nullable enable
 using System.Linq;
 using System.Text;
 
@@ -90,7 +91,7 @@ namespace MailOps.Spf
     /// <summary>One term of an SPF record in the audit tree, with what it costs against the RFC 7208 §4.6.4 limits.</summary>
     public sealed class SpfTerm
     {
-        internal SpfTerm(string domain, string? term, string? kind, string qualifier, string? target, int lookupCost, int voidLookups,
+        internal SpfTerm(string domain, string term, string? kind, string qualifier, string? target, int lookupCost, int voidLookups,
             string? record, string? note, ResultList<SpfTerm>? children)
         {
             Domain = domain;
