@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Threading;
 
@@ -56,7 +57,7 @@ namespace MailOps
         public static readonly ICheckSink None = new Delegating(null, null, null);
 
         /// <summary>A sink from delegates; a null delegate discards that kind.</summary>
-        public static ICheckSink From(Action<string> verbose = null, Action<string> warning = null, Action<CheckProgress> progress = null) =>
+        public static ICheckSink From(Action<string>? verbose = null, Action<string>? warning = null, Action<CheckProgress>? progress = null) =>
             new Delegating(verbose, warning, progress);
 
         /// <summary>The sink itself, or <see cref="None"/> for null: engine code calls through the result without checking.</summary>
@@ -75,10 +76,10 @@ namespace MailOps
 
         private sealed class Delegating : ICheckSink
         {
-            private readonly Action<string> _verbose, _warning;
-            private readonly Action<CheckProgress> _progress;
+            private readonly Action<string>? _verbose, _warning;
+            private readonly Action<CheckProgress>? _progress;
 
-            public Delegating(Action<string> verbose, Action<string> warning, Action<CheckProgress> progress)
+            public Delegating(Action<string>? verbose, Action<string>? warning, Action<CheckProgress>? progress)
             {
                 _verbose = verbose;
                 _warning = warning;
