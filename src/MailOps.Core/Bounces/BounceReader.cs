@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -97,7 +98,7 @@ namespace MailOps.Bounces
             var reportType = contentType?.Parameters["report-type"];
             var human = HumanText(message);
             var original = FindOriginal(message, human);
-            var reportingMta = (string)null;
+            var reportingMta = (string?)null;
             var bounceTo = message.To.Mailboxes.FirstOrDefault()?.Address;
             var sender = original.From ?? bounceTo;
             var subject = original.Subject ?? message.Subject;

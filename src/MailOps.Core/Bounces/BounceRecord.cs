@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 
 namespace MailOps.Bounces
@@ -14,7 +15,7 @@ namespace MailOps.Bounces
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
 
-        void MailOps.Reports.IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void MailOps.Reports.IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             MessageId = messageId;
@@ -57,7 +58,7 @@ namespace MailOps.Bounces
         public string? Recipient { get; }
 
         /// <summary>The enhanced status code (RFC 3463); when the report carries none, the reason's internal code (see StatusInferred).</summary>
-        public string Status { get; }
+        public string? Status { get; }
 
         public bool StatusInferred { get; }
 

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -65,7 +66,7 @@ namespace MailOps.Bounces
         public bool Deliverability { get; }
 
         /// <summary>The enhanced status: as given, or (<see cref="StatusInferred"/>) the reason's internal 5.0.9xx code.</summary>
-        public string Status { get; }
+        public string? Status { get; }
 
         /// <summary>True when the input carried no enhanced status and <see cref="Status"/> was derived from the reason.</summary>
         public bool StatusInferred { get; }
@@ -116,7 +117,7 @@ namespace MailOps.Bounces
 
         public string? PseudoStatus { get; }
 
-        public string RemedyCommand { get; }
+        public string? RemedyCommand { get; }
 
         public string Remedy { get; }
 
@@ -134,11 +135,12 @@ namespace MailOps.Bounces
     {
         private sealed class Rule
         {
-            public string? Reason, On, Source;
-            public Regex? Pattern;
+            public required string Reason, On;
+            public string? Source;
+            public required Regex Pattern;
             public int Line;
             /// <summary>Extra conditions (the optional "when" column): what is matched ("!" first: must not match), and an anchored pattern.</summary>
-            public List<KeyValuePair<string, Regex>>? When;
+            public required List<KeyValuePair<string, Regex>> When;
         }
 
         private static readonly HashSet<string> WhenKeys = new HashSet<string>(StringComparer.Ordinal) { "status", "code", "action", "stage", "domain" };
@@ -152,7 +154,7 @@ namespace MailOps.Bounces
                 var eq = cond.IndexOf('=');
                 var key = eq > 0 ? cond.Substring(0, eq).Trim() : null;
                 bool negate = key != null && key.StartsWith("!", StringComparison.Ordinal);
-                if (negate) key = key.Substring(1);
+                if (negate) key = key?.Substring(1);
                 if (key == null || !WhenKeys.Contains(key))
                     throw new InvalidOperationException($"bounce-rules.tsv line {line}: the condition '{cond}' is not key=pattern with key one of {string.Join(", ", WhenKeys)}.");
                 list.Add(new KeyValuePair<string, Regex>((negate ? "!" : "") + key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
@@ -163,8 +165,9 @@ namespace MailOps.Bounces
 
         private sealed class Named
         {
-            public string? Name, On, Url;
-            public Regex? Pattern;
+            public required string Name;
+            public string? On, Url;
+            public required Regex Pattern;
         }
 
         private static readonly Lazy<List<Rule>> Rules = new Lazy<List<Rule>>(() =>
@@ -205,7 +208,7 @@ namespace MailOps.Bounces
         public static IReadOnlyList<DeliveryFailureReason> Reasons => ReasonTable.Value.Values.ToList();
 
         /// <summary>The reason called <paramref name="name"/>, or null.</summary>
-        public static DeliveryFailureReason GetReason(string? name) =>
+        public static DeliveryFailureReason? GetReason(string? name) =>
             name != null && ReasonTable.Value.TryGetValue(name, out var r) ? r : null;
 
         private static string? Empty(string? s) => Strings.IsNullOrWhiteSpace(s) ? null : s.Trim();
@@ -226,7 +229,7 @@ namespace MailOps.Bounces
             string? reason = null, rule = null;
             foreach (var r in Rules.Value)
             {
-                string subject;
+                string? subject;
                 switch (r.On)
                 {
                     case "text": subject = text; break;
@@ -248,7 +251,7 @@ namespace MailOps.Bounces
                 break;
             }
             reason = reason ?? "undefined";
-            var info = GetReason(reason) ?? GetReason("undefined");
+            var info = GetReason(reason) ?? GetReason("undefined") ?? throw new InvalidOperationException("bounce-reasons.tsv has no 'undefined' reason.");
 
             bool temporary = (status != null && status.StartsWith("4", StringComparison.Ordinal))
                 || (input.ReplyCode >= 400 && input.ReplyCode < 500)
@@ -336,7 +339,7 @@ namespace MailOps.Bounces
 
         private sealed class TsvRow
         {
-            public string[]? Fields;
+            public required string[] Fields;
             public int Line;
         }
 

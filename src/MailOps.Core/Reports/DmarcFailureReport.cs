@@ -18,7 +18,7 @@ namespace MailOps.Reports
         /// <summary>With -ImapServer: the report message's own Message-ID (MessageId is the failed message's); null for files.</summary>
         public string? ReportMessageId { get; private set; }
 
-        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             ReportMessageId = messageId;

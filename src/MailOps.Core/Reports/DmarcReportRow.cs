@@ -73,7 +73,7 @@ namespace MailOps.Reports
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
 
-        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             MessageId = messageId;
