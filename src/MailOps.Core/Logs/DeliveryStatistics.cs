@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -49,7 +51,7 @@ namespace MailOps.Logs
         public string? Blocklist { get; }
 
         /// <summary>The recipient's domain, lower case, or null.</summary>
-        public string Domain
+        public string? Domain
         {
             get
             {
@@ -130,7 +132,8 @@ namespace MailOps.Logs
             TopReasons = string.Join("; ", top.Select(t => $"{t.Key} {t.Value}"));
             var info = DeliveryFailureClassifier.GetReason(TopReason);
             Remedy = info?.Remedy;
-            RemedyCommand = Strings.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand;
+            var command = info?.RemedyCommand;
+            RemedyCommand = Strings.IsNullOrEmpty(command) ? null : command;
         }
 
         internal static double Percent(long part, long whole) => whole <= 0 ? 0 : Math.Round(100.0 * part / whole, 2);
@@ -173,7 +176,7 @@ namespace MailOps.Logs
     public sealed class MailDeliveryFinding
     {
         internal MailDeliveryFinding(string kind, DateTimeOffset? period, string periodText, string provider, double? rate, double? baselineRate,
-            long count, long total, string reason, string? blocklist, string message)
+            long count, long total, string? reason, string? blocklist, string message)
         {
             Kind = kind;
             Period = period;
@@ -207,11 +210,11 @@ namespace MailOps.Logs
         /// <summary>The period's attempts to the provider (spikes: the rate's denominator).</summary>
         public long Total { get; }
         /// <summary>The dominant reason of the failures.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
         /// <summary>The blocklist named in the replies, if any (blocks).</summary>
-        public string Blocklist { get; }
-        public string Remedy { get; }
-        public string RemedyCommand { get; }
+        public string? Blocklist { get; }
+        public string? Remedy { get; }
+        public string? RemedyCommand { get; }
         public string Message { get; }
 
         public override string ToString() => Message;
@@ -266,7 +269,7 @@ namespace MailOps.Logs
             Merge(ref _blocklists, other._blocklists);
         }
 
-        private static void Tally(ref Dictionary<string, long> d, string? key)
+        private static void Tally([NotNull] ref Dictionary<string, long>? d, string? key)
         {
             d = d ?? new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
             key = key ?? "undefined";
@@ -274,7 +277,7 @@ namespace MailOps.Logs
             d[key] = n + 1;
         }
 
-        private static void Merge(ref Dictionary<string, long> d, Dictionary<string, long>? other)
+        private static void Merge(ref Dictionary<string, long>? d, Dictionary<string, long>? other)
         {
             if (other == null) return;
             d = d ?? new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
@@ -297,8 +300,8 @@ namespace MailOps.Logs
             return Top(all, n);
         }
 
-        public string DominantBounceReason => Top(_failReasons, 1).Select(k => k.Key).FirstOrDefault();
-        public string DominantDeferralReason => Top(_deferReasons, 1).Select(k => k.Key).FirstOrDefault();
+        public string? DominantBounceReason => Top(_failReasons, 1).Select(k => k.Key).FirstOrDefault();
+        public string? DominantDeferralReason => Top(_deferReasons, 1).Select(k => k.Key).FirstOrDefault();
         public string DominantBlockReason => Top(_blockReasons, 1).Select(k => k.Key).FirstOrDefault();
         public string DominantBlocklist => Top(_blocklists, 1).Select(k => k.Key).FirstOrDefault();
         internal IReadOnlyList<KeyValuePair<string, long>> BlockReasonCounts => Top(_blockReasons, int.MaxValue);
@@ -426,8 +429,8 @@ namespace MailOps.Logs
                         var from = period.Value - TimeSpan.FromTicks(len.Ticks * _options.BaselinePeriods);
                         var baseline = new DeliveryCounts();
                         // mine is in time order: the baseline is the run of buckets just before this one.
-                        for (int j = i - 1; j >= 0 && mine[j].Key.Item1.HasValue && mine[j].Key.Item1.Value >= from; j--)
-                            if (mine[j].Key.Item1.Value < period.Value) baseline.Add(mine[j].Value);
+                        for (int j = i - 1; j >= 0 && mine[j].Key.Item1 is { } before && before >= from; j--)
+                            if (before < period.Value) baseline.Add(mine[j].Value);
                         if (baseline.Attempts >= _options.MinVolume)
                         {
                             Spike(findings, "BounceSpike", "bounce rate", period, text, provider, c.Failed, c.Final, baseline.Failed, baseline.Final, c.DominantBounceReason, c.Attempts);
@@ -449,7 +452,7 @@ namespace MailOps.Logs
         }
 
         private void Spike(List<MailDeliveryFinding> findings, string kind, string what, DateTimeOffset? period, string text, string provider,
-            long failed, long basis, long baseFailed, long baseBasis, string reason, long attempts)
+            long failed, long basis, long baseFailed, long baseBasis, string? reason, long attempts)
         {
             if (basis <= 0 || baseBasis <= 0 || failed < _options.MinFailures) return;
             var rate = 100.0 * failed / basis;

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -26,8 +28,8 @@ namespace MailOps.Logs
     /// <summary>One recipient delivery attempt, joined from the smtpd/cleanup/qmgr/smtp lines of one queue id.</summary>
     public sealed class MailDeliveryRecord
     {
-        internal MailDeliveryRecord(DateTimeOffset? time, string host, string process, string queueId, string? messageId, string? from, string to,
-            string originalTo, string relay, string relayHost, string relayIp, int? relayPort, string status, string dsn, double? delay,
+        internal MailDeliveryRecord(DateTimeOffset? time, string? host, string process, string queueId, string? messageId, string? from, string? to,
+            string? originalTo, string? relay, string? relayHost, string? relayIp, int? relayPort, string status, string? dsn, double? delay,
             double? delayBeforeQueue, double? delayInQueue, double? delayConnect, double? delayTransmit, string? reply, DeliveryClassification? c,
             string? client, int? size, int? nrcpt)
         {
@@ -42,22 +44,22 @@ namespace MailOps.Logs
         }
 
         public DateTimeOffset? Time { get; }
-        public string Host { get; }
+        public string? Host { get; }
         /// <summary>The Postfix program that logged the attempt (smtp, lmtp, local, virtual, error, qmgr for expiry).</summary>
         public string Process { get; }
         public string QueueId { get; }
         public string? MessageId { get; }
         public string? From { get; }
-        public string To { get; }
-        public string OriginalTo { get; }
+        public string? To { get; }
+        public string? OriginalTo { get; }
         /// <summary>The relay as logged: "mx.example.org[192.0.2.10]:25", "local", "none".</summary>
-        public string Relay { get; }
-        public string RelayHost { get; }
-        public string RelayIP { get; }
+        public string? Relay { get; }
+        public string? RelayHost { get; }
+        public string? RelayIP { get; }
         public int? RelayPort { get; }
         /// <summary>sent, deferred, bounced or expired.</summary>
         public string Status { get; }
-        public string Dsn { get; }
+        public string? Dsn { get; }
         /// <summary>Seconds from arrival to this attempt's end (Postfix delay=).</summary>
         public double? Delay { get; }
         /// <summary>delays=a/b/c/d: before the queue manager, in the queue, connection set-up, transmission.</summary>
@@ -169,7 +171,7 @@ namespace MailOps.Logs
             Lines++;
             if (Strings.IsNullOrEmpty(line)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             DateTimeOffset? time;
-            string host, prog, msg;
+            string? host, prog, msg;
             if (!Split(line, out time, out host, out prog, out msg)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             if (prog.IndexOf("postfix", StringComparison.OrdinalIgnoreCase) < 0) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             if (time.HasValue && ((_options.Since.HasValue && time < _options.Since) || (_options.Until.HasValue && time >= _options.Until)))
@@ -177,7 +179,7 @@ namespace MailOps.Logs
             return Handle(time, host, prog.Substring(prog.LastIndexOf('/') + 1), msg);
         }
 
-        private bool Split(string line, out DateTimeOffset? time, out string host, out string prog, out string msg)
+        private bool Split(string line, out DateTimeOffset? time, out string? host, [NotNullWhen(true)] out string? prog, [NotNullWhen(true)] out string? msg)
         {
             time = null; host = prog = msg = null;
             var format = _options.Format;
@@ -222,11 +224,11 @@ namespace MailOps.Logs
             return new DateTimeOffset(year, month, day, 0, 0, 0, offset).Add(tod);
         }
 
-        private static bool Journal(string line, out DateTimeOffset? time, out string host, out string prog, out string msg)
+        private static bool Journal(string line, out DateTimeOffset? time, out string? host, [NotNullWhen(true)] out string? prog, [NotNullWhen(true)] out string? msg)
         {
             time = null; host = prog = msg = null;
-            Dictionary<string, object> o;
-            try { o = MiniJson.Parse(line) as Dictionary<string, object>; }
+            Dictionary<string, object?>? o;
+            try { o = MiniJson.Parse(line) as Dictionary<string, object?>; }
             catch (FormatException) { return false; }
             if (o == null) return false;
             msg = o.TryGetValue("MESSAGE", out var m) ? m as string : null;
@@ -237,7 +239,7 @@ namespace MailOps.Logs
             return msg != null && prog != null;
         }
 
-        private IEnumerable<MailDeliveryRecord> Handle(DateTimeOffset? time, string host, string proc, string msg)
+        private IEnumerable<MailDeliveryRecord> Handle(DateTimeOffset? time, string? host, string proc, string msg)
         {
             var q = QueueLine.Match(msg);
             if (!q.Success) return Array.Empty<MailDeliveryRecord>();
@@ -321,7 +323,7 @@ namespace MailOps.Logs
         }
 
         /// <summary>qmgr "status=expired, returned to sender": one expired record per recipient still deferred, with its last reply.</summary>
-        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string host, string? reply)
+        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string? host, string? reply)
         {
             if (queue.Deferred == null || queue.Deferred.Count == 0)
                 return new[] { new MailDeliveryRecord(time, host, "qmgr", id, queue.MessageId, queue.From, null, null, null, null, null, null, "expired", null, null,
@@ -355,7 +357,7 @@ namespace MailOps.Logs
 
         private static readonly Regex RelayRx = new Regex(@"^(?<h>[^\[]+)\[(?<ip>[^\]]*)\](?::(?<p>\d+))?$", RegexOptions.Compiled);
 
-        private static void ParseRelay(string relay, out string host, out string ip, out int? port)
+        private static void ParseRelay(string? relay, out string? host, out string? ip, out int? port)
         {
             host = relay; ip = null; port = null;
             if (relay == null) return;
