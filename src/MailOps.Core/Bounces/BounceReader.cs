@@ -246,15 +246,16 @@ namespace MailOps.Bounces
         /// Delivery) with the recipients, their status, diagnostic and action
         /// (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html). Empty when the text holds none.
         /// </summary>
-        private static List<Rcpt> FromSesNotification(string human)
+        private static List<Rcpt> FromSesNotification(string? human)
         {
             var list = new List<Rcpt>();
-            var m = SesJsonLine.Match(human ?? "");
+            if (human == null) return list;
+            var m = SesJsonLine.Match(human);
             if (!m.Success) return list;
             var end = human.IndexOf('\n', m.Index);
             var json = end < 0 ? human.Substring(m.Index) : human.Substring(m.Index, end - m.Index);
-            Dictionary<string, object> root;
-            try { root = MiniJson.Parse(json) as Dictionary<string, object>; }
+            Dictionary<string, object?>? root;
+            try { root = MiniJson.Parse(json) as Dictionary<string, object?>; }
             catch (FormatException) { return list; }
             if (root == null) return list;
             var type = root.TryGetValue("notificationType", out var t) ? t as string : null;
