@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -13,7 +14,7 @@ namespace MailOps.Asn
     /// <summary>The origin AS of an address, as Team Cymru's IP-to-ASN DNS service reports it.</summary>
     public sealed class AsnInfo
     {
-        internal AsnInfo(string ip, int asn, string prefix, string country, string registry, string allocated, string asName)
+        internal AsnInfo(string ip, int asn, string? prefix, string? country, string? registry, string? allocated, string? asName)
         {
             IPAddress = ip;
             Asn = asn;
@@ -28,14 +29,14 @@ namespace MailOps.Asn
         /// <summary>The origin AS number (the first when several ASes announce the prefix).</summary>
         public int Asn { get; }
         /// <summary>The announced prefix that covers the address, e.g. 198.51.100.0/24.</summary>
-        public string Prefix { get; }
+        public string? Prefix { get; }
         /// <summary>Two-letter country code of the allocation.</summary>
-        public string Country { get; }
+        public string? Country { get; }
         /// <summary>arin, ripencc, apnic, lacnic or afrinic.</summary>
-        public string Registry { get; }
-        public string Allocated { get; }
+        public string? Registry { get; }
+        public string? Allocated { get; }
         /// <summary>The AS name and description, e.g. "EXAMPLE-NET - Example Networks, US"; null when the name lookup found nothing.</summary>
-        public string AsName { get; }
+        public string? AsName { get; }
 
         public override string ToString() => $"AS{Asn} {AsName} ({Prefix}, {Country})";
     }
@@ -67,7 +68,7 @@ namespace MailOps.Asn
 
         /// <summary>Looks up the origin AS of an address: null when the service has no data for it (NXDOMAIN, NODATA: an
         /// unannounced or private address). Throws <see cref="DnsQueryFailedException"/> when a question goes unanswered.</summary>
-        public static async Task<AsnInfo> LookupAsync(IDnsResolver dns, IPAddress ip, CancellationToken ct)
+        public static async Task<AsnInfo?> LookupAsync(IDnsResolver dns, IPAddress ip, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
             var origin = await dns.QueryAsync(OriginName(ip), DnsRecordType.TXT, ct).ConfigureAwait(false);
@@ -78,7 +79,7 @@ namespace MailOps.Asn
             if (f.Count < 2) return null;
             var asnText = f[0].Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
             if (!int.TryParse(asnText, out var asn)) return null;
-            string name = null;
+            string? name = null;
             var named = await dns.QueryAsync($"AS{asn}.{NameZone}", DnsRecordType.TXT, ct).ConfigureAwait(false);
             if (named.IsError) throw new DnsQueryFailedException(named);
             var nameText = named.RecordsOf<TxtRecord>().Select(t => t.Text).FirstOrDefault(t => t.Contains("|"));
@@ -92,7 +93,7 @@ namespace MailOps.Asn
 
         private static List<string> Fields(string text) => text.Split('|').Select(x => x.Trim()).ToList();
 
-        private static string At(List<string> f, int i) => i < f.Count && f[i].Length > 0 ? f[i] : null;
+        private static string? At(List<string> f, int i) => i < f.Count && f[i].Length > 0 ? f[i] : null;
 
         /// <summary>Words in AS names of access networks (home broadband, DSL, cable, mobile): mail sent from such a network is
         /// treated as coming from a dynamic address by many receivers. A heuristic; the list is data.</summary>
@@ -102,9 +103,9 @@ namespace MailOps.Asn
         };
 
         /// <summary>The residential-looking word in an AS name, or null.</summary>
-        public static string ResidentialHint(string asName)
+        public static string? ResidentialHint(string? asName)
         {
-            if (string.IsNullOrEmpty(asName)) return null;
+            if (Strings.IsNullOrEmpty(asName)) return null;
             var words = asName.ToLowerInvariant().Split(new[] { ' ', '-', ',', '.', '_', '(', ')', '/' }, StringSplitOptions.RemoveEmptyEntries);
             return ResidentialWords.FirstOrDefault(w => words.Contains(w));
         }

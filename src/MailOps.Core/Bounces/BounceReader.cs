@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -21,7 +22,7 @@ namespace MailOps.Bounces
     public static class BounceReader
     {
         /// <summary>Bounce records and <see cref="ReportImportProblem"/>s of one file, in file order.</summary>
-        public static IEnumerable<object> ReadFile(string file, ReportImportOptions options, CancellationToken ct)
+        public static IEnumerable<object> ReadFile(string file, ReportImportOptions? options, CancellationToken ct)
         {
             var reader = new ReportContainerReader(file, PayloadKind.Mime, "bounce message", (s, e) => throw new ReportFormatException(
                 ReportProblemKind.NotAReport, "is not an e-mail message"), options, ct);
@@ -30,7 +31,7 @@ namespace MailOps.Bounces
         }
 
         /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in records and problems.</summary>
-        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options, CancellationToken ct)
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions? options, CancellationToken ct)
         {
             var reader = new ReportContainerReader(stream, source, PayloadKind.Mime, "bounce message", (s, e) => throw new ReportFormatException(
                 ReportProblemKind.NotAReport, "is not an e-mail message"), options, ct);
@@ -39,7 +40,7 @@ namespace MailOps.Bounces
         }
 
         /// <summary>Parses one message already loaded.</summary>
-        public static IEnumerable<BounceRecord> ReadMessage(MimeMessage message, string path, string entry = null)
+        public static IEnumerable<BounceRecord> ReadMessage(MimeMessage message, string path, string? entry = null)
         {
             var records = Parse(message, path, entry).ToList();
             if (records.Count == 0)
@@ -48,7 +49,7 @@ namespace MailOps.Bounces
             return records;
         }
 
-        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
+        private static string Describe(MimeMessage m) => Strings.IsNullOrEmpty(m.Subject) ? "" : $" '{(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
 
         // ---- patterns -------------------------------------------------------------------------------------------------
 
@@ -83,21 +84,21 @@ namespace MailOps.Bounces
 
         private sealed class Original
         {
-            public string MessageId, From, Subject, To;
+            public string? MessageId, From, Subject, To;
         }
 
         private sealed class Rcpt
         {
-            public string Recipient, Status, Diagnostic, RemoteMta, Action, DiagnosticType;
+            public string? Recipient, Status, Diagnostic, RemoteMta, Action, DiagnosticType;
         }
 
-        private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string entry)
+        private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string? entry)
         {
             var contentType = message.Body?.ContentType;
             var reportType = contentType?.Parameters["report-type"];
             var human = HumanText(message);
             var original = FindOriginal(message, human);
-            var reportingMta = (string)null;
+            var reportingMta = (string?)null;
             var bounceTo = message.To.Mailboxes.FirstOrDefault()?.Address;
             var sender = original.From ?? bounceTo;
             var subject = original.Subject ?? message.Subject;
@@ -171,7 +172,7 @@ namespace MailOps.Bounces
             var preText = BeforeOriginal(human);
             var exclude = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var a in new[] { bounceTo, original.From }.Concat(message.From.Mailboxes.Select(m => m.Address)))
-                if (!string.IsNullOrEmpty(a)) exclude.Add(a);
+                if (!Strings.IsNullOrEmpty(a)) exclude.Add(a);
 
             if (rcpts.Count == 0)
             {
@@ -194,10 +195,10 @@ namespace MailOps.Bounces
             {
                 // Prefer the human text about this recipient when the DSN has no diagnostic.
                 var diag = r.Diagnostic;
-                if (string.IsNullOrWhiteSpace(diag) || !ThreeLetters.IsMatch(diag))
+                if (Strings.IsNullOrWhiteSpace(diag) || !ThreeLetters.IsMatch(diag))
                 {
                     var near = TextAbout(preText, r.Recipient);
-                    diag = string.IsNullOrWhiteSpace(diag) ? near : diag + " " + near;
+                    diag = Strings.IsNullOrWhiteSpace(diag) ? near : diag + " " + near;
                 }
                 diag = Clean(diag);
                 var status = r.Status;
@@ -212,7 +213,7 @@ namespace MailOps.Bounces
                 var m = CodeRx.Match(diag ?? "");
                 if (m.Success) code = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
                 var remote = r.RemoteMta;
-                if (string.IsNullOrEmpty(remote))
+                if (Strings.IsNullOrEmpty(remote))
                 {
                     var hm = HostRx.Match(diag ?? "");
                     if (hm.Success) remote = new[] { hm.Groups[1].Value, hm.Groups[2].Value, hm.Groups[3].Value }.First(v => v.Length > 0).TrimEnd('.');
@@ -245,15 +246,16 @@ namespace MailOps.Bounces
         /// Delivery) with the recipients, their status, diagnostic and action
         /// (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html). Empty when the text holds none.
         /// </summary>
-        private static List<Rcpt> FromSesNotification(string human)
+        private static List<Rcpt> FromSesNotification(string? human)
         {
             var list = new List<Rcpt>();
-            var m = SesJsonLine.Match(human ?? "");
+            if (human == null) return list;
+            var m = SesJsonLine.Match(human);
             if (!m.Success) return list;
             var end = human.IndexOf('\n', m.Index);
             var json = end < 0 ? human.Substring(m.Index) : human.Substring(m.Index, end - m.Index);
-            Dictionary<string, object> root;
-            try { root = MiniJson.Parse(json) as Dictionary<string, object>; }
+            Dictionary<string, object?>? root;
+            try { root = MiniJson.Parse(json) as Dictionary<string, object?>; }
             catch (FormatException) { return list; }
             if (root == null) return list;
             var type = root.TryGetValue("notificationType", out var t) ? t as string : null;
@@ -265,7 +267,7 @@ namespace MailOps.Bounces
                 foreach (var o in bounced.OfType<Dictionary<string, object>>())
                 {
                     var addr = o.TryGetValue("emailAddress", out var a) ? a as string : null;
-                    if (string.IsNullOrEmpty(addr)) continue;
+                    if (Strings.IsNullOrEmpty(addr)) continue;
                     var status = o.TryGetValue("status", out var st) ? st as string : null;
                     list.Add(new Rcpt
                     {
@@ -296,10 +298,10 @@ namespace MailOps.Bounces
 
         /// <summary>The SMTP command (MAIL, RCPT, DATA) whose error reply the transcript shows for this recipient (or for
         /// the only recipient), or null.</summary>
-        internal static string TranscriptStage(string text, string recipient, bool only)
+        internal static string? TranscriptStage(string text, string? recipient, bool only)
         {
-            if (string.IsNullOrEmpty(text) || text.IndexOf(">>>", StringComparison.Ordinal) < 0) return null;
-            Match first = null;
+            if (Strings.IsNullOrEmpty(text) || text.IndexOf(">>>", StringComparison.Ordinal) < 0) return null;
+            Match? first = null;
             foreach (Match m in TranscriptRx.Matches(text))
             {
                 if (first == null) first = m;
@@ -379,7 +381,7 @@ namespace MailOps.Bounces
                     if (m.Success && !DaemonFrom.IsMatch(m.Groups[1].Value.Split('@')[0]) && HasReply(string.Join("\n", lines.Skip(i).Take(4))))
                         found.Add((m.Groups[1].Value.TrimEnd('.'), i, false));
                 }
-            if (found.Count == 0 && !string.IsNullOrEmpty(original.To))
+            if (found.Count == 0 && !Strings.IsNullOrEmpty(original.To))
             {
                 var a = Address.Match(original.To);
                 if (a.Success && !exclude.Contains(a.Value)) return new List<Rcpt> { new Rcpt { Recipient = a.Value, Diagnostic = text } };
@@ -403,9 +405,9 @@ namespace MailOps.Bounces
         private static bool HasReply(string s) => StatusRx.IsMatch(s) || FailureCodeRx.IsMatch(s) || FailureWords.IsMatch(s);
 
         /// <summary>The lines of the human-readable text that talk about <paramref name="recipient"/>, and the reply text after it.</summary>
-        private static string TextAbout(string text, string recipient)
+        private static string TextAbout(string text, string? recipient)
         {
-            if (string.IsNullOrEmpty(text)) return "";
+            if (Strings.IsNullOrEmpty(text)) return "";
             var lines = text.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
@@ -504,7 +506,7 @@ namespace MailOps.Bounces
             return o;
         }
 
-        private static string HeaderIn(string text, string name)
+        private static string? HeaderIn(string text, string name)
         {
             var m = HeaderLine[name].Match(text);
             return m.Success ? m.Groups[1].Value.Trim() : null;
@@ -548,7 +550,7 @@ namespace MailOps.Bounces
         private static IEnumerable<Dictionary<string, string>> Fields(string text)
         {
             var block = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            string last = null;
+            string? last = null;
             foreach (var raw in text.Replace("\r\n", "\n").Split('\n'))
             {
                 if (raw.Trim().Length == 0)
@@ -573,9 +575,9 @@ namespace MailOps.Bounces
             if (block.Count > 0) yield return block;
         }
 
-        private static string Get(Dictionary<string, string> d, string key) => d.TryGetValue(key, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+        private static string? Get(Dictionary<string, string> d, string key) => d.TryGetValue(key, out var v) && !Strings.IsNullOrWhiteSpace(v) ? v : null;
 
-        private static string StripType(string v)
+        private static string? StripType(string? v)
         {
             if (v == null) return null;
             var semi = v.IndexOf(';');
@@ -583,21 +585,21 @@ namespace MailOps.Bounces
         }
 
         /// <summary>The type before the ';' of a typed DSN field (RFC 3464 §2.3.6 "diagnostic-type; text"), lower case; or null.</summary>
-        private static string TypeOf(string v)
+        private static string? TypeOf(string? v)
         {
             if (v == null) return null;
             var semi = v.IndexOf(';');
             return semi > 0 && semi < 12 ? v.Substring(0, semi).Trim().ToLowerInvariant() : null;
         }
 
-        private static string StripAngle(string v)
+        private static string? StripAngle(string? v)
         {
             if (v == null) return null;
             var m = Address.Match(v);
             return m.Success ? m.Value : v.Trim().Trim('<', '>');
         }
 
-        private static string Clean(string s)
+        private static string? Clean(string? s)
         {
             if (s == null) return null;
             s = WhiteSpace.Replace(s, " ").Trim();

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 
 namespace MailOps.Bounces
@@ -9,20 +10,20 @@ namespace MailOps.Bounces
         public uint? ImapUid { get; private set; }
 
         /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
-        public string MessageId { get; private set; }
+        public string? MessageId { get; private set; }
 
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
 
-        void MailOps.Reports.IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void MailOps.Reports.IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             MessageId = messageId;
             MessageDate = date;
         }
 
-        internal BounceRecord(string kind, string recipient, DeliveryClassification c, int? replyCode, string diagnostic, string remoteMta,
-            string reportingMta, string action, string originalMessageId, string sender, string subject, DateTimeOffset? date, string path, string entry)
+        internal BounceRecord(string kind, string? recipient, DeliveryClassification c, int? replyCode, string? diagnostic, string? remoteMta,
+            string? reportingMta, string action, string? originalMessageId, string? sender, string? subject, DateTimeOffset? date, string path, string? entry)
         {
             Kind = kind;
             Recipient = recipient;
@@ -54,10 +55,10 @@ namespace MailOps.Bounces
         /// <summary>Bounce (failed), Delay (still being retried), Delivered (a success DSN), AutoReply (RFC 3834) or FeedbackReport (ARF, RFC 5965).</summary>
         public string Kind { get; }
 
-        public string Recipient { get; }
+        public string? Recipient { get; }
 
         /// <summary>The enhanced status code (RFC 3463); when the report carries none, the reason's internal code (see StatusInferred).</summary>
-        public string Status { get; }
+        public string? Status { get; }
 
         public bool StatusInferred { get; }
 
@@ -65,11 +66,11 @@ namespace MailOps.Bounces
         public int? ReplyCode { get; }
 
         /// <summary>The remote server's reply or the reporting MTA's explanation.</summary>
-        public string Diagnostic { get; }
+        public string? Diagnostic { get; }
 
-        public string RemoteMta { get; }
+        public string? RemoteMta { get; }
 
-        public string ReportingMta { get; }
+        public string? ReportingMta { get; }
 
         /// <summary>The classifier's reason (blocked, userunknown, ...; see docs/monitoring.md).</summary>
         public string Reason { get; }
@@ -80,26 +81,26 @@ namespace MailOps.Bounces
         /// <summary>True for sender-side reasons (reputation, authentication, blocks, spam, policy, rate limits).</summary>
         public bool Deliverability { get; }
 
-        public string Provider { get; }
+        public string? Provider { get; }
 
-        public string ProviderSupportUrl { get; }
+        public string? ProviderSupportUrl { get; }
 
         /// <summary>The blocklist the reply names, if any.</summary>
-        public string Blocklist { get; }
+        public string? Blocklist { get; }
 
-        public string BlocklistUrl { get; }
+        public string? BlocklistUrl { get; }
 
         /// <summary>The DSN action: failed, delayed, delivered, relayed, expanded; auto-replied or feedback for the others.</summary>
         public string Action { get; }
 
         /// <summary>The Message-ID of the message that bounced, when the report includes it.</summary>
-        public string OriginalMessageId { get; }
+        public string? OriginalMessageId { get; }
 
         /// <summary>Who sent the message that bounced.</summary>
-        public string Sender { get; }
+        public string? Sender { get; }
 
         /// <summary>The subject of the message that bounced (or of the report when the original is not included).</summary>
-        public string Subject { get; }
+        public string? Subject { get; }
 
         /// <summary>The date of the report.</summary>
         public DateTimeOffset? Date { get; }
@@ -107,15 +108,15 @@ namespace MailOps.Bounces
         public string Path { get; }
 
         /// <summary>The message inside the file (mbox message number), or null.</summary>
-        public string Entry { get; }
+        public string? Entry { get; }
 
-        public string Remedy { get; }
+        public string? Remedy { get; }
 
         /// <summary>The MailOps cmdlet that proves or fixes the reason.</summary>
-        public string RemedyCommand { get; }
+        public string? RemedyCommand { get; }
 
         /// <summary>The classification rule that decided (file, line, source).</summary>
-        public string Rule { get; }
+        public string? Rule { get; }
 
         public override string ToString() => $"{Recipient} {Status} {Reason}";
     }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -14,32 +15,32 @@ namespace MailOps.Bounces
         public int ReplyCode { get; set; }
 
         /// <summary>The enhanced status code (RFC 3463), e.g. "5.7.1"; null when unknown.</summary>
-        public string Status { get; set; }
+        public string? Status { get; set; }
 
         /// <summary>The reply or diagnostic text.</summary>
-        public string Text { get; set; }
+        public string? Text { get; set; }
 
         /// <summary>The remote MTA's host name (or the relay named in a log line), when known.</summary>
-        public string RemoteHost { get; set; }
+        public string? RemoteHost { get; set; }
 
         /// <summary>The recipient address, for recognising the provider by domain.</summary>
-        public string Recipient { get; set; }
+        public string? Recipient { get; set; }
 
         /// <summary>The DSN Action (failed, delayed, delivered ...), when known.</summary>
-        public string Action { get; set; }
+        public string? Action { get; set; }
 
         /// <summary>The SMTP command the reply answered (MAIL, RCPT, DATA, CONNECT), when known; else read from the text.</summary>
-        public string Stage { get; set; }
+        public string? Stage { get; set; }
 
         /// <summary>The diagnostic type of a DSN's Diagnostic-Code field (RFC 3464 §2.3.6: "smtp", "x-unix", ...), when known.</summary>
-        public string DiagnosticType { get; set; }
+        public string? DiagnosticType { get; set; }
     }
 
     /// <summary>The classifier's verdict on one delivery failure.</summary>
     public sealed class DeliveryClassification
     {
-        internal DeliveryClassification(string reason, bool hard, bool deliverability, string status, bool statusInferred, string provider,
-            string providerSupportUrl, string blocklist, string blocklistUrl, string remedy, string remedyCommand, string rule)
+        internal DeliveryClassification(string reason, bool hard, bool deliverability, string? status, bool statusInferred, string? provider,
+            string? providerSupportUrl, string? blocklist, string? blocklistUrl, string? remedy, string? remedyCommand, string? rule)
         {
             Reason = reason;
             HardBounce = hard;
@@ -65,28 +66,28 @@ namespace MailOps.Bounces
         public bool Deliverability { get; }
 
         /// <summary>The enhanced status: as given, or (<see cref="StatusInferred"/>) the reason's internal 5.0.9xx code.</summary>
-        public string Status { get; }
+        public string? Status { get; }
 
         /// <summary>True when the input carried no enhanced status and <see cref="Status"/> was derived from the reason.</summary>
         public bool StatusInferred { get; }
 
-        public string Provider { get; }
+        public string? Provider { get; }
 
-        public string ProviderSupportUrl { get; }
+        public string? ProviderSupportUrl { get; }
 
         /// <summary>The blocklist the reply text names, if any.</summary>
-        public string Blocklist { get; }
+        public string? Blocklist { get; }
 
-        public string BlocklistUrl { get; }
+        public string? BlocklistUrl { get; }
 
         /// <summary>What to do, naming the MailOps check that proves or fixes it, and the provider's or list's page.</summary>
-        public string Remedy { get; }
+        public string? Remedy { get; }
 
         /// <summary>The MailOps cmdlet that proves or fixes the reason, or null.</summary>
-        public string RemedyCommand { get; }
+        public string? RemedyCommand { get; }
 
         /// <summary>The rule that decided (its "on" and source), for explaining the verdict.</summary>
-        public string Rule { get; }
+        public string? Rule { get; }
 
         public override string ToString() => $"{Reason} ({Status})";
     }
@@ -94,7 +95,7 @@ namespace MailOps.Bounces
     /// <summary>One reason of the taxonomy, as read from bounce-reasons.tsv.</summary>
     public sealed class DeliveryFailureReason
     {
-        internal DeliveryFailureReason(string name, string hard, bool deliverability, string pseudoStatus, string command, string remedy, string source)
+        internal DeliveryFailureReason(string name, string hard, bool deliverability, string? pseudoStatus, string? command, string remedy, string source)
         {
             Name = name;
             HardRule = hard;
@@ -114,9 +115,9 @@ namespace MailOps.Bounces
 
         public bool Deliverability { get; }
 
-        public string PseudoStatus { get; }
+        public string? PseudoStatus { get; }
 
-        public string RemedyCommand { get; }
+        public string? RemedyCommand { get; }
 
         public string Remedy { get; }
 
@@ -134,25 +135,26 @@ namespace MailOps.Bounces
     {
         private sealed class Rule
         {
-            public string Reason, On, Source;
-            public Regex Pattern;
+            public required string Reason, On;
+            public string? Source;
+            public required Regex Pattern;
             public int Line;
             /// <summary>Extra conditions (the optional "when" column): what is matched ("!" first: must not match), and an anchored pattern.</summary>
-            public List<KeyValuePair<string, Regex>> When;
+            public required List<KeyValuePair<string, Regex>> When;
         }
 
         private static readonly HashSet<string> WhenKeys = new HashSet<string>(StringComparer.Ordinal) { "status", "code", "action", "stage", "domain" };
 
-        private static List<KeyValuePair<string, Regex>> ParseWhen(string when, int line)
+        private static List<KeyValuePair<string, Regex>> ParseWhen(string? when, int line)
         {
             var list = new List<KeyValuePair<string, Regex>>();
-            if (string.IsNullOrWhiteSpace(when)) return list;
+            if (Strings.IsNullOrWhiteSpace(when)) return list;
             foreach (var cond in when.Split(';'))
             {
                 var eq = cond.IndexOf('=');
                 var key = eq > 0 ? cond.Substring(0, eq).Trim() : null;
                 bool negate = key != null && key.StartsWith("!", StringComparison.Ordinal);
-                if (negate) key = key.Substring(1);
+                if (negate) key = key?.Substring(1);
                 if (key == null || !WhenKeys.Contains(key))
                     throw new InvalidOperationException($"bounce-rules.tsv line {line}: the condition '{cond}' is not key=pattern with key one of {string.Join(", ", WhenKeys)}.");
                 list.Add(new KeyValuePair<string, Regex>((negate ? "!" : "") + key, new Regex("^(?:" + cond.Substring(eq + 1).Trim() + ")$",
@@ -163,8 +165,9 @@ namespace MailOps.Bounces
 
         private sealed class Named
         {
-            public string Name, On, Url;
-            public Regex Pattern;
+            public required string Name;
+            public string? On, Url;
+            public required Regex Pattern;
         }
 
         private static readonly Lazy<List<Rule>> Rules = new Lazy<List<Rule>>(() =>
@@ -205,10 +208,10 @@ namespace MailOps.Bounces
         public static IReadOnlyList<DeliveryFailureReason> Reasons => ReasonTable.Value.Values.ToList();
 
         /// <summary>The reason called <paramref name="name"/>, or null.</summary>
-        public static DeliveryFailureReason GetReason(string name) =>
+        public static DeliveryFailureReason? GetReason(string? name) =>
             name != null && ReasonTable.Value.TryGetValue(name, out var r) ? r : null;
 
-        private static string Empty(string s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+        private static string? Empty(string? s) => Strings.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
         private static readonly Regex Spaces = new Regex(@"\s+", RegexOptions.Compiled);
 
@@ -223,10 +226,10 @@ namespace MailOps.Bounces
             var stage = input.Stage ?? StageOf(text);
             var domain = input.Recipient != null && input.Recipient.LastIndexOf('@') >= 0 ? input.Recipient.Substring(input.Recipient.LastIndexOf('@') + 1).TrimEnd('>') : null;
             bool final = input.Action == null || input.Action.StartsWith("fail", StringComparison.OrdinalIgnoreCase) || input.Action.StartsWith("expired", StringComparison.OrdinalIgnoreCase);
-            string reason = null, rule = null;
+            string? reason = null, rule = null;
             foreach (var r in Rules.Value)
             {
-                string subject;
+                string? subject;
                 switch (r.On)
                 {
                     case "text": subject = text; break;
@@ -240,7 +243,7 @@ namespace MailOps.Bounces
                     case "failed-text": subject = final ? text : null; break;
                     default: continue;
                 }
-                if (string.IsNullOrEmpty(subject)) continue;
+                if (Strings.IsNullOrEmpty(subject)) continue;
                 if (!r.Pattern.IsMatch(subject)) continue;
                 if (!WhenHolds(r, status, code, input.Action, stage, domain)) continue;
                 reason = r.Reason;
@@ -248,7 +251,7 @@ namespace MailOps.Bounces
                 break;
             }
             reason = reason ?? "undefined";
-            var info = GetReason(reason) ?? GetReason("undefined");
+            var info = GetReason(reason) ?? GetReason("undefined") ?? throw new InvalidOperationException("bounce-reasons.tsv has no 'undefined' reason.");
 
             bool temporary = (status != null && status.StartsWith("4", StringComparison.Ordinal))
                 || (input.ReplyCode >= 400 && input.ReplyCode < 500)
@@ -262,7 +265,7 @@ namespace MailOps.Bounces
             bool hard = info.HardRule == "1" || (info.HardRule == "5" && !temporary);
 
             var provider = FindProvider(input.RemoteHost, input.Recipient, text);
-            Named list = null;
+            Named? list = null;
             if (info.Deliverability || reason == "blocked")
                 list = Blocklists.Value.FirstOrDefault(b => b.Pattern.IsMatch(text));
 
@@ -273,14 +276,14 @@ namespace MailOps.Bounces
                 list?.Name, list?.Url, remedy.ToString(), info.RemedyCommand, rule);
         }
 
-        private static bool WhenHolds(Rule r, string status, string code, string action, string stage, string domain)
+        private static bool WhenHolds(Rule r, string? status, string code, string? action, string? stage, string? domain)
         {
             foreach (var w in r.When)
             {
                 bool negate = w.Key[0] == '!';
                 var key = negate ? w.Key.Substring(1) : w.Key;
                 var subject = key == "status" ? status : key == "code" ? code : key == "action" ? action : key == "stage" ? stage : domain;
-                bool matches = !string.IsNullOrEmpty(subject) && w.Value.IsMatch(subject);
+                bool matches = !Strings.IsNullOrEmpty(subject) && w.Value.IsMatch(subject);
                 if (matches == negate) return false;
             }
             return true;
@@ -290,13 +293,13 @@ namespace MailOps.Bounces
         public static IReadOnlyList<string> ProviderNames => Providers.Value.Select(p => p.Name).Distinct(StringComparer.Ordinal).ToList();
 
         /// <summary>The provider recognised from a remote host name, a recipient address or a reply text; null when none.</summary>
-        public static string RecogniseProvider(string remoteHost, string recipient, string text) => FindProvider(remoteHost, recipient, text)?.Name;
+        public static string? RecogniseProvider(string? remoteHost, string? recipient, string? text) => FindProvider(remoteHost, recipient, text)?.Name;
 
-        private static Named FindProvider(string host, string recipient, string text)
+        private static Named? FindProvider(string? host, string? recipient, string? text)
         {
             host = host?.Trim().TrimEnd('.').Trim('[', ']');
-            string domain = null;
-            if (!string.IsNullOrEmpty(recipient))
+            string? domain = null;
+            if (!Strings.IsNullOrEmpty(recipient))
             {
                 var at = recipient.LastIndexOf('@');
                 if (at >= 0) domain = recipient.Substring(at + 1).Trim().TrimEnd('>', '.');
@@ -306,7 +309,7 @@ namespace MailOps.Bounces
                 {
                     if (p.On != on) continue;
                     var subject = on == "host" ? host : on == "domain" ? domain : text;
-                    if (!string.IsNullOrEmpty(subject) && p.Pattern.IsMatch(subject)) return p;
+                    if (!Strings.IsNullOrEmpty(subject) && p.Pattern.IsMatch(subject)) return p;
                 }
             return null;
         }
@@ -316,7 +319,7 @@ namespace MailOps.Bounces
 
         /// <summary>HELO (for EHLO or HELO), MAIL, RCPT or DATA when the text says which command the reply answered (also a Sendmail
         /// transcript's "&gt;&gt;&gt; RCPT To:&lt;...&gt; &lt;&lt;&lt; 550 ...": the command sent, then the refusal).</summary>
-        internal static string StageOf(string text)
+        internal static string? StageOf(string? text)
         {
             var m = StageRx.Match(text ?? "");
             if (!m.Success) return null;
@@ -327,16 +330,16 @@ namespace MailOps.Bounces
 
         private static readonly Regex StatusShape = new Regex(@"^[245]\.\d{1,3}\.\d{1,3}$", RegexOptions.Compiled);
 
-        internal static string NormaliseStatus(string status)
+        internal static string? NormaliseStatus(string? status)
         {
-            if (string.IsNullOrWhiteSpace(status)) return null;
+            if (Strings.IsNullOrWhiteSpace(status)) return null;
             status = status.Trim();
             return StatusShape.IsMatch(status) ? status : null;
         }
 
         private sealed class TsvRow
         {
-            public string[] Fields;
+            public required string[] Fields;
             public int Line;
         }
 

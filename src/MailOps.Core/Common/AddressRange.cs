@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
@@ -25,7 +27,7 @@ namespace MailOps
         /// Parses one address or CIDR range into its addresses, in ascending order. Returns null and the addresses, or
         /// a sentence saying what is wrong (not an address, prefix out of range, range too large).
         /// </summary>
-        public static string TryExpand(string text, out IReadOnlyList<IPAddress> addresses)
+        public static string? TryExpand(string text, out IReadOnlyList<IPAddress> addresses)
         {
             addresses = new IPAddress[0];
             var t = (text ?? "").Trim();
@@ -69,7 +71,7 @@ namespace MailOps
         }
 
         /// <summary>IPv4 in dotted-quad form only (IPAddress.TryParse also takes "10" or "10.1"), or any IPv6 form.</summary>
-        public static bool TryParseAddress(string text, out IPAddress ip)
+        public static bool TryParseAddress(string? text, [NotNullWhen(true)] out IPAddress? ip)
         {
             ip = null;
             var t = (text ?? "").Trim();

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using MailOps.Dns;
@@ -14,7 +15,7 @@ namespace MailOps
     /// <typeparam name="T">The check's result type (MailDmarcResult, SpfAuditResult, a list of MailMxHost, ...).</typeparam>
     public sealed class CheckOutcome<T>
     {
-        internal CheckOutcome(T result, IReadOnlyList<DnsQueryResult> unanswered)
+        internal CheckOutcome(T result, IReadOnlyList<DnsQueryResult>? unanswered)
         {
             Result = result;
             Unanswered = unanswered ?? Array.Empty<DnsQueryResult>();
@@ -34,7 +35,7 @@ namespace MailOps
     /// <summary>Builds <see cref="CheckOutcome{T}"/> values with the result type inferred.</summary>
     internal static class CheckOutcome
     {
-        internal static CheckOutcome<T> Of<T>(T result, IReadOnlyList<DnsQueryResult> unanswered) =>
+        internal static CheckOutcome<T> Of<T>(T result, IReadOnlyList<DnsQueryResult>? unanswered) =>
             new CheckOutcome<T>(result, unanswered);
     }
 }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Threading;
 
@@ -56,18 +57,18 @@ namespace MailOps
         public static readonly ICheckSink None = new Delegating(null, null, null);
 
         /// <summary>A sink from delegates; a null delegate discards that kind.</summary>
-        public static ICheckSink From(Action<string> verbose = null, Action<string> warning = null, Action<CheckProgress> progress = null) =>
+        public static ICheckSink From(Action<string>? verbose = null, Action<string>? warning = null, Action<CheckProgress>? progress = null) =>
             new Delegating(verbose, warning, progress);
 
         /// <summary>The sink itself, or <see cref="None"/> for null: engine code calls through the result without checking.</summary>
-        public static ICheckSink OrNone(this ICheckSink sink) => sink ?? None;
+        public static ICheckSink OrNone(this ICheckSink? sink) => sink ?? None;
 
         /// <summary>Progress of <paramref name="activity"/> counted across threads: each <see cref="ProgressCounter.Step"/>
         /// reports one more step done.</summary>
-        public static ProgressCounter Counter(this ICheckSink sink, string activity, int total) => new ProgressCounter(sink.OrNone(), activity, total);
+        public static ProgressCounter Counter(this ICheckSink? sink, string activity, int total) => new ProgressCounter(sink.OrNone(), activity, total);
 
         /// <summary>The same sink with <paramref name="prefix"/> before every note and warning (progress unchanged).</summary>
-        public static ICheckSink Prefixed(this ICheckSink sink, string prefix)
+        public static ICheckSink Prefixed(this ICheckSink? sink, string prefix)
         {
             var inner = sink.OrNone();
             return new Delegating(m => inner.Verbose(prefix + m), m => inner.Warning(prefix + m), inner.Progress);
@@ -75,10 +76,10 @@ namespace MailOps
 
         private sealed class Delegating : ICheckSink
         {
-            private readonly Action<string> _verbose, _warning;
-            private readonly Action<CheckProgress> _progress;
+            private readonly Action<string>? _verbose, _warning;
+            private readonly Action<CheckProgress>? _progress;
 
-            public Delegating(Action<string> verbose, Action<string> warning, Action<CheckProgress> progress)
+            public Delegating(Action<string>? verbose, Action<string>? warning, Action<CheckProgress>? progress)
             {
                 _verbose = verbose;
                 _warning = warning;

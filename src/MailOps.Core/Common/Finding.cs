@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 
@@ -20,7 +21,7 @@ namespace MailOps
     /// </summary>
     public sealed class Finding
     {
-        public Finding(string code, FindingSeverity severity, string message, string remedy = null, string subject = null)
+        public Finding(string code, FindingSeverity severity, string message, string? remedy = null, string? subject = null)
         {
             Code = code ?? throw new ArgumentNullException(nameof(code));
             Level = severity;
@@ -36,10 +37,10 @@ namespace MailOps
         /// terms and names no cmdlet or parameter; the module sets this once (MailOps.Commands.Advice.ForFinding), so the
         /// advice lands in the same <see cref="Remedy"/> users read.
         /// </summary>
-        internal static Func<string, string, string> CommandAdvice { get; set; }
+        internal static Func<string, string?, string?>? CommandAdvice { get; set; }
 
-        private static string WithCommandAdvice(string remedy, string advice) =>
-            string.IsNullOrEmpty(advice) ? remedy : string.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
+        private static string? WithCommandAdvice(string? remedy, string? advice) =>
+            Strings.IsNullOrEmpty(advice) ? remedy : Strings.IsNullOrEmpty(remedy) ? advice : remedy + " " + advice;
 
         /// <summary>Stable PascalCase identifier, e.g. <c>NullMx</c>; safe to match in scripts.</summary>
         public string Code { get; }
@@ -52,10 +53,10 @@ namespace MailOps
 
         public string Message { get; }
 
-        public string Remedy { get; }
+        public string? Remedy { get; }
 
         /// <summary>What the finding is about (a host name, a term, a record), when not the whole result.</summary>
-        public string Subject { get; }
+        public string? Subject { get; }
 
         public override string ToString() => $"{Severity} {Code}: {Message}";
 

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.IO;
 
@@ -24,7 +25,7 @@ namespace MailOps
         /// <summary>Wraps the compressed file stream (observes the bytes as GZipStream reads them).</summary>
         public Stream Compressed(Stream inner) => _tap = new Tap(inner, this, compressedSide: true);
 
-        private Stream _tap;
+        private Stream? _tap;
 
         /// <summary>Wraps the GZipStream (observes the uncompressed bytes).</summary>
         public Stream Uncompressed(Stream inner) => new Tap(inner, this, compressedSide: false);

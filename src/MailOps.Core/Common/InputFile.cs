@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Globalization;
 using System.IO;
@@ -111,7 +112,7 @@ namespace MailOps
 
         /// <summary>Why the file cannot be read as input (a <see cref="FileNotFoundException"/> when it does not exist, else an
         /// <see cref="InputFileException"/>), or null when it is a regular file within <paramref name="maxBytes"/>.</summary>
-        public static IOException Check(string path, long maxBytes, string what)
+        public static IOException? Check(string path, long maxBytes, string what)
         {
             var type = GetType(path);
             switch (type)
@@ -212,7 +213,7 @@ namespace MailOps
         [DllImport("libSystem.Native", EntryPoint = "SystemNative_LStat", SetLastError = true, CharSet = CharSet.Ansi)]
         private static extern int SystemLStat(string path, byte[] status);
 
-        private static byte[] Stat(string path, bool followLinks)
+        private static byte[]? Stat(string path, bool followLinks)
         {
             if (_noShim) return null;
             var buffer = new byte[512];
@@ -237,7 +238,7 @@ namespace MailOps
             return BitConverter.ToInt32(b, 4);
         }
 
-        private static string UnixDeviceAndInode(string path)
+        private static string? UnixDeviceAndInode(string path)
         {
             if (Environment.Version.Major < 8) return null;
             var b = Stat(path, followLinks: true);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -25,7 +26,7 @@ namespace MailOps
     /// <summary>What a walk met: a file to read, a note (a link not followed, a duplicate skipped) or a problem.</summary>
     internal sealed class FileWalkItem
     {
-        private FileWalkItem(string path, FileWalkItemKind kind, string message)
+        private FileWalkItem(string path, FileWalkItemKind kind, string? message)
         {
             Path = path;
             Kind = kind;
@@ -34,7 +35,7 @@ namespace MailOps
 
         public string Path { get; }
         public FileWalkItemKind Kind { get; }
-        public string Message { get; }
+        public string? Message { get; }
 
         public static FileWalkItem File(string path) => new FileWalkItem(path, FileWalkItemKind.File, null);
         public static FileWalkItem Note(string path, string message) => new FileWalkItem(path, FileWalkItemKind.Note, message);
@@ -169,7 +170,7 @@ namespace MailOps
 
         /// <summary>Lists one directory (names only, sorted); a problem when it cannot be listed or a limit is reached,
         /// null listing when it was entered before under another name.</summary>
-        private IEnumerator<string> List(string dir, int depth, out FileWalkItem problem)
+        private IEnumerator<string>? List(string dir, int depth, out FileWalkItem? problem)
         {
             problem = null;
             if (!_seenDirectories.Add(InputFile.Identity(dir))) return null;

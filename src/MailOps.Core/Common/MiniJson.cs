@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -44,16 +45,16 @@ namespace MailOps
         private long _values;
         private int _line = 1, _col = 1;
 
-        private MiniJson(TextReader r, JsonLimits limits)
+        private MiniJson(TextReader r, JsonLimits? limits)
         {
             _r = r;
             _limits = limits ?? new JsonLimits();
         }
 
-        public static object Parse(string text) => Parse(new StringReader(text), null);
+        public static object? Parse(string text) => Parse(new StringReader(text), null);
 
         /// <summary>Parses one JSON value from <paramref name="reader"/>, which must hold nothing else but white space.</summary>
-        public static object Parse(TextReader reader, JsonLimits limits)
+        public static object? Parse(TextReader reader, JsonLimits? limits)
         {
             var p = new MiniJson(reader, limits);
             if (p.Peek() == '\uFEFF') p.Next(); // a UTF-8 BOM left in by an editor
@@ -88,7 +89,7 @@ namespace MailOps
             if (++_values > _limits.MaxValues) throw Limit($"has more than {_limits.MaxValues:N0} values, the limit");
         }
 
-        private object Value()
+        private object? Value()
         {
             var c = Peek();
             if (c == -1) throw Error("ends early");
@@ -174,11 +175,11 @@ namespace MailOps
             if (++_depth > _limits.MaxDepth) throw Limit($"nests deeper than {_limits.MaxDepth} levels");
         }
 
-        private Dictionary<string, object> Obj()
+        private Dictionary<string, object?> Obj()
         {
             Enter();
             Next();
-            var d = new Dictionary<string, object>(StringComparer.Ordinal);
+            var d = new Dictionary<string, object?>(StringComparer.Ordinal);
             Ws();
             if (Peek() == '}') { Next(); _depth--; return d; }
             while (true)
@@ -198,11 +199,11 @@ namespace MailOps
             }
         }
 
-        private List<object> Arr()
+        private List<object?> Arr()
         {
             Enter();
             Next();
-            var list = new List<object>();
+            var list = new List<object?>();
             Ws();
             if (Peek() == ']') { Next(); _depth--; return list; }
             while (true)

@@ -1,3 +1,4 @@
+#nullable enable
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
@@ -13,7 +14,7 @@ namespace MailOps
     {
         private readonly T[] _items;
 
-        public ResultList(IEnumerable<T> items) => _items = items?.ToArray() ?? new T[0];
+        public ResultList(IEnumerable<T>? items) => _items = items?.ToArray() ?? new T[0];
 
         private ResultList(T[] items, bool _) => _items = items;
 
@@ -32,7 +33,7 @@ namespace MailOps
 
         /// <summary>The items joined by "; ", control characters escaped (<see cref="TextSafety"/>): this is what
         /// Export-Csv and the format views print.</summary>
-        public override string ToString()
+        public override string? ToString()
         {
             // Export-Csv asks every row for every list: no list and one item are the common cases, answered without joining.
             if (_items.Length == 0) return "";

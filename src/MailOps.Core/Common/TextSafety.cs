@@ -1,4 +1,6 @@
+#nullable enable
 using System.Globalization;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 
 namespace MailOps
@@ -16,7 +18,8 @@ namespace MailOps
         /// Unicode bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) as <c>\uNNNN</c>. Everything else,
         /// backslashes included, is kept as is. Null stays null.
         /// </summary>
-        public static string Escape(string text)
+        [return: NotNullIfNotNull(nameof(text))]
+        public static string? Escape(string? text)
         {
             if (text == null) return null;
             int i = 0;
@@ -35,7 +38,7 @@ namespace MailOps
         }
 
         /// <summary>True when the text holds a character <see cref="Escape(string)"/> would rewrite.</summary>
-        public static bool HasControlCharacters(string text)
+        public static bool HasControlCharacters(string? text)
         {
             if (text == null) return false;
             foreach (var c in text) if (NeedsEscape(c)) return true;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.IO;
 
@@ -18,7 +19,7 @@ namespace MailOps
         private long _compressed;
         private uint _a = 1, _b;
         private long _length;
-        private Stream _tap;
+        private Stream? _tap;
 
         /// <summary>The two first bytes of a zlib stream as reporters write it: CM 8 (deflate), a 32K window or smaller,
         /// no preset dictionary, and the header checksum (CMF*256 + FLG a multiple of 31). 78 01, 78 5E, 78 9C and 78 DA

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -12,7 +13,7 @@ namespace MailOps.Dkim
     public sealed class DkimKey
     {
         internal DkimKey(string selector, string domain, string algorithm, int keySize, string txtValue, ResultList<string> txtStrings,
-            string zoneFileLine, string privateKeyPath, string seedPath, string txtPath)
+            string zoneFileLine, string privateKeyPath, string? seedPath, string txtPath)
         {
             Selector = selector;
             Domain = domain;
@@ -52,7 +53,7 @@ namespace MailOps.Dkim
         public string PrivateKeyPath { get; }
 
         /// <summary>Ed25519 only: &lt;selector&gt;.seed, the base64 32-byte seed that dkimpy and rspamd read, mode 0600.</summary>
-        public string SeedPath { get; }
+        public string? SeedPath { get; }
 
         /// <summary>&lt;selector&gt;.txt: the zone-file line.</summary>
         public string TxtPath { get; }
@@ -63,9 +64,10 @@ namespace MailOps.Dkim
     /// <summary>A generated key, not yet written.</summary>
     internal sealed class GeneratedDkimKey
     {
-        public string Selector, Domain, Algorithm, TxtValue, ZoneFileLine, PrivatePem, Seed;
+        public required string Selector, Domain, Algorithm, TxtValue, ZoneFileLine, PrivatePem;
+        public string? Seed;
         public int KeySize;
-        public List<string> TxtStrings;
+        public required List<string> TxtStrings;
     }
 
     /// <summary>Generates DKIM keys and writes them as opendkim-genkey lays them out.</summary>

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.IO;
 using System.Linq;
@@ -201,8 +202,8 @@ namespace MailOps.Dkim
 
         internal sealed class ParsedKey
         {
-            public AsymmetricKeyParameter Key;
-            public DkimKeyRejectedException Error;
+            public AsymmetricKeyParameter? Key;
+            public DkimKeyRejectedException? Error;
         }
 
         /// <summary>Parses a p= value for a key type. RSA accepts a SubjectPublicKeyInfo (what everyone publishes)
@@ -210,17 +211,17 @@ namespace MailOps.Dkim
         /// <see cref="MaxRsaKeyBits"/> bits, or an exponent that is not an odd number of at least 3, is refused before
         /// any expensive step. Each distinct key is parsed once (a wildcard domain serves the same key for every
         /// selector). Throws <see cref="DkimKeyRejectedException"/> (a <see cref="FormatException"/>).</summary>
-        public static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data) => ParsePublicKey(keyType, data, SharedKeys);
+        public static AsymmetricKeyParameter? ParsePublicKey(string keyType, byte[] data) => ParsePublicKey(keyType, data, SharedKeys);
 
         /// <summary>As <see cref="ParsePublicKey(string, byte[])"/>, with the parsed keys kept in <paramref name="cache"/>.</summary>
-        internal static AsymmetricKeyParameter ParsePublicKey(string keyType, byte[] data, ParsedKeyCache cache)
+        internal static AsymmetricKeyParameter? ParsePublicKey(string keyType, byte[] data, ParsedKeyCache cache)
         {
             var parsed = cache.GetOrParse(keyType, data);
             if (parsed.Error != null) throw new DkimKeyRejectedException(parsed.Error.Code, parsed.Error.Message, parsed.Error.KeyBits);
             return parsed.Key;
         }
 
-        private static AsymmetricKeyParameter ParsePublicKeyOnce(string keyType, byte[] data)
+        private static AsymmetricKeyParameter ParsePublicKeyOnce(string? keyType, byte[] data)
         {
             if (string.Equals(keyType, "ed25519", StringComparison.OrdinalIgnoreCase))
             {
@@ -273,13 +274,13 @@ namespace MailOps.Dkim
             return false;
         }
 
-        internal static byte[] Ascii(string s) => Encoding.ASCII.GetBytes(s);
+        internal static byte[] Ascii(string? s) => Encoding.ASCII.GetBytes(s);
     }
 
     /// <summary>A published key MailOps will not use, with the finding code that says why.</summary>
     internal sealed class DkimKeyRejectedException : FormatException
     {
-        public DkimKeyRejectedException(string code, string message, int? keyBits = null, Exception inner = null) : base(message, inner)
+        public DkimKeyRejectedException(string code, string message, int? keyBits = null, Exception? inner = null) : base(message, inner)
         {
             Code = code;
             KeyBits = keyBits;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -8,20 +9,20 @@ namespace MailOps.Dkim
     /// <summary>A parsed DKIM key record (RFC 6376 §3.6.1, RFC 8463 §4.2), with what is wrong with it.</summary>
     internal sealed class DkimKeyRecord
     {
-        public string Text;
-        public Dictionary<string, string> Tags;
+        public string? Text;
+        public Dictionary<string, string>? Tags;
         public List<string> SyntaxProblems = new List<string>();
-        public string Version;
+        public string? Version;
         public string KeyType = "rsa";
         public List<string> HashAlgorithms = new List<string>();
         public List<string> ServiceTypes = new List<string>();
         public List<string> Flags = new List<string>();
-        public string Notes;
-        public string PublicKeyBase64;
-        public AsymmetricKeyParameter PublicKey;
-        public string KeyProblem;
+        public string? Notes;
+        public string? PublicKeyBase64;
+        public AsymmetricKeyParameter? PublicKey;
+        public string? KeyProblem;
         /// <summary>The finding code for <see cref="KeyProblem"/>: DkimKeyInvalid, DkimKeyTooLong or DkimKeyBadExponent.</summary>
-        public string KeyProblemCode;
+        public string? KeyProblemCode;
         /// <summary>The modulus size of a key that was read but refused.</summary>
         public int? RejectedKeyBits;
 

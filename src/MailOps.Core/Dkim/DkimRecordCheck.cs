@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -14,9 +15,9 @@ namespace MailOps.Dkim
         public static string KeyName(string selector, string domain) => $"{selector}._domainkey.{domain}";
 
         /// <summary>Checks a selector's syntax (RFC 6376 §3.1: one or more DNS labels). Null when valid, else what is wrong.</summary>
-        public static string ValidateSelector(string selector)
+        public static string? ValidateSelector(string selector)
         {
-            if (string.IsNullOrWhiteSpace(selector)) return "the selector is empty";
+            if (Strings.IsNullOrWhiteSpace(selector)) return "the selector is empty";
             if (selector.IndexOfAny(new[] { '/', '\\', ' ', '\t', ';', '"' }) >= 0) return $"the selector '{selector}' contains a character DNS labels cannot carry";
             return DnsName.ValidateDomainName(selector + "._domainkey.example");
         }
@@ -24,14 +25,14 @@ namespace MailOps.Dkim
         /// <summary>Checks a selector of a domain. With <paramref name="privateKeyPath"/>, also whether the published key is
         /// its pair. Throws <see cref="DnsQueryFailedException"/> when the TXT question goes unanswered.</summary>
         public static async Task<MailDkimRecord> RunAsync(IDnsResolver dns, string domain, string selector,
-            string privateKeyPath, CancellationToken ct) =>
+            string? privateKeyPath, CancellationToken ct) =>
             await RunAsync(dns, domain, selector, privateKeyPath == null ? null : ReadPrivateKeyFile(privateKeyPath), privateKeyPath, ct).ConfigureAwait(false);
 
         /// <summary>Reads a private key file (at most 64 KiB, regular files only); throws <see cref="FormatException"/> or an IO exception.</summary>
         internal static DkimPrivateKey ReadPrivateKeyFile(string path) => DkimKeyMaterial.ReadPrivateKey(InputFile.ReadAllText(path, InputFile.MaxPrivateKeyBytes, "DKIM private key file"));
 
         internal static async Task<MailDkimRecord> RunAsync(IDnsResolver dns, string domain, string selector,
-            DkimPrivateKey privateKey, string privateKeyPath, CancellationToken ct)
+            DkimPrivateKey? privateKey, string? privateKeyPath, CancellationToken ct)
         {
             var name = KeyName(selector, domain);
             var answer = await dns.QueryAsync(name, DnsRecordType.TXT, ct).ConfigureAwait(false);

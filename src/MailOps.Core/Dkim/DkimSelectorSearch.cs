@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -11,7 +12,7 @@ namespace MailOps.Dkim
     /// <summary>A selector Find-DkimSelector knows, with who uses it and where that is documented.</summary>
     public sealed class DkimSelectorInfo
     {
-        internal DkimSelectorInfo(string selector, string provider, string source)
+        internal DkimSelectorInfo(string selector, string? provider, string? source)
         {
             Selector = selector;
             Provider = provider;
@@ -19,8 +20,8 @@ namespace MailOps.Dkim
         }
 
         public string Selector { get; }
-        public string Provider { get; }
-        public string Source { get; }
+        public string? Provider { get; }
+        public string? Source { get; }
 
         public override string ToString() => $"{Selector} ({Provider})";
     }
@@ -82,7 +83,7 @@ namespace MailOps.Dkim
 
         /// <summary>The selectors to probe: the built-in list (unless <paramref name="includeBuiltIn"/> is false) and
         /// the extra ones, without duplicates, extras labelled "-Selector".</summary>
-        public static IReadOnlyList<DkimSelectorInfo> Candidates(IEnumerable<string> extra, bool includeBuiltIn = true)
+        public static IReadOnlyList<DkimSelectorInfo> Candidates(IEnumerable<string>? extra, bool includeBuiltIn = true)
         {
             var result = new List<DkimSelectorInfo>();
             var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -101,7 +102,7 @@ namespace MailOps.Dkim
         /// make every selector look published, and each result then carries a DkimWildcardRecord finding.
         /// </summary>
         public static async Task<DkimSelectorSearchResult> RunAsync(IDnsResolver dns, string domain, IReadOnlyList<DkimSelectorInfo> candidates,
-            int throttleLimit, ICheckSink sink, CancellationToken ct)
+            int throttleLimit, ICheckSink? sink, CancellationToken ct)
         {
             var probeSelector = "mailops-probe-" + Guid.NewGuid().ToString("N").Substring(0, 12);
             bool wildcard = false;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -16,7 +17,7 @@ namespace MailOps.Dkim
     /// <summary>Everything Test-DkimSignature learned about one message file.</summary>
     public sealed class DkimMessageCheckResult
     {
-        internal DkimMessageCheckResult(IReadOnlyList<DkimSignatureResult> signatures, DkimArcResult arc)
+        internal DkimMessageCheckResult(IReadOnlyList<DkimSignatureResult> signatures, DkimArcResult? arc)
         {
             Signatures = signatures;
             Arc = arc;
@@ -26,7 +27,7 @@ namespace MailOps.Dkim
         public IReadOnlyList<DkimSignatureResult> Signatures { get; }
 
         /// <summary>The ARC chain result, or null when the message carries no ARC header fields.</summary>
-        public DkimArcResult Arc { get; }
+        public DkimArcResult? Arc { get; }
     }
 
     /// <summary>Raised when a message file cannot be read or parsed as a message.</summary>
@@ -83,7 +84,7 @@ namespace MailOps.Dkim
             return new DkimMessageCheckResult(results, arc);
         }
 
-        private static async Task<DkimArcResult> CheckArcAsync(DnsKeyLocator locator, MimeMessage message, string path, CancellationToken ct)
+        private static async Task<DkimArcResult?> CheckArcAsync(DnsKeyLocator locator, MimeMessage message, string path, CancellationToken ct)
         {
             var arcHeaders = message.Headers.Where(h => h.Id == HeaderId.ArcSeal || h.Id == HeaderId.ArcMessageSignature || h.Id == HeaderId.ArcAuthenticationResults).ToList();
             if (arcHeaders.Count == 0) return null;
@@ -98,7 +99,7 @@ namespace MailOps.Dkim
                 .Where(e => e != ArcValidationErrors.None && (r.ChainErrors & e) == e).Select(e => e.ToString()).ToList();
             var instances = arcHeaders.Where(h => h.Id == HeaderId.ArcSeal).Count();
             string result = r.Chain.ToString().ToLowerInvariant();
-            string reason = null;
+            string? reason = null;
             if (locator.Failures.Count > 0 && r.Chain != ArcSignatureValidationResult.Pass)
             {
                 result = "temperror";
@@ -138,11 +139,11 @@ namespace MailOps.Dkim
                 var findings = new List<Finding>();
                 long? l = null;
                 DateTime? signedAt = null, expiresAt = null;
-                string keyType = null;
+                string? keyType = null;
                 int? keySize = null;
                 bool testing = false;
 
-                DkimSignatureResult Done(string result, string reason) =>
+                DkimSignatureResult Done(string result, string? reason) =>
                     new DkimSignatureResult(path, index, d, s, a?.ToLowerInvariant(), canon, new ResultList<string>(headers), identity, l, signedAt, expiresAt,
                         keyType, keySize, testing, result, reason, new ResultList<Finding>(findings));
 
@@ -215,6 +216,7 @@ namespace MailOps.Dkim
                 var wantType = algorithm == DkimSignatureAlgorithm.Ed25519Sha256 ? "ed25519" : "rsa";
                 if (key.KeyType != wantType) return Done("permerror", $"a={a} needs a k={wantType} key but {name} publishes k={key.KeyType}");
                 if (key.KeyProblem != null) return Done("permerror", $"the key at {name} cannot be read: {key.KeyProblem}");
+                if (key.PublicKey == null) return Done("permerror", $"the key at {name} cannot be read");
                 if (!key.AllowsSha256) return Done("permerror", $"the key at {name} does not allow sha256 (h={string.Join(":", key.HashAlgorithms)})");
                 if (!key.AllowsEmail) return Done("permerror", $"the key at {name} is not for email (s={string.Join(":", key.ServiceTypes)})");
                 if (key.PublicKey is RsaKeyParameters rsa && rsa.Modulus.BitLength < 1024)

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Linq;
 
@@ -6,9 +7,9 @@ namespace MailOps.Dkim
     /// <summary>The verification of one DKIM-Signature field of a message (Test-DkimSignature).</summary>
     public sealed class DkimSignatureResult
     {
-        internal DkimSignatureResult(string path, int index, string domain, string selector, string algorithm, string canonicalization,
-            ResultList<string> signedHeaders, string identity, long? bodyLengthTag, DateTime? signedAt, DateTime? expiresAt,
-            string keyType, int? keySize, bool testing, string result, string reason, ResultList<Finding> findings)
+        internal DkimSignatureResult(string path, int index, string? domain, string? selector, string? algorithm, string? canonicalization,
+            ResultList<string> signedHeaders, string? identity, long? bodyLengthTag, DateTime? signedAt, DateTime? expiresAt,
+            string? keyType, int? keySize, bool testing, string result, string? reason, ResultList<Finding> findings)
         {
             Path = path;
             Index = index;
@@ -36,16 +37,16 @@ namespace MailOps.Dkim
         public int Index { get; }
 
         /// <summary>d=: the signing domain.</summary>
-        public string Domain { get; }
+        public string? Domain { get; }
 
         /// <summary>s=: the selector.</summary>
-        public string Selector { get; }
+        public string? Selector { get; }
 
         /// <summary>a=: rsa-sha256, ed25519-sha256 or rsa-sha1.</summary>
-        public string Algorithm { get; }
+        public string? Algorithm { get; }
 
         /// <summary>c=: header/body canonicalization, e.g. relaxed/relaxed (simple/simple when c= is absent).</summary>
-        public string Canonicalization { get; }
+        public string? Canonicalization { get; }
 
         /// <summary>h=: the signed header fields, in order.</summary>
         public ResultList<string> SignedHeaders { get; }
@@ -54,7 +55,7 @@ namespace MailOps.Dkim
         public bool FromSigned => SignedHeaders.Any(h => string.Equals(h, "from", StringComparison.OrdinalIgnoreCase));
 
         /// <summary>i=: the agent or user identifier, when given.</summary>
-        public string Identity { get; }
+        public string? Identity { get; }
 
         /// <summary>l=: how many body bytes the signature covers; empty when the whole body is signed. Content
         /// appended after l= bytes is not covered, so l= is a warning.</summary>
@@ -67,7 +68,7 @@ namespace MailOps.Dkim
         public DateTime? ExpiresAt { get; }
 
         /// <summary>k= of the published key (rsa, ed25519), when it was fetched.</summary>
-        public string KeyType { get; }
+        public string? KeyType { get; }
 
         /// <summary>Bits of the published key, when it was fetched.</summary>
         public int? KeySize { get; }
@@ -79,7 +80,7 @@ namespace MailOps.Dkim
         public string Result { get; }
 
         /// <summary>Why, in words.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
 
         public ResultList<Finding> Findings { get; }
 
@@ -90,8 +91,8 @@ namespace MailOps.Dkim
     /// <summary>The validation of a message's ARC chain (RFC 8617), as MimeKit's ArcVerifier sees it.</summary>
     public sealed class DkimArcResult
     {
-        internal DkimArcResult(string path, string result, int instances, string messageSignature, ResultList<string> seals,
-            ResultList<string> errors, string reason)
+        internal DkimArcResult(string path, string result, int instances, string? messageSignature, ResultList<string> seals,
+            ResultList<string> errors, string? reason)
         {
             Path = path;
             Result = result;
@@ -111,7 +112,7 @@ namespace MailOps.Dkim
         public int Instances { get; }
 
         /// <summary>The newest ARC-Message-Signature: pass or fail.</summary>
-        public string MessageSignature { get; }
+        public string? MessageSignature { get; }
 
         /// <summary>Each ARC-Seal, oldest first: "i=1 d=... s=...: pass".</summary>
         public ResultList<string> Seals { get; }
@@ -119,7 +120,7 @@ namespace MailOps.Dkim
         /// <summary>Chain problems MimeKit reported (missing or duplicate headers, bad cv=, failed signatures).</summary>
         public ResultList<string> Errors { get; }
 
-        public string Reason { get; }
+        public string? Reason { get; }
 
         public override string ToString() => $"ARC {Result} ({Instances} set(s)){(Reason == null ? "" : ": " + Reason)}";
     }

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Text;
 
@@ -10,7 +12,7 @@ namespace MailOps.Dkim
         /// <summary>Parses a tag list into a map (tag names are case-sensitive) and adds what is wrong to
         /// <paramref name="problems"/> (nothing when the list is well formed). White space around tags and values is
         /// dropped; inside values it is kept so callers can strip it where the RFC says so.</summary>
-        public static Dictionary<string, string> Parse(string text, List<string> problems)
+        public static Dictionary<string, string> Parse(string? text, List<string> problems)
         {
             var tags = new Dictionary<string, string>(StringComparer.Ordinal);
             if (text == null) return tags;
@@ -55,7 +57,8 @@ namespace MailOps.Dkim
         }
 
         /// <summary>Removes all folding white space (for base64 values such as p=, b=, bh=).</summary>
-        public static string StripWhiteSpace(string value)
+        [return: NotNullIfNotNull(nameof(value))]
+        public static string? StripWhiteSpace(string? value)
         {
             if (value == null) return null;
             var sb = new StringBuilder(value.Length);
@@ -65,7 +68,7 @@ namespace MailOps.Dkim
         }
 
         /// <summary>Splits a colon-separated list (h=, s=, t=), trimming white space, dropping empty items.</summary>
-        public static List<string> SplitList(string value)
+        public static List<string> SplitList(string? value)
         {
             var list = new List<string>();
             if (value == null) return list;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -31,16 +32,16 @@ namespace MailOps.Dmarc
 
         private sealed class Lookup
         {
-            public string Name;
+            public required string Name;
             public List<string> Dmarc = new List<string>();
             public List<string> Lookalikes = new List<string>();
-            public DmarcRecord Single;
+            public DmarcRecord? Single;
         }
 
         /// <summary>Checks one domain; the outcome's Unanswered holds the report authorization questions that went unanswered. Throws <see cref="DnsQueryFailedException"/> when a _dmarc question goes unanswered
         /// (nothing can be concluded about the policy then).</summary>
         public static async Task<CheckOutcome<MailDmarcResult>> RunAsync(IDnsResolver dns, string domain, DmarcDiscoveryMethod method,
-            PublicSuffixList psl, CancellationToken ct)
+            PublicSuffixList? psl, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
             domain = DnsName.Normalize(domain.Trim()).ToLowerInvariant();
@@ -56,8 +57,8 @@ namespace MailOps.Dmarc
             }
 
             var start = await Ask(domain).ConfigureAwait(false);
-            string orgDomain, psdDomain = null;
-            Lookup policy = start.Single != null ? start : null;
+            string? orgDomain, psdDomain = null;
+            Lookup? policy = start.Single != null ? start : null;
 
             if (method == DmarcDiscoveryMethod.TreeWalk)
             {
@@ -73,8 +74,8 @@ namespace MailOps.Dmarc
                 var found = walk.Where(l => l.Single != null).OrderByDescending(l => DnsName.LabelCount(l.Name)).ToList();
                 foreach (var l in found)
                 {
-                    if (l.Single.Psd == "n") { orgDomain = l.Name; break; }
-                    if (l.Single.Psd == "y" && l.Name != domain)
+                    if (l.Single?.Psd == "n") { orgDomain = l.Name; break; }
+                    if (l.Single?.Psd == "y" && l.Name != domain)
                     {
                         psdDomain = l.Name;
                         var below = DnsName.LabelCount(l.Name) + 1;
@@ -93,7 +94,7 @@ namespace MailOps.Dmarc
             }
             else
             {
-                orgDomain = psl.GetRegistrableDomain(domain) ?? domain;
+                orgDomain = psl!.GetRegistrableDomain(domain) ?? domain;   // checked above: PublicSuffixList needs psl
                 if (policy == null && orgDomain != domain)
                 {
                     var l = await Ask(orgDomain).ConfigureAwait(false);
@@ -143,7 +144,7 @@ namespace MailOps.Dmarc
                     psdDomain, ResultList<string>.Empty, ResultList<string>.Empty, queried, new ResultList<Finding>(findings)), unanswered);
             }
 
-            var rec = policy.Single;
+            var rec = policy.Single ?? throw new InvalidOperationException($"The DMARC lookup of {policy.Name} has no single record.");
             findings.AddRange(rec.Findings);
             var own = policy.Name == domain;
             if (!own)
@@ -246,7 +247,7 @@ namespace MailOps.Dmarc
                         $"Ask the operator of {host} to publish \"{name}. TXT \\\"v=DMARC1\\\"\", or send reports to a mailbox under {baseDomain}.", host));
             }
 
-            string sp = rec.Sp ?? rec.P, np = rec.Np ?? rec.Sp ?? rec.P;
+            string? sp = rec.Sp ?? rec.P, np = rec.Np ?? rec.Sp ?? rec.P;
             return CheckOutcome.Of(new MailDmarcResult(domain, rec.Text, policy.Name, orgDomain, methodText, rec.P, sp, np, rec.Adkim, rec.Aspf,
                 rec.Testing, psdDomain, new ResultList<string>(rec.Rua.Select(u => u.Text)), new ResultList<string>(rec.Ruf.Select(u => u.Text)),
                 queried, new ResultList<Finding>(findings)), unanswered);

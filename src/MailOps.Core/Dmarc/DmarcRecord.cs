@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -9,13 +10,13 @@ namespace MailOps.Dmarc
     /// <summary>One reporting URI of a DMARC record (rua or ruf), as published and as understood.</summary>
     internal sealed class DmarcReportUri
     {
-        public string Tag;          // "rua" or "ruf"
-        public string Text;         // as published
-        public string Scheme;       // "mailto", "https", ... (lower case)
-        public string Address;      // mailbox for mailto
-        public string Host;         // the destination domain (mailto domain or https host)
-        public string SizeLimit;    // RFC 7489 "!10m" suffix, when present
-        public string Problem;      // why it is invalid, or null
+        public required string Tag;  // "rua" or "ruf"
+        public required string Text; // as published
+        public string? Scheme;       // "mailto", "https", ... (lower case)
+        public string? Address;      // mailbox for mailto
+        public string? Host;         // the destination domain (mailto domain or https host)
+        public string? SizeLimit;    // RFC 7489 "!10m" suffix, when present
+        public string? Problem;      // why it is invalid, or null
     }
 
     /// <summary>
@@ -28,13 +29,13 @@ namespace MailOps.Dmarc
         private static readonly HashSet<string> KnownTags = new HashSet<string>(StringComparer.Ordinal)
             { "v", "p", "sp", "np", "adkim", "aspf", "psd", "t", "rua", "ruf", "fo", "pct", "rf", "ri" };
 
-        public string Text { get; private set; }
-        public string Domain { get; private set; }
+        public string? Text { get; private set; }
+        public string? Domain { get; private set; }
         public Dictionary<string, string> Tags { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
-        public string P { get; private set; }
+        public string? P { get; private set; }
         public bool PValid { get; private set; }
-        public string Sp { get; private set; }
-        public string Np { get; private set; }
+        public string? Sp { get; private set; }
+        public string? Np { get; private set; }
         public string Adkim { get; private set; } = "r";
         public string Aspf { get; private set; } = "r";
         public string Psd { get; private set; } = "u";
@@ -198,7 +199,7 @@ namespace MailOps.Dmarc
             }
             else if (u.Scheme == "https" || u.Scheme == "http")
             {
-                if (!Uri.TryCreate(body, UriKind.Absolute, out var parsed) || string.IsNullOrEmpty(parsed.Host))
+                if (!Uri.TryCreate(body, UriKind.Absolute, out var parsed) || Strings.IsNullOrEmpty(parsed.Host))
                     u.Problem = "it is not a valid web address";
                 else u.Host = parsed.Host.ToLowerInvariant();
             }
@@ -209,6 +210,6 @@ namespace MailOps.Dmarc
             return u;
         }
 
-        internal static int Strength(string policy) => policy == "reject" ? 2 : policy == "quarantine" ? 1 : 0;
+        internal static int Strength(string? policy) => policy == "reject" ? 2 : policy == "quarantine" ? 1 : 0;
     }
 }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -23,7 +24,7 @@ namespace MailOps.Dmarc
         public int RuleCount => _rules.Count + _wildcards.Count + _exceptions.Count;
 
         /// <summary>Where the list was loaded from.</summary>
-        public string Source { get; private set; }
+        public string? Source { get; private set; }
 
         public static PublicSuffixList Load(string path)
         {
@@ -89,7 +90,7 @@ namespace MailOps.Dmarc
         }
 
         /// <summary>The registrable domain (public suffix plus one label), or null when the domain is itself a public suffix.</summary>
-        public string GetRegistrableDomain(string domain)
+        public string? GetRegistrableDomain(string domain)
         {
             var d = Dns.DnsName.Normalize(domain).ToLowerInvariant();
             var suffix = GetPublicSuffix(d);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -23,11 +24,11 @@ namespace MailOps.Dns
 
         private sealed class Entry
         {
-            public DnsQueryResult Result;
+            public required DnsQueryResult Result;
             public DateTime Expires;
         }
 
-        public CachingDnsResolver(IDnsResolver inner, Func<DateTime> clock = null)
+        public CachingDnsResolver(IDnsResolver inner, Func<DateTime>? clock = null)
         {
             _inner = inner ?? throw new ArgumentNullException(nameof(inner));
             _clock = clock ?? (() => DateTime.UtcNow);

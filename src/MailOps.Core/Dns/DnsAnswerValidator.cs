@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -56,7 +57,7 @@ namespace MailOps.Dns
         /// <param name="questions">The reply's question section.</param>
         /// <param name="answers">The reply's answer section.</param>
         /// <param name="accepted">The records owned by names on the chain.</param>
-        public static string Validate(string name, DnsRecordType type, bool questionRequired, IReadOnlyList<Question> questions,
+        public static string? Validate(string name, DnsRecordType type, bool questionRequired, IReadOnlyList<Question> questions,
             IReadOnlyList<DnsRecord> answers, out IReadOnlyList<DnsRecord> accepted)
         {
             accepted = Array.Empty<DnsRecord>();
@@ -159,7 +160,7 @@ namespace MailOps.Dns
             return new string(chars);
         }
 
-        private static string Display(string name) => TextSafety.Escape(DnsName.Normalize(name ?? "."));
+        private static string? Display(string name) => TextSafety.Escape(DnsName.Normalize(name ?? "."));
 
         private static string TypeName(int type) =>
             Enum.IsDefined(typeof(DnsRecordType), type) ? ((DnsRecordType)type).ToString() : "TYPE" + type.ToString(CultureInfo.InvariantCulture);

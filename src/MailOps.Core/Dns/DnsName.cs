@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Globalization;
 using System.Linq;
@@ -11,9 +12,9 @@ namespace MailOps.Dns
     public static class DnsName
     {
         /// <summary>Strips one trailing dot (the root stays "."); keeps case.</summary>
-        public static string Normalize(string name)
+        public static string Normalize(string? name)
         {
-            if (string.IsNullOrEmpty(name) || name == ".") return ".";
+            if (Strings.IsNullOrEmpty(name) || name == ".") return ".";
             return name.EndsWith(".", StringComparison.Ordinal) && !name.EndsWith("\\.", StringComparison.Ordinal)
                 ? name.Substring(0, name.Length - 1)
                 : name;
@@ -27,11 +28,11 @@ namespace MailOps.Dns
         }
 
         /// <summary>Case-insensitive comparison of two names, ignoring a trailing dot.</summary>
-        public static bool EqualNames(string a, string b) =>
+        public static bool EqualNames(string? a, string b) =>
             string.Equals(Normalize(a), Normalize(b), StringComparison.OrdinalIgnoreCase);
 
         /// <summary>True when <paramref name="name"/> is <paramref name="zone"/> or below it.</summary>
-        public static bool IsAtOrBelow(string name, string zone)
+        public static bool IsAtOrBelow(string? name, string? zone)
         {
             var n = Normalize(name);
             var z = Normalize(zone);
@@ -50,7 +51,7 @@ namespace MailOps.Dns
         }
 
         /// <summary>The number of labels ("." has none).</summary>
-        public static int LabelCount(string name)
+        public static int LabelCount(string? name)
         {
             var n = Normalize(name);
             return n == "." ? 0 : n.Split('.').Length;
@@ -76,9 +77,9 @@ namespace MailOps.Dns
 
         /// <summary>Checks a host or domain name for the syntax DNS carries (labels 1–63 octets, name ≤ 253).
         /// Returns null when valid, else what is wrong.</summary>
-        public static string ValidateDomainName(string name)
+        public static string? ValidateDomainName(string? name)
         {
-            if (string.IsNullOrWhiteSpace(name)) return "the name is empty";
+            if (Strings.IsNullOrWhiteSpace(name)) return "the name is empty";
             var n = Normalize(name.Trim());
             if (n == ".") return "the name is the root";
             if (n.Length > 253) return $"the name is {n.Length} characters long; DNS allows 253";
@@ -100,7 +101,7 @@ namespace MailOps.Dns
         /// else (white space, other punctuation, an empty label, a label over 63 or a name over 253 characters) is refused.
         /// Returns null and the name, or what is wrong.
         /// </summary>
-        public static string TryNormalizeInput(string input, out string domain)
+        public static string? TryNormalizeInput(string input, out string? domain)
         {
             domain = null;
             var t = (input ?? "").Trim();
@@ -109,7 +110,7 @@ namespace MailOps.Dns
             if (t.StartsWith("mailto:", StringComparison.OrdinalIgnoreCase)) t = t.Substring(7);
             if (t.IndexOf("://", StringComparison.Ordinal) > 0)
             {
-                if (!Uri.TryCreate(t, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+                if (!Uri.TryCreate(t, UriKind.Absolute, out var uri) || Strings.IsNullOrEmpty(uri.Host))
                     return "it looks like a URL but has no host name";
                 t = uri.Host;
             }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -8,13 +9,13 @@ namespace MailOps.Dns
     public sealed class DnsQueryResult
     {
         public DnsQueryResult(
-            string name,
+            string? name,
             DnsRecordType type,
             DnsOutcome outcome,
-            IEnumerable<DnsRecord> answers,
+            IEnumerable<DnsRecord>? answers,
             string server,
             TimeSpan elapsed,
-            string errorMessage = null,
+            string? errorMessage = null,
             bool authenticData = false,
             int? negativeTtl = null,
             bool fromCache = false)
@@ -53,7 +54,7 @@ namespace MailOps.Dns
         public TimeSpan Elapsed { get; }
 
         /// <summary>Details when the question went unanswered (timeout, network error).</summary>
-        public string ErrorMessage { get; }
+        public string? ErrorMessage { get; }
 
         /// <summary>The AD bit: the resolver says it validated the answer with DNSSEC.</summary>
         public bool AuthenticData { get; }
@@ -109,7 +110,7 @@ namespace MailOps.Dns
                 case DnsOutcome.NetworkError: what = "could not be sent or its reply read"; break;
                 default: what = $"failed ({r.Outcome})"; break;
             }
-            var detail = string.IsNullOrEmpty(r.ErrorMessage) ? "" : $" ({r.ErrorMessage})";
+            var detail = Strings.IsNullOrEmpty(r.ErrorMessage) ? "" : $" ({r.ErrorMessage})";
             return $"The DNS query for {r.Name} {r.Type} to {r.Server} {what}{detail}; nothing can be concluded about this record.";
         }
     }

@@ -1,3 +1,4 @@
+#nullable enable
 namespace MailOps.Dns
 {
     /// <summary>The record types MailOps asks for. Values are the IANA type codes.</summary>

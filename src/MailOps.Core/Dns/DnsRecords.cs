@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -151,7 +153,7 @@ namespace MailOps.Dns
     {
         private readonly byte[] _data;
 
-        public TlsaRecord(string name, int ttl, int usage, int selector, int matchingType, byte[] associationData)
+        public TlsaRecord(string name, int ttl, int usage, int selector, int matchingType, byte[]? associationData)
             : base(name, DnsRecordType.TLSA, ttl)
         {
             CertificateUsage = usage;
@@ -222,7 +224,7 @@ namespace MailOps.Dns
             return sb.ToString();
         }
 
-        public static bool TryDecode(string hex, out byte[] data)
+        public static bool TryDecode(string? hex, [NotNullWhen(true)] out byte[]? data)
         {
             data = null;
             if (hex == null || hex.Length % 2 != 0) return false;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -28,14 +29,14 @@ namespace MailOps.Dns
         public bool RequestDnssec { get; set; }
 
         /// <summary>Bounds of loading <see cref="ZoneFiles"/> (size, includes, records). Null: the defaults.</summary>
-        public ZoneFileLimits ZoneFileLimits { get; set; }
+        public ZoneFileLimits? ZoneFileLimits { get; set; }
 
         /// <summary>Cancels loading <see cref="ZoneFiles"/> (Ctrl+C while a large zone file is read).</summary>
         public CancellationToken CancellationToken { get; set; }
 
         /// <summary>Told of every question asked or answered from cache (<see cref="DnsQueryResult.Describe"/>, as a verbose
         /// note). Null: nobody is told.</summary>
-        public ICheckSink Sink { get; set; }
+        public ICheckSink? Sink { get; set; }
     }
 
     /// <summary>Builds the resolver stack every DNS-using cmdlet goes through: log → cache → zone files → wire.</summary>
@@ -89,7 +90,7 @@ namespace MailOps.Dns
     /// <c>[2001:db8::53]:5353</c>, <c>ns.example.net</c> or <c>ns.example.net:5353</c>.</summary>
     public sealed class ServerSpec
     {
-        private ServerSpec(string text, string host, IPAddress address, int port)
+        private ServerSpec(string text, string? host, IPAddress? address, int port)
         {
             Text = text;
             Host = host;
@@ -98,14 +99,14 @@ namespace MailOps.Dns
         }
 
         public string Text { get; }
-        public string Host { get; }
-        public IPAddress Address { get; }
+        public string? Host { get; }
+        public IPAddress? Address { get; }
         public int Port { get; }
 
         /// <summary>Parses; throws <see cref="FormatException"/> saying what is wrong.</summary>
-        public static ServerSpec Parse(string text)
+        public static ServerSpec Parse(string? text)
         {
-            if (string.IsNullOrWhiteSpace(text)) throw new FormatException("A DNS server is empty.");
+            if (Strings.IsNullOrWhiteSpace(text)) throw new FormatException("A DNS server is empty.");
             var s = text.Trim();
             int port = 53;
             string host = s;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Net;
@@ -103,7 +104,7 @@ namespace MailOps.Dns
             /// <summary>The question section as the server echoed it (checked by <see cref="DnsAnswerValidator"/>).</summary>
             public List<DnsAnswerValidator.Question> Questions = new List<DnsAnswerValidator.Question>();
             /// <summary>The SOA in the authority section (negative caching, RFC 2308), or null.</summary>
-            public SoaRecord AuthoritySoa;
+            public SoaRecord? AuthoritySoa;
         }
 
         /// <summary>Reads a response; throws <see cref="FormatException"/> when it is malformed.</summary>
@@ -145,14 +146,14 @@ namespace MailOps.Dns
                     if (rec != null) r.Answers.Add(rec);
                 }
                 else if (type == (int)DnsRecordType.SOA && r.AuthoritySoa == null)
-                    r.AuthoritySoa = (SoaRecord)ReadRecord(m, owner, type, ttl, p, end, length);
+                    r.AuthoritySoa = (SoaRecord?)ReadRecord(m, owner, type, ttl, p, end, length);
                 _ = cls;
                 p = end;
             }
             return r;
         }
 
-        private static DnsRecord ReadRecord(byte[] m, string owner, int type, int ttl, int p, int end, int length)
+        private static DnsRecord? ReadRecord(byte[] m, string owner, int type, int ttl, int p, int end, int length)
         {
             switch ((DnsRecordType)type)
             {

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -54,7 +55,7 @@ namespace MailOps.Dns
     /// <summary>The records of one master file and the zone it speaks for.</summary>
     public sealed class ZoneFile
     {
-        internal ZoneFile(string path, string apex, IReadOnlyList<DnsRecord> records)
+        internal ZoneFile(string path, string? apex, IReadOnlyList<DnsRecord> records)
         {
             Path = path;
             Apex = apex;
@@ -65,7 +66,7 @@ namespace MailOps.Dns
 
         /// <summary>The zone apex: the SOA owner, else the first $ORIGIN. Null when the file has neither: it then
         /// speaks only for the exact owner names it holds.</summary>
-        public string Apex { get; }
+        public string? Apex { get; }
 
         public IReadOnlyList<DnsRecord> Records { get; }
     }
@@ -79,29 +80,29 @@ namespace MailOps.Dns
     {
         private const int DefaultTtl = 3600;
 
-        public static ZoneFile ParseFile(string path, string origin = null) => ParseFile(path, origin, null, CancellationToken.None);
+        public static ZoneFile ParseFile(string path, string? origin = null) => ParseFile(path, origin, null, CancellationToken.None);
 
         /// <summary>Reads a zone file and its $INCLUDEs within <paramref name="limits"/>. Only regular files are opened
         /// (a FIFO or /dev/zero is refused before it is read); every failure, a limit included, is a
         /// <see cref="ZoneFileException"/>; Ctrl+C (<paramref name="ct"/>) is honoured between lines.</summary>
-        public static ZoneFile ParseFile(string path, string origin, ZoneFileLimits limits, CancellationToken ct)
+        public static ZoneFile ParseFile(string path, string? origin, ZoneFileLimits? limits, CancellationToken ct)
         {
             var state = NewState(origin, path, limits, ct);
             using (var reader = OpenZoneText(path, path, 0, state))
                 return Finish(reader, path, state);
         }
 
-        public static ZoneFile Parse(string text, string path, string origin = null) =>
+        public static ZoneFile Parse(string? text, string path, string? origin = null) =>
             Finish(new StringReader(text), path, NewState(origin, path, null, CancellationToken.None));
 
-        private static State NewState(string origin, string path, ZoneFileLimits limits, CancellationToken ct) =>
+        private static State NewState(string? origin, string path, ZoneFileLimits? limits, CancellationToken ct) =>
             new State { Origin = origin == null ? null : DnsName.Normalize(origin), Path = path, Limits = limits ?? new ZoneFileLimits(), Ct = ct };
 
         private static ZoneFile Finish(TextReader text, string path, State state)
         {
             var records = new List<DnsRecord>();
-            string firstOrigin = state.Origin;
-            string soaOwner = null;
+            string? firstOrigin = state.Origin;
+            string? soaOwner = null;
             state.Open.Add(SafeIdentity(path));
             try
             {
@@ -156,12 +157,12 @@ namespace MailOps.Dns
 
         private sealed class State
         {
-            public string Origin;
-            public string LastOwner;
+            public string? Origin;
+            public string? LastOwner;
             public int? DefaultTtlValue;
             public int? LastTtl;
-            public string Path;
-            public ZoneFileLimits Limits;
+            public string? Path;
+            public required ZoneFileLimits Limits;
             public CancellationToken Ct;
             public long BytesRead;
             public int Includes;
@@ -176,7 +177,7 @@ namespace MailOps.Dns
             public bool Quoted;
         }
 
-        private static void ParseInto(TextReader text, string path, State state, List<DnsRecord> records, ref string firstOrigin, ref string soaOwner, int depth)
+        private static void ParseInto(TextReader text, string path, State state, List<DnsRecord> records, ref string? firstOrigin, ref string? soaOwner, int depth)
         {
             foreach (var (lineNo, startsWithSpace, tokens) in LogicalLines(new CharSource(text), path, state.Limits.MaxLineChars))
             {
@@ -198,7 +199,7 @@ namespace MailOps.Dns
         }
 
         private static void ParseLine(int lineNo, bool startsWithSpace, List<Token> tokens, string path, State state, List<DnsRecord> records,
-            ref string firstOrigin, ref string soaOwner, int depth)
+            ref string? firstOrigin, ref string? soaOwner, int depth)
         {
             {
                 var first = tokens[0];
@@ -273,7 +274,7 @@ namespace MailOps.Dns
             state.LastOwner = owner;
 
             int? ttl = null;
-            string cls = null;
+            string? cls = null;
             for (int k = 0; k < 2 && i < tokens.Count; k++)
             {
                 var t = tokens[i].Text;
@@ -410,7 +411,7 @@ namespace MailOps.Dns
         public static bool TryParseTtl(string s, out int seconds)
         {
             seconds = 0;
-            if (string.IsNullOrEmpty(s) || !char.IsDigit(s[0])) return false;
+            if (Strings.IsNullOrEmpty(s) || !char.IsDigit(s[0])) return false;
             if (s.All(char.IsDigit))
                 return long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var plain) && plain <= int.MaxValue && (seconds = (int)plain) >= 0;
             long total = 0, current = 0;
@@ -447,7 +448,7 @@ namespace MailOps.Dns
             /// <summary>Where the current logical line began, and how long it may grow.</summary>
             public long LineStart;
             public long MaxLine = long.MaxValue;
-            public Func<Exception> TooLong;
+            public Func<Exception> TooLong = () => new InvalidOperationException("no line limit was set");
 
             public int Peek(int k = 0)
             {
@@ -555,7 +556,7 @@ namespace MailOps.Dns
         }
 
         /// <summary>Consumes one character (a surrogate pair whole) as UTF-8 bytes; <paramref name="raw"/> gets it as written.</summary>
-        private static void AppendChar(List<byte> bytes, CharSource src, StringBuilder raw)
+        private static void AppendChar(List<byte> bytes, CharSource src, StringBuilder? raw)
         {
             var c = (char)src.Read();
             string s;
@@ -566,7 +567,7 @@ namespace MailOps.Dns
         }
 
         /// <summary>Consumes a backslash escape (\X or \DDD); <paramref name="raw"/> gets it as written.</summary>
-        private static void ReadEscape(CharSource src, List<byte> bytes, StringBuilder raw, string path, int line)
+        private static void ReadEscape(CharSource src, List<byte> bytes, StringBuilder? raw, string path, int line)
         {
             src.Read(); // the backslash
             raw?.Append('\\');

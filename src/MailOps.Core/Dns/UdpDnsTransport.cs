@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -19,7 +20,7 @@ namespace MailOps.Dns
     internal sealed class UdpDnsTransport
     {
         private static readonly ConcurrentDictionary<IPEndPoint, UdpDnsTransport> Pool = new ConcurrentDictionary<IPEndPoint, UdpDnsTransport>();
-        private static Timer _sweeper;
+        private static Timer? _sweeper;
         private static readonly object SweeperLock = new object();
         private static readonly TimeSpan IdleClose = TimeSpan.FromSeconds(5);
         // Datagrams from each server that no question was waiting for, over the process' life (sockets come and go).
@@ -37,7 +38,7 @@ namespace MailOps.Dns
             // Continuations run inline on the thread that completes the question (the receive thread for an answer):
             // the engine's next step, often the next question, follows without a hop through the thread pool. Engine
             // code never blocks on a task, so nothing waits on the receive thread.
-            public readonly TaskCompletionSource<byte[]> Tcs = new TaskCompletionSource<byte[]>();
+            public readonly TaskCompletionSource<byte[]?> Tcs = new TaskCompletionSource<byte[]?>();
             public long Deadline;
         }
         private readonly Random _random;
@@ -116,7 +117,7 @@ namespace MailOps.Dns
         /// <summary>Sends <paramref name="query"/> (its id is set here) and waits for the datagram with the same id, up
         /// to <paramref name="timeout"/>. Null on timeout; throws SocketException (e.g. connection refused) or
         /// ObjectDisposedException (the socket was closed by the idle sweep: ask again) on a network error.</summary>
-        public async Task<byte[]> ExchangeAsync(byte[] query, TimeSpan timeout, CancellationToken cancellationToken)
+        public async Task<byte[]?> ExchangeAsync(byte[] query, TimeSpan timeout, CancellationToken cancellationToken)
         {
             Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
             var w = new Waiter { Deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) };

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -69,7 +70,7 @@ namespace MailOps.Dns
                 return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, _serverText, sw.Elapsed, ex.Message);
             }
             var failure = DnsOutcome.Timeout;
-            string why = null;
+            string? why = null;
             foreach (var server in Servers)
             {
                 // Counted over every attempt at this server: a wrong-id reply that comes late (a loaded machine, a slow
@@ -78,7 +79,7 @@ namespace MailOps.Dns
                 for (int attempt = 0; attempt <= _retries; attempt++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    byte[] datagram;
+                    byte[]? datagram;
                     try
                     {
                         datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
@@ -181,7 +182,7 @@ namespace MailOps.Dns
             }
         }
 
-        private async Task<byte[]> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
+        private async Task<byte[]?> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
         {
             try
             {

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -20,8 +21,8 @@ namespace MailOps.Dns
 
         private sealed class Zone
         {
-            public string Apex;                 // null: the file speaks only for its exact owner names
-            public string Path;
+            public string? Apex;                 // null: the file speaks only for its exact owner names
+            public string? Path;
             public readonly Dictionary<string, List<DnsRecord>> Names = new Dictionary<string, List<DnsRecord>>(StringComparer.OrdinalIgnoreCase);
             public readonly HashSet<string> ExistingNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             public int NegativeTtl = 300;
@@ -82,9 +83,9 @@ namespace MailOps.Dns
             return new DnsQueryResult(normalized, type, DnsOutcome.NoData, null, server, sw.Elapsed, negativeTtl: zone.NegativeTtl);
         }
 
-        private Zone FindZone(string name)
+        private Zone? FindZone(string name)
         {
-            Zone best = null;
+            Zone? best = null;
             int bestLabels = -1;
             foreach (var z in _zones)
             {
@@ -103,7 +104,7 @@ namespace MailOps.Dns
         }
 
         /// <summary>The records at a name (empty list for an empty non-terminal), or null when it does not exist.</summary>
-        private static List<DnsRecord> Lookup(Zone zone, string name)
+        private static List<DnsRecord>? Lookup(Zone zone, string name)
         {
             if (zone.Names.TryGetValue(name, out var list)) return list;
             if (zone.ExistingNames.Contains(name)) return new List<DnsRecord>();

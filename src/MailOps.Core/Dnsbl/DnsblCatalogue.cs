@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -8,18 +9,19 @@ namespace MailOps.Dnsbl
     /// <summary>A zone that used to be a blocklist and is dead: kept in the catalogue so nobody adds it back.</summary>
     public sealed class RetiredDnsblZone
     {
-        internal RetiredDnsblZone(string name, string why, IEnumerable<string> sources)
+        internal RetiredDnsblZone(string name, string? why, IEnumerable<string?> sources)
         {
             Name = name;
             Why = why;
-            Sources = new ResultList<string>(sources);
+            Sources = new ResultList<string?>(sources);
         }
 
         public string Name { get; }
 
-        public string Why { get; }
+        public string? Why { get; }
 
-        public ResultList<string> Sources { get; }
+        /// <summary>Where the zone was seen dead (null for an entry of the catalogue that is not text).</summary>
+        public ResultList<string?> Sources { get; }
 
         public override string ToString() => $"{Name}: {Why}";
     }
@@ -33,7 +35,7 @@ namespace MailOps.Dnsbl
         private const string ResourceName = "MailOps.Dnsbl.dnsbl-zones.json";
         private static readonly Lazy<DnsblCatalogue> BuiltIn = new Lazy<DnsblCatalogue>(LoadBuiltIn);
 
-        private DnsblCatalogue(IReadOnlyList<DnsblZone> zones, IReadOnlyList<RetiredDnsblZone> retired, string version)
+        private DnsblCatalogue(IReadOnlyList<DnsblZone> zones, IReadOnlyList<RetiredDnsblZone> retired, string? version)
         {
             Zones = zones;
             Retired = retired;
@@ -48,7 +50,7 @@ namespace MailOps.Dnsbl
         public IReadOnlyList<RetiredDnsblZone> Retired { get; }
 
         /// <summary>The data file's version (the date it was last reviewed).</summary>
-        public string Version { get; }
+        public string? Version { get; }
 
         private static DnsblCatalogue LoadBuiltIn()
         {
@@ -61,15 +63,15 @@ namespace MailOps.Dnsbl
 
         /// <summary>Finds a catalogue zone by name, or by its keyed form (&lt;key&gt;.zen.dq.spamhaus.net,
         /// &lt;key&gt;.combined.mail.abusix.zone). Returns null for a zone not in the catalogue.</summary>
-        public DnsblZone Find(string name, out string key)
+        public DnsblZone? Find(string name, out string? key)
         {
             key = null;
             var n = Normalize(name);
             var exact = Zones.FirstOrDefault(z => string.Equals(z.Name, n, StringComparison.OrdinalIgnoreCase));
             if (exact != null) return exact;
-            foreach (var z in Zones.Where(z => !string.IsNullOrEmpty(z.KeyedZone)))
+            foreach (var z in Zones.Where(z => !Strings.IsNullOrEmpty(z.KeyedZone)))
             {
-                var suffix = z.KeyedZone.Replace("{key}.", "");
+                var suffix = z.KeyedZone!.Replace("{key}.", "");   // the Where above
                 if (n.EndsWith("." + suffix, StringComparison.OrdinalIgnoreCase))
                 {
                     var k = n.Substring(0, n.Length - suffix.Length - 1);
@@ -83,7 +85,7 @@ namespace MailOps.Dnsbl
         public RetiredDnsblZone FindRetired(string name) =>
             Retired.FirstOrDefault(r => string.Equals(r.Name, Normalize(name), StringComparison.OrdinalIgnoreCase));
 
-        internal static string Normalize(string name) => (name ?? "").Trim().TrimEnd('.').ToLowerInvariant();
+        internal static string Normalize(string? name) => (name ?? "").Trim().TrimEnd('.').ToLowerInvariant();
 
         /// <summary>Reads a catalogue from JSON text (the format of dnsbl-zones.json). Throws FormatException naming the zone and field at fault.</summary>
         public static DnsblCatalogue Parse(string json)
@@ -93,7 +95,7 @@ namespace MailOps.Dnsbl
             foreach (var item in Array(root, "zones", "catalogue"))
             {
                 if (!(item is Dictionary<string, object> o)) throw new FormatException("Every entry of 'zones' must be an object.");
-                var name = Normalize(Str(o, "name", "zone", required: true));
+                var name = Normalize(Req(o, "name", "zone"));
                 try
                 {
                     zones.Add(ReadZone(name, o));
@@ -109,7 +111,7 @@ namespace MailOps.Dnsbl
             if (root.ContainsKey("retired"))
             {
                 foreach (var item in Array(root, "retired", "catalogue").OfType<Dictionary<string, object>>())
-                    retired.Add(new RetiredDnsblZone(Normalize(Str(item, "name", "retired", true)), Str(item, "why", "retired", true),
+                    retired.Add(new RetiredDnsblZone(Normalize(Req(item, "name", "retired")), Req(item, "why", "retired"),
                         root.ContainsKey("retired") ? Array(item, "sources", "retired").Select(s => s as string) : new string[0]));
             }
             var live = retired.FirstOrDefault(r => zones.Any(z => z.Name == r.Name));
@@ -119,7 +121,7 @@ namespace MailOps.Dnsbl
 
         private static DnsblZone ReadZone(string name, Dictionary<string, object> o)
         {
-            var type = Str(o, "type", name, required: true);
+            var type = Req(o, "type", name);
             if (type != "IP" && type != "Domain") throw new FormatException("'type' must be IP or Domain.");
             var key = Str(o, "key", name) ?? "None";
             if (key != "None" && key != "SpamhausDqs" && key != "Abusix") throw new FormatException("'key' must be None, SpamhausDqs or Abusix.");
@@ -152,26 +154,26 @@ namespace MailOps.Dnsbl
             var codes = new List<DnsblCode>();
             foreach (var c in Objects(o, "returnCodes", name))
             {
-                var code = Str(c, "code", name, true);
+                var code = Req(c, "code", name);
                 if (!System.Net.IPAddress.TryParse(code, out _)) throw new FormatException($"return code '{code}' is not an IPv4 address.");
-                codes.Add(new DnsblCode(code, Str(c, "meaning", name, true)));
+                codes.Add(new DnsblCode(code, Req(c, "meaning", name)));
             }
             zone.ReturnCodes = new ResultList<DnsblCode>(codes);
             foreach (var r in Objects(o, "returnRanges", name))
-                zone.ReturnRanges.Add((Cidr.Parse(Str(r, "range", name, true)), new DnsblCode(Str(r, "range", name, true), Str(r, "meaning", name, true))));
+                zone.ReturnRanges.Add((Cidr.Parse(Req(r, "range", name)), new DnsblCode(Req(r, "range", name), Req(r, "meaning", name))));
 
             var errors = new List<DnsblCode>();
             foreach (var c in Objects(o, "errorCodes", name))
             {
-                var code = Str(c, "code", name, true);
+                var code = Req(c, "code", name);
                 if (!System.Net.IPAddress.TryParse(code, out _)) throw new FormatException($"error code '{code}' is not an IPv4 address.");
                 if (codes.Any(x => x.Code == code)) throw new FormatException($"'{code}' is both a return code and an error code.");
-                errors.Add(new DnsblCode(code, Str(c, "meaning", name, true), ErrorKind(Str(c, "kind", name, true), name), Str(c, "action", name)));
+                errors.Add(new DnsblCode(code, Req(c, "meaning", name), ErrorKind(Req(c, "kind", name), name), Str(c, "action", name)));
             }
             zone.ErrorCodes = new ResultList<DnsblCode>(errors);
             foreach (var r in Objects(o, "errorRanges", name))
-                zone.ErrorRanges.Add((Cidr.Parse(Str(r, "range", name, true)),
-                    new DnsblCode(Str(r, "range", name, true), Str(r, "meaning", name, true), ErrorKind(Str(r, "kind", name, true), name), Str(r, "action", name))));
+                zone.ErrorRanges.Add((Cidr.Parse(Req(r, "range", name)),
+                    new DnsblCode(Req(r, "range", name), Req(r, "meaning", name), ErrorKind(Req(r, "kind", name), name), Str(r, "action", name))));
 
             if (o.TryGetValue("test", out var t) && t is Dictionary<string, object> test)
             {
@@ -188,12 +190,15 @@ namespace MailOps.Dnsbl
             return zone;
         }
 
-        private static DnsblErrorKind ErrorKind(string text, string where) =>
+        private static DnsblErrorKind ErrorKind(string? text, string where) =>
             Enum.TryParse<DnsblErrorKind>(text, false, out var kind) && Enum.IsDefined(typeof(DnsblErrorKind), kind)
                 ? kind
                 : throw new FormatException($"error kind '{text}' is not one of {string.Join(", ", Enum.GetNames(typeof(DnsblErrorKind)))}");
 
-        private static string Str(Dictionary<string, object> o, string field, string where, bool required = false)
+        private static string Req(Dictionary<string, object> o, string field, string where) =>
+            Str(o, field, where, true) ?? throw new FormatException($"'{field}' is missing");
+
+        private static string? Str(Dictionary<string, object> o, string field, string where, bool required = false)
         {
             if (!o.TryGetValue(field, out var v) || v == null)
             {

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -18,7 +19,7 @@ namespace MailOps.Dnsbl
         public IReadOnlyList<string> Zones { get; set; } = new string[0];
 
         /// <summary>A Spamhaus DQS key: Spamhaus zones are asked as &lt;key&gt;.zen.dq.spamhaus.net and so on.</summary>
-        public string DqsKey { get; set; }
+        public string? DqsKey { get; set; }
 
         /// <summary>Most queries in flight at once.</summary>
         public int ThrottleLimit { get; set; } = 32;
@@ -27,13 +28,13 @@ namespace MailOps.Dnsbl
 
         /// <summary>Told of skipped (zone, target) pairs and zone test outcomes (verbose notes), and of results that are
         /// degraded but stand (a listing whose TXT reason went unanswered: a warning). Null: nobody is told.</summary>
-        public ICheckSink Sink { get; set; }
+        public ICheckSink? Sink { get; set; }
     }
 
     /// <summary>One zone as this run asks it.</summary>
     public sealed class DnsblZonePlan
     {
-        internal DnsblZonePlan(DnsblZone zone, string displayName, string queryZone, string key, bool explicitlyNamed)
+        internal DnsblZonePlan(DnsblZone zone, string displayName, string queryZone, string? key, bool explicitlyNamed)
         {
             Zone = zone;
             DisplayName = displayName;
@@ -50,11 +51,11 @@ namespace MailOps.Dnsbl
         /// <summary>The zone queried (with the key, if any).</summary>
         public string QueryZone { get; }
 
-        internal string Key { get; }
+        internal string? Key { get; }
 
         internal bool ExplicitlyNamed { get; }
 
-        internal string Mask(string name) => string.IsNullOrEmpty(Key) ? name : name.Replace(Key, "<key>");
+        internal string Mask(string name) => Strings.IsNullOrEmpty(Key) ? name : name.Replace(Key, "<key>");
 
         /// <summary>Whether this zone is asked about a target: domain lists take domains, IP lists take addresses;
         /// catalogue zones that do not list IPv6 are not asked about IPv6 addresses unless named with -Zone.</summary>
@@ -87,10 +88,10 @@ namespace MailOps.Dnsbl
         {
             public bool Ok;
             public DnsblErrorKind Kind;
-            public string Message;
-            public DnsQueryResult Failed;
-            public string Server;
-            public IReadOnlyList<string> Codes;
+            public string? Message;
+            public DnsQueryResult? Failed;
+            public string? Server;
+            public IReadOnlyList<string>? Codes;
         }
 
         /// <summary>Plans the run. Throws <see cref="ArgumentException"/> for an invalid invocation: a retired zone, a zone
@@ -117,7 +118,7 @@ namespace MailOps.Dnsbl
         {
             var catalogue = o.Catalogue ?? DnsblCatalogue.Default;
             var plans = new List<DnsblZonePlan>();
-            var names = (o.Zones ?? new string[0]).Where(z => !string.IsNullOrWhiteSpace(z)).ToList();
+            var names = (o.Zones ?? new string[0]).Where(z => !Strings.IsNullOrWhiteSpace(z)).ToList();
             if (names.Count == 0)
             {
                 foreach (var z in catalogue.Zones.Where(z => z.IsDefault))
@@ -140,7 +141,7 @@ namespace MailOps.Dnsbl
                 if (zone == null)
                     plan = new DnsblZonePlan(DnsblZone.Custom(name), name, name, null, true);
                 else if (key != null)
-                    plan = new DnsblZonePlan(zone, zone.KeyedZone.Replace("{key}.", ""), name, key, true);
+                    plan = new DnsblZonePlan(zone, zone.KeyedZone!.Replace("{key}.", ""), name, key, true);   // Find matched its keyed zone
                 else if (zone.KeyRequired == "SpamhausDqs" && o.DqsKey == null)
                     throw new DnsblZoneException(DnsblZoneProblem.NeedsDqsKey, zone.Name, $"{zone.Name} is served only through Spamhaus DQS, which needs a DQS key.");
                 else if (zone.KeyRequired == "Abusix")
@@ -153,7 +154,7 @@ namespace MailOps.Dnsbl
             return plans;
         }
 
-        private static DnsblZonePlan PlanFor(DnsblZone z, string key, string dqsKey, bool explicitlyNamed)
+        private static DnsblZonePlan PlanFor(DnsblZone z, string? key, string? dqsKey, bool explicitlyNamed)
         {
             if (z.SupportsDqs && dqsKey != null)
                 return new DnsblZonePlan(z, z.KeyedZone.Replace("{key}.", ""), z.KeyedZone.Replace("{key}", dqsKey), dqsKey, explicitlyNamed);
@@ -241,7 +242,7 @@ namespace MailOps.Dnsbl
                     error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning}".TrimEnd(), a.Server);
 
             var meanings = answers.SelectMany(zone.MeaningsFor).Distinct().ToList();
-            string reason = null;
+            string? reason = null;
             var txt = await AskAsync(queryName, DnsRecordType.TXT, ct).ConfigureAwait(false);
             if (txt.Outcome == DnsOutcome.Answer)
                 reason = string.Join(" ", txt.RecordsOf<TxtRecord>().Select(t => t.Text).Distinct());
@@ -256,7 +257,7 @@ namespace MailOps.Dnsbl
         {
             await Task.Yield();
             var zone = plan.Zone;
-            string listed, notListed;
+            string? listed, notListed;
             if (family == "Domain")
             {
                 listed = zone.InCatalogue ? zone.TestListed : "test";
@@ -279,7 +280,7 @@ namespace MailOps.Dnsbl
                 return DnsblTarget.AddressLabels(IPAddress.Parse(point)) + "." + plan.QueryZone;
             }
 
-            string server = null;
+            string? server = null;
             if (listed != null)
             {
                 var r = await AskAsync(Name(listed), DnsRecordType.A, ct).ConfigureAwait(false);
@@ -301,7 +302,7 @@ namespace MailOps.Dnsbl
         private void Log(DnsblZonePlan plan, string family, ZoneHealth h) =>
             _sink.Verbose($"DNSBL: {plan.DisplayName} failed its RFC 5782 test ({family}): {h.Kind}.");
 
-        private static ZoneHealth Judge(DnsblZonePlan plan, DnsQueryResult r, string point, bool mustBeListed)
+        private static ZoneHealth? Judge(DnsblZonePlan plan, DnsQueryResult r, string point, bool mustBeListed)
         {
             var name = plan.DisplayName;
             var shown = plan.Mask(r.Name);

@@ -1,3 +1,4 @@
+#nullable enable
 using MailOps.Dns;
 
 namespace MailOps.Dnsbl
@@ -5,8 +6,8 @@ namespace MailOps.Dnsbl
     /// <summary>The answer of one blocklist zone about one target.</summary>
     public sealed class DnsblResult
     {
-        internal DnsblResult(DnsblTarget target, string zone, string status, ResultList<string> returnCodes, ResultList<string> meaning,
-            string reason, string delistUrl, string queryName, DnsblErrorKind? errorKind, string message, string server, DnsQueryResult failedQuery = null)
+        internal DnsblResult(DnsblTarget target, string zone, string status, ResultList<string>? returnCodes, ResultList<string>? meaning,
+            string? reason, string? delistUrl, string queryName, DnsblErrorKind? errorKind, string? message, string? server, DnsQueryResult? failedQuery = null)
         {
             Target = target.Text;
             TargetType = target.Kind;
@@ -24,7 +25,7 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>The catalogue entry of the zone (or the custom zone's), for the cmdlet layer's advice on an Error.</summary>
-        internal DnsblZone ZoneEntry { get; set; }
+        internal DnsblZone? ZoneEntry { get; set; }
 
         /// <summary>The IP address or domain checked.</summary>
         public string Target { get; }
@@ -46,10 +47,10 @@ namespace MailOps.Dnsbl
         public ResultList<string> Meaning { get; }
 
         /// <summary>The zone's TXT record for the listing, when it publishes one.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
 
         /// <summary>Where to ask for removal.</summary>
-        public string DelistUrl { get; }
+        public string? DelistUrl { get; }
 
         /// <summary>The name asked (a DQS or Abusix key shows as &lt;key&gt;).</summary>
         public string QueryName { get; }
@@ -60,13 +61,13 @@ namespace MailOps.Dnsbl
         public DnsblErrorKind? ErrorKind { get; }
 
         /// <summary>One sentence for people: for errors, what happened and what to do.</summary>
-        public string Message { get; }
+        public string? Message { get; }
 
         /// <summary>The DNS server (or zone file) that answered.</summary>
-        public string Server { get; }
+        public string? Server { get; }
 
         /// <summary>The DNS question that went unanswered, for Timeout/ServerFailure/Refused/NetworkError errors.</summary>
-        internal DnsQueryResult FailedQuery { get; }
+        internal DnsQueryResult? FailedQuery { get; }
 
         public bool IsListed => Status == DnsblStatus.Listed;
 

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Globalization;
 using System.Linq;
@@ -11,7 +12,7 @@ namespace MailOps.Dnsbl
     /// <summary>What is checked against a blocklist: an IPv4 or IPv6 address, or a domain name.</summary>
     public sealed class DnsblTarget
     {
-        private DnsblTarget(string text, string kind, IPAddress address)
+        private DnsblTarget(string text, string kind, IPAddress? address)
         {
             Text = text;
             Kind = kind;
@@ -24,7 +25,7 @@ namespace MailOps.Dnsbl
         /// <summary>IPv4, IPv6 or Domain.</summary>
         public string Kind { get; }
 
-        public IPAddress Address { get; }
+        public IPAddress? Address { get; }
 
         public bool IsDomain => Kind == "Domain";
 
@@ -48,7 +49,7 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>The labels put in front of the zone (RFC 5782 §2.1, §2.4, §3).</summary>
-        internal string QueryPrefix => IsDomain ? Text : AddressLabels(Address);
+        internal string QueryPrefix => Address == null ? Text : AddressLabels(Address);   // a domain has no address
 
         /// <summary>Reversed octets for IPv4; 32 reversed nibbles for IPv6 - without mapping IPv4-mapped addresses, so the
         /// RFC 5782 IPv6 test point ::FFFF:7F00:2 is asked in its IPv6 form.</summary>

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net;
@@ -40,7 +42,7 @@ namespace MailOps.Dnsbl
     /// <summary>One return code of a blocklist: a listing meaning, or an error that says the query was not answered.</summary>
     public sealed class DnsblCode
     {
-        internal DnsblCode(string code, string meaning, DnsblErrorKind? kind = null, string action = null)
+        internal DnsblCode(string code, string meaning, DnsblErrorKind? kind = null, string? action = null)
         {
             Code = code;
             Meaning = meaning;
@@ -57,7 +59,7 @@ namespace MailOps.Dnsbl
         public DnsblErrorKind? Kind { get; }
 
         /// <summary>For error codes: what to do.</summary>
-        public string Action { get; }
+        public string? Action { get; }
 
         public override string ToString() => Kind == null ? $"{Code} {Meaning}" : $"{Code} {Kind}: {Meaning}";
     }
@@ -101,9 +103,10 @@ namespace MailOps.Dnsbl
         public string KeyRequired { get; internal set; }
 
         /// <summary>The zone's name with a key, "{key}" standing for the key (e.g. {key}.zen.dq.spamhaus.net).</summary>
-        public string KeyedZone { get; internal set; }
+        public string? KeyedZone { get; internal set; }
 
         /// <summary>True when -DqsKey switches this zone to Spamhaus DQS.</summary>
+        [MemberNotNullWhen(true, nameof(KeyedZone))]
         public bool SupportsDqs { get; internal set; }
 
         /// <summary>True when the operator refuses (or answers with an error code) queries through public/shared resolvers.</summary>
@@ -116,21 +119,21 @@ namespace MailOps.Dnsbl
 
         public ResultList<DnsblCode> ErrorCodes { get; internal set; }
 
-        public string DelistUrl { get; internal set; }
+        public string? DelistUrl { get; internal set; }
 
-        public string Notes { get; internal set; }
+        public string? Notes { get; internal set; }
 
         /// <summary>Where the entry's facts come from.</summary>
         public ResultList<string> Sources { get; internal set; }
 
         /// <summary>When the entry was last reviewed (yyyy-MM).</summary>
-        public string Checked { get; internal set; }
+        public string? Checked { get; internal set; }
 
         /// <summary>RFC 5782 §5 test point that must be listed (127.0.0.2 or TEST for domain lists); empty when the zone documents none.</summary>
-        public string TestListed { get; internal set; }
+        public string? TestListed { get; internal set; }
 
         /// <summary>RFC 5782 §5 test point that must not be listed (127.0.0.1 or INVALID).</summary>
-        public string TestNotListed { get; internal set; }
+        public string? TestNotListed { get; internal set; }
 
         /// <summary>True when ::FFFF:7F00:2 (listed) and ::FFFF:7F00:1 (not listed) are test points for IPv6 queries.</summary>
         public bool TestIPv6 { get; internal set; }

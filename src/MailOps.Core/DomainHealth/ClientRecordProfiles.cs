@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 
@@ -90,7 +91,7 @@ namespace MailOps.DomainHealth
         }
 
         /// <summary>The DKIM selector the suite uses by default, probed in addition to the built-in list.</summary>
-        public static string DefaultDkimSelector(MailDomainProfile profile) =>
+        public static string? DefaultDkimSelector(MailDomainProfile profile) =>
             profile == MailDomainProfile.Mailcow ? "dkim" : null;
     }
 }

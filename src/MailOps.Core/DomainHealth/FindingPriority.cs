@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -53,7 +54,7 @@ namespace MailOps.DomainHealth
             return DeliveryAreas.Contains(area) ? Deliverability : Hardening;
         }
 
-        internal static IReadOnlyList<MailDomainFinding> Rank(string domain, IEnumerable<(string Area, Finding Finding)> raw, MailDomainResult r)
+        internal static IReadOnlyList<MailDomainFinding> Rank(string? domain, IEnumerable<(string Area, Finding Finding)> raw, MailDomainResult r)
         {
             var areaOrder = MailDomainResult.Areas;
             var sorted = raw
@@ -94,7 +95,7 @@ namespace MailOps.DomainHealth
         }
 
         /// <summary>The record to publish for a finding, where one follows from what was found.</summary>
-        internal static string ProposedRecord(string domain, string area, Finding f, MailDomainResult r)
+        internal static string? ProposedRecord(string? domain, string area, Finding f, MailDomainResult r)
         {
             switch (area + "/" + f.Code)
             {
@@ -107,7 +108,7 @@ namespace MailOps.DomainHealth
                 case "Dmarc/MonitoringOnly":
                     var rec = r.Dmarc?.Record;
                     return rec != null && rec.Contains("p=none")
-                        ? $"_dmarc.{r.Dmarc.PolicyDomain ?? domain}. IN TXT \"{rec.Replace("p=none", "p=quarantine")}\""
+                        ? $"_dmarc.{r.Dmarc?.PolicyDomain ?? domain}. IN TXT \"{rec.Replace("p=none", "p=quarantine")}\""
                         : null;
                 case "MtaSts/NoMtaStsRecord":
                     return $"_mta-sts.{domain}. IN TXT \"v=STSv1; id={DateTime.UtcNow:yyyyMMddHHmmss}\"";

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -36,8 +37,8 @@ namespace MailOps.DomainHealth
 
         private sealed class Section
         {
-            public string Subject;
-            public MailDomainResult Domain;
+            public required string Subject;
+            public MailDomainResult? Domain;
             public readonly List<(string Area, Finding Finding)> Loose = new List<(string, Finding)>();
             public readonly List<(string Heading, object Result)> Details = new List<(string, object)>();
             public readonly List<string> Errors = new List<string>();
@@ -46,7 +47,7 @@ namespace MailOps.DomainHealth
 
         private Section For(string subject)
         {
-            subject = string.IsNullOrWhiteSpace(subject) ? "(no name)" : subject.Trim();
+            subject = Strings.IsNullOrWhiteSpace(subject) ? "(no name)" : subject.Trim();
             if (!_bySubject.TryGetValue(subject, out var s))
             {
                 s = new Section { Subject = subject };
@@ -113,10 +114,11 @@ namespace MailOps.DomainHealth
 
         private sealed class View
         {
-            public string Subject, Anchor, Status, Grade, Score, Summary;
-            public IReadOnlyList<MailDomainFinding> Findings;
-            public IReadOnlyList<string> CouldNotCheck;
-            public IReadOnlyList<(string Heading, IReadOnlyList<(string Name, string Value)> Rows)> Details;
+            public required string Subject, Anchor;
+            public required IReadOnlyList<string> CouldNotCheck;
+            public string? Status, Grade, Score, Summary;
+            public IReadOnlyList<MailDomainFinding> Findings = Array.Empty<MailDomainFinding>();
+            public IReadOnlyList<(string Heading, IReadOnlyList<(string Name, string Value)> Rows)> Details = Array.Empty<(string, IReadOnlyList<(string, string)>)>();
         }
 
         private IReadOnlyList<View> Views()
@@ -196,12 +198,12 @@ namespace MailOps.DomainHealth
                 try { value = p.GetValue(result); }
                 catch (TargetInvocationException) { continue; }
                 var text = Text(value);
-                if (!string.IsNullOrEmpty(text)) rows.Add((p.Name, text));
+                if (!Strings.IsNullOrEmpty(text)) rows.Add((p.Name, text));
             }
             return rows;
         }
 
-        private static string Text(object value)
+        private static string? Text(object value)
         {
             switch (value)
             {
@@ -225,9 +227,9 @@ namespace MailOps.DomainHealth
 
         public string Render(ReportFormat format) => format == ReportFormat.Markdown ? RenderMarkdown() : RenderHtml();
 
-        private static string H(string s) => WebUtility.HtmlEncode(s ?? "");
+        private static string H(string? s) => WebUtility.HtmlEncode(s ?? "");
 
-        private static string StatusClass(string status)
+        private static string StatusClass(string? status)
         {
             switch (status)
             {
@@ -317,8 +319,8 @@ namespace MailOps.DomainHealth
               .Append("<code class=\"code\">").Append(H(f.Area)).Append('/').Append(H(f.Code)).Append("</code> ")
               .Append("<span class=\"sev\">").Append(H(f.Severity)).Append("</span>")
               .Append("<p class=\"msg\">").Append(H(f.Message)).Append("</p>");
-            if (!string.IsNullOrEmpty(f.Remedy)) sb.Append("<p class=\"remedy\"><strong>Fix:</strong> ").Append(H(f.Remedy)).Append("</p>");
-            if (!string.IsNullOrEmpty(f.Record)) sb.Append("<p class=\"rec\">Publish:</p><pre class=\"record\">").Append(H(f.Record)).Append("</pre>");
+            if (!Strings.IsNullOrEmpty(f.Remedy)) sb.Append("<p class=\"remedy\"><strong>Fix:</strong> ").Append(H(f.Remedy)).Append("</p>");
+            if (!Strings.IsNullOrEmpty(f.Record)) sb.Append("<p class=\"rec\">Publish:</p><pre class=\"record\">").Append(H(f.Record)).Append("</pre>");
             sb.Append("</li>\n");
         }
 
@@ -345,9 +347,9 @@ table.kv th{width:14rem;background:#fafafa;font-weight:normal;color:#444}
 
         // ---- Markdown ----
 
-        private static string Md(string s)
+        private static string Md(string? s)
         {
-            if (string.IsNullOrEmpty(s)) return "";
+            if (Strings.IsNullOrEmpty(s)) return "";
             var sb = new StringBuilder();
             foreach (var c in s)
             {
@@ -396,8 +398,8 @@ table.kv th{width:14rem;background:#fafafa;font-weight:normal;color:#444}
                 {
                     sb.Append(f.Rank).Append(". **").Append(Md(f.Priority)).Append("** `").Append(f.Area).Append('/').Append(f.Code).Append("` (").Append(Md(f.Severity)).Append("): ")
                       .Append(Md(f.Message)).Append('\n');
-                    if (!string.IsNullOrEmpty(f.Remedy)) sb.Append("   - Fix: ").Append(Md(f.Remedy)).Append('\n');
-                    if (!string.IsNullOrEmpty(f.Record))
+                    if (!Strings.IsNullOrEmpty(f.Remedy)) sb.Append("   - Fix: ").Append(Md(f.Remedy)).Append('\n');
+                    if (!Strings.IsNullOrEmpty(f.Record))
                         sb.Append("\n   ```\n   ").Append(f.Record.Replace("```", "`\u200b``").Replace("\r", "").Replace("\n", " ")).Append("\n   ```\n\n");
                 }
                 var info = v.Findings.Where(f => f.Priority == FindingPriority.Info).ToList();

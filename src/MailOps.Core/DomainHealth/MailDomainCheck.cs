@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -18,11 +19,11 @@ namespace MailOps.DomainHealth
     public sealed class MailDomainOptions
     {
         /// <summary>DKIM selectors to check; null or empty: probe the built-in list (as Find-DkimSelector does).</summary>
-        public IReadOnlyList<string> DkimSelectors { get; set; }
+        public IReadOnlyList<string>? DkimSelectors { get; set; }
         /// <summary>Concurrent selector probes per domain.</summary>
         public int DkimThrottleLimit { get; set; } = 8;
         public DmarcDiscoveryMethod DmarcDiscovery { get; set; } = DmarcDiscoveryMethod.TreeWalk;
-        public PublicSuffixList PublicSuffixList { get; set; }
+        public PublicSuffixList? PublicSuffixList { get; set; }
         public MtaStsOptions MtaSts { get; set; } = new MtaStsOptions();
         public MailDomainProfile Profile { get; set; }
         /// <summary>Probe SMTP on each MX and match DANE against the live certificate.</summary>
@@ -33,7 +34,7 @@ namespace MailOps.DomainHealth
         public MailServiceOptions Smtp { get; set; } = new MailServiceOptions();
         /// <summary>The blocklists to ask about each MX address and the domain itself; null: none. One check per run, so
         /// its zone tests, throttle and the resolver's cache serve every domain.</summary>
-        public DnsblCheck Blocklists { get; set; }
+        public DnsblCheck? Blocklists { get; set; }
         /// <summary>The most MX addresses asked per domain (the lowest preferences first).</summary>
         public int MaxBlocklistAddresses { get; set; } = 8;
     }
@@ -42,7 +43,7 @@ namespace MailOps.DomainHealth
     /// (<see cref="DnsQueryFailedException"/>, <see cref="PolicyFetchException"/>, <see cref="MailConnectionException"/>).</summary>
     public sealed class MailDomainCheckFailure
     {
-        internal MailDomainCheckFailure(string area, string target, Exception exception)
+        internal MailDomainCheckFailure(string area, string? target, Exception exception)
         {
             Area = area;
             Target = target;
@@ -50,7 +51,7 @@ namespace MailOps.DomainHealth
         }
 
         public string Area { get; }
-        public string Target { get; }
+        public string? Target { get; }
         public Exception Exception { get; }
     }
 
@@ -91,7 +92,7 @@ namespace MailOps.DomainHealth
             var partial = new List<string>();
             var r = new MailDomainResult { Domain = domain, Profile = options.Profile.ToString(), Live = options.Live };
 
-            async Task<T> Guard<T>(string area, string target, Func<Task<T>> run) where T : class
+            async Task<T?> Guard<T>(string area, string target, Func<Task<T>> run) where T : class
             {
                 try
                 {
@@ -179,7 +180,7 @@ namespace MailOps.DomainHealth
 
         /// <summary>The domain on the domain lists, and each public address of its MX hosts (lowest preference first, at
         /// most <paramref name="max"/>) on the IP lists, once the MX check has its answer.</summary>
-        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<CheckOutcome<IReadOnlyList<MailMxHost>>> mxTask,
+        private static async Task<IReadOnlyList<DnsblResult>> CheckBlocklistsAsync(DnsblCheck dnsbl, string domain, Task<CheckOutcome<IReadOnlyList<MailMxHost>>?> mxTask,
             int max, CancellationToken ct)
         {
             var targets = new List<DnsblTarget> { DnsblTarget.ForDomain(domain) };
@@ -202,7 +203,7 @@ namespace MailOps.DomainHealth
         private static Finding BlocklistFinding(DnsblResult b, MailDomainResult r)
         {
             var meaning = b.Meaning.Count > 0 ? string.Join("; ", b.Meaning) : string.Join(", ", b.ReturnCodes);
-            var reason = string.IsNullOrEmpty(b.Reason) ? "" : $" ({b.Reason})";
+            var reason = Strings.IsNullOrEmpty(b.Reason) ? "" : $" ({b.Reason})";
             var delist = b.DelistUrl != null ? $" then ask for removal at {b.DelistUrl}" : " then ask the list's operator for removal";
             if (b.TargetType == "Domain")
                 return new Finding("DomainBlocklisted", FindingSeverity.Fail,
@@ -363,7 +364,7 @@ namespace MailOps.DomainHealth
             return results.Where(x => x != null).ToList();
         }
 
-        private static async Task<IReadOnlyList<MailClientRecord>> CheckClientRecordsAsync(IDnsResolver dns, string domain, string mailHost,
+        private static async Task<IReadOnlyList<MailClientRecord>> CheckClientRecordsAsync(IDnsResolver dns, string domain, string? mailHost,
             MailDomainProfile profile, CancellationToken ct)
         {
             var target = (mailHost ?? "mail." + domain).TrimEnd('.') + ".";

@@ -1,3 +1,4 @@
+#nullable enable
 using System.Collections.Generic;
 using MailOps.Dkim;
 using MailOps.Dmarc;
@@ -15,7 +16,7 @@ namespace MailOps.DomainHealth
     /// </summary>
     public sealed class MailDomainFinding
     {
-        internal MailDomainFinding(int rank, string priority, string area, Finding finding, string record)
+        internal MailDomainFinding(int rank, string priority, string area, Finding finding, string? record)
         {
             Rank = rank;
             Priority = priority;
@@ -45,14 +46,14 @@ namespace MailOps.DomainHealth
 
         internal FindingSeverity Level { get; }
 
-        public string Message { get; }
+        public string? Message { get; }
 
-        public string Remedy { get; }
+        public string? Remedy { get; }
 
-        public string Subject { get; }
+        public string? Subject { get; }
 
         /// <summary>The record to publish (zone-file line), when one can be proposed; else null.</summary>
-        public string Record { get; }
+        public string? Record { get; }
 
         public override string ToString() => $"{Rank}. [{Priority}] {Area}/{Code}: {Message}";
     }
@@ -60,7 +61,7 @@ namespace MailOps.DomainHealth
     /// <summary>A client-configuration record a mail suite asks for (-Profile): SRV for submission/IMAP, autoconfig, ...</summary>
     public sealed class MailClientRecord
     {
-        internal MailClientRecord(string domain, string name, string type, string purpose, bool found, string value, string expected, string source)
+        internal MailClientRecord(string domain, string name, string type, string purpose, bool found, string? value, string expected, string source)
         {
             Domain = domain;
             Name = name;
@@ -72,14 +73,14 @@ namespace MailOps.DomainHealth
             Source = source;
         }
 
-        public string Domain { get; }
+        public string? Domain { get; }
         public string Name { get; }
         /// <summary>SRV, or CNAME for autoconfig/autodiscover host names (an A/AAAA answer counts as found too).</summary>
         public string Type { get; }
         public string Purpose { get; }
         public bool Found { get; }
         /// <summary>What DNS answered (SRV data or the addresses/alias), when found.</summary>
-        public string Value { get; }
+        public string? Value { get; }
         /// <summary>The zone-file line the suite's documentation asks for.</summary>
         public string Expected { get; }
         /// <summary>Where the requirement comes from.</summary>
@@ -96,19 +97,19 @@ namespace MailOps.DomainHealth
     {
         internal MailDomainResult() { }
 
-        public string Domain { get; internal set; }
+        public string Domain { get; internal set; } = "";
 
         /// <summary>Pass, Warning, Fail, or Incomplete when a check could not run (never Pass then).</summary>
-        public string Status { get; internal set; }
+        public string? Status { get; internal set; }
 
         /// <summary>0-100 by the rubric of docs/domain.md; null when Incomplete (a score over what could not be asked would flatter).</summary>
         public int? Score { get; internal set; }
 
         /// <summary>A, B, C, D or F (F whenever a Blocking finding exists); "?" when Incomplete.</summary>
-        public string Grade { get; internal set; }
+        public string? Grade { get; internal set; }
 
         /// <summary>The profile whose client records were checked (None, Generic, Mailcow, PosteIo).</summary>
-        public string Profile { get; internal set; }
+        public string? Profile { get; internal set; }
 
         /// <summary>True when the SMTP service of each MX was probed and DANE matched against it (-Live).</summary>
         public bool Live { get; internal set; }
@@ -119,12 +120,12 @@ namespace MailOps.DomainHealth
         public ResultList<string> CouldNotCheck { get; internal set; } = ResultList<string>.Empty;
 
         public ResultList<MailMxHost> Mx { get; internal set; } = ResultList<MailMxHost>.Empty;
-        public SpfAuditResult Spf { get; internal set; }
-        public MailDmarcResult Dmarc { get; internal set; }
+        public SpfAuditResult? Spf { get; internal set; }
+        public MailDmarcResult? Dmarc { get; internal set; }
         /// <summary>The DKIM selectors checked (-DkimSelector) or found (the Find-DkimSelector list).</summary>
         public ResultList<MailDkimRecord> Dkim { get; internal set; } = ResultList<MailDkimRecord>.Empty;
-        public MtaStsResult MtaSts { get; internal set; }
-        public TlsRptResult TlsRpt { get; internal set; }
+        public MtaStsResult? MtaSts { get; internal set; }
+        public TlsRptResult? TlsRpt { get; internal set; }
         /// <summary>TLSA presence per MX host; with -Live the full match against the presented certificate.</summary>
         public ResultList<MailDaneResult> Dane { get; internal set; } = ResultList<MailDaneResult>.Empty;
         /// <summary>With -Live: the SMTP service of each MX host (STARTTLS, certificate).</summary>
@@ -137,7 +138,7 @@ namespace MailOps.DomainHealth
         public ResultList<string> ListedOn { get; internal set; } = ResultList<string>.Empty;
 
         /// <summary>How many findings of each tier, e.g. "2 Blocking; 1 Hardening".</summary>
-        public string Summary { get; internal set; }
+        public string? Summary { get; internal set; }
 
         public override string ToString() => $"{Domain}: {Status} {Grade}";
 

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -25,41 +27,41 @@ namespace MailOps.Logs
     /// or built directly (tests, CSV round trips).</summary>
     public sealed class DeliveryObservation
     {
-        public DeliveryObservation(DateTimeOffset? time, string recipient, string status, string reason = null, string provider = null,
-            string relayHost = null, bool hardBounce = false, string blocklist = null)
+        public DeliveryObservation(DateTimeOffset? time, string? recipient, string status, string? reason = null, string? provider = null,
+            string? relayHost = null, bool hardBounce = false, string? blocklist = null)
         {
             Time = time;
             Recipient = recipient;
             Status = NormaliseStatus(status);
-            Reason = string.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
-            Provider = string.IsNullOrWhiteSpace(provider) ? null : provider.Trim();
-            RelayHost = string.IsNullOrWhiteSpace(relayHost) ? null : relayHost.Trim();
+            Reason = Strings.IsNullOrWhiteSpace(reason) ? null : reason.Trim();
+            Provider = Strings.IsNullOrWhiteSpace(provider) ? null : provider.Trim();
+            RelayHost = Strings.IsNullOrWhiteSpace(relayHost) ? null : relayHost.Trim();
             HardBounce = hardBounce;
-            Blocklist = string.IsNullOrWhiteSpace(blocklist) ? null : blocklist.Trim();
+            Blocklist = Strings.IsNullOrWhiteSpace(blocklist) ? null : blocklist.Trim();
         }
 
         public DateTimeOffset? Time { get; }
-        public string Recipient { get; }
+        public string? Recipient { get; }
         /// <summary>sent, deferred, bounced or expired; null when the status is not one of these (the observation is not counted).</summary>
-        public string Status { get; }
-        public string Reason { get; }
-        public string Provider { get; }
-        public string RelayHost { get; }
+        public string? Status { get; }
+        public string? Reason { get; }
+        public string? Provider { get; }
+        public string? RelayHost { get; }
         public bool HardBounce { get; }
-        public string Blocklist { get; }
+        public string? Blocklist { get; }
 
         /// <summary>The recipient's domain, lower case, or null.</summary>
-        public string Domain
+        public string? Domain
         {
             get
             {
-                if (string.IsNullOrEmpty(Recipient)) return null;
+                if (Strings.IsNullOrEmpty(Recipient)) return null;
                 var at = Recipient.LastIndexOf('@');
                 return at >= 0 && at < Recipient.Length - 1 ? Recipient.Substring(at + 1).Trim().TrimEnd('>', '.').ToLowerInvariant() : null;
             }
         }
 
-        private static string NormaliseStatus(string status)
+        private static string? NormaliseStatus(string? status)
         {
             switch ((status ?? "").Trim().ToLowerInvariant())
             {
@@ -77,7 +79,7 @@ namespace MailOps.Logs
 
         /// <summary>An Import-MailBounce row: Bounce is bounced, Delay deferred, Delivered sent; auto-replies and feedback
         /// reports are not delivery outcomes (null).</summary>
-        public static DeliveryObservation From(BounceRecord b)
+        public static DeliveryObservation? From(BounceRecord b)
         {
             string status;
             switch (b.Kind)
@@ -110,7 +112,7 @@ namespace MailOps.Logs
     /// <summary>Counts and rates of one group (a day, an hour, a provider, a domain or a reason).</summary>
     public sealed class MailDeliveryStat
     {
-        internal MailDeliveryStat(DeliveryStatGrouping by, string key, DateTimeOffset? period, DeliveryCounts c, DeliveryCounts share)
+        internal MailDeliveryStat(DeliveryStatGrouping by, string key, DateTimeOffset? period, DeliveryCounts c, DeliveryCounts? share)
         {
             By = by.ToString();
             Key = key;
@@ -130,7 +132,8 @@ namespace MailOps.Logs
             TopReasons = string.Join("; ", top.Select(t => $"{t.Key} {t.Value}"));
             var info = DeliveryFailureClassifier.GetReason(TopReason);
             Remedy = info?.Remedy;
-            RemedyCommand = string.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand;
+            var command = info?.RemedyCommand;
+            RemedyCommand = Strings.IsNullOrEmpty(command) ? null : command;
         }
 
         internal static double Percent(long part, long whole) => whole <= 0 ? 0 : Math.Round(100.0 * part / whole, 2);
@@ -158,12 +161,12 @@ namespace MailOps.Logs
         /// <summary>Percent of attempts deferred: deferred / attempts. With -By Reason, this reason's share of all attempts.</summary>
         public double DeferralRate { get; }
         /// <summary>The most frequent failure reason.</summary>
-        public string TopReason { get; }
+        public string? TopReason { get; }
         /// <summary>Up to three failure reasons with their counts, most frequent first ("blocked 12; userunknown 3").</summary>
         public string TopReasons { get; }
         /// <summary>What to do about the top reason.</summary>
-        public string Remedy { get; }
-        public string RemedyCommand { get; }
+        public string? Remedy { get; }
+        public string? RemedyCommand { get; }
 
         public override string ToString() =>
             string.Format(CultureInfo.InvariantCulture, "{0}: {1} attempts, {2} sent, {3} deferred, {4} bounced ({5}%)", Key, Attempts, Sent, Deferred, Bounced + Expired, BounceRate);
@@ -173,7 +176,7 @@ namespace MailOps.Logs
     public sealed class MailDeliveryFinding
     {
         internal MailDeliveryFinding(string kind, DateTimeOffset? period, string periodText, string provider, double? rate, double? baselineRate,
-            long count, long total, string reason, string blocklist, string message)
+            long count, long total, string? reason, string? blocklist, string message)
         {
             Kind = kind;
             Period = period;
@@ -187,7 +190,7 @@ namespace MailOps.Logs
             Blocklist = blocklist;
             var info = DeliveryFailureClassifier.GetReason(reason);
             Remedy = info?.Remedy;
-            RemedyCommand = string.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand;
+            RemedyCommand = Strings.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand;
             Message = message;
         }
 
@@ -207,11 +210,11 @@ namespace MailOps.Logs
         /// <summary>The period's attempts to the provider (spikes: the rate's denominator).</summary>
         public long Total { get; }
         /// <summary>The dominant reason of the failures.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
         /// <summary>The blocklist named in the replies, if any (blocks).</summary>
-        public string Blocklist { get; }
-        public string Remedy { get; }
-        public string RemedyCommand { get; }
+        public string? Blocklist { get; }
+        public string? Remedy { get; }
+        public string? RemedyCommand { get; }
         public string Message { get; }
 
         public override string ToString() => Message;
@@ -220,7 +223,7 @@ namespace MailOps.Logs
     /// <summary>Counters of one bucket. Only counts and per-reason tallies are kept, never the records.</summary>
     public sealed class DeliveryCounts
     {
-        private Dictionary<string, long> _failReasons, _deferReasons, _blockReasons, _blocklists;
+        private Dictionary<string, long>? _failReasons, _deferReasons, _blockReasons, _blocklists;
 
         public long Sent { get; private set; }
         public long Deferred { get; private set; }
@@ -266,7 +269,7 @@ namespace MailOps.Logs
             Merge(ref _blocklists, other._blocklists);
         }
 
-        private static void Tally(ref Dictionary<string, long> d, string key)
+        private static void Tally([NotNull] ref Dictionary<string, long>? d, string? key)
         {
             d = d ?? new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
             key = key ?? "undefined";
@@ -274,7 +277,7 @@ namespace MailOps.Logs
             d[key] = n + 1;
         }
 
-        private static void Merge(ref Dictionary<string, long> d, Dictionary<string, long> other)
+        private static void Merge(ref Dictionary<string, long>? d, Dictionary<string, long>? other)
         {
             if (other == null) return;
             d = d ?? new Dictionary<string, long>(StringComparer.OrdinalIgnoreCase);
@@ -285,20 +288,20 @@ namespace MailOps.Logs
             }
         }
 
-        private static List<KeyValuePair<string, long>> Top(Dictionary<string, long> d, int n) =>
+        private static List<KeyValuePair<string, long>> Top(Dictionary<string, long>? d, int n) =>
             d == null ? new List<KeyValuePair<string, long>>() : d.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(n).ToList();
 
         /// <summary>The most frequent reasons among all failures (deferrals and bounces).</summary>
         public IReadOnlyList<KeyValuePair<string, long>> TopReasons(int n)
         {
-            Dictionary<string, long> all = null;
+            Dictionary<string, long>? all = null;
             Merge(ref all, _failReasons);
             Merge(ref all, _deferReasons);
             return Top(all, n);
         }
 
-        public string DominantBounceReason => Top(_failReasons, 1).Select(k => k.Key).FirstOrDefault();
-        public string DominantDeferralReason => Top(_deferReasons, 1).Select(k => k.Key).FirstOrDefault();
+        public string? DominantBounceReason => Top(_failReasons, 1).Select(k => k.Key).FirstOrDefault();
+        public string? DominantDeferralReason => Top(_deferReasons, 1).Select(k => k.Key).FirstOrDefault();
         public string DominantBlockReason => Top(_blockReasons, 1).Select(k => k.Key).FirstOrDefault();
         public string DominantBlocklist => Top(_blocklists, 1).Select(k => k.Key).FirstOrDefault();
         internal IReadOnlyList<KeyValuePair<string, long>> BlockReasonCounts => Top(_blockReasons, int.MaxValue);
@@ -317,7 +320,7 @@ namespace MailOps.Logs
         private readonly Dictionary<string, string> _providerCache = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         private readonly DeliveryCounts _total = new DeliveryCounts();
 
-        public DeliveryStatistics(DeliveryStatOptions options = null) => _options = options ?? new DeliveryStatOptions();
+        public DeliveryStatistics(DeliveryStatOptions? options = null) => _options = options ?? new DeliveryStatOptions();
 
         /// <summary>Observations counted (with a known status).</summary>
         public long Count => _total.Attempts;
@@ -426,8 +429,8 @@ namespace MailOps.Logs
                         var from = period.Value - TimeSpan.FromTicks(len.Ticks * _options.BaselinePeriods);
                         var baseline = new DeliveryCounts();
                         // mine is in time order: the baseline is the run of buckets just before this one.
-                        for (int j = i - 1; j >= 0 && mine[j].Key.Item1.HasValue && mine[j].Key.Item1.Value >= from; j--)
-                            if (mine[j].Key.Item1.Value < period.Value) baseline.Add(mine[j].Value);
+                        for (int j = i - 1; j >= 0 && mine[j].Key.Item1 is { } before && before >= from; j--)
+                            if (before < period.Value) baseline.Add(mine[j].Value);
                         if (baseline.Attempts >= _options.MinVolume)
                         {
                             Spike(findings, "BounceSpike", "bounce rate", period, text, provider, c.Failed, c.Final, baseline.Failed, baseline.Final, c.DominantBounceReason, c.Attempts);
@@ -449,7 +452,7 @@ namespace MailOps.Logs
         }
 
         private void Spike(List<MailDeliveryFinding> findings, string kind, string what, DateTimeOffset? period, string text, string provider,
-            long failed, long basis, long baseFailed, long baseBasis, string reason, long attempts)
+            long failed, long basis, long baseFailed, long baseBasis, string? reason, long attempts)
         {
             if (basis <= 0 || baseBasis <= 0 || failed < _options.MinFailures) return;
             var rate = 100.0 * failed / basis;

@@ -1,4 +1,6 @@
+#nullable enable
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
@@ -26,10 +28,10 @@ namespace MailOps.Logs
     /// <summary>One recipient delivery attempt, joined from the smtpd/cleanup/qmgr/smtp lines of one queue id.</summary>
     public sealed class MailDeliveryRecord
     {
-        internal MailDeliveryRecord(DateTimeOffset? time, string host, string process, string queueId, string messageId, string from, string to,
-            string originalTo, string relay, string relayHost, string relayIp, int? relayPort, string status, string dsn, double? delay,
-            double? delayBeforeQueue, double? delayInQueue, double? delayConnect, double? delayTransmit, string reply, DeliveryClassification c,
-            string client, int? size, int? nrcpt)
+        internal MailDeliveryRecord(DateTimeOffset? time, string? host, string process, string queueId, string? messageId, string? from, string? to,
+            string? originalTo, string? relay, string? relayHost, string? relayIp, int? relayPort, string status, string? dsn, double? delay,
+            double? delayBeforeQueue, double? delayInQueue, double? delayConnect, double? delayTransmit, string? reply, DeliveryClassification? c,
+            string? client, int? size, int? nrcpt)
         {
             Time = time; Host = host; Process = process; QueueId = queueId; MessageId = messageId; From = from; To = to; OriginalTo = originalTo;
             Relay = relay; RelayHost = relayHost; RelayIP = relayIp; RelayPort = relayPort; Status = status; Dsn = dsn; Delay = delay;
@@ -42,22 +44,22 @@ namespace MailOps.Logs
         }
 
         public DateTimeOffset? Time { get; }
-        public string Host { get; }
+        public string? Host { get; }
         /// <summary>The Postfix program that logged the attempt (smtp, lmtp, local, virtual, error, qmgr for expiry).</summary>
         public string Process { get; }
         public string QueueId { get; }
-        public string MessageId { get; }
-        public string From { get; }
-        public string To { get; }
-        public string OriginalTo { get; }
+        public string? MessageId { get; }
+        public string? From { get; }
+        public string? To { get; }
+        public string? OriginalTo { get; }
         /// <summary>The relay as logged: "mx.example.org[192.0.2.10]:25", "local", "none".</summary>
-        public string Relay { get; }
-        public string RelayHost { get; }
-        public string RelayIP { get; }
+        public string? Relay { get; }
+        public string? RelayHost { get; }
+        public string? RelayIP { get; }
         public int? RelayPort { get; }
         /// <summary>sent, deferred, bounced or expired.</summary>
         public string Status { get; }
-        public string Dsn { get; }
+        public string? Dsn { get; }
         /// <summary>Seconds from arrival to this attempt's end (Postfix delay=).</summary>
         public double? Delay { get; }
         /// <summary>delays=a/b/c/d: before the queue manager, in the queue, connection set-up, transmission.</summary>
@@ -66,21 +68,21 @@ namespace MailOps.Logs
         public double? DelayConnect { get; }
         public double? DelayTransmit { get; }
         /// <summary>The text in parentheses after status= (the remote reply or Postfix's explanation).</summary>
-        public string Reply { get; }
+        public string? Reply { get; }
         /// <summary>The client that submitted the message (smtpd client=), when logged.</summary>
-        public string Client { get; }
+        public string? Client { get; }
         public int? Size { get; }
         public int? Recipients { get; }
         /// <summary>The classifier's reason for deferred/bounced/expired attempts; null for sent.</summary>
-        public string Reason { get; }
+        public string? Reason { get; }
         /// <summary>The classifier's hard-bounce verdict (stop sending to the address), for bounced records only: never for
         /// a deferral or an expiry, whose last answer was temporary.</summary>
         public bool HardBounce { get; }
         public bool Deliverability { get; }
-        public string Provider { get; }
-        public string Blocklist { get; }
-        public string Remedy { get; }
-        public string RemedyCommand { get; }
+        public string? Provider { get; }
+        public string? Blocklist { get; }
+        public string? Remedy { get; }
+        public string? RemedyCommand { get; }
 
         public override string ToString() => $"{QueueId} {To} {Status} {Dsn}";
     }
@@ -108,10 +110,10 @@ namespace MailOps.Logs
     {
         private sealed class Queue
         {
-            public string From, MessageId, Client;
+            public string? From, MessageId, Client;
             public int? Size, Nrcpt;
-            public Dictionary<string, MailDeliveryRecord> Deferred;
-            public LinkedListNode<string> Node;
+            public Dictionary<string, MailDeliveryRecord>? Deferred;
+            public LinkedListNode<string>? Node;
         }
 
         private readonly MailLogReadOptions _options;
@@ -121,7 +123,7 @@ namespace MailOps.Logs
         private int _lastMonth = -1;
         private int _yearShift;
 
-        public PostfixLogReader(MailLogReadOptions options = null) => _options = options ?? new MailLogReadOptions();
+        public PostfixLogReader(MailLogReadOptions? options = null) => _options = options ?? new MailLogReadOptions();
 
         /// <summary>Lines read so far (for statistics and benchmarks).</summary>
         public long Lines { get; private set; }
@@ -167,9 +169,9 @@ namespace MailOps.Logs
         public IEnumerable<MailDeliveryRecord> ReadLine(string line)
         {
             Lines++;
-            if (string.IsNullOrEmpty(line)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
+            if (Strings.IsNullOrEmpty(line)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             DateTimeOffset? time;
-            string host, prog, msg;
+            string? host, prog, msg;
             if (!Split(line, out time, out host, out prog, out msg)) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             if (prog.IndexOf("postfix", StringComparison.OrdinalIgnoreCase) < 0) { Skipped++; return Array.Empty<MailDeliveryRecord>(); }
             if (time.HasValue && ((_options.Since.HasValue && time < _options.Since) || (_options.Until.HasValue && time >= _options.Until)))
@@ -177,7 +179,7 @@ namespace MailOps.Logs
             return Handle(time, host, prog.Substring(prog.LastIndexOf('/') + 1), msg);
         }
 
-        private bool Split(string line, out DateTimeOffset? time, out string host, out string prog, out string msg)
+        private bool Split(string line, out DateTimeOffset? time, out string? host, [NotNullWhen(true)] out string? prog, [NotNullWhen(true)] out string? msg)
         {
             time = null; host = prog = msg = null;
             var format = _options.Format;
@@ -222,11 +224,11 @@ namespace MailOps.Logs
             return new DateTimeOffset(year, month, day, 0, 0, 0, offset).Add(tod);
         }
 
-        private static bool Journal(string line, out DateTimeOffset? time, out string host, out string prog, out string msg)
+        private static bool Journal(string line, out DateTimeOffset? time, out string? host, [NotNullWhen(true)] out string? prog, [NotNullWhen(true)] out string? msg)
         {
             time = null; host = prog = msg = null;
-            Dictionary<string, object> o;
-            try { o = MiniJson.Parse(line) as Dictionary<string, object>; }
+            Dictionary<string, object?>? o;
+            try { o = MiniJson.Parse(line) as Dictionary<string, object?>; }
             catch (FormatException) { return false; }
             if (o == null) return false;
             msg = o.TryGetValue("MESSAGE", out var m) ? m as string : null;
@@ -237,7 +239,7 @@ namespace MailOps.Logs
             return msg != null && prog != null;
         }
 
-        private IEnumerable<MailDeliveryRecord> Handle(DateTimeOffset? time, string host, string proc, string msg)
+        private IEnumerable<MailDeliveryRecord> Handle(DateTimeOffset? time, string? host, string proc, string msg)
         {
             var q = QueueLine.Match(msg);
             if (!q.Success) return Array.Empty<MailDeliveryRecord>();
@@ -249,7 +251,7 @@ namespace MailOps.Logs
                 return Array.Empty<MailDeliveryRecord>();
             }
             // The reply text is in the last parentheses after status=; fields are before it.
-            string reply = null, fieldsPart = rest;
+            string? reply = null, fieldsPart = rest;
             var st = rest.IndexOf(" status=", StringComparison.Ordinal);
             if (st >= 0)
             {
@@ -288,7 +290,7 @@ namespace MailOps.Logs
                 for (int i = 0; i < parts.Length && i < 4; i++) delays[i] = Num(parts[i]);
             }
             f.TryGetValue("orig_to", out var orig);
-            DeliveryClassification c = null;
+            DeliveryClassification? c = null;
             if (status != "sent")
             {
                 // Logs repeat the same replies many times: classify each (reply, status, relay, recipient domain) once.
@@ -321,7 +323,7 @@ namespace MailOps.Logs
         }
 
         /// <summary>qmgr "status=expired, returned to sender": one expired record per recipient still deferred, with its last reply.</summary>
-        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string host, string reply)
+        private IEnumerable<MailDeliveryRecord> Expired(Queue queue, string id, DateTimeOffset? time, string? host, string? reply)
         {
             if (queue.Deferred == null || queue.Deferred.Count == 0)
                 return new[] { new MailDeliveryRecord(time, host, "qmgr", id, queue.MessageId, queue.From, null, null, null, null, null, null, "expired", null, null,
@@ -344,7 +346,7 @@ namespace MailOps.Logs
 
         private static readonly Regex CodeInReply = new Regex(@"said: (?<c>[245]\d\d)[ -]|^(?<c>[245]\d\d)[ -]", RegexOptions.Compiled);
 
-        private static int ReplyCode(string reply)
+        private static int ReplyCode(string? reply)
         {
             if (reply == null) return 0;
             var m = CodeInReply.Match(reply);
@@ -355,7 +357,7 @@ namespace MailOps.Logs
 
         private static readonly Regex RelayRx = new Regex(@"^(?<h>[^\[]+)\[(?<ip>[^\]]*)\](?::(?<p>\d+))?$", RegexOptions.Compiled);
 
-        private static void ParseRelay(string relay, out string host, out string ip, out int? port)
+        private static void ParseRelay(string? relay, out string? host, out string? ip, out int? port)
         {
             host = relay; ip = null; port = null;
             if (relay == null) return;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -28,7 +29,7 @@ namespace MailOps.MtaSts
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
 
         /// <summary>Told of each policy fetch (URL, status, size, time) as a verbose note. Null: nobody is told.</summary>
-        public ICheckSink Sink { get; set; }
+        public ICheckSink? Sink { get; set; }
     }
 
     /// <summary>The MTA-STS state of one domain: the _mta-sts record, the policy as served, and how the live MX hosts
@@ -42,30 +43,30 @@ namespace MailOps.MtaSts
         /// <summary>The v=STSv1 TXT record at _mta-sts.&lt;domain&gt; (the first one when there are several).
         /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
         /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
-        public string Record { get => TextSafety.Escape(_record); internal set => _record = value; }
+        public string? Record { get => TextSafety.Escape(_record); internal set => _record = value; }
 
         /// <summary>The record exactly as published, control characters included. A method, so that views and
         /// Export-Csv never print it.</summary>
-        public string GetRawRecord() => _record;
+        public string? GetRawRecord() => _record;
 
-        private string _record;
+        private string? _record;
 
         /// <summary>The policy id from the record.</summary>
-        public string Id { get; internal set; }
+        public string? Id { get; internal set; }
 
         /// <summary>https://mta-sts.&lt;domain&gt;/.well-known/mta-sts.txt</summary>
-        public string PolicyUrl { get; internal set; }
+        public string? PolicyUrl { get; internal set; }
 
         /// <summary>The address:port the policy was fetched from.</summary>
-        public string PolicyEndpoint { get; internal set; }
+        public string? PolicyEndpoint { get; internal set; }
 
         /// <summary>The HTTP status code of the policy fetch (no redirect is followed).</summary>
         public int? HttpStatus { get; internal set; }
 
-        public string ContentType { get; internal set; }
+        public string? ContentType { get; internal set; }
 
         /// <summary>enforce, testing or none, as the policy says.</summary>
-        public string Mode { get; internal set; }
+        public string? Mode { get; internal set; }
 
         /// <summary>The policy's max_age in seconds.</summary>
         public long? MaxAge { get; internal set; }
@@ -79,15 +80,15 @@ namespace MailOps.MtaSts
         /// <summary>MX hosts no pattern covers: senders that enforce the policy will not deliver to them.</summary>
         public ResultList<string> UnmatchedMxHost { get; internal set; } = ResultList<string>.Empty;
 
-        public string CertificateSubject { get; internal set; }
+        public string? CertificateSubject { get; internal set; }
 
-        public string CertificateIssuer { get; internal set; }
+        public string? CertificateIssuer { get; internal set; }
 
         /// <summary>When the policy server's certificate expires (UTC).</summary>
         public DateTime? CertificateNotAfter { get; internal set; }
 
         /// <summary>The policy text as served (when it was read in full).</summary>
-        public string Policy { get; internal set; }
+        public string? Policy { get; internal set; }
 
         /// <summary>True when a sender would find one valid record and fetch a usable policy.</summary>
         public bool PolicyValid { get; internal set; }
@@ -96,9 +97,9 @@ namespace MailOps.MtaSts
 
         /// <summary>Why the check could not finish (the policy server refused the connection, timed out or broke off);
         /// null when it ran. The same failure is also written as an error record.</summary>
-        public string CouldNotCheck { get; internal set; }
+        public string? CouldNotCheck { get; internal set; }
 
-        internal string StatusOverride { get; set; }
+        internal string? StatusOverride { get; set; }
 
         /// <summary>Pass, Warning or Fail: the worst finding's severity (Info counts as Pass). Unreachable when the policy
         /// server could not be connected to (refused, timed out), Error when it was reached but the fetch failed (TLS, not HTTP).</summary>
@@ -170,7 +171,7 @@ namespace MailOps.MtaSts
             if (raaaa.IsError) unanswered.Add(raaaa);
             var addresses = ra.RecordsOf<AddressRecord>().Concat(raaaa.RecordsOf<AddressRecord>()).Select(r => r.Address).ToList();
 
-            ParsedPolicy policy = null;
+            ParsedPolicy? policy = null;
             if (addresses.Count == 0)
             {
                 var why = ra.Outcome == DnsOutcome.NxDomain ? "does not exist (NXDOMAIN)" : "has no A or AAAA record";
@@ -234,7 +235,7 @@ namespace MailOps.MtaSts
             || code == "PolicyRedirect" || code == "PolicyHttpStatus" || code == "PolicyNotFound" || code == "PolicyTooLarge"
             || code == "PolicyContentType" || code == "PolicyHostNotFound";
 
-        private static ParsedPolicy Evaluate(MtaStsResult result, PolicyResponse response, MtaStsOptions options, List<Finding> findings, string host)
+        private static ParsedPolicy? Evaluate(MtaStsResult result, PolicyResponse response, MtaStsOptions options, List<Finding> findings, string host)
         {
             result.PolicyEndpoint = response.Endpoint;
             result.CertificateSubject = response.CertificateSubject;
@@ -291,7 +292,7 @@ namespace MailOps.MtaSts
             var contentTypeOk = string.Equals(mediaType, "text/plain", StringComparison.OrdinalIgnoreCase);
             if (!contentTypeOk)
                 findings.Add(new Finding("PolicyContentType", FindingSeverity.Fail,
-                    $"The policy is served as '{(string.IsNullOrEmpty(response.ContentType) ? "(no Content-Type)" : response.ContentType)}'; RFC 8461 §3.2 requires text/plain, and senders that check it reject the policy.",
+                    $"The policy is served as '{(Strings.IsNullOrEmpty(response.ContentType) ? "(no Content-Type)" : response.ContentType)}'; RFC 8461 §3.2 requires text/plain, and senders that check it reject the policy.",
                     "Serve mta-sts.txt with 'Content-Type: text/plain' (nginx: default_type text/plain; in the location block; Apache: AddType text/plain .txt).", result.PolicyUrl));
             result.Policy = response.Body;
             return MtaStsRules.ParsePolicy(response.Body ?? "", result.PolicyUrl);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -10,8 +11,8 @@ namespace MailOps.MtaSts
     /// <summary>The parsed fields of an MTA-STS policy file (RFC 8461 §3.2), and what was wrong with it.</summary>
     internal sealed class ParsedPolicy
     {
-        public string Version { get; set; }
-        public string Mode { get; set; }
+        public string? Version { get; set; }
+        public string? Mode { get; set; }
         public long? MaxAge { get; set; }
         public List<string> Mx { get; } = new List<string>();
         public List<Finding> Findings { get; } = new List<Finding>();
@@ -40,9 +41,9 @@ namespace MailOps.MtaSts
 
         /// <summary>Null when <paramref name="pattern"/> is a valid mx pattern (a host name, or "*." and a host name);
         /// otherwise what is wrong with it.</summary>
-        public static string ValidateMxPattern(string pattern)
+        public static string? ValidateMxPattern(string pattern)
         {
-            if (string.IsNullOrWhiteSpace(pattern)) return "the pattern is empty";
+            if (Strings.IsNullOrWhiteSpace(pattern)) return "the pattern is empty";
             var p = pattern.Trim();
             if (p.EndsWith(".", StringComparison.Ordinal)) p = p.Substring(0, p.Length - 1);
             if (p.StartsWith("*.", StringComparison.Ordinal)) p = p.Substring(2);
@@ -61,7 +62,7 @@ namespace MailOps.MtaSts
         /// </summary>
         public static bool MxMatches(string pattern, string host)
         {
-            if (string.IsNullOrEmpty(pattern) || string.IsNullOrEmpty(host)) return false;
+            if (Strings.IsNullOrEmpty(pattern) || Strings.IsNullOrEmpty(host)) return false;
             var p = DnsName.Normalize(pattern.Trim());
             var h = DnsName.Normalize(host.Trim());
             if (p.StartsWith("*.", StringComparison.Ordinal))
@@ -75,7 +76,7 @@ namespace MailOps.MtaSts
         }
 
         /// <summary>Parses one "v=STSv1; id=...;" record. Returns the id (or null) and adds findings for its problems.</summary>
-        internal static string ParseStsRecord(string text, string owner, List<Finding> findings)
+        internal static string? ParseStsRecord(string text, string owner, List<Finding> findings)
         {
             var fields = text.Split(';').Select(f => f.Trim(' ', '\t')).ToList();
             if (fields.Count > 0 && fields[fields.Count - 1].Length == 0) fields.RemoveAt(fields.Count - 1);
@@ -86,7 +87,7 @@ namespace MailOps.MtaSts
                     $"Publish exactly: {owner}. IN TXT \"v=STSv1; id=<policy id>;\"", owner));
                 return null;
             }
-            string id = null;
+            string? id = null;
             foreach (var f in fields.Skip(1))
             {
                 var eq = f.IndexOf('=');
@@ -129,7 +130,7 @@ namespace MailOps.MtaSts
         }
 
         /// <summary>Parses a policy body (RFC 8461 §3.2): LF or CRLF separated "key: value" lines.</summary>
-        internal static ParsedPolicy ParsePolicy(string body, string url)
+        internal static ParsedPolicy ParsePolicy(string body, string? url)
         {
             var p = new ParsedPolicy();
             var seen = new HashSet<string>(StringComparer.Ordinal);

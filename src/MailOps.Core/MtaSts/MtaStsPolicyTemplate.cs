@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -10,7 +11,7 @@ namespace MailOps.MtaSts
     /// <summary>A ready-to-publish MTA-STS deployment: the policy file and the _mta-sts TXT record.</summary>
     public sealed class MtaStsPolicyTemplate
     {
-        internal MtaStsPolicyTemplate(string domain, string mode, long maxAge, IEnumerable<string> mx, string id, string path)
+        internal MtaStsPolicyTemplate(string domain, string mode, long maxAge, IEnumerable<string> mx, string id, string? path)
         {
             Domain = domain;
             Mode = mode;
@@ -55,7 +56,7 @@ namespace MailOps.MtaSts
         public string TxtRecord => $"{TxtRecordName}. 3600 IN TXT \"{TxtRecordValue}\"";
 
         /// <summary>The file the policy was written to (with -Path), else empty.</summary>
-        public string Path { get; }
+        public string? Path { get; }
 
         internal MtaStsPolicyTemplate WithPath(string path) => new MtaStsPolicyTemplate(Domain, Mode, MaxAge, MxHost, Id, path);
 

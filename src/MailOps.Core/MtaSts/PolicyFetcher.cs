@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -34,7 +35,7 @@ namespace MailOps.MtaSts
     /// <summary>Raised when the policy could not be fetched at all; the cmdlet turns it into a non-terminating error.</summary>
     public sealed class PolicyFetchException : Exception
     {
-        public PolicyFetchException(PolicyFetchFailure failure, string url, string endpoint, string message, Exception inner = null)
+        public PolicyFetchException(PolicyFetchFailure failure, string url, string? endpoint, string message, Exception? inner = null)
             : base(message, inner)
         {
             Failure = failure;
@@ -47,11 +48,11 @@ namespace MailOps.MtaSts
         public string Url { get; }
 
         /// <summary>The address:port tried last.</summary>
-        public string Endpoint { get; }
+        public string? Endpoint { get; }
 
         /// <summary>What the check found before the fetch failed (Status Unreachable or Error), when it came from
         /// <see cref="MtaStsCheck.RunAsync"/>.</summary>
-        public MtaStsResult Result { get; internal set; }
+        public MtaStsResult? Result { get; internal set; }
     }
 
     /// <summary>A certificate problem found during the TLS handshake (expired, wrong name, untrusted chain...).</summary>
@@ -72,16 +73,16 @@ namespace MailOps.MtaSts
     /// <summary>What the policy host answered.</summary>
     internal sealed class PolicyResponse
     {
-        public string Endpoint { get; set; }
-        public string CertificateSubject { get; set; }
-        public string CertificateIssuer { get; set; }
+        public string? Endpoint { get; set; }
+        public string? CertificateSubject { get; set; }
+        public string? CertificateIssuer { get; set; }
         public DateTime? CertificateNotAfter { get; set; }
         public List<CertificateProblem> CertificateProblems { get; } = new List<CertificateProblem>();
         public int? StatusCode { get; set; }
-        public string ReasonPhrase { get; set; }
-        public string ContentType { get; set; }
-        public string Location { get; set; }
-        public string Body { get; set; }
+        public string? ReasonPhrase { get; set; }
+        public string? ContentType { get; set; }
+        public string? Location { get; set; }
+        public string? Body { get; set; }
         public bool TooLarge { get; set; }
         public long? DeclaredLength { get; set; }
     }
@@ -107,8 +108,8 @@ namespace MailOps.MtaSts
                 timeout.CancelAfter(options.Timeout);
                 var token = timeout.Token;
                 string phase = "while connecting to";
-                string endpoint = null;
-                TcpClient client = null;
+                string? endpoint = null;
+                TcpClient? client = null;
                 try
                 {
                     try
@@ -247,7 +248,7 @@ namespace MailOps.MtaSts
             return response.CertificateProblems.Count == 0;
         }
 
-        private static async Task ReadResponseAsync(BufferedReader reader, PolicyResponse response, int maxBody, string url, string endpoint, CancellationToken token)
+        private static async Task ReadResponseAsync(BufferedReader reader, PolicyResponse response, int maxBody, string url, string? endpoint, CancellationToken token)
         {
             var statusLine = await reader.ReadLineAsync(MaxHeaderBytes, token).ConfigureAwait(false);
             if (statusLine == null || !statusLine.StartsWith("HTTP/1.", StringComparison.Ordinal) || statusLine.Length < 12
@@ -329,7 +330,7 @@ namespace MailOps.MtaSts
             }
 
             /// <summary>A line without its CRLF (or LF); null at the end of the stream before any byte.</summary>
-            public async Task<string> ReadLineAsync(int max, CancellationToken ct)
+            public async Task<string?> ReadLineAsync(int max, CancellationToken ct)
             {
                 var line = new MemoryStream();
                 while (true)

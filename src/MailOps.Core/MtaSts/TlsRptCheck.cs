@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -10,7 +11,7 @@ namespace MailOps.MtaSts
     /// <summary>The SMTP TLS Reporting record of one domain (RFC 8460).</summary>
     public sealed class TlsRptResult
     {
-        internal TlsRptResult(string domain, string record, IEnumerable<string> reportUri, IEnumerable<Finding> findings)
+        internal TlsRptResult(string domain, string? record, IEnumerable<string>? reportUri, IEnumerable<Finding> findings)
         {
             Domain = domain;
             _record = record;
@@ -23,13 +24,13 @@ namespace MailOps.MtaSts
         /// <summary>The v=TLSRPTv1 TXT record at _smtp._tls.&lt;domain&gt; (the first, when there are several).
         /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
         /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
-        public string Record => TextSafety.Escape(_record);
+        public string? Record => TextSafety.Escape(_record);
 
         /// <summary>The record exactly as published, control characters included. A method, so that views and
         /// Export-Csv never print it.</summary>
-        public string GetRawRecord() => _record;
+        public string? GetRawRecord() => _record;
 
-        private readonly string _record;
+        private readonly string? _record;
 
         /// <summary>The rua destinations (mailto: and https: URIs) that reports go to.</summary>
         public ResultList<string> ReportUri { get; }
@@ -118,7 +119,7 @@ namespace MailOps.MtaSts
             return new TlsRptResult(domain, record, uris, findings);
         }
 
-        private static Finding CheckUri(string uri, string domain)
+        private static Finding? CheckUri(string uri, string domain)
         {
             if (uri.Length == 0)
                 return new Finding("TlsRptInvalidRua", FindingSeverity.Fail, "The rua field has an empty destination.",
@@ -133,7 +134,7 @@ namespace MailOps.MtaSts
                 address = Uri.UnescapeDataString(address);
                 var at = address.LastIndexOf('@');
                 var host = at > 0 ? address.Substring(at + 1) : null;
-                if (at <= 0 || DnsName.ValidateDomainName(host) != null || !host.Contains("."))
+                if (host == null || DnsName.ValidateDomainName(host) != null || !host.Contains("."))
                     return new Finding("TlsRptInvalidRua", FindingSeverity.Fail,
                         $"'{uri}' is not a valid mailto: address (local@domain); senders cannot send reports to it.",
                         $"Write it as mailto:tlsrpt@{domain}.", uri);
@@ -145,7 +146,7 @@ namespace MailOps.MtaSts
             }
             if (scheme == "https")
             {
-                if (!Uri.TryCreate(uri, UriKind.Absolute, out var u) || string.IsNullOrEmpty(u.Host) || !u.Host.Contains("."))
+                if (!Uri.TryCreate(uri, UriKind.Absolute, out var u) || Strings.IsNullOrEmpty(u.Host) || !u.Host.Contains("."))
                     return new Finding("TlsRptInvalidRua", FindingSeverity.Fail,
                         $"'{uri}' is not a valid https: URL; senders cannot post reports to it.",
                         "Write the full URL of the report endpoint, e.g. https://reports.example.net/tlsrpt.", uri);

@@ -1,3 +1,4 @@
+#nullable enable
 using System.Linq;
 
 namespace MailOps.Mx
@@ -5,7 +6,7 @@ namespace MailOps.Mx
     /// <summary>One mail exchanger of a domain (or the implicit one, or the verdict that there is none).</summary>
     public sealed class MailMxHost
     {
-        internal MailMxHost(string domain, int? preference, string hostName, bool isNullMx, bool isImplicit,
+        internal MailMxHost(string domain, int? preference, string? hostName, bool isNullMx, bool isImplicit,
             ResultList<string> ipv4, ResultList<string> ipv6, ResultList<string> ptr, ResultList<Finding> findings)
         {
             Domain = domain;
@@ -25,7 +26,7 @@ namespace MailOps.Mx
         public int? Preference { get; }
 
         /// <summary>The exchange host name ("." for a null MX; the domain itself for the implicit MX).</summary>
-        public string HostName { get; }
+        public string? HostName { get; }
 
         /// <summary>True for RFC 7505's "0 .": the domain accepts no mail.</summary>
         public bool IsNullMx { get; }

@@ -1,3 +1,4 @@
+#nullable enable
 using System.Linq;
 
 namespace MailOps.Ptr
@@ -5,8 +6,8 @@ namespace MailOps.Ptr
     /// <summary>The reverse DNS of one address as a receiving mail server sees it.</summary>
     public sealed class MailPtrResult
     {
-        internal MailPtrResult(string ip, ResultList<string> ptrName, bool? forwardConfirmed, string confirmedName, ResultList<string> forwardAddresses,
-            string heloName, bool? heloMatches, ResultList<Finding> findings)
+        internal MailPtrResult(string ip, ResultList<string> ptrName, bool? forwardConfirmed, string? confirmedName, ResultList<string> forwardAddresses,
+            string? heloName, bool? heloMatches, ResultList<Finding> findings)
         {
             IPAddress = ip;
             PtrName = ptrName;
@@ -27,13 +28,13 @@ namespace MailOps.Ptr
         public bool? ForwardConfirmed { get; }
 
         /// <summary>The PTR name that resolves back to the address.</summary>
-        public string ConfirmedName { get; }
+        public string? ConfirmedName { get; }
 
         /// <summary>The addresses the PTR names resolve to.</summary>
         public ResultList<string> ForwardAddresses { get; }
 
         /// <summary>The HELO/EHLO name given with -HeloName.</summary>
-        public string HeloName { get; }
+        public string? HeloName { get; }
 
         /// <summary>True when the HELO name is the forward-confirmed PTR name; empty when no HELO name was given.</summary>
         public bool? HeloMatches { get; }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -29,12 +30,12 @@ namespace MailOps.Ptr
         };
 
         /// <summary>Checks one address; the outcome's Unanswered holds the forward lookups that went unanswered (ForwardConfirmed may be empty then). Throws <see cref="DnsQueryFailedException"/> when the PTR question itself goes unanswered.</summary>
-        public static async Task<CheckOutcome<MailPtrResult>> RunAsync(IDnsResolver dns, IPAddress ip, string heloName, CancellationToken ct)
+        public static async Task<CheckOutcome<MailPtrResult>> RunAsync(IDnsResolver dns, IPAddress ip, string? heloName, CancellationToken ct)
         {
             if (ip == null) throw new ArgumentNullException(nameof(ip));
             if (ip.IsIPv4MappedToIPv6) ip = ip.MapToIPv4();
             var text = ip.ToString();
-            var helo = string.IsNullOrWhiteSpace(heloName) ? null : DnsName.Normalize(heloName.Trim()).ToLowerInvariant();
+            var helo = Strings.IsNullOrWhiteSpace(heloName) ? null : DnsName.Normalize(heloName.Trim()).ToLowerInvariant();
             var unanswered = new List<DnsQueryResult>();
             var findings = new List<Finding>();
 
@@ -60,7 +61,7 @@ namespace MailOps.Ptr
             var type = ip.AddressFamily == AddressFamily.InterNetwork ? DnsRecordType.A : DnsRecordType.AAAA;
             var forward = await Task.WhenAll(names.Select(n => dns.QueryAsync(n, type, ct))).ConfigureAwait(false);
             var forwardAddresses = new List<string>();
-            string confirmed = null;
+            string? confirmed = null;
             bool anyUnanswered = false;
             for (int i = 0; i < names.Count; i++)
             {
@@ -120,7 +121,7 @@ namespace MailOps.Ptr
             return (ptr, ptr.RecordsOf<NameRecord>().Select(r => DnsName.Normalize(r.Target).ToLowerInvariant()).Distinct().ToList());
         }
 
-        private static Finding HeloFinding(string ip, string helo, string ptrName) =>
+        private static Finding HeloFinding(string ip, string helo, string? ptrName) =>
             new Finding("HeloMismatch", FindingSeverity.Warning,
                 ptrName == null
                     ? $"The HELO name {helo} cannot match the reverse DNS of {ip}: there is no PTR."
@@ -131,7 +132,7 @@ namespace MailOps.Ptr
         private static string ReverseOwner(IPAddress ip) => DnsName.ReverseName(ip);
 
         /// <summary>Why a PTR name looks generic (the address's digits in it, or an end-user word), or null.</summary>
-        internal static string GenericReason(IPAddress ip, string name)
+        internal static string? GenericReason(IPAddress ip, string name)
         {
             var host = DnsName.Normalize(name).ToLowerInvariant();
             var tokens = host.Split(new[] { '.', '-', '_' }, StringSplitOptions.RemoveEmptyEntries);

@@ -26,7 +26,7 @@ namespace MailOps.Reports
         public const int MaxOriginalHeaderChars = 64 * 1024;
 
         /// <summary>Reports (<see cref="DmarcFailureReport"/>) and problems (<see cref="ReportImportProblem"/>), in file order.</summary>
-        public static IEnumerable<object> ReadFile(string path, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        public static IEnumerable<object> ReadFile(string path, ReportImportOptions? options = null, CancellationToken cancellationToken = default)
         {
             var full = Path.GetFullPath(path);
             var reader = new ReportContainerReader(full, PayloadKind.Mime, "DMARC failure report", (s, e) => throw new ReportFormatException(
@@ -37,7 +37,7 @@ namespace MailOps.Reports
 
         /// <summary>The same from a stream that is one message (or an mbox, archive...) as a file would hold it: an IMAP
         /// message (Import-DmarcFailureReport -ImapServer). <paramref name="source"/> names it in rows and problems.</summary>
-        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions? options = null, CancellationToken cancellationToken = default)
         {
             var reader = new ReportContainerReader(stream, source, PayloadKind.Mime, "DMARC failure report", (s, e) => throw new ReportFormatException(
                 ReportProblemKind.NotAReport, "is not an e-mail message"), options, cancellationToken);
@@ -72,17 +72,17 @@ namespace MailOps.Reports
                 || t == "text/xml" || t == "application/xml" || t.StartsWith("application/tlsrpt", StringComparison.Ordinal);
         }
 
-        internal static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? ""
+        internal static string Describe(MimeMessage m) => Strings.IsNullOrEmpty(m.Subject) ? ""
             : $" '{TextSafety.Escape(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
 
         /// <summary>True when the message is an ARF report (has a message/feedback-report part at its top level).</summary>
         internal static bool IsFeedbackReport(MimeMessage m) =>
             m.BodyParts.Any(p => p.ContentType.IsMimeType("message", "feedback-report"));
 
-        private static DmarcFailureReport Parse(MimeMessage m, string file, string entry, bool forwarded)
+        private static DmarcFailureReport? Parse(MimeMessage m, string file, string? entry, bool forwarded)
         {
-            MimePart feedback = null;
-            MessagePart original = null;
+            MimePart? feedback = null;
+            MessagePart? original = null;
             foreach (var part in m.BodyParts)
             {
                 if (feedback == null && part is MimePart mp && part.ContentType.IsMimeType("message", "feedback-report")) feedback = mp;
@@ -93,12 +93,12 @@ namespace MailOps.Reports
             }
             if (feedback == null) return null;
             var fields = ReadFields(feedback);
-            string One(string name)
+            string? One(string name)
             {
                 // As parsedmarc: a field given more than once counts with its last value.
-                string v = null;
+                string? v = null;
                 foreach (var f in fields) if (string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase)) v = f.Value;
-                return string.IsNullOrEmpty(v) ? null : v;
+                return Strings.IsNullOrEmpty(v) ? null : v;
             }
             ResultList<string> All(string name)
             {
@@ -176,7 +176,7 @@ namespace MailOps.Reports
                     text = lastBreak >= 0 ? text.Substring(0, lastBreak) : "";
                 }
             }
-            string name = null;
+            string? name = null;
             var value = new StringBuilder();
             void Flush()
             {

@@ -19,7 +19,7 @@ namespace MailOps.Reports
         public const string Rfc9990Namespace = "urn:ietf:params:xml:ns:dmarc-2.0";
 
         /// <summary>Rows (<see cref="DmarcReportRow"/>) and problems (<see cref="ReportImportProblem"/>), in file order.</summary>
-        public static IEnumerable<object> ReadFile(string path, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        public static IEnumerable<object> ReadFile(string path, ReportImportOptions? options = null, CancellationToken cancellationToken = default)
         {
             var full = Path.GetFullPath(path);
             return new ReportContainerReader(full, PayloadKind.Xml, "DMARC aggregate report",
@@ -27,7 +27,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in rows and problems.</summary>
-        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default) =>
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions? options = null, CancellationToken cancellationToken = default) =>
             new ReportContainerReader(stream, source, PayloadKind.Xml, "DMARC aggregate report",
                 (s, entry) => Parse(s, source, entry, cancellationToken), options, cancellationToken).Read();
 
@@ -44,17 +44,17 @@ namespace MailOps.Reports
 
         private sealed class Head
         {
-            public string Namespace, Version, OrgName, Email, Extra, ReportId, Generator;
+            public string? Namespace, Version, OrgName, Email, Extra, ReportId, Generator;
             public DateTime? Begin, End;
             public List<string> Errors = new List<string>();
-            public string Domain, Adkim, Aspf, P, Sp, Np, Pct, Fo, Testing, Discovery;
+            public string? Domain, Adkim, Aspf, P, Sp, Np, Pct, Fo, Testing, Discovery;
             public bool Rfc9990Elements;
-            public ResultList<string> ErrorList;
+            public ResultList<string>? ErrorList;
             public readonly long Serial = ReportSerials.Next();
 
             /// <summary>The values the rows read so far share; dropped when the report says more about itself (a
             /// version, metadata or policy after a record), so rows already read keep what they had.</summary>
-            public DmarcReportRow.ReportValues Values;
+            public DmarcReportRow.ReportValues? Values;
         }
 
         /// <summary>The most characters one field (the text of one element) may have: 64 KiB. A longer value makes the
@@ -62,7 +62,7 @@ namespace MailOps.Reports
         public const int MaxFieldLength = 64 * 1024;
 
         /// <summary>Parses one aggregate report from a stream, yielding a row per &lt;record&gt;.</summary>
-        internal static IEnumerable<object> Parse(Stream stream, string file, string entry, CancellationToken ct)
+        internal static IEnumerable<object> Parse(Stream stream, string file, string? entry, CancellationToken ct)
         {
             var reader = XmlReader.Create(stream, SafeSettings());
             try
@@ -71,7 +71,7 @@ namespace MailOps.Reports
                 if (reader.NodeType != XmlNodeType.Element || reader.LocalName != "feedback")
                     throw new ReportFormatException(ReportProblemKind.NotAReport,
                         $"is XML but not a DMARC aggregate report (its root element is <{reader.Name}>, not <feedback>)");
-                var head = new Head { Namespace = string.IsNullOrEmpty(reader.NamespaceURI) ? null : reader.NamespaceURI };
+                var head = new Head { Namespace = Strings.IsNullOrEmpty(reader.NamespaceURI) ? null : reader.NamespaceURI };
                 if (reader.IsEmptyElement) throw new ReportFormatException(ReportProblemKind.Malformed, "has an empty <feedback> element (no records)");
                 var x = new FieldReader(reader);
                 reader.Read();
@@ -157,10 +157,10 @@ namespace MailOps.Reports
             public void Skip() => _r.Skip();
 
             /// <summary>On a start element: its text (all text inside it), trimmed, or null; moves past it.</summary>
-            public string Text(Slot slot = Slot.None) => Read(slot, false);
+            public string? Text(Slot slot = Slot.None) => Read(slot, false);
 
             /// <summary>Like <see cref="Text"/>, lower-cased (result words).</summary>
-            public string Word(Slot slot = Slot.None) => Read(slot, true);
+            public string? Word(Slot slot = Slot.None) => Read(slot, true);
 
             /// <summary>On a start element: collects all text inside it into the buffer and moves past it, and gives the
             /// span of that text, trimmed (length 0 when there is none).</summary>
@@ -193,7 +193,7 @@ namespace MailOps.Reports
                 length = end - from;
             }
 
-            private string Read(Slot slot, bool lower)
+            private string? Read(Slot slot, bool lower)
             {
                 Collect(out var start, out var length);
                 if (length == 0) return null;
@@ -226,7 +226,7 @@ namespace MailOps.Reports
             /// <summary>On the start element of a row count: its value (digits only, as long.TryParse with
             /// NumberStyles.None reads them), without making a string of it; null with <paramref name="text"/> set when
             /// the element is empty (text null) or holds anything else (the text, for the caller to judge).</summary>
-            public long? Number(out string text)
+            public long? Number(out string? text)
             {
                 text = null;
                 Collect(out var start, out var length);
@@ -285,7 +285,7 @@ namespace MailOps.Reports
                 "mailing_list", "local_policy", "other",
             };
 
-            private static string KnownWord(char[] buf, int start, int length)
+            private static string? KnownWord(char[] buf, int start, int length)
             {
                 foreach (var w in Words)
                     if (w.Length == length && w[0] == buf[start] && Same(w, buf, start, length)) return w;
@@ -306,7 +306,7 @@ namespace MailOps.Reports
 
         private static void ReadMetadata(Head h, FieldReader x)
         {
-            string org = null, email = null, extra = null, id = null, generator = null, begin = null, end = null;
+            string? org = null, email = null, extra = null, id = null, generator = null, begin = null, end = null;
             bool seenOrg = false, seenEmail = false, seenExtra = false, seenId = false, seenGenerator = false, seenRange = false;
             var errors = new List<string>();
             if (x.Enter())
@@ -356,7 +356,7 @@ namespace MailOps.Reports
             h.ErrorList = null;
         }
 
-        private static DateTime? Epoch(string text, string what)
+        private static DateTime? Epoch(string? text, string what)
         {
             if (text == null) return null;
             var whole = text.Split('.')[0];
@@ -367,7 +367,7 @@ namespace MailOps.Reports
 
         private static void ReadPolicy(Head h, FieldReader x)
         {
-            string domain = null, adkim = null, aspf = null, p = null, sp = null, np = null, pct = null, fo = null, testing = null, discovery = null;
+            string? domain = null, adkim = null, aspf = null, p = null, sp = null, np = null, pct = null, fo = null, testing = null, discovery = null;
             int seen = 0; // one bit per field: the first element of a name counts
             bool Once(int bit) { if ((seen & bit) != 0) return false; seen |= bit; return true; }
             if (x.Enter())
@@ -411,7 +411,7 @@ namespace MailOps.Reports
         /// without them, identities) and auth_results count, as before. One per report, cleared for each record.</summary>
         private sealed class Record
         {
-            public string SourceIP, Count, Disposition, PolicyDkim, PolicySpf; // Count: the text of a count that is not plain digits
+            public string? SourceIP, Count, Disposition, PolicyDkim, PolicySpf; // Count: the text of a count that is not plain digits
             public long? CountValue;
             public bool SeenRow, SeenEvaluated, SeenAuth, SeenIdentifiers, SeenIdentities;
             public readonly List<string> ReasonTypes = new List<string>(), ReasonComments = new List<string>(),
@@ -451,7 +451,7 @@ namespace MailOps.Reports
             }
         }
 
-        private static DmarcReportRow ReadRecord(Head h, FieldReader x, string file, string entry)
+        private static DmarcReportRow ReadRecord(Head h, FieldReader x, string file, string? entry)
         {
             var rec = x.Record;
             rec.Clear();
@@ -549,7 +549,7 @@ namespace MailOps.Reports
                     case "dkim" when !seenDkim: seenDkim = true; rec.PolicyDkim = x.Word(); break;
                     case "spf" when !seenSpf: seenSpf = true; rec.PolicySpf = x.Word(); break;
                     case "reason":
-                        string type = null, comment = null;
+                        string? type = null, comment = null;
                         bool seenType = false, seenComment = false;
                         if (x.Enter())
                         {
@@ -594,7 +594,7 @@ namespace MailOps.Reports
             {
                 var dkim = x.R.LocalName == "dkim";
                 if (!dkim && x.R.LocalName != "spf") { x.Skip(); continue; }
-                string domain = null, second = null, result = null; // second: selector (dkim) or scope (spf)
+                string? domain = null, second = null, result = null; // second: selector (dkim) or scope (spf)
                 bool seenDomain = false, seenSecond = false, seenResult = false;
                 var secondName = dkim ? "selector" : "scope";
                 if (x.Enter())

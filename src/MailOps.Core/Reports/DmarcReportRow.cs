@@ -36,29 +36,29 @@ namespace MailOps.Reports
         /// <summary>What every row of one report (one parse of one &lt;feedback&gt; document, one file or member) has in common.</summary>
         internal sealed class ReportValues
         {
-            public string SourceFile;
-            public string SourceEntry;
-            public string XmlSchema;
-            public string XmlNamespace;
+            public string? SourceFile;
+            public string? SourceEntry;
+            public string? XmlSchema;
+            public string? XmlNamespace;
             public bool IsRfc9990;
-            public string OrgName;
-            public string OrgEmail;
-            public string OrgExtraContactInfo;
-            public string ReportId;
+            public string? OrgName;
+            public string? OrgEmail;
+            public string? OrgExtraContactInfo;
+            public string? ReportId;
             public DateTime? BeginDate;
             public DateTime? EndDate;
             public ResultList<string> ReportErrors = ResultList<string>.Empty;
-            public string Generator;
-            public string Domain;
-            public string Adkim;
-            public string Aspf;
-            public string P;
-            public string Sp;
-            public string Np;
-            public string Pct;
-            public string Fo;
-            public string Testing;
-            public string DiscoveryMethod;
+            public string? Generator;
+            public string? Domain;
+            public string? Adkim;
+            public string? Aspf;
+            public string? P;
+            public string? Sp;
+            public string? Np;
+            public string? Pct;
+            public string? Fo;
+            public string? Testing;
+            public string? DiscoveryMethod;
             public long ReportSerial;
 
             public ReportValues Copy() => (ReportValues)MemberwiseClone();
@@ -68,12 +68,12 @@ namespace MailOps.Reports
         public uint? ImapUid { get; private set; }
 
         /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
-        public string MessageId { get; private set; }
+        public string? MessageId { get; private set; }
 
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
 
-        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             MessageId = messageId;
@@ -126,17 +126,17 @@ namespace MailOps.Reports
         /// <summary>policy_published/discovery_method (RFC 9990): treewalk or psl.</summary>
         public string DiscoveryMethod { get => _report.DiscoveryMethod; internal set => Own().DiscoveryMethod = value; }
 
-        public string SourceIP { get; internal set; }
+        public string? SourceIP { get; internal set; }
         public long Count { get; internal set; }
 
         /// <summary>policy_evaluated/disposition: none, quarantine, reject (RFC 9990 adds pass).</summary>
-        public string Disposition { get; internal set; }
+        public string? Disposition { get; internal set; }
 
         /// <summary>policy_evaluated/dkim: the DMARC-aligned DKIM result (pass or fail).</summary>
-        public string PolicyDkim { get; internal set; }
+        public string? PolicyDkim { get; internal set; }
 
         /// <summary>policy_evaluated/spf: the DMARC-aligned SPF result (pass or fail).</summary>
-        public string PolicySpf { get; internal set; }
+        public string? PolicySpf { get; internal set; }
 
         public bool DkimAligned => PolicyDkim == "pass";
         public bool SpfAligned => PolicySpf == "pass";
@@ -145,29 +145,29 @@ namespace MailOps.Reports
         public string DmarcResult => DkimAligned || SpfAligned ? "pass" : "fail";
 
         public ResultList<string> PolicyOverrideReasons { get => _policyOverrideReasons ?? ResultList<string>.Empty; internal set => _policyOverrideReasons = value; }
-        private ResultList<string> _policyOverrideReasons;
+        private ResultList<string>? _policyOverrideReasons;
         public ResultList<string> PolicyOverrideComments { get => _policyOverrideComments ?? ResultList<string>.Empty; internal set => _policyOverrideComments = value; }
-        private ResultList<string> _policyOverrideComments;
+        private ResultList<string>? _policyOverrideComments;
 
-        public string HeaderFrom { get; internal set; }
-        public string EnvelopeFrom { get; internal set; }
-        public string EnvelopeTo { get; internal set; }
+        public string? HeaderFrom { get; internal set; }
+        public string? EnvelopeFrom { get; internal set; }
+        public string? EnvelopeTo { get; internal set; }
 
         /// <summary>auth_results/dkim: one entry per signature, in order (empty text where an element is missing).</summary>
         public ResultList<string> DkimDomains { get => _dkimDomains ?? ResultList<string>.Empty; internal set => _dkimDomains = value; }
-        private ResultList<string> _dkimDomains;
+        private ResultList<string>? _dkimDomains;
         public ResultList<string> DkimSelectors { get => _dkimSelectors ?? ResultList<string>.Empty; internal set => _dkimSelectors = value; }
-        private ResultList<string> _dkimSelectors;
+        private ResultList<string>? _dkimSelectors;
         public ResultList<string> DkimResults { get => _dkimResults ?? ResultList<string>.Empty; internal set => _dkimResults = value; }
-        private ResultList<string> _dkimResults;
+        private ResultList<string>? _dkimResults;
 
         /// <summary>auth_results/spf: one entry per SPF result, in order.</summary>
         public ResultList<string> SpfDomains { get => _spfDomains ?? ResultList<string>.Empty; internal set => _spfDomains = value; }
-        private ResultList<string> _spfDomains;
+        private ResultList<string>? _spfDomains;
         public ResultList<string> SpfScopes { get => _spfScopes ?? ResultList<string>.Empty; internal set => _spfScopes = value; }
-        private ResultList<string> _spfScopes;
+        private ResultList<string>? _spfScopes;
         public ResultList<string> SpfResults { get => _spfResults ?? ResultList<string>.Empty; internal set => _spfResults = value; }
-        private ResultList<string> _spfResults;
+        private ResultList<string>? _spfResults;
 
         /// <summary>Which report (one parse of one &lt;feedback&gt; document) the row belongs to: rows of one report share it.</summary>
         internal long ReportSerial { get => _report.ReportSerial; set => Own().ReportSerial = value; }

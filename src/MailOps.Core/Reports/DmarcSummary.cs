@@ -12,15 +12,15 @@ namespace MailOps.Reports
         internal DmarcSourceSummary() { }
 
         /// <summary>The header From domain (lower case); the policy domain when a row has none.</summary>
-        public string Domain { get; internal set; }
-        public string SourceIP { get; internal set; }
+        public string? Domain { get; internal set; }
+        public string? SourceIP { get; internal set; }
         /// <summary>The PTR name of the address; empty when there is none or when enrichment was skipped or failed (see EnrichmentProblem).</summary>
-        public string ReverseDns { get; internal set; }
+        public string? ReverseDns { get; internal set; }
         /// <summary>The registrable domain of the PTR name (Public Suffix List).</summary>
-        public string BaseDomain { get; internal set; }
+        public string? BaseDomain { get; internal set; }
         public int? Asn { get; internal set; }
-        public string AsName { get; internal set; }
-        public string Country { get; internal set; }
+        public string? AsName { get; internal set; }
+        public string? Country { get; internal set; }
         /// <summary>Messages (the sum of the rows' counts).</summary>
         public long Messages { get; internal set; }
         /// <summary>Messages that passed DMARC (aligned SPF or aligned DKIM).</summary>
@@ -38,23 +38,23 @@ namespace MailOps.Reports
         /// <summary>Report rows summed up.</summary>
         public long Rows { get; internal set; }
         /// <summary>The organisations that reported this source, sorted.</summary>
-        public ResultList<string> Reporters { get; internal set; }
+        public ResultList<string> Reporters { get; internal set; } = ResultList<string>.Empty;
         /// <summary>Earliest report begin date (UTC).</summary>
         public DateTime? FirstSeen { get; internal set; }
         /// <summary>Latest report end date (UTC).</summary>
         public DateTime? LastSeen { get; internal set; }
         /// <summary>The published policy (p) in the latest report.</summary>
-        public string Policy { get; internal set; }
+        public string? Policy { get; internal set; }
         /// <summary>Pass, Info, Warning or Fail: the worst finding.</summary>
-        public string Status { get; internal set; }
+        public string? Status { get; internal set; }
         /// <summary>The finding codes, joined with ";", for filtering and Export-Csv.</summary>
-        public string FindingCodes { get; internal set; }
-        public ResultList<Finding> Findings { get; internal set; }
+        public string? FindingCodes { get; internal set; }
+        public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         /// <summary>Null when enrichment answered everything (or was skipped); else what went unanswered, e.g. "PTR timed out".</summary>
-        public string EnrichmentProblem { get; internal set; }
+        public string? EnrichmentProblem { get; internal set; }
 
         public override string ToString() =>
-            $"{Domain} {SourceIP} {(string.IsNullOrEmpty(ReverseDns) ? "" : "(" + ReverseDns + ") ")}{Messages} msg, {DmarcPassPercent.ToString("0.#", CultureInfo.InvariantCulture)}% DMARC pass: {Status}";
+            $"{Domain} {SourceIP} {(Strings.IsNullOrEmpty(ReverseDns) ? "" : "(" + ReverseDns + ") ")}{Messages} msg, {DmarcPassPercent.ToString("0.#", CultureInfo.InvariantCulture)}% DMARC pass: {Status}";
     }
 
     /// <summary>The summary of one domain across DMARC aggregate report rows (Get-DmarcSummary -By Domain): its sources'
@@ -78,13 +78,13 @@ namespace MailOps.Reports
         public long Rows { get; internal set; }
         /// <summary>Distinct source addresses.</summary>
         public int Sources { get; internal set; }
-        public ResultList<string> Reporters { get; internal set; }
+        public ResultList<string> Reporters { get; internal set; } = ResultList<string>.Empty;
         public DateTime? FirstSeen { get; internal set; }
         public DateTime? LastSeen { get; internal set; }
         public string Policy { get; internal set; }
         public string Status { get; internal set; }
         public string FindingCodes { get; internal set; }
-        public ResultList<Finding> Findings { get; internal set; }
+        public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
         public override string ToString() =>
             $"{Domain}: {Messages} msg from {Sources} source(s), {DmarcPassPercent.ToString("0.#", CultureInfo.InvariantCulture)}% DMARC pass: {Status}";
@@ -100,7 +100,7 @@ namespace MailOps.Reports
         public bool LooksForwarded;
         public DateTime? Begin, End;
         /// <summary>Source columns already filled (a ParsedmarcRow from an enriched import); null when not.</summary>
-        public SourceInfo Source;
+        public SourceInfo? Source;
 
         public static DmarcSummaryRow From(DmarcReportRow r) => new DmarcSummaryRow
         {
@@ -133,13 +133,13 @@ namespace MailOps.Reports
                 || (r.spf_results ?? "").Split(',').Any(x => x == "pass")),
             Begin = ParseDate(r.begin_date),
             End = ParseDate(r.end_date),
-            Source = string.IsNullOrEmpty(r.source_reverse_dns) && string.IsNullOrEmpty(r.source_asn) ? null
+            Source = Strings.IsNullOrEmpty(r.source_reverse_dns) && Strings.IsNullOrEmpty(r.source_asn) ? null
                 : new SourceInfo(r.source_ip_address, Empty(r.source_reverse_dns), Empty(r.source_base_domain),
                     int.TryParse(r.source_asn, NumberStyles.None, CultureInfo.InvariantCulture, out var asn) ? asn : (int?)null,
                     Empty(r.source_as_name), Empty(r.source_country), null),
         };
 
-        private static bool IsForwardReason(string s) =>
+        private static bool IsForwardReason(string? s) =>
             s == "forwarded" || s == "mailing_list" || s == "trusted_forwarder";
 
         private static bool Any(ResultList<string> list, Func<string, bool> test)
@@ -148,9 +148,9 @@ namespace MailOps.Reports
             return false;
         }
 
-        private static string Empty(string s) => string.IsNullOrEmpty(s) ? null : s;
+        private static string? Empty(string? s) => Strings.IsNullOrEmpty(s) ? null : s;
 
-        private static DateTime? ParseDate(string s) =>
+        private static DateTime? ParseDate(string? s) =>
             DateTime.TryParseExact(s, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var d)
                 ? d : (DateTime?)null;
     }
@@ -165,7 +165,7 @@ namespace MailOps.Reports
         public double FailureThreshold { get; set; } = 0.5;
 
         /// <summary>Sources seen before ("domain|ip", lower case); null: no NewSource findings.</summary>
-        public ISet<string> Baseline { get; set; }
+        public ISet<string>? Baseline { get; set; }
     }
 
     /// <summary>
@@ -177,13 +177,13 @@ namespace MailOps.Reports
     {
         private sealed class Agg
         {
-            public string Domain, SourceIP, Policy;
+            public string? Domain, SourceIP, Policy;
             public long Messages, DmarcPass, Spf, Dkim, SpfOnly, Forwarded, None, Quarantine, Reject, Rows;
             public DateTime? First, Last, PolicyAt;
             // Most sources are reported by one or two organisations: the first is kept as a string, a set only from the second on.
-            private string _reporter;
-            private HashSet<string> _reporters;
-            public SourceInfo Source;
+            private string? _reporter;
+            private HashSet<string>? _reporters;
+            public SourceInfo? Source;
 
             public IEnumerable<string> Reporters =>
                 _reporters ?? (_reporter == null ? Enumerable.Empty<string>() : new[] { _reporter });
@@ -215,7 +215,7 @@ namespace MailOps.Reports
                     case "reject": Reject += n; break;
                     default: None += n; break;
                 }
-                if (!string.IsNullOrEmpty(r.OrgName)) AddReporter(r.OrgName);
+                if (!Strings.IsNullOrEmpty(r.OrgName)) AddReporter(r.OrgName);
                 if (r.Begin != null && (First == null || r.Begin < First)) First = r.Begin;
                 if (r.End != null && (Last == null || r.End > Last)) Last = r.End;
                 if (r.Policy != null && (PolicyAt == null || (r.End ?? DateTime.MinValue) >= PolicyAt)) { Policy = r.Policy; PolicyAt = r.End ?? DateTime.MinValue; }
@@ -227,7 +227,7 @@ namespace MailOps.Reports
         private readonly Dictionary<string, Agg> _domains = new Dictionary<string, Agg>(StringComparer.Ordinal);
         private readonly DmarcSummaryOptions _options;
 
-        public DmarcSummaryBuilder(DmarcSummaryOptions options = null)
+        public DmarcSummaryBuilder(DmarcSummaryOptions? options = null)
         {
             _options = options ?? new DmarcSummaryOptions();
         }
@@ -251,7 +251,7 @@ namespace MailOps.Reports
         internal void Add(in DmarcSummaryRow row)
         {
             Rows++;
-            var domain = (string.IsNullOrEmpty(row.HeaderFrom) ? row.PolicyDomain ?? "" : row.HeaderFrom).Trim().ToLowerInvariant();
+            var domain = (Strings.IsNullOrEmpty(row.HeaderFrom) ? row.PolicyDomain ?? "" : row.HeaderFrom).Trim().ToLowerInvariant();
             var ip = (row.SourceIP ?? "").Trim();
             var key = Key(domain, ip);
             if (!_sources.TryGetValue(key, out var s)) _sources[key] = s = new Agg { Domain = domain, SourceIP = ip };
@@ -261,18 +261,18 @@ namespace MailOps.Reports
         }
 
         /// <summary>The baseline key of a source.</summary>
-        public static string Key(string domain, string ip) => (domain ?? "").Trim().ToLowerInvariant() + "|" + (ip ?? "").Trim().ToLowerInvariant();
+        public static string Key(string? domain, string? ip) => (domain ?? "").Trim().ToLowerInvariant() + "|" + (ip ?? "").Trim().ToLowerInvariant();
 
         /// <summary>The source summaries, by domain then by messages (most first).</summary>
         /// <param name="enrichment">What DNS says about each address (null: not enriched).</param>
-        public IEnumerable<DmarcSourceSummary> Sources(IReadOnlyDictionary<string, SourceInfo> enrichment)
+        public IEnumerable<DmarcSourceSummary> Sources(IReadOnlyDictionary<string, SourceInfo>? enrichment)
         {
             foreach (var a in _sources.Values.OrderBy(x => x.Domain, StringComparer.Ordinal).ThenByDescending(x => x.Messages).ThenBy(x => x.SourceIP, StringComparer.Ordinal))
                 yield return ToSource(a, enrichment);
         }
 
         /// <summary>The domain summaries, by domain; each lists its sources' findings.</summary>
-        public IEnumerable<DmarcDomainSummary> Domains(IReadOnlyDictionary<string, SourceInfo> enrichment)
+        public IEnumerable<DmarcDomainSummary> Domains(IReadOnlyDictionary<string, SourceInfo>? enrichment)
         {
             var bySource = _sources.Values.GroupBy(a => a.Domain).ToDictionary(g => g.Key, g => g.OrderByDescending(x => x.Messages).ToList());
             foreach (var d in _domains.Values.OrderBy(x => x.Domain, StringComparer.Ordinal))
@@ -305,7 +305,7 @@ namespace MailOps.Reports
             }
         }
 
-        private DmarcSourceSummary ToSource(Agg a, IReadOnlyDictionary<string, SourceInfo> enrichment)
+        private DmarcSourceSummary ToSource(Agg a, IReadOnlyDictionary<string, SourceInfo>? enrichment)
         {
             var info = a.Source;
             if (info == null && enrichment != null) enrichment.TryGetValue(a.SourceIP, out info);
@@ -342,7 +342,7 @@ namespace MailOps.Reports
             };
         }
 
-        private List<Finding> FindingsOf(Agg a, SourceInfo info)
+        private List<Finding> FindingsOf(Agg a, SourceInfo? info)
         {
             var list = new List<Finding>();
             var o = _options;
@@ -383,7 +383,7 @@ namespace MailOps.Reports
         private bool Over(long part, long total) =>
             total > 0 && part >= _options.MinimumMessages && part > 0 && (double)part / total >= _options.FailureThreshold;
 
-        private static string Describe(string ip, SourceInfo info)
+        private static string? Describe(string? ip, SourceInfo? info)
         {
             var parts = new List<string>();
             if (info?.ReverseDns != null) parts.Add(info.ReverseDns);

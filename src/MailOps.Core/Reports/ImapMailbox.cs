@@ -39,11 +39,11 @@ namespace MailOps.Reports
     /// <summary>Where and how to read report messages over IMAP.</summary>
     public sealed class ImapMailboxOptions
     {
-        public string Host { get; set; }
+        public string? Host { get; set; }
         public int Port { get; set; } = 993;
         public ImapSecurity Security { get; set; } = ImapSecurity.Implicit;
-        public string UserName { get; set; }
-        public string Password { get; set; }
+        public string? UserName { get; set; }
+        public string? Password { get; set; }
         public string Folder { get; set; } = "INBOX";
 
         /// <summary>Certificates trusted beside the system's store (a private CA); the server's chain may end in one of them.</summary>
@@ -80,7 +80,7 @@ namespace MailOps.Reports
     /// <summary>An IMAP step that failed; <see cref="Failure"/> says which kind.</summary>
     public sealed class ImapMailboxException : Exception
     {
-        public ImapMailboxException(ImapFailure failure, string message, Exception inner = null) : base(message, inner) => Failure = failure;
+        public ImapMailboxException(ImapFailure failure, string message, Exception? inner = null) : base(message, inner) => Failure = failure;
 
         public ImapFailure Failure { get; }
     }
@@ -88,7 +88,7 @@ namespace MailOps.Reports
     /// <summary>One message of the folder, as listed before it is read.</summary>
     public sealed class ImapMessageInfo
     {
-        internal ImapMessageInfo(uint uid, string messageId, DateTimeOffset? date, string source, long? size = null)
+        internal ImapMessageInfo(uint uid, string? messageId, DateTimeOffset? date, string source, long? size = null)
         {
             Size = size;
             Uid = uid;
@@ -101,7 +101,7 @@ namespace MailOps.Reports
         public uint Uid { get; }
 
         /// <summary>The Message-ID header, without angle brackets, or null.</summary>
-        public string MessageId { get; }
+        public string? MessageId { get; }
 
         /// <summary>The Date header, or null.</summary>
         public DateTimeOffset? Date { get; }
@@ -125,9 +125,9 @@ namespace MailOps.Reports
     {
         private readonly ImapMailboxOptions _options;
         private readonly ImapClient _client;
-        private IMailFolder _folder;
-        private TcpClient _tcp;
-        private string _certificateProblem;
+        private IMailFolder? _folder;
+        private TcpClient? _tcp;
+        private string? _certificateProblem;
 
         private ImapMailbox(ImapMailboxOptions options)
         {
@@ -261,7 +261,7 @@ namespace MailOps.Reports
             var nameOk = CertificateJudge.MatchesHostName(leaf, host);
             if (verdict.Valid && nameOk) return true;
             _certificateProblem = !verdict.Valid
-                ? $"its certificate ({leaf.Subject}) is not trusted: {verdict.Status}{(string.IsNullOrEmpty(verdict.Information) ? "" : " (" + verdict.Information + ")")}"
+                ? $"its certificate ({leaf.Subject}) is not trusted: {verdict.Status}{(Strings.IsNullOrEmpty(verdict.Information) ? "" : " (" + verdict.Information + ")")}"
                 : $"its certificate names {CertificateJudge.Describe(CertificateJudge.GetDnsNames(leaf))}, not {host}";
             return false;
         }
@@ -318,7 +318,7 @@ namespace MailOps.Reports
                     .ToList();
             }, ct);
 
-        private static string Clean(string id) => string.IsNullOrEmpty(id) ? null : TextSafety.Escape(id.Trim().Trim('<', '>'));
+        private static string? Clean(string? id) => Strings.IsNullOrEmpty(id) ? null : TextSafety.Escape(id.Trim().Trim('<', '>'));
 
         private string Url(uint validity, uint uid)
         {
@@ -340,7 +340,7 @@ namespace MailOps.Reports
             Step($"flagging message UID {message.Uid} as seen",
                 t => _folder.StoreAsync(new UniqueId(message.Uid), new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, t), ct);
 
-        private IMailFolder _archive;
+        private IMailFolder? _archive;
 
         /// <summary>Opens (and, when <paramref name="create"/>, creates and subscribes) the folder messages are moved to.
         /// Returns whether it was created; a missing folder when <paramref name="create"/> is false is FolderNotFound.</summary>
@@ -403,6 +403,6 @@ namespace MailOps.Reports
     /// <summary>A row that can carry the IMAP message it was read from.</summary>
     internal interface IMailboxSourced
     {
-        void SetMailboxSource(uint uid, string messageId, DateTimeOffset? date);
+        void SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date);
     }
 }

@@ -41,7 +41,7 @@ namespace MailOps.Reports
         public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r) => ToParsedmarcRow(r, null);
 
         /// <summary>The row in parsedmarc's shape, its source columns filled from <paramref name="source"/> (null: empty).</summary>
-        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r, SourceInfo source)
+        public static ParsedmarcRow ToParsedmarcRow(DmarcReportRow r, SourceInfo? source)
         {
             var envelopeFrom = r.EnvelopeFrom;
             if (envelopeFrom == null && r.SpfDomains.Count > 0 && r.SpfDomains[r.SpfDomains.Count - 1].Length > 0)
@@ -97,7 +97,7 @@ namespace MailOps.Reports
 
         private static string Date(System.DateTime? d) => d?.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "";
 
-        private static string Lower(string s) => (s ?? "").ToLowerInvariant();
+        private static string Lower(string? s) => (s ?? "").ToLowerInvariant();
 
         /// <summary>The items joined; an empty item becomes <paramref name="empty"/> when given.</summary>
         private static string Join(string separator, ResultList<string> items, string empty)
@@ -111,7 +111,7 @@ namespace MailOps.Reports
 
         /// <summary>parsedmarc drops a DKIM or SPF result whose domain is empty: the values at the indexes where
         /// <paramref name="domains"/> is not empty, joined with ",", an empty value becoming <paramref name="empty"/>.</summary>
-        private static string JoinWhere(ResultList<string> domains, ResultList<string> values, string empty, bool lower)
+        private static string JoinWhere(ResultList<string> domains, ResultList<string> values, string? empty, bool lower)
         {
             if (domains.Count == 0) return "";
             var sb = new StringBuilder();

@@ -68,7 +68,7 @@ namespace MailOps.Reports
     /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
     public sealed class ReportImportProblem
     {
-        internal ReportImportProblem(string sourceFile, string entry, ReportProblemKind kind, string message, Exception exception, long rowsBefore)
+        internal ReportImportProblem(string sourceFile, string? entry, ReportProblemKind kind, string message, Exception exception, long rowsBefore)
         {
             SourceFile = sourceFile;
             SourceEntry = entry;
@@ -81,7 +81,7 @@ namespace MailOps.Reports
         public string SourceFile { get; }
 
         /// <summary>The member inside the file (zip member, message number, attachment), or null for the file itself.</summary>
-        public string SourceEntry { get; }
+        public string? SourceEntry { get; }
 
         public ReportProblemKind Kind { get; }
 
@@ -110,7 +110,7 @@ namespace MailOps.Reports
     /// <summary>Raised by the readers for a report that cannot be read; turned into a <see cref="ReportImportProblem"/>.</summary>
     public sealed class ReportFormatException : Exception
     {
-        public ReportFormatException(ReportProblemKind kind, string message, Exception inner = null) : base(message, inner) => Kind = kind;
+        public ReportFormatException(ReportProblemKind kind, string message, Exception? inner = null) : base(message, inner) => Kind = kind;
 
         public ReportProblemKind Kind { get; }
 
@@ -142,7 +142,7 @@ namespace MailOps.Reports
         private long _entries;
 
         public ReportContainerReader(string file, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
-            ReportImportOptions options, CancellationToken ct)
+            ReportImportOptions? options, CancellationToken ct)
         {
             _file = file;
             _wanted = wanted;
@@ -155,13 +155,13 @@ namespace MailOps.Reports
         /// <summary>Reads a stream already open (an IMAP message's bytes) instead of a file: the same sniffing, limits, rows and
         /// problems; <paramref name="source"/> stands for the file name in rows and problems. The reader disposes the stream.</summary>
         public ReportContainerReader(Stream stream, string source, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
-            ReportImportOptions options, CancellationToken ct) : this(source, wanted, what, parse, options, ct)
+            ReportImportOptions? options, CancellationToken ct) : this(source, wanted, what, parse, options, ct)
         {
             _stream = stream ?? throw new ArgumentNullException(nameof(stream));
             _noun = "message";
         }
 
-        private Stream _stream;
+        private Stream? _stream;
         private readonly string _noun = "file";
 
         /// <summary>"file", or "message" for a stream read from a mailbox.</summary>
@@ -171,7 +171,7 @@ namespace MailOps.Reports
         public IEnumerable<object> Read()
         {
             long problems = 0, hidden = 0;
-            ReportImportProblem last = null;
+            ReportImportProblem? last = null;
             foreach (var item in Guard(() => ReadFile(), null))
             {
                 // A message of the other report kind is not a problem of the file: never hidden by the cap.
@@ -204,8 +204,8 @@ namespace MailOps.Reports
         /// enumeration is skipped; the caller goes on with its next member).</summary>
         internal IEnumerable<object> Guard(Func<IEnumerable<object>> inner, string entry)
         {
-            IEnumerator<object> e = null;
-            ReportImportProblem problem = null;
+            IEnumerator<object>? e = null;
+            ReportImportProblem? problem = null;
             long rows = 0;
             try { e = inner().GetEnumerator(); }
             catch (Exception ex) when (!(ex is OperationCanceledException) && !EndsFile(ex, entry)) { problem = ToProblem(ex, entry, 0); }
@@ -214,7 +214,7 @@ namespace MailOps.Reports
             {
                 while (true)
                 {
-                    object current = null;
+                    object? current = null;
                     try
                     {
                         _ct.ThrowIfCancellationRequested();
@@ -262,7 +262,7 @@ namespace MailOps.Reports
             return new ReportImportProblem(_file, entry, kind, $"The {_what} {Noun} {where} {why}{after}.", ex, rows);
         }
 
-        private IEnumerable<object> Expand(Stream raw, string entry, int depth)
+        private IEnumerable<object> Expand(Stream raw, string? entry, int depth)
         {
             CheckDepth(depth, entry);
             var stream = new PeekStream(raw);
@@ -296,7 +296,7 @@ namespace MailOps.Reports
             }
         }
 
-        private IEnumerable<object> Gzip(Stream stream, string entry, int depth)
+        private IEnumerable<object> Gzip(Stream stream, string? entry, int depth)
         {
             // The trailer check (CRC-32 and length of the member, RFC 1952 §2.3.1) tells a cut file from a whole one, at any
             // depth, and lets a file of several gzip members through (GzipIntegrity, shared with the mail-log reader).
@@ -331,7 +331,7 @@ namespace MailOps.Reports
 
         /// <summary>A raw zlib stream (RFC 1950), as some reporters send: decompressed within the same budget as gzip, and
         /// its Adler-32 trailer checked the moment the data ends, so a cut stream is Truncated, not a malformed document.</summary>
-        private IEnumerable<object> Zlib(Stream stream, string entry, int depth)
+        private IEnumerable<object> Zlib(Stream stream, string? entry, int depth)
         {
             var integrity = new ZlibIntegrity();
             var inflated = integrity.Open(stream);
@@ -357,12 +357,12 @@ namespace MailOps.Reports
             finally { inflated.Dispose(); }
         }
 
-        private IEnumerable<object> Zip(Stream stream, string entry, int depth)
+        private IEnumerable<object> Zip(Stream stream, string? entry, int depth)
         {
             // The central directory is at the end: a zip is read in place when it is the file itself, else from a
             // bounded copy (memory up to MaxInMemoryCopyBytes, then a temporary file deleted on close).
             var seekable = Seekable(stream, entry, out var owned);
-            ZipArchive archive = null;
+            ZipArchive? archive = null;
             try
             {
                 archive = new ZipArchive(seekable, ZipArchiveMode.Read, leaveOpen: true);
@@ -399,7 +399,7 @@ namespace MailOps.Reports
             return s.Length > 200 ? s.Substring(0, 200) + "…" : s;
         }
 
-        private void CheckDepth(int depth, string entry)
+        private void CheckDepth(int depth, string? entry)
         {
             if (depth > _options.MaxNestingDepth)
                 throw new ReportFormatException(ReportProblemKind.TooLarge,
@@ -420,7 +420,7 @@ namespace MailOps.Reports
         /// in place), else a copy bounded by the decompression limit, held in memory up to MaxInMemoryCopyBytes and
         /// spilled to a temporary file (deleted on close) beyond. <paramref name="owned"/>: the caller disposes it.
         /// </summary>
-        private Stream Seekable(Stream stream, string entry, out bool owned)
+        private Stream Seekable(Stream stream, string? entry, out bool owned)
         {
             if (stream is PeekStream p && p.Inner is FileStream && p.Inner.CanSeek && p.Inner.Position == p.Buffered)
             {
@@ -462,7 +462,7 @@ namespace MailOps.Reports
         /// <summary>Runs <paramref name="read"/> over a seekable copy of a message or mbox so MimeKit parses it
         /// "persistently": part contents stay where they are (the file, or the spilled copy) and are decoded as streams,
         /// never loaded whole.</summary>
-        private IEnumerable<object> InPlace(PeekStream stream, string entry, Func<Stream, IEnumerable<object>> read)
+        private IEnumerable<object> InPlace(PeekStream stream, string? entry, Func<Stream, IEnumerable<object>> read)
         {
             var seekable = Seekable(stream, entry, out var owned);
             try
@@ -488,7 +488,7 @@ namespace MailOps.Reports
             finally { s.Dispose(); }
         }
 
-        private IEnumerable<object> Mbox(Stream stream, string entry, int depth)
+        private IEnumerable<object> Mbox(Stream stream, string? entry, int depth)
         {
             var parser = new MimeParser(MimeOptions(), stream, MimeFormat.Mbox, persistent: true);
             int n = 0;
@@ -506,13 +506,13 @@ namespace MailOps.Reports
             if (n == 0) throw new ReportFormatException(ReportProblemKind.NotAReport, "is an mbox with no messages");
         }
 
-        private static string Describe(MimeMessage m) => string.IsNullOrEmpty(m.Subject) ? "" : $" '{Label(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
+        private static string Describe(MimeMessage m) => Strings.IsNullOrEmpty(m.Subject) ? "" : $" '{Label(m.Subject.Length > 80 ? m.Subject.Substring(0, 80) + "…" : m.Subject)}'";
 
         /// <summary>When set, each e-mail message (a file, or a member of an mbox or archive) is handed whole to this
         /// reader instead of being searched for report attachments (the bounce reader needs the whole message).</summary>
-        internal Func<MimeMessage, string, IEnumerable<object>> MessageReader { get; set; }
+        internal Func<MimeMessage, string, IEnumerable<object>>? MessageReader { get; set; }
 
-        private IEnumerable<object> Message(MimeMessage message, string entry, int depth)
+        private IEnumerable<object> Message(MimeMessage message, string? entry, int depth)
         {
             CheckDepth(depth, entry);
             if (MessageReader != null)
@@ -587,7 +587,7 @@ namespace MailOps.Reports
             private readonly ReportContainerReader _owner;
             private readonly string _entry;
 
-            public BoundedStream(Stream inner, ReportContainerReader owner, string entry)
+            public BoundedStream(Stream inner, ReportContainerReader owner, string? entry)
             {
                 _inner = inner;
                 _owner = owner;
@@ -600,7 +600,7 @@ namespace MailOps.Reports
             public long Count => _count;
 
             /// <summary>Run once when the data ends (a read returns 0): the gzip trailer check.</summary>
-            public Action AtEnd { get; set; }
+            public Action? AtEnd { get; set; }
 
             public override int Read(byte[] buffer, int offset, int count)
             {

@@ -33,7 +33,7 @@ namespace MailOps.Reports
         private sealed class First
         {
             public long Serial;
-            public string Place;
+            public string? Place;
         }
 
         /// <summary><paramref name="excluded"/>: report ids to skip, each either a plain id (any organisation) or
@@ -45,7 +45,7 @@ namespace MailOps.Reports
             foreach (var raw in excluded)
             {
                 var e = raw?.Trim();
-                if (string.IsNullOrEmpty(e) || e[0] == '#') continue;
+                if (Strings.IsNullOrEmpty(e) || e[0] == '#') continue;
                 _excludedIds.Add(e);
                 var bar = e.IndexOf('|');
                 if (bar > 0 && bar < e.Length - 1)
@@ -58,7 +58,7 @@ namespace MailOps.Reports
 
         /// <summary>Whether <paramref name="row"/> is written. <paramref name="note"/> (for -Verbose) is set on the first row
         /// of a skipped report, naming it, where it is, and why (the place of the first copy for a duplicate).</summary>
-        public bool Keep(object row, out string note)
+        public bool Keep(object row, out string? note)
         {
             note = null;
             string kind, org, id, key;
@@ -116,7 +116,7 @@ namespace MailOps.Reports
             _lastKeptKey = null;
         }
 
-        private bool IsExcluded(string org, string id)
+        private bool IsExcluded(string? org, string id)
         {
             if (_excludedIds.Count == 0) return false;
             var bare = Bare(id);

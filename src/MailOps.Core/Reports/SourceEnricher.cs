@@ -18,7 +18,7 @@ namespace MailOps.Reports
     /// could not be answered: <see cref="Problem"/> then says which and why (a timeout is not "no PTR").</summary>
     public sealed class SourceInfo
     {
-        internal SourceInfo(string ip, string reverseDns, string baseDomain, int? asn, string asName, string country, string problem)
+        internal SourceInfo(string? ip, string? reverseDns, string? baseDomain, int? asn, string? asName, string? country, string? problem)
         {
             IPAddress = ip;
             ReverseDns = reverseDns;
@@ -29,24 +29,24 @@ namespace MailOps.Reports
             Problem = problem;
         }
 
-        public string IPAddress { get; }
+        public string? IPAddress { get; }
 
         /// <summary>The first PTR name (lower case, no trailing dot).</summary>
-        public string ReverseDns { get; }
+        public string? ReverseDns { get; }
 
         /// <summary>The registrable domain of the PTR name (Public Suffix List), e.g. google.com for mail-a1.google.com.</summary>
-        public string BaseDomain { get; }
+        public string? BaseDomain { get; }
 
         public int? Asn { get; }
 
         /// <summary>The AS name and description as the service gives it, e.g. "GOOGLE - Google LLC, US".</summary>
-        public string AsName { get; }
+        public string? AsName { get; }
 
         /// <summary>Two-letter country code of the address allocation.</summary>
-        public string Country { get; }
+        public string? Country { get; }
 
         /// <summary>Null when every question was answered; else what went unanswered, e.g. "PTR timed out".</summary>
-        public string Problem { get; }
+        public string? Problem { get; }
 
         public override string ToString() =>
             $"{IPAddress} {ReverseDns ?? "-"} AS{(Asn?.ToString(CultureInfo.InvariantCulture) ?? "?")} {AsName} {Country}{(Problem == null ? "" : " (" + Problem + ")")}";
@@ -108,7 +108,7 @@ namespace MailOps.Reports
                 if (ptr.Failure != null) problems.Add("PTR " + Why(ptr.Failure));
                 if (asn.Failure != null) problems.Add("ASN " + Why(asn.Failure));
                 var name = ptr.Value?.FirstOrDefault();
-                string baseDomain = null;
+                string? baseDomain = null;
                 if (name != null && _psl != null)
                 {
                     try { baseDomain = _psl.GetRegistrableDomain(name); }

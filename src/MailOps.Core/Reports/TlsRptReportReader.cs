@@ -14,18 +14,18 @@ namespace MailOps.Reports
         internal TlsRptFailureDetail() { }
 
         /// <summary>result-type, e.g. certificate-expired, starttls-not-supported, validation-failure.</summary>
-        public string ResultType { get; internal set; }
-        public string SendingMtaIP { get; internal set; }
-        public string ReceivingMxHostname { get; internal set; }
-        public string ReceivingMxHelo { get; internal set; }
-        public string ReceivingIP { get; internal set; }
+        public string? ResultType { get; internal set; }
+        public string? SendingMtaIP { get; internal set; }
+        public string? ReceivingMxHostname { get; internal set; }
+        public string? ReceivingMxHelo { get; internal set; }
+        public string? ReceivingIP { get; internal set; }
         public long FailedSessionCount { get; internal set; }
-        public string AdditionalInformation { get; internal set; }
-        public string FailureReasonCode { get; internal set; }
+        public string? AdditionalInformation { get; internal set; }
+        public string? FailureReasonCode { get; internal set; }
 
         public override string ToString()
         {
-            var where = string.Join(" ", new[] { ReceivingMxHostname, ReceivingIP }.Where(s => !string.IsNullOrEmpty(s)));
+            var where = string.Join(" ", new[] { ReceivingMxHostname, ReceivingIP }.Where(s => !Strings.IsNullOrEmpty(s)));
             return $"{ResultType} x{FailedSessionCount}" + (where.Length > 0 ? $" ({where})" : "") + (FailureReasonCode != null ? $" [{FailureReasonCode}]" : "");
         }
     }
@@ -39,7 +39,7 @@ namespace MailOps.Reports
         public uint? ImapUid { get; private set; }
 
         /// <summary>The Message-ID of that message (without angle brackets); null for files.</summary>
-        public string MessageId { get; private set; }
+        public string? MessageId { get; private set; }
 
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
@@ -51,18 +51,18 @@ namespace MailOps.Reports
             MessageDate = date;
         }
 
-        public string SourceFile { get; internal set; }
-        public string SourceEntry { get; internal set; }
-        public string OrganizationName { get; internal set; }
-        public string ContactInfo { get; internal set; }
-        public string ReportId { get; internal set; }
+        public string? SourceFile { get; internal set; }
+        public string? SourceEntry { get; internal set; }
+        public string? OrganizationName { get; internal set; }
+        public string? ContactInfo { get; internal set; }
+        public string? ReportId { get; internal set; }
         /// <summary>date-range/start-datetime (UTC).</summary>
         public DateTime? BeginDate { get; internal set; }
         /// <summary>date-range/end-datetime (UTC).</summary>
         public DateTime? EndDate { get; internal set; }
         /// <summary>sts, tlsa or no-policy-found.</summary>
-        public string PolicyType { get; internal set; }
-        public string PolicyDomain { get; internal set; }
+        public string? PolicyType { get; internal set; }
+        public string? PolicyDomain { get; internal set; }
         public ResultList<string> PolicyStrings { get; internal set; } = ResultList<string>.Empty;
         /// <summary>mx-host (the MX host patterns of the policy).</summary>
         public ResultList<string> MxHost { get; internal set; } = ResultList<string>.Empty;
@@ -81,7 +81,7 @@ namespace MailOps.Reports
     public static class TlsRptReportReader
     {
         /// <summary>Rows (<see cref="TlsRptPolicyRow"/>) and problems (<see cref="ReportImportProblem"/>), in file order.</summary>
-        public static IEnumerable<object> ReadFile(string path, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        public static IEnumerable<object> ReadFile(string path, ReportImportOptions? options = null, CancellationToken cancellationToken = default)
         {
             var full = Path.GetFullPath(path);
             var opts = options ?? new ReportImportOptions();
@@ -89,7 +89,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>The same for one message's bytes (read from a mailbox); <paramref name="source"/> names it in rows and problems.</summary>
-        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions options = null, CancellationToken cancellationToken = default)
+        public static IEnumerable<object> ReadStream(Stream stream, string source, ReportImportOptions? options = null, CancellationToken cancellationToken = default)
         {
             var opts = options ?? new ReportImportOptions();
             return new ReportContainerReader(stream, source, PayloadKind.Json, "SMTP TLS report", (s, entry) => Parse(s, source, entry, opts, cancellationToken), opts, cancellationToken).Read();
@@ -105,7 +105,7 @@ namespace MailOps.Reports
         /// <summary>The longest JSON string in a report: 1 Mi characters.</summary>
         public const int MaxJsonStringChars = 1 << 20;
 
-        internal static IEnumerable<object> Parse(Stream stream, string file, string entry, ReportImportOptions options, CancellationToken ct = default)
+        internal static IEnumerable<object> Parse(Stream stream, string file, string? entry, ReportImportOptions options, CancellationToken ct = default)
         {
             var limit = Math.Min(options.MaxDecompressedBytes, MaxJsonBytes);
             object parsed;
@@ -176,7 +176,7 @@ namespace MailOps.Reports
         private static Dictionary<string, object> Obj(Dictionary<string, object> d, string key) =>
             d != null && d.TryGetValue(key, out var v) ? v as Dictionary<string, object> : null;
 
-        private static string Str(Dictionary<string, object> d, string key)
+        private static string? Str(Dictionary<string, object>? d, string key)
         {
             if (d == null || !d.TryGetValue(key, out var v) || v == null) return null;
             return v is string s ? s : Convert.ToString(v, CultureInfo.InvariantCulture);
@@ -236,7 +236,7 @@ namespace MailOps.Reports
             }
         }
 
-        private static DateTime? Date(string s, string what)
+        private static DateTime? Date(string? s, string what)
         {
             if (s == null) return null;
             if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)) return d.UtcDateTime;

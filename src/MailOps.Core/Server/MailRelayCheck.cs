@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -95,28 +96,28 @@ namespace MailOps.Server
     {
         internal MailRelayResult() { }
 
-        public string Relay { get; internal set; }
+        public string? Relay { get; internal set; }
         public int Port { get; internal set; }
         /// <summary>STARTTLS or Implicit: how TLS was started.</summary>
-        public string TlsMode { get; internal set; }
+        public string? TlsMode { get; internal set; }
         /// <summary>The known provider the relay host belongs to (relay-providers.tsv), or null.</summary>
-        public string Provider { get; internal set; }
+        public string? Provider { get; internal set; }
         /// <summary>Accepted, Rejected, NotOffered, NoTls (the password was not sent), Dropped, NotTried, or null when unreachable.</summary>
-        public string Login { get; internal set; }
+        public string? Login { get; internal set; }
         public bool Authenticated => Login == "Accepted";
         /// <summary>PLAIN or LOGIN: the mechanism used.</summary>
-        public string AuthMechanism { get; internal set; }
+        public string? AuthMechanism { get; internal set; }
         /// <summary>The server's reply to the login (the credential is never in it).</summary>
-        public string AuthReply { get; internal set; }
+        public string? AuthReply { get; internal set; }
         /// <summary>The TLS probe of the relay (Test-SmtpService's object).</summary>
-        public MailServiceResult Service { get; internal set; }
-        public string Domain { get; internal set; }
+        public MailServiceResult? Service { get; internal set; }
+        public string? Domain { get; internal set; }
         /// <summary>The domain's SPF record.</summary>
-        public string SpfRecord { get; internal set; }
+        public string? SpfRecord { get; internal set; }
         /// <summary>True when the domain's SPF tree includes the provider's SPF include; null when not checked.</summary>
         public bool? SpfAuthorizesRelay { get; internal set; }
         /// <summary>The include term that authorises the relay.</summary>
-        public string SpfInclude { get; internal set; }
+        public string? SpfInclude { get; internal set; }
         /// <summary>The relay's DKIM selectors checked at the domain.</summary>
         public ResultList<MailDkimRecord> DkimSelectors { get; internal set; } = ResultList<MailDkimRecord>.Empty;
         /// <summary>The selectors published with a key.</summary>
@@ -124,7 +125,7 @@ namespace MailOps.Server
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         public ResultList<string> CouldNotCheck { get; internal set; } = ResultList<string>.Empty;
         /// <summary>Pass, Warning, Fail, Incomplete (a check could not run) or Unreachable (no connection to the relay).</summary>
-        public string Status { get; internal set; }
+        public string? Status { get; internal set; }
 
         public override string ToString() => $"{Relay}:{Port} {Status} (login {Login ?? "not tried"})";
     }
@@ -132,13 +133,13 @@ namespace MailOps.Server
     public sealed class MailRelayOptions
     {
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
         /// <summary>Implicit TLS (465 style) instead of STARTTLS; null: implicit on port 465 only.</summary>
         public bool? ImplicitTls { get; set; }
         public IReadOnlyCollection<X509Certificate2> TrustedCertificates { get; set; } = new X509Certificate2[0];
-        public Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>> Resolve { get; set; }
+        public Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>>? Resolve { get; set; }
         /// <summary>The sending domain whose SPF and DKIM are checked against the relay's provider; null: not checked.</summary>
-        public string Domain { get; set; }
+        public string? Domain { get; set; }
         /// <summary>DKIM selectors to check besides the provider's fixed ones (providers with per-domain selectors).</summary>
         public IReadOnlyList<string> DkimSelectors { get; set; } = new string[0];
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
@@ -146,7 +147,7 @@ namespace MailOps.Server
 
     public sealed class MailRelayOutcome
     {
-        internal MailRelayOutcome(MailRelayResult result, MailConnectionException connection, IReadOnlyList<(string Area, DnsQueryFailedException Error)> failures)
+        internal MailRelayOutcome(MailRelayResult result, MailConnectionException? connection, IReadOnlyList<(string Area, DnsQueryFailedException Error)> failures)
         {
             Result = result;
             ConnectionFailure = connection;
@@ -155,7 +156,7 @@ namespace MailOps.Server
 
         public MailRelayResult Result { get; }
         /// <summary>The relay could not be reached (also an error record).</summary>
-        public MailConnectionException ConnectionFailure { get; }
+        public MailConnectionException? ConnectionFailure { get; }
         /// <summary>SPF or DKIM questions that went unanswered.</summary>
         public IReadOnlyList<(string Area, DnsQueryFailedException Error)> Failures { get; }
     }
@@ -182,7 +183,7 @@ namespace MailOps.Server
             var findings = new List<Finding>();
             var couldNot = new List<string>();
             var failures = new List<(string, DnsQueryFailedException)>();
-            MailConnectionException connection = null;
+            MailConnectionException? connection = null;
             var where = $"{host}:{port}";
 
             var serviceOptions = new MailServiceOptions
@@ -232,7 +233,7 @@ namespace MailOps.Server
                 couldNot.Add(TextSafety.Escape(ex.Message));
             }
 
-            if (!string.IsNullOrEmpty(options.Domain))
+            if (!Strings.IsNullOrEmpty(options.Domain))
                 await CheckDomainAsync(dns, provider, host, options, r, findings, couldNot, failures, ct).ConfigureAwait(false);
 
             r.Findings = new ResultList<Finding>(findings);
@@ -241,10 +242,10 @@ namespace MailOps.Server
             return new MailRelayOutcome(r, connection, failures);
         }
 
-        private static async Task CheckDomainAsync(IDnsResolver dns, MailRelayProvider provider, string host, MailRelayOptions o, MailRelayResult r,
+        private static async Task CheckDomainAsync(IDnsResolver dns, MailRelayProvider? provider, string host, MailRelayOptions o, MailRelayResult r,
             List<Finding> findings, List<string> couldNot, List<(string, DnsQueryFailedException)> failures, CancellationToken ct)
         {
-            var domain = DnsName.Normalize(o.Domain.Trim()).ToLowerInvariant();
+            var domain = DnsName.Normalize(o.Domain!.Trim()).ToLowerInvariant();   // called only when -Domain was given
             r.Domain = domain;
             if (provider == null)
                 findings.Add(new Finding("RelayProviderUnknown", FindingSeverity.Info,
@@ -295,7 +296,7 @@ namespace MailOps.Server
             var records = new List<MailDkimRecord>();
             foreach (var sel in selectors)
             {
-                try { records.Add(await DkimRecordCheck.RunAsync(dns, domain, sel, (string)null, ct).ConfigureAwait(false)); }
+                try { records.Add(await DkimRecordCheck.RunAsync(dns, domain, sel, (string?)null, ct).ConfigureAwait(false)); }
                 catch (DnsQueryFailedException ex)
                 {
                     failures.Add(("Dkim", ex));

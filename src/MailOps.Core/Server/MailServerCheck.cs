@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -44,21 +45,21 @@ namespace MailOps.Server
     {
         internal MailServerResult() { }
 
-        public string IPAddress { get; internal set; }
-        public string HeloName { get; internal set; }
+        public string? IPAddress { get; internal set; }
+        public string? HeloName { get; internal set; }
         /// <summary>Pass, Warning, Fail, or Incomplete when a check could not run.</summary>
-        public string Status { get; internal set; }
-        public MailPtrResult Ptr { get; internal set; }
+        public string? Status { get; internal set; }
+        public MailPtrResult? Ptr { get; internal set; }
         /// <summary>One result per blocklist zone (Get-DnsblListing's objects).</summary>
         public ResultList<DnsblResult> Blocklists { get; internal set; } = ResultList<DnsblResult>.Empty;
         /// <summary>The zones that list the address.</summary>
         public ResultList<string> ListedOn { get; internal set; } = ResultList<string>.Empty;
-        public AsnInfo Asn { get; internal set; }
-        public MailServerNeighborhood Neighborhood { get; internal set; }
+        public AsnInfo? Asn { get; internal set; }
+        public MailServerNeighborhood? Neighborhood { get; internal set; }
         /// <summary>-Service: one Test-SmtpService object per port probed (25, 465, 587, 993 by default); empty without -Service.</summary>
         public ResultList<MailServiceResult> Services { get; internal set; } = ResultList<MailServiceResult>.Empty;
         /// <summary>-Local: outbound port 25 from the machine running the check (Test-Port25Egress's object, the same for every address).</summary>
-        public Port25EgressResult Port25Egress { get; internal set; }
+        public Port25EgressResult? Port25Egress { get; internal set; }
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         public ResultList<string> CouldNotCheck { get; internal set; } = ResultList<string>.Empty;
 
@@ -67,7 +68,7 @@ namespace MailOps.Server
 
     public sealed class MailServerOptions
     {
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
         /// <summary>Check the /24 of a public IPv4 address on the same zones.</summary>
         public bool Neighborhood { get; set; }
         public bool Asn { get; set; } = true;
@@ -76,9 +77,9 @@ namespace MailOps.Server
         /// <summary>Mail services to probe on the address (-Service): protocol and port; empty: none.</summary>
         public IReadOnlyList<(MailProtocol Protocol, int Port)> Services { get; set; } = new (MailProtocol, int)[0];
         /// <summary>How the services are probed (timeout, trusted CAs); the host name for certificate matching is <see cref="HeloName"/>.</summary>
-        public MailServiceOptions ServiceOptions { get; set; }
+        public MailServiceOptions? ServiceOptions { get; set; }
         /// <summary>-Local: the one egress check of the invocation (shared by every address); null: not run.</summary>
-        public Func<CancellationToken, Task<Port25EgressResult>> Port25Egress { get; set; }
+        public Func<CancellationToken, Task<Port25EgressResult>>? Port25Egress { get; set; }
 
         /// <summary>The default services of -Service: SMTP with STARTTLS on 25, SMTPS on 465, submission on 587, IMAPS on 993.</summary>
         public static IReadOnlyList<(MailProtocol Protocol, int Port)> DefaultServices { get; } = new[]
@@ -90,7 +91,7 @@ namespace MailOps.Server
     public sealed class MailServerCheckOutcome
     {
         internal MailServerCheckOutcome(MailServerResult result, IReadOnlyList<(string Area, Exception Error)> failures, IReadOnlyList<DnsblResult> blocklistErrors,
-            IReadOnlyList<MailConnectionException> serviceFailures = null)
+            IReadOnlyList<MailConnectionException>? serviceFailures = null)
         {
             ServiceFailures = serviceFailures ?? new MailConnectionException[0];
             Result = result;
@@ -110,7 +111,7 @@ namespace MailOps.Server
     /// <summary>Test-MailServer's engine: composes PtrCheck, DnsblCheck and AsnLookup for one address.</summary>
     public static class MailServerCheck
     {
-        public static async Task<MailServerCheckOutcome> RunAsync(IDnsResolver dns, DnsblCheck dnsbl, IPAddress ip, MailServerOptions options, CancellationToken ct)
+        public static async Task<MailServerCheckOutcome> RunAsync(IDnsResolver dns, DnsblCheck? dnsbl, IPAddress ip, MailServerOptions options, CancellationToken ct)
         {
             options = options ?? new MailServerOptions();
             var failures = new List<(string, Exception)>();
@@ -119,13 +120,15 @@ namespace MailOps.Server
             var couldNot = new List<string>();
 
             var ptrTask = Guard("Ptr", () => PtrCheck.RunAsync(dns, ip, options.HeloName, ct));
-            var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo>(null);
+            var asnTask = options.Asn ? Guard("Asn", () => AsnLookup.LookupAsync(dns, ip, ct)) : Task.FromResult<AsnInfo?>(null);
             var blTask = dnsbl == null ? Task.FromResult<IReadOnlyList<DnsblResult>>(new DnsblResult[0]) : dnsbl.CheckAsync(DnsblTarget.ForAddress(ip), ct);
             var serviceTask = ProbeServicesAsync(ip, options, ct);
-            var egressTask = options.Port25Egress == null ? Task.FromResult<Port25EgressResult>(null) : options.Port25Egress(ct);
-            var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood>(null);
+            var egressTask = Egress();
+            var hoodTask = options.Neighborhood && dnsbl != null && IsPublicIPv4(ip) ? NeighborhoodAsync(dnsbl, ip, ct) : Task.FromResult<MailServerNeighborhood?>(null);
 
-            async Task<T> Guard<T>(string area, Func<Task<T>> run) where T : class
+            async Task<Port25EgressResult?> Egress() => options.Port25Egress == null ? null : await options.Port25Egress(ct).ConfigureAwait(false);
+
+            async Task<T?> Guard<T>(string area, Func<Task<T>> run) where T : class?
             {
                 try { return await run().ConfigureAwait(false); }
                 catch (DnsQueryFailedException ex) { lock (failures) failures.Add((area, ex)); return null; }
@@ -149,8 +152,8 @@ namespace MailOps.Server
             r.ListedOn = new ResultList<string>(ordered.Where(x => x.IsListed).Select(x => x.Zone));
             foreach (var x in ordered.Where(x => x.IsListed))
                 findings.Add(new Finding("Blocklisted", FindingSeverity.Fail,
-                    $"{ip} is listed on {x.Zone} ({x.Meaning}){(string.IsNullOrEmpty(x.Reason) ? "" : ": " + x.Reason)}. Receivers that use this list reject or junk its mail.",
-                    string.IsNullOrEmpty(x.DelistUrl) ? "Find and stop what sent the spam (a compromised account, an open relay, a form), then ask the list to delist the address." : $"Find and stop what sent the spam, then request delisting at {x.DelistUrl}.",
+                    $"{ip} is listed on {x.Zone} ({x.Meaning}){(Strings.IsNullOrEmpty(x.Reason) ? "" : ": " + x.Reason)}. Receivers that use this list reject or junk its mail.",
+                    Strings.IsNullOrEmpty(x.DelistUrl) ? "Find and stop what sent the spam (a compromised account, an open relay, a form), then ask the list to delist the address." : $"Find and stop what sent the spam, then request delisting at {x.DelistUrl}.",
                     x.Zone));
             foreach (var x in ordered.Where(x => x.Status == DnsblStatus.Error)) couldNot.Add($"Dnsbl {x.Zone}: {x.Message}");
 
@@ -180,14 +183,14 @@ namespace MailOps.Server
             r.CouldNotCheck = new ResultList<string>(couldNot);
             r.Status = couldNot.Count > 0 ? "Incomplete" : Finding.StatusOf(findings);
             return new MailServerCheckOutcome(r, failures, ordered.Where(x => x.Status == DnsblStatus.Error).ToList(),
-                services.Where(x => x.Failure != null).Select(x => x.Failure).ToList());
+                services.Select(x => x.Failure).OfType<MailConnectionException>().ToList());
         }
 
         /// <summary>-Service: each port through <see cref="MailServiceCheck"/> (Test-SmtpService's engine), connecting to the
         /// address itself and matching certificates against the HELO name (or the address when there is none).</summary>
-        private static async Task<List<(MailServiceResult Result, MailConnectionException Failure)>> ProbeServicesAsync(IPAddress ip, MailServerOptions options, CancellationToken ct)
+        private static async Task<List<(MailServiceResult Result, MailConnectionException? Failure)>> ProbeServicesAsync(IPAddress ip, MailServerOptions options, CancellationToken ct)
         {
-            var list = new List<(MailServiceResult, MailConnectionException)>();
+            var list = new List<(MailServiceResult, MailConnectionException?)>();
             if (options.Services == null || options.Services.Count == 0) return list;
             var host = options.HeloName ?? ip.ToString();
             var tasks = options.Services.Select(async svc =>
@@ -199,14 +202,14 @@ namespace MailOps.Server
                     TrustedCertificates = b.TrustedCertificates, UtcNow = b.UtcNow, Protocol = svc.Protocol,
                     Resolve = (h, t) => Task.FromResult<IReadOnlyList<IPAddress>>(new[] { ip }),
                 };
-                try { return (await MailServiceCheck.RunAsync(host, svc.Port, o, ct).ConfigureAwait(false), (MailConnectionException)null); }
+                try { return (await MailServiceCheck.RunAsync(host, svc.Port, o, ct).ConfigureAwait(false), (MailConnectionException?)null); }
                 catch (MailConnectionException ex) { return (MailServiceResult.NotProbed(host, svc.Port, svc.Protocol, ex), ex); }
             }).ToList();
             foreach (var t in tasks) list.Add(await t.ConfigureAwait(false));
             return list;
         }
 
-        private static void JudgeServices(IPAddress ip, List<(MailServiceResult Result, MailConnectionException Failure)> services, MailServerResult r, List<Finding> findings, List<string> couldNot)
+        private static void JudgeServices(IPAddress ip, List<(MailServiceResult Result, MailConnectionException? Failure)> services, MailServerResult r, List<Finding> findings, List<string> couldNot)
         {
             r.Services = new ResultList<MailServiceResult>(services.Select(x => x.Result));
             foreach (var (s, failure) in services)
@@ -232,7 +235,7 @@ namespace MailOps.Server
             }
         }
 
-        private static void JudgeEgress(Port25EgressResult e, List<Finding> findings, List<string> couldNot)
+        private static void JudgeEgress(Port25EgressResult? e, List<Finding> findings, List<string> couldNot)
         {
             if (e == null) return;
             switch (e.Verdict)
@@ -254,7 +257,7 @@ namespace MailOps.Server
             ip.AddressFamily == AddressFamily.InterNetwork && !Mx.MxCheck.IsNonPublic(ip) && ip.GetAddressBytes()[0] < 224;
 
         /// <summary>The /24 of an address on the same zones as the address itself, through the same throttle (DnsblCheck's).</summary>
-        private static async Task<MailServerNeighborhood> NeighborhoodAsync(DnsblCheck dnsbl, IPAddress ip, CancellationToken ct)
+        private static async Task<MailServerNeighborhood?> NeighborhoodAsync(DnsblCheck dnsbl, IPAddress ip, CancellationToken ct)
         {
             var b = ip.GetAddressBytes();
             var prefix = $"{b[0]}.{b[1]}.{b[2]}.0/24";

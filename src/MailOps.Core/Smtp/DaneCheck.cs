@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -18,7 +19,7 @@ namespace MailOps.Smtp
 
         public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
     }
@@ -26,7 +27,7 @@ namespace MailOps.Smtp
     /// <summary>One MX host of a domain, as Test-MailDane sees it.</summary>
     public sealed class DaneTarget
     {
-        internal DaneTarget(string domain, string host, bool? mxDnssecValidated, Finding finding = null)
+        internal DaneTarget(string domain, string host, bool? mxDnssecValidated, Finding? finding = null)
         {
             Domain = domain;
             HostName = host;
@@ -38,7 +39,7 @@ namespace MailOps.Smtp
         public string HostName { get; }
         public bool? MxDnssecValidated { get; }
         /// <summary>Set when the host cannot be checked (null MX): the result is this finding alone.</summary>
-        public Finding Finding { get; }
+        public Finding? Finding { get; }
     }
 
     /// <summary>DANE for SMTP (RFC 7672) on one MX host: the TLSA records, their DNSSEC status, and how they match the live certificate.</summary>
@@ -46,12 +47,12 @@ namespace MailOps.Smtp
     {
         internal MailDaneResult() { }
 
-        public string Domain { get; internal set; }
-        public string HostName { get; internal set; }
+        public string Domain { get; internal set; } = "";
+        public string HostName { get; internal set; } = "";
         public int Port { get; internal set; }
 
         /// <summary>The TLSA owner name, _25._tcp.&lt;host&gt;.</summary>
-        public string TlsaName { get; internal set; }
+        public string? TlsaName { get; internal set; }
 
         public ResultList<TlsaRecordMatch> TlsaRecords { get; internal set; } = ResultList<TlsaRecordMatch>.Empty;
 
@@ -62,25 +63,25 @@ namespace MailOps.Smtp
         public bool? MxDnssecValidated { get; internal set; }
 
         public bool TlsEstablished { get; internal set; }
-        public string TlsVersion { get; internal set; }
-        public string CertificateSubject { get; internal set; }
+        public string? TlsVersion { get; internal set; }
+        public string? CertificateSubject { get; internal set; }
 
         /// <summary>Subjects of the certificates the server sent, leaf first.</summary>
         public ResultList<string> Chain { get; internal set; } = ResultList<string>.Empty;
 
         /// <summary>The first record that matched ("3 1 1 ..."), if any.</summary>
-        public string MatchedRecord { get; internal set; }
+        public string? MatchedRecord { get; internal set; }
 
         /// <summary>Valid, NoMatch, NoUsableRecords, NoTlsa, NoTls or NotChecked (null MX, no address).</summary>
-        public string DaneStatus { get; internal set; }
+        public string? DaneStatus { get; internal set; }
 
         /// <summary>StandbyRecord, TaAndEe, TaOnly, SingleKey or None: how a certificate change would go.</summary>
-        public string Rollover { get; internal set; }
+        public string? Rollover { get; internal set; }
 
         public bool RolloverReady { get; internal set; }
 
         /// <summary>The "3 1 1" record line for the live certificate (what New-TlsaRecord -HostName prints).</summary>
-        public string SuggestedRecord { get; internal set; }
+        public string? SuggestedRecord { get; internal set; }
 
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
@@ -133,7 +134,7 @@ namespace MailOps.Smtp
                 return r;
             }
 
-            var tlsa = await dns.QueryAsync(r.TlsaName, DnsRecordType.TLSA, ct).ConfigureAwait(false);
+            var tlsa = await dns.QueryAsync(r.TlsaName ?? host, DnsRecordType.TLSA, ct).ConfigureAwait(false);
             if (tlsa.IsError) throw new DnsQueryFailedException(tlsa);
             var records = tlsa.RecordsOf<TlsaRecord>().ToList();
             var fromZoneFile = IsFromZoneFile(tlsa);
@@ -162,7 +163,7 @@ namespace MailOps.Smtp
                     "Sign the zone with DNSSEC and publish its DS record; if the zone is signed, ask a validating resolver (a local unbound, or 1.1.1.1) - this one may not validate.");
 
             // Connect: addresses from the same resolver as the TLSA records.
-            TlsHandshake handshake = null;
+            TlsHandshake? handshake = null;
             var svc = new MailServiceOptions
             {
                 Protocol = MailProtocol.Smtp,
@@ -193,7 +194,7 @@ namespace MailOps.Smtp
             if (!sent.Any(c => c.Thumbprint == leaf.Thumbprint)) sent = new[] { leaf }.Concat(sent).ToList();
             r.CertificateSubject = leaf.Subject;
             r.Chain = new ResultList<string>(sent.Select(c => c.Subject));
-            r.SuggestedRecord = TlsaRecordBuilder.Line(host, 25, 3, 1, 1, Tlsa.ToHex(Tlsa.AssociationData(leaf, 1, 1)));
+            r.SuggestedRecord = TlsaRecordBuilder.Line(host, 25, 3, 1, 1, Tlsa.ToHex(Tlsa.AssociationData(leaf, 1, 1)!));
             var now = options.UtcNow();
             var names = new[] { host, target.Domain }.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
@@ -297,7 +298,7 @@ namespace MailOps.Smtp
 
         /// <summary>True when the leaf's chain, built from the certificates the server sent, passes through <paramref name="ta"/>
         /// with valid signatures up to it (whatever lies above it is not consulted: the TA is trusted by the TLSA record).</summary>
-        private static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 ta, IReadOnlyList<X509Certificate2> sent, DateTime now, out string problem)
+        private static bool ChainsTo(X509Certificate2 leaf, X509Certificate2 ta, IReadOnlyList<X509Certificate2> sent, DateTime now, out string? problem)
         {
             problem = null;
             if (leaf.Thumbprint == ta.Thumbprint) return true;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -41,7 +42,7 @@ namespace MailOps.Smtp
         internal TimeSpan EffectiveSessionLimit => SessionLimit ?? TimeSpan.FromTicks(Timeout.Ticks * 4);
 
         /// <summary>The name sent in EHLO. Default: the local address as an address literal ([192.0.2.1]).</summary>
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         /// <summary>A banner slower than this is a finding.</summary>
         public TimeSpan SlowBanner { get; set; } = TimeSpan.FromSeconds(10);
@@ -56,17 +57,17 @@ namespace MailOps.Smtp
         public MailProtocol? Protocol { get; set; }
 
         /// <summary>Addresses to connect to for a host name; null: the system resolver.</summary>
-        public Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>> Resolve { get; set; }
+        public Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>>? Resolve { get; set; }
 
         /// <summary>The clock (tests).</summary>
         public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
 
         /// <summary>With a credential, a login is tried inside TLS (AUTH PLAIN, else LOGIN; never before TLS) and its outcome
         /// kept on the result (<see cref="MailServiceResult.LoginOutcome"/>): Test-MailServer -Relay. No message is sent.</summary>
-        internal NetworkCredential Credential { get; set; }
+        internal NetworkCredential? Credential { get; set; }
 
         /// <summary>Receives the raw handshake (DANE matching needs the certificates as sent).</summary>
-        internal Action<TlsHandshake> OnHandshake { get; set; }
+        internal Action<TlsHandshake>? OnHandshake { get; set; }
     }
 
     /// <summary>What one host and port of a mail service showed.</summary>
@@ -74,23 +75,23 @@ namespace MailOps.Smtp
     {
         internal MailServiceResult() { }
 
-        public string HostName { get; internal set; }
+        public string HostName { get; internal set; } = "";
         public int Port { get; internal set; }
 
         /// <summary>SMTP, Submission, SMTPS, IMAP or IMAPS.</summary>
-        public string Protocol { get; internal set; }
+        public string Protocol { get; internal set; } = "";
 
         /// <summary>The address connected to.</summary>
-        public string Address { get; internal set; }
+        public string? Address { get; internal set; }
 
         /// <summary>The SMTP greeting code (220 expected); empty for IMAP.</summary>
         public int? BannerCode { get; internal set; }
 
         /// <summary>The greeting text (first line).</summary>
-        public string Banner { get; internal set; }
+        public string? Banner { get; internal set; }
 
         /// <summary>The host name the greeting announces (its first word), if it looks like one.</summary>
-        public string BannerHostName { get; internal set; }
+        public string? BannerHostName { get; internal set; }
 
         /// <summary>Milliseconds from connection to greeting.</summary>
         public int? TimeToBannerMs { get; internal set; }
@@ -108,15 +109,15 @@ namespace MailOps.Smtp
         public bool TlsEstablished { get; internal set; }
 
         /// <summary>"TLS 1.3", "TLS 1.2", ...</summary>
-        public string TlsVersion { get; internal set; }
+        public string? TlsVersion { get; internal set; }
 
         /// <summary>The negotiated cipher suite (IANA name).</summary>
-        public string CipherSuite { get; internal set; }
+        public string? CipherSuite { get; internal set; }
 
         /// <summary>The server certificate as judged; null without TLS.</summary>
-        public MailCertificate Certificate { get; internal set; }
+        public MailCertificate? Certificate { get; internal set; }
 
-        public string CertificateSubject => Certificate?.Subject;
+        public string? CertificateSubject => Certificate?.Subject;
         public ResultList<string> CertificateDnsNames => Certificate?.DnsNames ?? ResultList<string>.Empty;
         public bool? CertificateNameMatches => Certificate?.NameMatches;
         public bool? ChainValid => Certificate?.ChainValid;
@@ -130,11 +131,11 @@ namespace MailOps.Smtp
 
         /// <summary>With a credential (relay mode): Accepted, Rejected, NotOffered (no PLAIN/LOGIN inside TLS), NoTls (no
         /// TLS session, so the password was not sent) or Dropped; null when no login was asked for or the probe ended first.</summary>
-        internal string LoginOutcome { get; set; }
+        internal string? LoginOutcome { get; set; }
 
         /// <summary>The mechanism used for the login, and the server's final reply to it (credential text redacted).</summary>
-        internal string LoginMechanism { get; set; }
-        internal string LoginReply { get; set; }
+        internal string? LoginMechanism { get; set; }
+        internal string? LoginReply { get; set; }
 
         /// <summary>Milliseconds for the whole probe.</summary>
         public int ElapsedMs { get; internal set; }
@@ -143,9 +144,9 @@ namespace MailOps.Smtp
 
         /// <summary>Why the probe could not run (the connection was refused, timed out, or no greeting came); null when it ran.
         /// The same failure is also written as an error record.</summary>
-        public string CouldNotCheck { get; internal set; }
+        public string? CouldNotCheck { get; internal set; }
 
-        private string _status;
+        private string? _status;
 
         /// <summary>Pass, Warning or Fail: the worst finding. Unreachable when no connection could be made (refused, timed
         /// out, no route), Error when the server was reached but the probe broke off (no greeting, connection closed).</summary>
@@ -292,7 +293,7 @@ namespace MailOps.Smtp
             private static string Inner(Exception ex)
             {
                 var msgs = new List<string>();
-                for (var e = ex; e != null; e = e.InnerException) if (!string.IsNullOrEmpty(e.Message) && !msgs.Contains(e.Message)) msgs.Add(e.Message.TrimEnd('.'));
+                for (var e = ex; e != null; e = e.InnerException) if (!Strings.IsNullOrEmpty(e.Message) && !msgs.Contains(e.Message)) msgs.Add(e.Message.TrimEnd('.'));
                 return string.Join(": ", msgs);
             }
 
@@ -333,7 +334,7 @@ namespace MailOps.Smtp
                 }
 
                 var start = _clock.Elapsed;
-                SmtpReply banner;
+                SmtpReply? banner;
                 try
                 {
                     banner = await _s.ReadReplyAsync(_o.Timeout, _ct).ConfigureAwait(false);
@@ -464,7 +465,7 @@ namespace MailOps.Smtp
                     .Select(m => m.ToUpperInvariant()).Distinct().ToList();
 
             /// <summary>EHLO, falling back to HELO; the extension lines (without the greeting line); null if the session ended.</summary>
-            private async Task<List<string>> EhloAsync()
+            private async Task<List<string>?> EhloAsync()
             {
                 var helo = _o.HeloName ?? (_s.LocalAddress == null ? "[127.0.0.1]"
                     : _s.LocalAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[IPv6:{_s.LocalAddress}]" : $"[{_s.LocalAddress}]");
@@ -480,7 +481,7 @@ namespace MailOps.Smtp
             }
 
             /// <summary>A command; null (with a finding) when the server drops the session or stops answering.</summary>
-            private async Task<SmtpReply> CommandAsync(string command)
+            private async Task<SmtpReply?> CommandAsync(string command)
             {
                 try
                 {
@@ -511,7 +512,7 @@ namespace MailOps.Smtp
                     if (!await HandshakeAsync().ConfigureAwait(false)) return;
                 }
                 var start = _clock.Elapsed;
-                string greeting;
+                string? greeting;
                 try
                 {
                     greeting = await _s.ReadLineAsync(_o.Timeout, _ct).ConfigureAwait(false);
@@ -558,7 +559,7 @@ namespace MailOps.Smtp
                     return;
                 }
                 _r.TlsMode = "STARTTLS";
-                string answer = null;
+                string? answer = null;
                 try
                 {
                     await _s.WriteLineAsync("a2 STARTTLS", _o.Timeout, _ct).ConfigureAwait(false);
@@ -588,13 +589,13 @@ namespace MailOps.Smtp
                 return list.Distinct().ToList();
             }
 
-            private async Task<List<string>> CapabilityAsync(string tag)
+            private async Task<List<string>?> CapabilityAsync(string tag)
             {
                 try
                 {
                     await _s.WriteLineAsync(tag + " CAPABILITY", _o.Timeout, _ct).ConfigureAwait(false);
                     var caps = new List<string>();
-                    string line;
+                    string? line;
                     while ((line = await _s.ReadLineAsync(_o.Timeout, _ct).ConfigureAwait(false)) != null)
                     {
                         if (line.StartsWith("* CAPABILITY ", StringComparison.OrdinalIgnoreCase))

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -33,7 +34,7 @@ namespace MailOps.Smtp
     /// <summary>The probe of one host and port could not run: a failure, not a finding.</summary>
     public sealed class MailConnectionException : Exception
     {
-        public MailConnectionException(string host, int port, MailConnectionFailure failure, string message, Exception inner = null)
+        public MailConnectionException(string host, int port, MailConnectionFailure failure, string message, Exception? inner = null)
             : base(message, inner)
         {
             Host = host;
@@ -101,8 +102,8 @@ namespace MailOps.Smtp
             LocalAddress = (tcp.Client.LocalEndPoint as IPEndPoint)?.Address;
         }
 
-        public IPAddress RemoteAddress { get; }
-        public IPAddress LocalAddress { get; }
+        public IPAddress? RemoteAddress { get; }
+        public IPAddress? LocalAddress { get; }
 
         /// <summary>Bytes of an unfinished line waiting in the buffer (a greeting that drips, or never ends).</summary>
         public int PendingBytes => _end - _start;
@@ -199,9 +200,9 @@ namespace MailOps.Smtp
         }
 
         /// <summary>Reads one line without its CRLF; null at end of stream.</summary>
-        public Task<string> ReadLineAsync(TimeSpan timeout, CancellationToken ct) => Step(ReadLineCore, timeout, $"Waiting for {_host} port {_port}", ct);
+        public Task<string?> ReadLineAsync(TimeSpan timeout, CancellationToken ct) => Step(ReadLineCore, timeout, $"Waiting for {_host} port {_port}", ct);
 
-        private async Task<string> ReadLineCore(CancellationToken ct)
+        private async Task<string?> ReadLineCore(CancellationToken ct)
         {
             while (true)
             {
@@ -235,7 +236,7 @@ namespace MailOps.Smtp
         }
 
         /// <summary>Reads a complete (possibly multi-line) SMTP reply; null when the server closed the connection first.</summary>
-        public async Task<SmtpReply> ReadReplyAsync(TimeSpan timeout, CancellationToken ct)
+        public async Task<SmtpReply?> ReadReplyAsync(TimeSpan timeout, CancellationToken ct)
         {
             var deadline = Stopwatch.StartNew();
             var lines = new List<string>();
@@ -265,7 +266,7 @@ namespace MailOps.Smtp
                 return true;
             }, timeout, $"Sending to {_host} port {_port}", ct);
 
-        public async Task<SmtpReply> CommandAsync(string line, TimeSpan timeout, CancellationToken ct)
+        public async Task<SmtpReply?> CommandAsync(string line, TimeSpan timeout, CancellationToken ct)
         {
             await WriteLineAsync(line, timeout, ct).ConfigureAwait(false);
             return await ReadReplyAsync(timeout, ct).ConfigureAwait(false);
@@ -290,13 +291,13 @@ namespace MailOps.Smtp
         /// null when the server closed the connection. The credential is never part of an exception message or the reply
         /// returned: any echo of it in the server's text is replaced by "***".
         /// </summary>
-        public async Task<SmtpReply> AuthenticateAsync(NetworkCredential credential, IReadOnlyList<string> offered, TimeSpan timeout, CancellationToken ct)
+        public async Task<SmtpReply?> AuthenticateAsync(NetworkCredential credential, IReadOnlyList<string> offered, TimeSpan timeout, CancellationToken ct)
         {
             if (credential == null) throw new ArgumentNullException(nameof(credential));
             if (!IsEncrypted) throw new InvalidOperationException($"AUTH to {_host} port {_port} refused by the client: the session is not encrypted.");
             var user = credential.UserName ?? "";
             var password = credential.Password ?? "";
-            SmtpReply reply;
+            SmtpReply? reply;
             // The password, the tokens that carry it, and the user name (when long enough not to be an ordinary word).
             var secrets = new List<string> { password };
             if (user.Length >= 4) secrets.Add(user);
@@ -327,7 +328,7 @@ namespace MailOps.Smtp
 
         private static string Redact(string text, IEnumerable<string> secrets)
         {
-            foreach (var s in secrets.Where(x => !string.IsNullOrEmpty(x)).OrderByDescending(x => x.Length))
+            foreach (var s in secrets.Where(x => !Strings.IsNullOrEmpty(x)).OrderByDescending(x => x.Length))
                 text = text.Replace(s, "***");
             return text;
         }

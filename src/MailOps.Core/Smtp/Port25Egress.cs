@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -15,7 +16,7 @@ namespace MailOps.Smtp
     /// <summary>A destination to test port-25 egress against.</summary>
     public sealed class EgressTarget
     {
-        public EgressTarget(string host, int port = 25, string provider = null, IEnumerable<string> expectedDomains = null)
+        public EgressTarget(string host, int port = 25, string? provider = null, IEnumerable<string>? expectedDomains = null)
         {
             HostName = DnsName.Normalize(host).ToLowerInvariant();
             Port = port;
@@ -27,7 +28,7 @@ namespace MailOps.Smtp
         public int Port { get; }
 
         /// <summary>The mailbox provider whose MX this is (for the built-in targets).</summary>
-        public string Provider { get; }
+        public string? Provider { get; }
 
         /// <summary>Domains a genuine banner or certificate of the target names (empty for an IP address: not checked).</summary>
         public IReadOnlyList<string> ExpectedDomains { get; }
@@ -40,9 +41,9 @@ namespace MailOps.Smtp
         }
 
         /// <summary>Parses "host", "host:port", "ip:port" or "[v6]:port".</summary>
-        public static EgressTarget Parse(string text)
+        public static EgressTarget Parse(string? text)
         {
-            if (string.IsNullOrWhiteSpace(text)) throw new FormatException("A target is empty.");
+            if (Strings.IsNullOrWhiteSpace(text)) throw new FormatException("A target is empty.");
             var s = text.Trim();
             int port = 25;
             string host = s;
@@ -84,27 +85,27 @@ namespace MailOps.Smtp
     {
         internal Port25EgressTarget() { }
 
-        public string Target { get; internal set; }
-        public string Provider { get; internal set; }
-        public string Address { get; internal set; }
+        public string? Target { get; internal set; }
+        public string? Provider { get; internal set; }
+        public string? Address { get; internal set; }
         public int Port { get; internal set; }
 
         /// <summary>Banner, NoBanner, Refused, Timeout or Error: what happened on the SMTP port.</summary>
-        public string SmtpResult { get; internal set; }
+        public string? SmtpResult { get; internal set; }
 
-        public string Banner { get; internal set; }
-        public string BannerHostName { get; internal set; }
+        public string? Banner { get; internal set; }
+        public string? BannerHostName { get; internal set; }
 
         /// <summary>The control port that connected, if any was tried and one did.</summary>
         public int? ControlPort { get; internal set; }
 
         /// <summary>Connected, Refused, Timeout, Error or NotTried.</summary>
-        public string ControlResult { get; internal set; }
+        public string? ControlResult { get; internal set; }
 
         /// <summary>Open, Blocked, Intercepted or Unreachable.</summary>
-        public string Verdict { get; internal set; }
+        public string? Verdict { get; internal set; }
 
-        public string Detail { get; internal set; }
+        public string? Detail { get; internal set; }
         public int ElapsedMs { get; internal set; }
 
         public override string ToString() => $"{Target} {Verdict}: {Detail}";
@@ -180,7 +181,7 @@ namespace MailOps.Smtp
         /// <summary>Open, Blocked, Intercepted or Unreachable.</summary>
         public string Verdict { get; }
         public string Message { get; }
-        public string Remedy { get; }
+        public string? Remedy { get; }
         public int OpenCount { get; }
         public int BlockedCount { get; }
         public int InterceptedCount { get; }
@@ -223,7 +224,7 @@ namespace MailOps.Smtp
                 var best = mx.RecordsOf<MxRecord>().Where(r => r.Exchange != ".").OrderBy(r => r.Preference).FirstOrDefault();
                 return best == null ? null : new EgressTarget(best.Exchange, 25, p.Domain, p.Expected.Concat(new EgressTarget(best.Exchange).ExpectedDomains).Distinct());
             }).ToList();
-            return (await Task.WhenAll(tasks).ConfigureAwait(false)).Where(t => t != null).ToList();
+            return (await Task.WhenAll(tasks).ConfigureAwait(false)).OfType<EgressTarget>().ToList();
         }
 
         /// <summary>
@@ -233,7 +234,7 @@ namespace MailOps.Smtp
         /// connection, MailConnectionException) come back in <see cref="Port25EgressRun.Failures"/>, in the order given.
         /// </summary>
         public static async Task<Port25EgressRun> CheckAsync(IDnsResolver dns, IReadOnlyList<EgressTarget> targets, EgressOptions options, int throttleLimit,
-            ICheckSink sink, CancellationToken ct)
+            ICheckSink? sink, CancellationToken ct)
         {
             sink = sink.OrNone();
             var clock = Stopwatch.StartNew();
@@ -280,8 +281,8 @@ namespace MailOps.Smtp
             {
                 using (var s = await MailSession.ConnectAsync(target.HostName, one, target.Port, options.Timeout, ct).ConfigureAwait(false))
                 {
-                    SmtpReply banner = null;
-                    string garbage = null;
+                    SmtpReply? banner = null;
+                    string? garbage = null;
                     try
                     {
                         banner = await s.ReadReplyAsync(options.Timeout, ct).ConfigureAwait(false);

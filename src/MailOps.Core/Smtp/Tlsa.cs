@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -28,7 +29,7 @@ namespace MailOps.Smtp
             matching == 0 ? "Full" : matching == 1 ? "SHA2-256" : matching == 2 ? "SHA2-512" : "Matching" + matching.ToString(CultureInfo.InvariantCulture);
 
         /// <summary>The association data of <paramref name="cert"/> for a selector and matching type; null when either is unknown.</summary>
-        public static byte[] AssociationData(X509Certificate2 cert, int selector, int matchingType)
+        public static byte[]? AssociationData(X509Certificate2 cert, int selector, int matchingType)
         {
             byte[] input;
             if (selector == 0) input = cert.RawData;
@@ -56,7 +57,7 @@ namespace MailOps.Smtp
     /// <summary>One TLSA record and what it matched on the live server.</summary>
     public sealed class TlsaRecordMatch
     {
-        internal TlsaRecordMatch(TlsaRecord record, string result, string matchedCertificate, string detail)
+        internal TlsaRecordMatch(TlsaRecord record, string result, string? matchedCertificate, string detail)
         {
             Usage = record.CertificateUsage;
             Selector = record.Selector;
@@ -82,7 +83,7 @@ namespace MailOps.Smtp
         public string Result { get; }
 
         /// <summary>The subject of the certificate the record matched.</summary>
-        public string MatchedCertificate { get; }
+        public string? MatchedCertificate { get; }
 
         public string Detail { get; }
 

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -89,7 +90,7 @@ namespace MailOps.Smtp
         /// Throws <see cref="MailConnectionException"/> when it cannot connect, <see cref="InvalidOperationException"/> when no TLS session is possible.</summary>
         public static async Task<IReadOnlyList<X509Certificate2>> FetchChainAsync(string host, int port, MailServiceOptions options, CancellationToken ct)
         {
-            TlsHandshake handshake = null;
+            TlsHandshake? handshake = null;
             options = options ?? new MailServiceOptions();
             options.OnHandshake = h => handshake = h;
             var result = await MailServiceCheck.RunAsync(host, port, options, ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -27,9 +28,9 @@ namespace MailOps.Spf
 
         private sealed class Fetched
         {
-            public DnsQueryResult Query;
+            public required DnsQueryResult Query;
             public List<string> Records = new List<string>();
-            public SpfParsedRecord Parsed;
+            public SpfParsedRecord? Parsed;
         }
 
         private sealed class Auditor
@@ -67,7 +68,7 @@ namespace MailOps.Spf
 
             /// <summary>Takes <paramref name="count"/> questions from the budget; null when they may be asked, else the
             /// note saying why the term is not looked up (and the skip is counted for the finding).</summary>
-            private string Reserve(int count)
+            private string? Reserve(int count)
             {
                 if (Volatile.Read(ref _unanswered) >= UnansweredLimit) return SkippedForUnanswered();
                 if (Interlocked.Add(ref _queries, count) > QueryLimit)
@@ -86,7 +87,7 @@ namespace MailOps.Spf
             }
 
             /// <summary>Asks one question when a slot is free; null (not asked) when by then too many went unanswered.</summary>
-            private async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type)
+            private async Task<DnsQueryResult?> QueryAsync(string name, DnsRecordType type)
             {
                 await _gate.WaitAsync(_ct).ConfigureAwait(false);
                 DnsQueryResult r;
@@ -222,7 +223,7 @@ namespace MailOps.Spf
                 _ct.ThrowIfCancellationRequested();
                 string qualifier = t.IsModifier ? "" : t.QualifierResult;
                 string Target() => t.Domain == null ? domain : t.Domain.HasMacros ? t.Domain.Text : SpfMacro.ToQueryName(t.Domain.Text) ?? t.Domain.Text;
-                SpfTerm Node(int cost, int voids, string target, string note, string record = null, List<SpfTerm> children = null) =>
+                SpfTerm Node(int cost, int voids, string? target, string? note, string? record = null, List<SpfTerm>? children = null) =>
                     new SpfTerm(domain, t.Text, t.Name, qualifier, target, cost, voids, record, note, children == null ? null : new ResultList<SpfTerm>(children));
                 bool macro = t.Domain != null && t.Domain.HasMacros;
                 const string macroNote = "target holds macros: it depends on the message, so it is counted but not looked up";
@@ -244,7 +245,7 @@ namespace MailOps.Spf
                     case "ip6":
                         return Node(0, 0, null, null);
                     case "exp":
-                        return Node(0, 0, macro ? t.Domain.Text : Target(), "explanation for fail results; not counted");
+                        return Node(0, 0, macro ? t.Domain!.Text : Target(), "explanation for fail results; not counted");
                     case "a":
                     {
                         var target = Target();
@@ -342,7 +343,7 @@ namespace MailOps.Spf
                             Add(code + "MultipleRecords", FindingSeverity.Fail,
                                 $"'{t.Text}' in the record of {domain}: {target} publishes {fetched.Records.Count} v=spf1 records, a permerror (RFC 7208 §4.5).",
                                 $"Ask the owner of {target} to merge the records, or stop using it.", domain);
-                        var parsed = fetched.Parsed;
+                        var parsed = fetched.Parsed!;   // set whenever there is a record
                         if (!parsed.IsValid)
                             Add(code + "SyntaxError", FindingSeverity.Fail,
                                 $"'{t.Text}' in the record of {domain}: the record of {target} has a {parsed.DescribeError()}; evaluation reaching it is a permerror.",
@@ -360,10 +361,11 @@ namespace MailOps.Spf
                 }
             }
 
-            private async Task<Fetched> FetchAsync(string domain)
+            private async Task<Fetched?> FetchAsync(string domain)
             {
-                var f = new Fetched { Query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false) };
-                if (f.Query == null) return null;
+                var query = await QueryAsync(domain, DnsRecordType.TXT).ConfigureAwait(false);
+                if (query == null) return null;
+                var f = new Fetched { Query = query };
                 f.Records = f.Query.RecordsOf<TxtRecord>().Select(r => r.Text).Where(SpfParser.IsSpfRecord).ToList();
                 if (f.Records.Count > 0) f.Parsed = SpfParser.Parse(f.Records[0]);
                 return f;
@@ -378,12 +380,12 @@ namespace MailOps.Spf
                         "End the record with -all (reject others) or ~all (mark others as suspicious).", domain);
                 // The 'all' that decides: this record's, or the redirect target's.
                 var effective = all;
-                string owner = domain;
+                string? owner = domain;
                 if (effective == null)
                 {
                     var redirect = terms.FirstOrDefault(t => t.Kind == "redirect");
                     var target = redirect?.Children.FirstOrDefault(c => c.Kind == "all");
-                    if (target != null)
+                    if (redirect != null && target != null)
                     {
                         owner = redirect.Target;
                         effective = new SpfParsedTerm { Text = target.Term, Name = "all", Qualifier = target.Term[0] == '+' || target.Term[0] == '-' || target.Term[0] == '~' || target.Term[0] == '?' ? target.Term[0] : '+' };
@@ -413,7 +415,7 @@ namespace MailOps.Spf
                 {
                     var order = EvaluationOrder(terms).ToList();
                     int running = 0;
-                    string eleventh = null;
+                    string? eleventh = null;
                     foreach (var (term, via) in order)
                     {
                         running += term.LookupCost;

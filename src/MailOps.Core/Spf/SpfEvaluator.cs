@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -16,7 +17,7 @@ namespace MailOps.Spf
         public string DefaultExplanation { get; set; } = "%{i} is not one of %{d}'s designated mail senders.";
 
         /// <summary>The %{r} macro: the host doing the check. "unknown" when empty.</summary>
-        public string ReceivingHost { get; set; }
+        public string? ReceivingHost { get; set; }
 
         /// <summary>RFC 7208 §4.6.4: the most time one check_host() may take (it SHOULD allow at least 20 seconds). When a
         /// term would start after this, the result is temperror.</summary>
@@ -42,8 +43,8 @@ namespace MailOps.Spf
         /// postmaster@<paramref name="domain"/>, as for a HELO check) or "@domain" (no local-part). Never throws for DNS
         /// failures: an unanswered query is a temperror result, and the outcome's Unanswered lists it (also the exp= or %{p}
         /// lookups that fell back).</summary>
-        public static async Task<CheckOutcome<SpfEvaluationResult>> EvaluateAsync(IDnsResolver dns, IPAddress ip, string domain, string sender, string helo,
-            SpfEvaluationOptions options, CancellationToken ct)
+        public static async Task<CheckOutcome<SpfEvaluationResult>> EvaluateAsync(IDnsResolver dns, IPAddress ip, string? domain, string sender, string? helo,
+            SpfEvaluationOptions? options, CancellationToken ct)
         {
             if (dns == null) throw new ArgumentNullException(nameof(dns));
             if (ip == null) throw new ArgumentNullException(nameof(ip));
@@ -60,8 +61,8 @@ namespace MailOps.Spf
         private struct HostResult
         {
             public string Result;
-            public string Matched;
-            public string Explanation;
+            public string? Matched;
+            public string? Explanation;
         }
 
         private sealed class Run
@@ -79,17 +80,17 @@ namespace MailOps.Spf
             private readonly List<DnsQueryResult> _unanswered = new List<DnsQueryResult>();
             private int _lookups;
             private int _voids;
-            private List<string> _validatedNames;
+            private List<string>? _validatedNames;
             private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
 
-            public Run(IDnsResolver dns, IPAddress ip, string domain, string sender, string helo, SpfEvaluationOptions options, CancellationToken ct)
+            public Run(IDnsResolver dns, IPAddress ip, string domain, string sender, string? helo, SpfEvaluationOptions options, CancellationToken ct)
             {
                 _dns = dns;
                 _ip = ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
                 _domain = DnsName.Normalize(domain.Trim());
                 _options = options;
                 _ct = ct;
-                _helo = string.IsNullOrEmpty(helo) ? _domain : helo;
+                _helo = Strings.IsNullOrEmpty(helo) ? _domain : helo;
                 sender = sender?.Trim() ?? "";
                 int at = sender.LastIndexOf('@');
                 if (sender.Length == 0) { _local = "postmaster"; _senderDomain = _domain; }
@@ -118,7 +119,7 @@ namespace MailOps.Spf
                 return CheckOutcome.Of(result, _unanswered);
             }
 
-            private void Trace(int depth, string domain, string term, string outcome, string detail) =>
+            private void Trace(int depth, string domain, string? term, string outcome, string? detail) =>
                 _trace.Add(new SpfTraceStep(depth, domain, term, outcome, detail));
 
             private async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type)
@@ -182,7 +183,7 @@ namespace MailOps.Spf
                     var match = await MechanismAsync(mech, domain, depth, inInclude).ConfigureAwait(false);
                     if (!match) continue;
                     var result = mech.QualifierResult;
-                    string explanation = null;
+                    string? explanation = null;
                     if (result == "fail" && !inInclude) explanation = await ExplainAsync(record, domain).ConfigureAwait(false);
                     return new HostResult { Result = result, Matched = mech.Text, Explanation = explanation };
                 }
@@ -229,8 +230,10 @@ namespace MailOps.Spf
                 }
             }
 
-            private async Task<string> ExpandDomainAsync(MacroString spec, string domain)
+            private async Task<string?> ExpandDomainAsync(MacroString? spec, string domain)
             {
+                // include, exists, redirect and exp have a domain-spec or are syntax errors (never evaluated).
+                if (spec == null) throw new InvalidOperationException("The term has no domain-spec.");
                 var expanded = await SpfMacro.ExpandAsync(spec, Context(domain)).ConfigureAwait(false);
                 return SpfMacro.ToQueryName(expanded);
             }
@@ -253,7 +256,7 @@ namespace MailOps.Spf
                     case "ip4":
                     case "ip6":
                     {
-                        bool hit = InCidr(_ip, m.Network, m.Prefix);
+                        bool hit = InCidr(_ip, m.Network!, m.Prefix);   // ip4/ip6 without a network are syntax errors
                         Trace(depth, domain, m.Text, hit ? "match" : "no match", null);
                         return hit;
                     }
@@ -445,7 +448,7 @@ namespace MailOps.Spf
             }
 
             /// <summary>RFC 7208 §6.2: the exp= text, or the default explanation when there is no usable one.</summary>
-            private async Task<string> ExplainAsync(SpfParsedRecord record, string domain)
+            private async Task<string?> ExplainAsync(SpfParsedRecord record, string domain)
             {
                 var fromExp = record.Exp == null ? null : await TryExpAsync(record.Exp, domain).ConfigureAwait(false);
                 if (fromExp != null) return fromExp;
@@ -453,7 +456,7 @@ namespace MailOps.Spf
                 return def == null ? _options.DefaultExplanation : await SpfMacro.ExpandAsync(def, Context(domain)).ConfigureAwait(false);
             }
 
-            private async Task<string> TryExpAsync(SpfParsedTerm exp, string domain)
+            private async Task<string?> TryExpAsync(SpfParsedTerm exp, string domain)
             {
                 var target = await ExpandDomainAsync(exp.Domain, domain).ConfigureAwait(false);
                 if (target == null) return null;

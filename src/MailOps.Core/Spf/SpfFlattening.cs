@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -14,7 +15,7 @@ namespace MailOps.Spf
     {
         internal SpfFlatteningProposal() { }
 
-        public string Domain { get; internal set; }
+        public string? Domain { get; internal set; }
         public int LookupsBefore { get; internal set; }
         public int LookupsAfter { get; internal set; }
         /// <summary>The terms (includes, then a/mx terms of the record itself) replaced by their addresses.</summary>
@@ -25,7 +26,7 @@ namespace MailOps.Spf
         public ResultList<string> Records { get; internal set; } = ResultList<string>.Empty;
         /// <summary>Providers whose ranges change without notice: a flattened copy goes stale and must be refreshed.</summary>
         public ResultList<string> VolatileProviders { get; internal set; } = ResultList<string>.Empty;
-        public string Warning { get; internal set; }
+        public string? Warning { get; internal set; }
 
         public override string ToString() => $"{Domain}: {LookupsBefore} -> {LookupsAfter} lookups, {Records.Count} record(s)";
     }
@@ -61,7 +62,7 @@ namespace MailOps.Spf
             ("spf.mtasv.net", "Postmark"),
         };
 
-        public static async Task<SpfFlatteningProposal> ProposeAsync(IDnsResolver dns, SpfAuditResult audit, CancellationToken ct)
+        public static async Task<SpfFlatteningProposal?> ProposeAsync(IDnsResolver dns, SpfAuditResult audit, CancellationToken ct)
         {
             if (audit?.Record == null || audit.LookupCount <= 10) return null;
             var top = audit.Terms.ToList();
@@ -78,12 +79,12 @@ namespace MailOps.Spf
                     ? await CollectAsync(dns, c.Children, ips, ct).ConfigureAwait(false)
                     : await CollectAsync(dns, new[] { c }, ips, ct).ConfigureAwait(false);
                 if (ok) flattenable.Add((c, ips.Distinct().ToList()));
-                else if (c.Kind == "include") kept.Add(c.Target);
+                else if (c.Kind == "include") kept.Add(c.Target!);   // include, a and mx terms always name their target
             }
             if (flattenable.Count == 0) return null;
 
             // Flatten the first k candidates for k = 1, 2, ... until the result (sub-record includes counted) fits.
-            List<string> records = null;
+            List<string>? records = null;
             var lookups = 0;
             var used = 0;
             for (var k = 1; k <= flattenable.Count; k++)
@@ -93,7 +94,7 @@ namespace MailOps.Spf
                 used = k;
                 if (lookups <= 10) break;
             }
-            kept.AddRange(flattenable.Skip(used).Where(x => x.Term.Kind == "include").Select(x => x.Term.Target));
+            kept.AddRange(flattenable.Skip(used).Where(x => x.Term.Kind == "include").Select(x => x.Term.Target!));
             var replaced = flattenable.Take(used).Select(x => x.Term).ToList();
             p.LookupsAfter = lookups;
             p.FlattenedTerms = new ResultList<string>(replaced.Select(k => k.Term));
@@ -113,7 +114,7 @@ namespace MailOps.Spf
         {
             var lookups = audit.LookupCount - chosen.Keys.Sum(t => t.SubtreeLookupCost);
             var terms = new List<string>();
-            string all = null;
+            string? all = null;
             foreach (var t in top)
             {
                 if (t.Kind == "all") { all = t.Term; continue; }
@@ -146,7 +147,7 @@ namespace MailOps.Spf
             return (records, lookups + chunks.Count);
         }
 
-        private static IEnumerable<string> Targets(SpfTerm t) => new[] { t.Target }.Concat(t.Children.SelectMany(Targets)).Where(x => x != null);
+        private static IEnumerable<string> Targets(SpfTerm t) => new[] { t.Target }.Concat(t.Children.SelectMany(Targets)).OfType<string>();
 
         /// <summary>Collects the addresses an include's terms authorise; false when it holds something that cannot be flattened.</summary>
         private static async Task<bool> CollectAsync(IDnsResolver dns, IEnumerable<SpfTerm> terms, List<string> ips, CancellationToken ct)
@@ -174,11 +175,11 @@ namespace MailOps.Spf
                         var hosts = new List<string>();
                         if (t.Kind == "mx")
                         {
-                            var mx = await dns.QueryAsync(t.Target, DnsRecordType.MX, ct).ConfigureAwait(false);
+                            var mx = await dns.QueryAsync(t.Target!, DnsRecordType.MX, ct).ConfigureAwait(false);
                             if (mx.IsError) throw new DnsQueryFailedException(mx);
                             hosts.AddRange(mx.RecordsOf<MxRecord>().Select(m => m.Exchange));
                         }
-                        else hosts.Add(t.Target);
+                        else hosts.Add(t.Target!);
                         foreach (var h in hosts)
                             foreach (var type in new[] { DnsRecordType.A, DnsRecordType.AAAA })
                             {

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -12,7 +13,7 @@ namespace MailOps.Spf
     /// <summary>One piece of a macro-string (RFC 7208 §7.1): literal text, an escape (%%, %_, %-) or a macro-expand.</summary>
     internal sealed class MacroToken
     {
-        public string Literal;          // literal text, or the expansion of an escape
+        public string? Literal;          // literal text, or the expansion of an escape
         public bool IsEscape;           // %% %_ %-
         public char Letter;             // lower-case macro letter; '\0' for literals and escapes
         public bool UrlEscape;          // the letter was upper case
@@ -44,14 +45,14 @@ namespace MailOps.Spf
     /// <summary>The values macros expand to for one check_host() (RFC 7208 §7.2).</summary>
     internal sealed class MacroContext
     {
-        public string Sender;           // s: local-part@domain
-        public string LocalPart;        // l
-        public string SenderDomain;     // o
-        public string Domain;           // d: the current domain
-        public IPAddress Ip;            // i, c, v (already unmapped from IPv4-mapped IPv6)
-        public string Helo;             // h
-        public string ReceivingHost;    // r
-        public Func<Task<string>> ValidatedName;  // p (costs DNS queries; only run when used)
+        public string? Sender;           // s: local-part@domain
+        public string? LocalPart;        // l
+        public string? SenderDomain;     // o
+        public string? Domain;           // d: the current domain
+        public required IPAddress Ip;    // i, c, v (already unmapped from IPv4-mapped IPv6)
+        public string? Helo;             // h
+        public string? ReceivingHost;    // r
+        public Func<Task<string>>? ValidatedName;  // p (costs DNS queries; only run when used)
         public DateTimeOffset Now;      // t
     }
 
@@ -65,7 +66,7 @@ namespace MailOps.Spf
         /// <summary>Parses a macro-string. Returns null and sets <paramref name="error"/> and <paramref name="errorOffset"/>
         /// (0-based, into <paramref name="text"/>) when it is not valid. <paramref name="explain"/> allows the
         /// exp-only letters c, r, t and spaces (explain-string).</summary>
-        public static MacroString Parse(string text, bool explain, out string error, out int errorOffset)
+        public static MacroString? Parse(string text, bool explain, out string? error, out int errorOffset)
         {
             error = null;
             errorOffset = 0;
@@ -136,7 +137,7 @@ namespace MailOps.Spf
             return new MacroString(text, tokens);
         }
 
-        private static MacroToken ParseMacroBody(string body, bool explain, out string error)
+        private static MacroToken? ParseMacroBody(string body, bool explain, out string? error)
         {
             error = null;
             if (body.Length == 0) { error = "empty macro '%{}'"; return null; }
@@ -188,12 +189,12 @@ namespace MailOps.Spf
 
         /// <summary>Checks the end of a domain-spec: a macro-expand, or "." and a top label (RFC 7208 §7.1 domain-end).
         /// Returns null when fine, else what is wrong.</summary>
-        public static string CheckDomainEnd(MacroString spec)
+        public static string? CheckDomainEnd(MacroString spec)
         {
             if (spec.Tokens.Count == 0) return "the domain is empty";
             var last = spec.Tokens[spec.Tokens.Count - 1];
             if (last.IsMacro || last.IsEscape) return null;
-            var tail = last.Literal;
+            var tail = last.Literal!;   // a literal token (not a macro, not an escape) has its text
             if (tail.EndsWith(".", StringComparison.Ordinal)) tail = tail.Substring(0, tail.Length - 1);
             int dot = tail.LastIndexOf('.');
             if (dot < 0)
@@ -225,7 +226,7 @@ namespace MailOps.Spf
             foreach (var t in spec.Tokens)
             {
                 if (!t.IsMacro) { sb.Append(t.Literal); continue; }
-                string value;
+                string? value;
                 switch (t.Letter)
                 {
                     case 's': value = ctx.Sender; break;
@@ -237,7 +238,7 @@ namespace MailOps.Spf
                     case 'v': value = ctx.Ip.AddressFamily == AddressFamily.InterNetwork ? "in-addr" : "ip6"; break;
                     case 'h': value = ctx.Helo; break;
                     case 'c': value = ctx.Ip.ToString(); break;
-                    case 'r': value = string.IsNullOrEmpty(ctx.ReceivingHost) ? "unknown" : ctx.ReceivingHost; break;
+                    case 'r': value = Strings.IsNullOrEmpty(ctx.ReceivingHost) ? "unknown" : ctx.ReceivingHost; break;
                     case 't': value = ctx.Now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture); break;
                     default: value = ""; break;
                 }
@@ -287,7 +288,7 @@ namespace MailOps.Spf
         /// <summary>Makes an expanded domain usable as a query name: drops a trailing dot and, over 253 characters,
         /// removes labels from the left (RFC 7208 §7.3). Returns null when the result is not a valid DNS name
         /// (empty label, label over 63 octets, a single label).</summary>
-        internal static string ToQueryName(string expanded)
+        internal static string? ToQueryName(string expanded)
         {
             var name = expanded;
             if (name.EndsWith(".", StringComparison.Ordinal)) name = name.Substring(0, name.Length - 1);
@@ -304,7 +305,7 @@ namespace MailOps.Spf
         /// <summary>RFC 7208 §4.3: a multi-label name, no empty label, no label over 63 octets, not a domain literal.</summary>
         internal static bool IsValidDomain(string name)
         {
-            if (string.IsNullOrEmpty(name) || name.Length > 253 || name.StartsWith("[", StringComparison.Ordinal)) return false;
+            if (Strings.IsNullOrEmpty(name) || name.Length > 253 || name.StartsWith("[", StringComparison.Ordinal)) return false;
             var labels = name.Split('.');
             if (labels.Length < 2) return false;
             return labels.All(l => l.Length > 0 && Encoding.UTF8.GetByteCount(l) <= 63);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -11,16 +12,16 @@ namespace MailOps.Spf
     /// <summary>One term of a parsed SPF record: a directive (qualifier + mechanism) or a modifier.</summary>
     internal sealed class SpfParsedTerm
     {
-        public string Text;             // as written
+        public required string Text;     // as written
         public int Position;            // 0-based offset in the record text
         public bool IsModifier;
-        public string Name;             // mechanism or modifier name, lower case
+        public string? Name;             // mechanism or modifier name, lower case
         public char Qualifier = '+';    // + - ~ ?
-        public MacroString Domain;      // domain-spec (include, a, mx, ptr, exists, redirect, exp); null when absent
-        public string Value;            // unknown modifier value
+        public MacroString? Domain;      // domain-spec (include, a, mx, ptr, exists, redirect, exp); null when absent
+        public string? Value;            // unknown modifier value
         public int Cidr4 = 32;
         public int Cidr6 = 128;
-        public IPAddress Network;       // ip4 / ip6
+        public IPAddress? Network;       // ip4 / ip6
         public int Prefix;
 
         /// <summary>True for the terms RFC 7208 §4.6.4 counts against the limit of 10 DNS-querying terms.</summary>
@@ -28,31 +29,31 @@ namespace MailOps.Spf
 
         public string QualifierResult => SpfParser.QualifierResult(Qualifier);
 
-        public override string ToString() => Text;
+        public override string? ToString() => Text;
     }
 
     /// <summary>A parsed SPF record, or the syntax error that makes it a permerror.</summary>
     internal sealed class SpfParsedRecord
     {
-        public string Text;
+        public string? Text;
         public List<SpfParsedTerm> Terms = new List<SpfParsedTerm>();
         public List<SpfParsedTerm> Mechanisms = new List<SpfParsedTerm>();
-        public SpfParsedTerm Redirect;
-        public SpfParsedTerm Exp;
+        public SpfParsedTerm? Redirect;
+        public SpfParsedTerm? Exp;
 
         /// <summary>Null when the record is valid.</summary>
-        public string Error;
+        public string? Error;
 
         /// <summary>0-based offset of the error in <see cref="Text"/>.</summary>
         public int ErrorPosition;
 
         /// <summary>The term in which the error is, when there is one.</summary>
-        public string ErrorTerm;
+        public string? ErrorTerm;
 
         public bool IsValid => Error == null;
 
         /// <summary>"position 14 ('a:foo'): ..."; positions are 1-based for people.</summary>
-        public string DescribeError() =>
+        public string? DescribeError() =>
             Error == null ? null : $"syntax error at position {ErrorPosition + 1}{(ErrorTerm != null ? $" (in '{ErrorTerm}')" : "")}: {Error}";
     }
 
@@ -66,7 +67,7 @@ namespace MailOps.Spf
         private static readonly Regex Ip6Network = new Regex(@"^([0-9A-Fa-f:.]+)(?:/([0-9]+))?$", RegexOptions.CultureInvariant);
 
         /// <summary>True when a TXT record's text is an SPF record: "v=spf1" (any case) then a space or the end (RFC 7208 §4.5).</summary>
-        public static bool IsSpfRecord(string text) =>
+        public static bool IsSpfRecord(string? text) =>
             text != null && text.Length >= 6 && string.Compare(text, 0, "v=spf1", 0, 6, StringComparison.OrdinalIgnoreCase) == 0
             && (text.Length == 6 || text[6] == ' ');
 
@@ -123,7 +124,7 @@ namespace MailOps.Spf
         private static string Printable(string s) =>
             new string(s.Select(ch => ch < 0x20 || ch == 0x7f ? '?' : ch).ToArray());
 
-        private static SpfParsedTerm ParseTerm(string text, int position, out string error, out int offset)
+        private static SpfParsedTerm? ParseTerm(string text, int position, out string? error, out int offset)
         {
             error = null;
             offset = 0;
@@ -285,7 +286,7 @@ namespace MailOps.Spf
             }
         }
 
-        private static bool ParsePrefix(string digits, int max, out int value, out string error)
+        private static bool ParsePrefix(string digits, int max, out int value, out string? error)
         {
             error = null;
             value = 0;
@@ -298,7 +299,7 @@ namespace MailOps.Spf
         }
 
         /// <summary>domain-spec = macro-string domain-end (RFC 7208 §7.1).</summary>
-        internal static MacroString ParseDomainSpec(string text, out string error, out int offset)
+        internal static MacroString? ParseDomainSpec(string text, out string? error, out int offset)
         {
             var ms = SpfMacro.Parse(text, false, out error, out offset);
             if (ms == null) return null;

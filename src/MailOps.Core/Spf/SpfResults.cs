@@ -1,3 +1,4 @@
+#nullable enable
 using System.Linq;
 using System.Text;
 
@@ -6,7 +7,7 @@ namespace MailOps.Spf
     /// <summary>One step of an SPF evaluation: a term evaluated (or a record fetched) and what came of it.</summary>
     public sealed class SpfTraceStep
     {
-        internal SpfTraceStep(int depth, string domain, string term, string outcome, string detail)
+        internal SpfTraceStep(int depth, string domain, string? term, string outcome, string? detail)
         {
             Depth = depth;
             Domain = domain;
@@ -22,16 +23,16 @@ namespace MailOps.Spf
         public string Domain { get; }
 
         /// <summary>The term as written ("include:_spf.example.net"), or "record" for the record lookup.</summary>
-        public string Term { get; }
+        public string? Term { get; }
 
         /// <summary>match, no match, void, pass, fail, softfail, neutral, none, temperror, permerror, or "found" for a record.</summary>
         public string Outcome { get; }
 
         /// <summary>What was looked up or why, in plain words.</summary>
-        public string Detail { get; }
+        public string? Detail { get; }
 
         public override string ToString() =>
-            TextSafety.Escape($"{new string(' ', Depth * 2)}{Domain}: {Term} -> {Outcome}{(string.IsNullOrEmpty(Detail) ? "" : " (" + Detail + ")")}");
+            TextSafety.Escape($"{new string(' ', Depth * 2)}{Domain}: {Term} -> {Outcome}{(Strings.IsNullOrEmpty(Detail) ? "" : " (" + Detail + ")")}");
     }
 
     /// <summary>The result of an RFC 7208 check_host() evaluation for one domain and client IP.</summary>
@@ -84,14 +85,14 @@ namespace MailOps.Spf
         public bool IsPass => Result == "pass";
 
         public override string ToString() =>
-            TextSafety.Escape($"{Domain} {IPAddress}: {Result}{(string.IsNullOrEmpty(MatchedTerm) ? "" : " (" + MatchedTerm + ")")}");
+            TextSafety.Escape($"{Domain} {IPAddress}: {Result}{(Strings.IsNullOrEmpty(MatchedTerm) ? "" : " (" + MatchedTerm + ")")}");
     }
 
     /// <summary>One term of an SPF record in the audit tree, with what it costs against the RFC 7208 §4.6.4 limits.</summary>
     public sealed class SpfTerm
     {
-        internal SpfTerm(string domain, string term, string kind, string qualifier, string target, int lookupCost, int voidLookups,
-            string record, string note, ResultList<SpfTerm> children)
+        internal SpfTerm(string domain, string term, string? kind, string qualifier, string? target, int lookupCost, int voidLookups,
+            string? record, string? note, ResultList<SpfTerm>? children)
         {
             Domain = domain;
             Term = term;
@@ -112,13 +113,13 @@ namespace MailOps.Spf
         public string Term { get; }
 
         /// <summary>The mechanism (all, include, a, mx, ptr, ip4, ip6, exists) or modifier (redirect, exp, or another name).</summary>
-        public string Kind { get; }
+        public string? Kind { get; }
 
         /// <summary>For mechanisms: pass, fail, softfail or neutral. Empty for modifiers.</summary>
         public string Qualifier { get; }
 
         /// <summary>The domain the term looks up, when it has one.</summary>
-        public string Target { get; }
+        public string? Target { get; }
 
         /// <summary>1 when the term itself counts against the limit of 10 DNS-querying terms, else 0.</summary>
         public int LookupCost { get; }
@@ -135,16 +136,16 @@ namespace MailOps.Spf
         /// <summary>For include and redirect: the record found at the target.
         /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
         /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
-        public string Record => TextSafety.Escape(_record);
+        public string? Record => TextSafety.Escape(_record);
 
         /// <summary>The record exactly as published, control characters included. A method, so that views and
         /// Export-Csv never print it.</summary>
-        public string GetRawRecord() => _record;
+        public string? GetRawRecord() => _record;
 
-        private readonly string _record;
+        private readonly string? _record;
 
         /// <summary>What the audit found about this term (void, not followed, loop...).</summary>
-        public string Note { get; }
+        public string? Note { get; }
 
         /// <summary>For include and redirect: the terms of the target's record.</summary>
         public ResultList<SpfTerm> Children { get; }
@@ -158,7 +159,7 @@ namespace MailOps.Spf
             if (Children.Count > 0) sb.Append(", subtree ").Append(SubtreeLookupCost);
             if (VoidLookups > 0) sb.Append(", void ").Append(VoidLookups);
             sb.Append(']');
-            if (!string.IsNullOrEmpty(Note)) sb.Append("  ").Append(TextSafety.Escape(Note));
+            if (!Strings.IsNullOrEmpty(Note)) sb.Append("  ").Append(TextSafety.Escape(Note));
             sb.Append('\n');
             foreach (var c in Children) c.AppendTree(sb, depth + 1);
         }
@@ -182,7 +183,7 @@ namespace MailOps.Spf
         /// <summary>The v=spf1 record (the first one, when there are several); empty when there is none.
         /// Control characters (NUL, ESC, ...) are written as escapes (<see cref="TextSafety"/>) so that no view, CSV or
         /// report writes them to a terminal; <see cref="GetRawRecord"/> returns the text exactly as published.</summary>
-        public string Record => TextSafety.Escape(_record);
+        public string? Record => TextSafety.Escape(_record);
 
         /// <summary>The record exactly as published, control characters included. A method, so that views and
         /// Export-Csv never print it.</summary>
@@ -206,7 +207,7 @@ namespace MailOps.Spf
 
         /// <summary>Test-MailSpf (audit): when the record needs more than 10 lookups, a flattened record that fits
         /// (<see cref="SpfFlattening"/>); null otherwise. A proposal only: nothing is published.</summary>
-        public SpfFlatteningProposal FlatteningProposal { get; internal set; }
+        public SpfFlatteningProposal? FlatteningProposal { get; internal set; }
 
         /// <summary>The tree as indented text, one term a line, with costs.</summary>
         public string ToTreeString()
@@ -217,6 +218,6 @@ namespace MailOps.Spf
             return sb.ToString().TrimEnd('\n');
         }
 
-        public override string ToString() => TextSafety.Escape($"{Domain}: {Status}, {LookupCount} lookup(s), {VoidLookupCount} void");
+        public override string? ToString() => TextSafety.Escape($"{Domain}: {Status}, {LookupCount} lookup(s), {VoidLookupCount} void");
     }
 }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Formats.Asn1;
@@ -57,7 +58,7 @@ namespace MailOps.Transport
             var san = ReadSubjectAltNames(cert);
             if (san.HasSan) return san.Dns;
             var cn = cert.GetNameInfo(X509NameType.SimpleName, false);
-            return string.IsNullOrEmpty(cn) ? (IReadOnlyList<string>)new string[0] : new[] { cn.ToLowerInvariant() };
+            return Strings.IsNullOrEmpty(cn) ? (IReadOnlyList<string>)new string[0] : new[] { cn.ToLowerInvariant() };
         }
 
         /// <summary>True when the certificate covers <paramref name="host"/>: exact DNS name, or a wildcard standing for exactly the
@@ -65,7 +66,7 @@ namespace MailOps.Transport
         /// For an IP address, the iPAddress SAN entries.</summary>
         public static bool MatchesHostName(X509Certificate2 cert, string host)
         {
-            if (string.IsNullOrEmpty(host)) return false;
+            if (Strings.IsNullOrEmpty(host)) return false;
             host = DnsName.Normalize(host.Trim().Trim('[', ']')).ToLowerInvariant();
             var san = ReadSubjectAltNames(cert);
             if (IPAddress.TryParse(host, out var ip)) return san.Ips.Any(a => a.Equals(ip));

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -28,7 +29,7 @@ namespace MailOps.Transport
     /// PolicyFetchException) with their own words; this carries the facts.</summary>
     internal sealed class TransportConnectException : Exception
     {
-        public TransportConnectException(ConnectFailure failure, IPEndPoint lastEndpoint, IReadOnlyList<IPEndPoint> tried, string detail, Exception inner)
+        public TransportConnectException(ConnectFailure failure, IPEndPoint? lastEndpoint, IReadOnlyList<IPEndPoint> tried, string detail, Exception? inner)
             : base(detail, inner)
         {
             Failure = failure;
@@ -39,7 +40,7 @@ namespace MailOps.Transport
         public ConnectFailure Failure { get; }
 
         /// <summary>The address:port tried last (null when there was no address).</summary>
-        public IPEndPoint LastEndpoint { get; }
+        public IPEndPoint? LastEndpoint { get; }
 
         /// <summary>Every address:port tried, in order.</summary>
         public IReadOnlyList<IPEndPoint> Tried { get; }
@@ -49,9 +50,9 @@ namespace MailOps.Transport
     /// when the certificate would not validate (so a bad certificate is reported as such, not as a failed handshake).</summary>
     internal sealed class TlsHandshake
     {
-        public string Version;
-        public string CipherSuite;
-        public X509Certificate2 Leaf;
+        public string? Version;
+        public string? CipherSuite;
+        public X509Certificate2? Leaf;
         /// <summary>Every certificate seen: those the server sent, and the chain the platform built from them.</summary>
         public List<X509Certificate2> Presented = new List<X509Certificate2>();
         /// <summary>Only the certificates the server sent (DANE-TA needs the trust anchor in the server's own chain, RFC 7671 §5.2.2).</summary>
@@ -71,13 +72,13 @@ namespace MailOps.Transport
         /// <summary>Connects to the first of <paramref name="addresses"/> that accepts, within <paramref name="timeout"/> overall.
         /// Throws <see cref="TransportConnectException"/>; <see cref="OperationCanceledException"/> when <paramref name="ct"/> fires.</summary>
         public static async Task<TcpClient> ConnectAsync(IReadOnlyList<IPAddress> addresses, int port, TimeSpan timeout, CancellationToken ct,
-            Action<IPEndPoint> trying = null)
+            Action<IPEndPoint>? trying = null)
         {
             var tried = new List<IPEndPoint>();
             if (addresses == null || addresses.Count == 0)
                 throw new TransportConnectException(ConnectFailure.NetworkError, null, tried, "no address to connect to", null);
             var clock = Stopwatch.StartNew();
-            TransportConnectException last = null;
+            TransportConnectException? last = null;
             foreach (var raw in addresses)
             {
                 var ip = raw.IsIPv4MappedToIPv6 ? raw.MapToIPv4() : raw;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -10,14 +11,14 @@ namespace MailOps.Warmup
     /// <summary>One day of a warm-up plan for one provider ("All" = every recipient together).</summary>
     public sealed class WarmupPlanDay
     {
-        public WarmupPlanDay(int day, DateTime date, string provider, int maxMessages, string guidance = null)
+        public WarmupPlanDay(int day, DateTime date, string? provider, int maxMessages, string? guidance = null)
         {
             if (day < 1) throw new ArgumentOutOfRangeException(nameof(day), "Days count from 1.");
             if (maxMessages < 0) throw new ArgumentOutOfRangeException(nameof(maxMessages), "A maximum cannot be negative.");
             Day = day;
             DateValue = date.Date;
             Week = (day - 1) / 7 + 1;
-            Provider = string.IsNullOrWhiteSpace(provider) ? WarmupPlanner.All : provider.Trim();
+            Provider = Strings.IsNullOrWhiteSpace(provider) ? WarmupPlanner.All : provider.Trim();
             MaxMessages = maxMessages;
             Guidance = guidance;
         }
@@ -33,7 +34,7 @@ namespace MailOps.Warmup
         /// <summary>The most messages to send that day (to that provider).</summary>
         public int MaxMessages { get; }
         /// <summary>Who to send to and what to watch that day.</summary>
-        public string Guidance { get; }
+        public string? Guidance { get; }
 
         public override string ToString() => $"Day {Day} {Date} {Provider}: {MaxMessages}";
     }
@@ -212,10 +213,10 @@ namespace MailOps.Warmup
         public static int ProviderMax(int overall) =>
             overall <= 2 * StartVolume ? overall : Math.Max(StartVolume, (int)Math.Ceiling(overall * ProviderShare));
 
-        public static WarmupPlan Build(DateTime startDate, int targetDailyVolume, int days = 28, IEnumerable<string> providers = null)
+        public static WarmupPlan Build(DateTime startDate, int targetDailyVolume, int days = 28, IEnumerable<string>? providers = null)
         {
             var curve = Curve(targetDailyVolume, days);
-            var provs = (providers ?? DefaultProviders).Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim())
+            var provs = (providers ?? DefaultProviders).Where(p => !Strings.IsNullOrWhiteSpace(p)).Select(p => p.Trim())
                 .Where(p => !string.Equals(p, All, StringComparison.OrdinalIgnoreCase)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
             var list = new List<WarmupPlanDay>();
             for (int d = 1; d <= days; d++)

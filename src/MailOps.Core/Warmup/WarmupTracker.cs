@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -23,7 +24,7 @@ namespace MailOps.Warmup
     /// <summary>One day and provider of a warm-up, actual against plan.</summary>
     public sealed class WarmupDayResult
     {
-        internal WarmupDayResult(WarmupPlanDay plan, DeliveryCounts c, WarmupVerdict verdict, string reason, string nextStep, string remedyCommand)
+        internal WarmupDayResult(WarmupPlanDay plan, DeliveryCounts c, WarmupVerdict verdict, string reason, string nextStep, string? remedyCommand)
         {
             Day = plan.Day;
             Date = plan.Date;
@@ -63,7 +64,7 @@ namespace MailOps.Warmup
         /// <summary>What to do next.</summary>
         public string NextStep { get; }
         /// <summary>The MailOps command that proves or fixes a block, if any.</summary>
-        public string RemedyCommand { get; }
+        public string? RemedyCommand { get; }
 
         public override string ToString() => $"{Date} {Provider}: {Sent}/{Planned} {Verdict}";
     }
@@ -139,8 +140,8 @@ namespace MailOps.Warmup
                 var half = Math.Max(1, (int)Math.Ceiling(Math.Max(sentToday, 1) / 2.0));
                 return new WarmupDayResult(p, c, WarmupVerdict.StepBack,
                     $"{c.Blocks} attempt(s) {who} refused for the sender ({reason}" + (list != null ? $", {list}" : "") + ").",
-                    $"Stop growing. Fix the cause first ({(string.IsNullOrEmpty(info?.RemedyCommand) ? "see Remedy of the bounces" : info.RemedyCommand)}), then send at most {half} {who} the next day (half of {sentToday}) and climb again.",
-                    string.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand);
+                    $"Stop growing. Fix the cause first ({(Strings.IsNullOrEmpty(info?.RemedyCommand) ? "see Remedy of the bounces" : info.RemedyCommand)}), then send at most {half} {who} the next day (half of {sentToday}) and climb again.",
+                    Strings.IsNullOrEmpty(info?.RemedyCommand) ? null : info.RemedyCommand);
             }
             if ((deferral >= WarmupPlanner.HoldDeferralRate && c.Deferred >= 2) || (bounce >= WarmupPlanner.HoldBounceRate && c.Failed >= 2))
             {

@@ -45,7 +45,7 @@ namespace MailOps.Commands
                 case DnsblErrorKind.NetworkError: return ForDns(DnsOutcome.NetworkError);
                 case DnsblErrorKind.DnsError: return ForDns(DnsOutcome.OtherError);
             }
-            var catalogued = zone?.ErrorCodes?.FirstOrDefault(c => c.Kind == kind && !string.IsNullOrEmpty(c.Action))?.Action;
+            var catalogued = zone?.ErrorCodes?.FirstOrDefault(c => c.Kind == kind && !Strings.IsNullOrEmpty(c.Action))?.Action;
             if (catalogued != null) return catalogued;
             var refuses = zone != null && zone.RefusesPublicResolvers;
             var dqs = zone != null && zone.SupportsDqs;

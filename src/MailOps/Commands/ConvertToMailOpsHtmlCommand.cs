@@ -13,13 +13,13 @@ namespace MailOps.Commands
     [OutputType(typeof(FileInfo))]
     public sealed class ConvertToMailOpsHtmlCommand : MailOpsCmdlet
     {
-        private HealthReport _report;
-        private string _path;
+        private HealthReport? _report;
+        private string? _path;
 
         /// <summary>Results of Test-MailDomain or of the single checks, and error records (from -ErrorVariable) of checks that could not run.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
         [AllowNull]
-        public PSObject InputObject { get; set; }
+        public PSObject? InputObject { get; set; }
 
         [Parameter]
         public ReportFormat Format { get; set; } = ReportFormat.Html;
@@ -31,7 +31,7 @@ namespace MailOps.Commands
         /// <summary>Writes the report to this file instead of the pipeline.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
+        public string? Path { get; set; }
 
         /// <summary>Replace an existing file.</summary>
         [Parameter]

@@ -12,7 +12,7 @@ namespace MailOps.Commands
     {
         /// <summary>True with an observation, true with null for an input that is no delivery outcome (auto-reply,
         /// feedback report), false with a problem for input that cannot be read.</summary>
-        public static bool TryConvert(object input, out DeliveryObservation observation, out string problem)
+        public static bool TryConvert(object input, out DeliveryObservation? observation, out string? problem)
         {
             observation = null;
             problem = null;
@@ -48,13 +48,13 @@ namespace MailOps.Commands
             return true;
         }
 
-        private static object Value(PSObject o, string name) => o.Properties[name]?.Value is object v ? (v is PSObject p ? p.BaseObject : v) : null;
+        private static object? Value(PSObject o, string name) => o.Properties[name]?.Value is object v ? (v is PSObject p ? p.BaseObject : v) : null;
 
-        private static string Text(PSObject o, string name)
+        private static string? Text(PSObject o, string name)
         {
             var v = Value(o, name);
             var s = v == null ? null : Convert.ToString(v, CultureInfo.InvariantCulture);
-            return string.IsNullOrWhiteSpace(s) ? null : s;
+            return Strings.IsNullOrWhiteSpace(s) ? null : s;
         }
 
         private static bool Bool(PSObject o, string name)

@@ -33,18 +33,18 @@ namespace MailOps.Commands
         [Parameter]
         [Alias("NameServer")]
         [ValidateNotNullOrEmpty]
-        public string[] Server { get; set; }
+        public string[]? Server { get; set; }
 
         /// <summary>Master files whose names are answered from the file instead of the network.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string[] ZoneFile { get; set; }
+        public string[]? ZoneFile { get; set; }
 
         /// <summary>True with -Format Parsedmarc.</summary>
         protected bool Parsedmarc { get; private set; }
 
         /// <summary>The enrichment of this invocation; null unless -Format Parsedmarc without -NoEnrichment.</summary>
-        protected SourceEnricher Enricher { get; private set; }
+        protected SourceEnricher? Enricher { get; private set; }
 
         protected override void BeginProcessing()
         {
@@ -57,7 +57,7 @@ namespace MailOps.Commands
         }
 
         /// <summary>The bundled Public Suffix List for base domains; null (with a warning) when it cannot be read.</summary>
-        internal static PublicSuffixList LoadPublicSuffixList(Cmdlet cmdlet)
+        internal static PublicSuffixList? LoadPublicSuffixList(Cmdlet cmdlet)
         {
             var path = TestMailDmarcCommand.PublicSuffixListPath;
             try

@@ -16,7 +16,7 @@ namespace MailOps.Commands
         [Parameter]
         [Alias("NameServer")]
         [ValidateNotNullOrEmpty]
-        public string[] Server { get; set; }
+        public string[]? Server { get; set; }
 
         /// <summary>Seconds to wait for each DNS answer.</summary>
         [Parameter]
@@ -27,7 +27,7 @@ namespace MailOps.Commands
         /// <summary>Master files whose names are answered from the file instead of the network.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string[] ZoneFile { get; set; }
+        public string[]? ZoneFile { get; set; }
 
         /// <summary>How long each DNS question waits: -TimeoutSec on the DNS cmdlets. The transport cmdlets give -TimeoutSec
         /// another meaning (the deadline of each network step) and override this (<see cref="SmtpCmdletSupport.DnsQueryTimeout"/>).</summary>
@@ -37,7 +37,7 @@ namespace MailOps.Commands
         protected virtual bool RequestDnssec => false;
 
         /// <summary>The resolver for this invocation.</summary>
-        protected IDnsResolver Dns { get; private set; }
+        protected IDnsResolver? Dns { get; private set; }
 
         protected override void BeginProcessing()
         {
@@ -64,7 +64,7 @@ namespace MailOps.Commands
         /// -Zone (or the catalogue's defaults), the DQS key, one throttle for the invocation, notes to -Verbose and warnings
         /// to the warning stream. An invalid -Zone or -DqsKey ends the command with InvalidDnsblZone (InvalidArgument).
         /// </summary>
-        protected DnsblCheck CreateDnsblCheck(string[] zones, string dqsKey, int throttleLimit)
+        protected DnsblCheck? CreateDnsblCheck(string[] zones, string dqsKey, int throttleLimit)
         {
             try
             {
@@ -113,7 +113,7 @@ namespace MailOps.Commands
             {
                 var then = consequence?.Invoke(q);
                 WriteWarning((target == null ? "" : target + ": ") + new DnsQueryFailedException(q).Message
-                    + (string.IsNullOrEmpty(then) ? "" : " " + then));
+                    + (Strings.IsNullOrEmpty(then) ? "" : " " + then));
             }
         }
     }

@@ -41,7 +41,7 @@ namespace MailOps.Commands
                 ZoneFileLimits = ZoneFileLimitsFromEnvironment(),
                 CancellationToken = cancel,
             };
-            IDnsResolver dns = null;
+            IDnsResolver? dns = null;
             try
             {
                 dns = DnsResolverFactory.Create(options);

@@ -126,12 +126,12 @@ namespace MailOps.Commands
         public static ErrorCategory CategoryOf(ErrorId id) => Categories[id];
 
         /// <summary>An ErrorRecord for <paramref name="id"/>, with the id's category.</summary>
-        public static ErrorRecord Create(ErrorId id, string message, object target, string recommendedAction = null, Exception exception = null) =>
+        public static ErrorRecord Create(ErrorId id, string message, object target, string? recommendedAction = null, Exception? exception = null) =>
             Build(id, CategoryOf(id), message, target, recommendedAction, exception);
 
         /// <summary>Only for the two ids whose category says more than the id (DnsblListError: refused, quota, other;
         /// ReportUnreadable: a device or pipe passed as a file is an invalid argument); docs/errors.md lists both.</summary>
-        private static ErrorRecord Build(ErrorId id, ErrorCategory category, string message, object target, string recommendedAction = null, Exception exception = null)
+        private static ErrorRecord Build(ErrorId id, ErrorCategory category, string message, object target, string? recommendedAction = null, Exception? exception = null)
         {
             var record = new ErrorRecord(exception ?? new InvalidOperationException(message), id.ToString(), category, target)
             {
@@ -300,7 +300,7 @@ namespace MailOps.Commands
 
         /// <summary>A part of Test-MailDomain that could not run: the single check's ErrorId and category, the domain as target,
         /// and a message naming the part.</summary>
-        public static ErrorRecord ForDomainCheckFailure(MailOps.DomainHealth.MailDomainCheckFailure f, string domain)
+        public static ErrorRecord? ForDomainCheckFailure(MailOps.DomainHealth.MailDomainCheckFailure f, string domain)
         {
             ErrorRecord record;
             switch (f.Exception)

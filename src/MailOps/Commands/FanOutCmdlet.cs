@@ -35,7 +35,7 @@ namespace MailOps.Commands
 
         private readonly Queue<Task<Action>> _pendingItems = new Queue<Task<Action>>();
         private readonly Stopwatch _progressClock = new Stopwatch();
-        private SemaphoreSlim _gate;
+        private SemaphoreSlim? _gate;
         private int _started, _finished, _written;
 
         /// <summary>How many inputs are checked at the same time.</summary>
@@ -124,7 +124,7 @@ namespace MailOps.Commands
             var finished = Volatile.Read(ref _finished);
             var detail = ProgressDetail;
             WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name,
-                $"{finished} of {_started} done ({ThrottleLimit} at a time)" + (string.IsNullOrEmpty(detail) ? "" : "; " + detail))
+                $"{finished} of {_started} done ({ThrottleLimit} at a time)" + (Strings.IsNullOrEmpty(detail) ? "" : "; " + detail))
             {
                 PercentComplete = Math.Min(100, finished * 100 / _started),
             });

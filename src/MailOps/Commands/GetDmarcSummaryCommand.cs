@@ -19,7 +19,7 @@ namespace MailOps.Commands
         /// <summary>Rows of Import-DmarcReport (either format).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         [AllowNull]
-        public PSObject InputObject { get; set; }
+        public PSObject? InputObject { get; set; }
 
         /// <summary>Source (default): one object per domain and source address. Domain: one object per domain.</summary>
         [Parameter]
@@ -29,7 +29,7 @@ namespace MailOps.Commands
         /// <summary>An earlier summary (Get-DmarcSummary objects, or Import-Csv of an exported one): sources not in it get a NewSource finding.</summary>
         [Parameter]
         [AllowEmptyCollection]
-        public PSObject[] Baseline { get; set; }
+        public PSObject[]? Baseline { get; set; }
 
         /// <summary>A finding needs at least this many messages of its kind from the source.</summary>
         [Parameter]
@@ -45,7 +45,7 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter NoEnrichment { get; set; }
 
-        private DmarcSummaryBuilder _builder;
+        private DmarcSummaryBuilder? _builder;
         private readonly int _activityId = new Random().Next(1, int.MaxValue);
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
 
@@ -57,7 +57,7 @@ namespace MailOps.Commands
             _builder = new DmarcSummaryBuilder(options);
         }
 
-        private ISet<string> ReadBaseline(IEnumerable<PSObject> items)
+        private ISet<string>? ReadBaseline(IEnumerable<PSObject> items)
         {
             var set = new HashSet<string>(StringComparer.Ordinal);
             foreach (var item in items)
@@ -65,7 +65,7 @@ namespace MailOps.Commands
                 if (item == null) continue;
                 var domain = item.Properties["Domain"]?.Value?.ToString();
                 var ip = item.Properties["SourceIP"]?.Value?.ToString();
-                if (!string.IsNullOrEmpty(domain) && !string.IsNullOrEmpty(ip)) set.Add(DmarcSummaryBuilder.Key(domain, ip));
+                if (!Strings.IsNullOrEmpty(domain) && !Strings.IsNullOrEmpty(ip)) set.Add(DmarcSummaryBuilder.Key(domain, ip));
             }
             if (set.Count == 0)
                 WriteWarning("-Baseline holds no sources (objects with Domain and SourceIP, as Get-DmarcSummary -By Source writes): no NewSource findings are made.");
@@ -103,7 +103,7 @@ namespace MailOps.Commands
 
         protected override void EndProcessing()
         {
-            IReadOnlyDictionary<string, SourceInfo> enrichment = null;
+            IReadOnlyDictionary<string, SourceInfo>? enrichment = null;
             if (!NoEnrichment && _builder.Rows > 0)
                 enrichment = Enrich();
             if (string.Equals(By, "Domain", StringComparison.OrdinalIgnoreCase))

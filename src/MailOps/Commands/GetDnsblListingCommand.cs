@@ -30,7 +30,7 @@ namespace MailOps.Commands
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
         [AddressInput]
-        public string[] IPAddress { get; set; }
+        public string[]? IPAddress { get; set; }
 
         // By property name only: if it also took strings by value, PowerShell would bind any piped object to it as text
         // (binding by value with coercion comes before binding by property name with coercion) before -IPAddress could
@@ -38,16 +38,16 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = "Domain", ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         [Parameter]
         [ArgumentCompleter(typeof(DnsblZoneCompleter))]
         [ValidateNotNullOrEmpty]
-        public string[] Zone { get; set; }
+        public string[]? Zone { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string DqsKey { get; set; }
+        public string? DqsKey { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }

@@ -14,11 +14,11 @@ namespace MailOps.Commands
         [ArgumentCompleter(typeof(DnsblZoneCompleter))]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
-        public string[] Name { get; set; }
+        public string[]? Name { get; set; }
 
         [Parameter]
         [ValidateSet("IP", "Domain")]
-        public string Type { get; set; }
+        public string? Type { get; set; }
 
         protected override void ProcessRecord()
         {

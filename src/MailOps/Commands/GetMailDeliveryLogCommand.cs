@@ -16,17 +16,17 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
-        public string[] Path { get; set; }
+        public string[]? Path { get; set; }
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "LiteralPath")]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
-        public string[] LiteralPath { get; set; }
+        public string[]? LiteralPath { get; set; }
 
         /// <summary>Log lines (Get-Content, journalctl output piped in).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Line")]
         [AllowEmptyString]
-        public string[] InputObject { get; set; }
+        public string[]? InputObject { get; set; }
 
         [Parameter]
         public DateTime Since { get; set; }
@@ -37,7 +37,7 @@ namespace MailOps.Commands
         [Parameter]
         public MailLogFormat Format { get; set; } = MailLogFormat.Auto;
 
-        private PostfixLogReader _lineReader;
+        private PostfixLogReader? _lineReader;
 
         private MailLogReadOptions Options(DateTimeOffset reference) => new MailLogReadOptions
         {

@@ -14,7 +14,7 @@ namespace MailOps.Commands
         /// <summary>Records from Get-MailDeliveryLog or Import-MailBounce (or objects with their property names).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         [AllowNull]
-        public PSObject[] InputObject { get; set; }
+        public PSObject[]? InputObject { get; set; }
 
         [Parameter(Position = 0)]
         public DeliveryStatGrouping By { get; set; } = DeliveryStatGrouping.Day;
@@ -32,7 +32,7 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        private DeliveryStatistics _stats;
+        private DeliveryStatistics? _stats;
         private long _skipped;
 
         protected override void BeginProcessing()

@@ -29,7 +29,7 @@ namespace MailOps.Commands
                 return;
             }
             var report = (DmarcFailureReport)row;
-            var source = Enricher == null || string.IsNullOrEmpty(report.SourceIP) ? null : Await(ct => Enricher.GetAsync(report.SourceIP, ct));
+            var source = Enricher == null || Strings.IsNullOrEmpty(report.SourceIP) ? null : Await(ct => Enricher.GetAsync(report.SourceIP, ct));
             WriteObject(ParsedmarcForensicRow.From(report, source));
         }
     }

@@ -22,7 +22,7 @@ namespace MailOps.Commands
         [Parameter]
         [AllowEmptyCollection]
         [AllowNull]
-        public string[] ExcludeReportId { get; set; }
+        public string[]? ExcludeReportId { get; set; }
 
         protected override IReadOnlyList<string> ReportIdsToExclude => ExcludeReportId ?? new string[0];
         /// <summary>Rows waiting for their source's lookup before the oldest is waited for (rows keep their order).</summary>

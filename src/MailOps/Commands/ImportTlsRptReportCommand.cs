@@ -15,7 +15,7 @@ namespace MailOps.Commands
         [Parameter]
         [AllowEmptyCollection]
         [AllowNull]
-        public string[] ExcludeReportId { get; set; }
+        public string[]? ExcludeReportId { get; set; }
 
         protected override IReadOnlyList<string> ReportIdsToExclude => ExcludeReportId ?? new string[0];
 

@@ -234,7 +234,7 @@ namespace MailOps.Commands
         /// <summary>True when a non-terminating error ends the command: -ErrorAction Stop, or $ErrorActionPreference = 'Stop'.</summary>
         private bool ErrorStopsCommand()
         {
-            object pref = null;
+            object? pref = null;
             if (!MyInvocation.BoundParameters.TryGetValue("ErrorAction", out pref))
             {
                 try { pref = SessionState.PSVariable.GetValue("ErrorActionPreference"); }

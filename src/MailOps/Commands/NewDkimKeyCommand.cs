@@ -14,12 +14,12 @@ namespace MailOps.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
-        public string Selector { get; set; }
+        public string? Selector { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string Domain { get; set; }
+        public string? Domain { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateSet("Rsa", "Ed25519")]
@@ -31,7 +31,7 @@ namespace MailOps.Commands
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
+        public string? Path { get; set; }
 
         [Parameter]
         public SwitchParameter Force { get; set; }
@@ -47,7 +47,7 @@ namespace MailOps.Commands
             }
             var selector = Selector.Trim();
             var ed = string.Equals(Algorithm, "Ed25519", StringComparison.OrdinalIgnoreCase);
-            var directory = GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(Path) ? "." : Path);
+            var directory = GetUnresolvedProviderPathFromPSPath(Strings.IsNullOrEmpty(Path) ? "." : Path);
             if (!Directory.Exists(directory))
             {
                 WriteError(ErrorRecords.ForOutputFile(ErrorId.DkimKeyWriteFailed, OutputFileProblem.DirectoryMissing, directory, "key directory"));

@@ -36,7 +36,7 @@ namespace MailOps.Commands
         /// <summary>Saves the plan as JSON here.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
+        public string? Path { get; set; }
 
         /// <summary>Overwrites an existing file at -Path.</summary>
         [Parameter]
@@ -88,7 +88,7 @@ namespace MailOps.Commands
             try
             {
                 var dir = System.IO.Path.GetDirectoryName(file);
-                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+                if (!Strings.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
                 File.WriteAllText(file, plan.ToJson(), new UTF8Encoding(false));
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)

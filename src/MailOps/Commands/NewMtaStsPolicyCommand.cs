@@ -16,13 +16,13 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string Domain { get; set; }
+        public string? Domain { get; set; }
 
         /// <summary>The MX host names (or "*.example.com" wildcards) senders may deliver to.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("Mx")]
         [ValidateNotNullOrEmpty]
-        public string[] MxHost { get; set; }
+        public string[]? MxHost { get; set; }
 
         [Parameter]
         [ValidateSet("testing", "enforce", "none")]
@@ -35,7 +35,7 @@ namespace MailOps.Commands
         /// <summary>Writes the policy text to this file (served as /.well-known/mta-sts.txt).</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; }
+        public string? Path { get; set; }
 
         /// <summary>Overwrite an existing file at -Path.</summary>
         [Parameter]
@@ -94,7 +94,7 @@ namespace MailOps.Commands
             try
             {
                 var dir = System.IO.Path.GetDirectoryName(file);
-                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+                if (!Strings.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
                 File.WriteAllText(file, template.Policy, new UTF8Encoding(false));
             }
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)

@@ -16,7 +16,7 @@ namespace MailOps.Commands
     {
         private const string PathSet = "CertificatePath";
         private const string HostSet = "HostName";
-        private IReadOnlyList<X509Certificate2> _fileChain;
+        private IReadOnlyList<X509Certificate2>? _fileChain;
 
         public NewTlsaRecordCommand()
         {
@@ -26,17 +26,17 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
         [Alias("Path")]
         [ValidateNotNullOrEmpty]
-        public string CertificatePath { get; set; }
+        public string? CertificatePath { get; set; }
 
         /// <summary>The host the record is for, with -CertificatePath (default: the certificate's first DNS name).</summary>
         [Parameter(ParameterSetName = PathSet)]
         [ValidateNotNullOrEmpty]
-        public string ServerName { get; set; }
+        public string? ServerName { get; set; }
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
         [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
-        public string[] HostName { get; set; }
+        public string[]? HostName { get; set; }
 
         [Parameter]
         [ValidateRange(1, 65535)]

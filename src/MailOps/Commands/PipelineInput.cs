@@ -69,7 +69,7 @@ namespace MailOps.Commands
         /// at least one known object and nothing but known objects and strings; otherwise null (leave the value to
         /// PowerShell's own binding).
         /// </summary>
-        internal static string[] Flatten(object input, System.Func<object, IEnumerable<string>> map)
+        internal static string[]? Flatten(object input, System.Func<object, IEnumerable<string>> map)
         {
             var result = new List<string>();
             var known = false;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.IO;
@@ -20,12 +21,12 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Path")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
-        public string[] Path { get; set; }
+        public string[]? Path { get; set; }
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "LiteralPath")]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
-        public string[] LiteralPath { get; set; }
+        public string[]? LiteralPath { get; set; }
 
         /// <summary>Import the files in sub-folders of the folders given too.</summary>
         [Parameter(ParameterSetName = "Path")]
@@ -41,13 +42,13 @@ namespace MailOps.Commands
         /// given; port 143 means STARTTLS unless -ImapSecurity says otherwise.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Imap")]
         [ValidateNotNullOrEmpty]
-        public string ImapServer { get; set; }
+        public string? ImapServer { get; set; }
 
         /// <summary>User name and password of the mailbox.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Imap")]
         [Credential]
         [ValidateNotNull]
-        public PSCredential Credential { get; set; }
+        public PSCredential? Credential { get; set; }
 
         /// <summary>The folder the reports arrive in. Default INBOX.</summary>
         [Parameter(ParameterSetName = "Imap")]
@@ -66,12 +67,12 @@ namespace MailOps.Commands
         /// <summary>The folder -Processed Move moves messages to; created when missing.</summary>
         [Parameter(ParameterSetName = "Imap")]
         [ValidateNotNullOrEmpty]
-        public string ArchiveFolder { get; set; }
+        public string? ArchiveFolder { get; set; }
 
         /// <summary>PEM or DER certificates trusted beside the system's store (a private CA that signed the IMAP server's certificate).</summary>
         [Parameter(ParameterSetName = "Imap")]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCertificatePath { get; set; }
+        public string[]? TrustedCertificatePath { get; set; }
 
         /// <summary>Implicit (TLS from the first byte, port 993) or StartTls (port 143 upgraded). There is no plain-text choice.</summary>
         [Parameter(ParameterSetName = "Imap")]
@@ -105,9 +106,9 @@ namespace MailOps.Commands
         private int _fileNumber;
         private long _rows;
         private readonly int _activityId = new Random().Next(1, int.MaxValue);
-        private InputFileWalker _walker;
+        private InputFileWalker? _walker;
 
-        private ImapMailboxOptions _imap;
+        private ImapMailboxOptions? _imap;
 
         protected override void BeginProcessing()
         {
@@ -118,10 +119,10 @@ namespace MailOps.Commands
         /// <summary>Checks the -ImapServer invocation (terminating errors for what can never work) and builds the options.</summary>
         private ImapMailboxOptions ImapOptions()
         {
-            if (Processed == ImapProcessed.Move && string.IsNullOrEmpty(ArchiveFolder))
+            if (Processed == ImapProcessed.Move && Strings.IsNullOrEmpty(ArchiveFolder))
                 ThrowTerminatingError(ErrorRecords.Create(ErrorId.ImapArchiveFolderRequired,
                     "-Processed Move needs -ArchiveFolder: the folder imported messages are moved to.", ArchiveFolder, "Add -ArchiveFolder <name>, e.g. -ArchiveFolder Archive/DMARC."));
-            if (!string.IsNullOrEmpty(ArchiveFolder) && Processed != ImapProcessed.Move)
+            if (!Strings.IsNullOrEmpty(ArchiveFolder) && Processed != ImapProcessed.Move)
                 ThrowTerminatingError(ErrorRecords.Create(ErrorId.ImapArchiveFolderRequired,
                     "-ArchiveFolder is only used with -Processed Move.", ArchiveFolder, "Add -Processed Move, or leave -ArchiveFolder out."));
             if (!TryParseServer(ImapServer, out var host, out var port))
@@ -145,12 +146,12 @@ namespace MailOps.Commands
         }
 
         /// <summary>host, host:port, [v6] or [v6]:port; a bare IPv6 address has no port.</summary>
-        internal static bool TryParseServer(string value, out string host, out int? port)
+        internal static bool TryParseServer(string? value, [NotNullWhen(true)] out string? host, out int? port)
         {
             host = null;
             port = null;
             value = (value ?? "").Trim();
-            string portText = null;
+            string? portText = null;
             if (value.StartsWith("[", StringComparison.Ordinal))
             {
                 var close = value.IndexOf(']');
@@ -367,9 +368,9 @@ namespace MailOps.Commands
 
         /// <summary>The importers that de-duplicate reports (aggregate and TLS reports, which carry report ids) return their
         /// -ExcludeReportId here (an empty list when none); null, the default, writes every row.</summary>
-        protected virtual IReadOnlyList<string> ReportIdsToExclude => null;
+        protected virtual IReadOnlyList<string>? ReportIdsToExclude => null;
 
-        private ReportDeduplicator _seen;
+        private ReportDeduplicator? _seen;
 
         /// <summary>Whether a row is written: a report already seen in this run, or excluded, is skipped with a verbose line.</summary>
         private bool Keep(object row)

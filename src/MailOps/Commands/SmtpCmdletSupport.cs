@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -64,14 +65,14 @@ namespace MailOps.Commands
         public static TimeSpan DnsQueryTimeout(int timeoutSec) => TimeSpan.FromSeconds(Math.Min(timeoutSec, 5));
 
         /// <summary>Null (the operating system resolves, /etc/hosts included) unless -Server or -ZoneFile was given.</summary>
-        public static Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>> Resolver(DnsCmdlet cmdlet, IDnsResolver dns, int port)
+        public static Func<string, CancellationToken, Task<IReadOnlyList<IPAddress>>>? Resolver(DnsCmdlet cmdlet, IDnsResolver dns, int port)
         {
             var bound = cmdlet.MyInvocation.BoundParameters;
             if (!bound.ContainsKey("Server") && !bound.ContainsKey("ZoneFile")) return null;
             return (host, ct) => DaneCheck.ResolveAsync(dns, host, port, ct);
         }
 
-        public static bool TryHostName(string input, out string host, out string problem)
+        public static bool TryHostName(string? input, [NotNullWhen(true)] out string? host, [NotNullWhen(false)] out string? problem)
         {
             host = null;
             problem = null;

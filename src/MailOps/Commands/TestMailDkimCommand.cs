@@ -16,22 +16,22 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
-        public string[] Selector { get; set; }
+        public string[]? Selector { get; set; }
 
         [Parameter]
         [Alias("KeyFile")]
         [ValidateNotNullOrEmpty]
-        public string PrivateKeyPath { get; set; }
+        public string? PrivateKeyPath { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        private DkimPrivateKey _key;
-        private string _keyPath;
+        private DkimPrivateKey? _key;
+        private string? _keyPath;
 
         protected override void BeginProcessing()
         {

@@ -16,7 +16,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         /// <summary>TreeWalk (RFC 9989, default) or PublicSuffixList (RFC 7489).</summary>
         [Parameter]
@@ -26,7 +26,7 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        private PublicSuffixList _psl;
+        private PublicSuffixList? _psl;
 
         /// <summary>The Public Suffix List shipped in the module's Data folder (out/MailOps/Data; MailOps.dll itself is in
         /// out/MailOps/dependencies).</summary>

@@ -21,18 +21,18 @@ namespace MailOps.Commands
     [OutputType(typeof(bool))]
     public sealed class TestMailDomainCommand : FanOutCmdlet
     {
-        private MailDomainOptions _options;
+        private MailDomainOptions? _options;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         /// <summary>DKIM selectors to check instead of probing the common ones.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [Alias("Selector")]
         [ValidateNotNullOrEmpty]
-        public string[] DkimSelector { get; set; }
+        public string[]? DkimSelector { get; set; }
 
         /// <summary>Also checks the client records a mail suite asks for.</summary>
         [Parameter]
@@ -44,7 +44,7 @@ namespace MailOps.Commands
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         /// <summary>TreeWalk (RFC 9989, default) or PublicSuffixList (RFC 7489).</summary>
         [Parameter]
@@ -54,7 +54,7 @@ namespace MailOps.Commands
         [Parameter]
         [Alias("TrustedCaCertificatePath")]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCertificatePath { get; set; }
+        public string[]? TrustedCertificatePath { get; set; }
 
         /// <summary>The HTTPS port of MTA-STS policy hosts. Only for tests and private setups: senders always use 443.</summary>
         [Parameter(DontShow = true)]
@@ -71,12 +71,12 @@ namespace MailOps.Commands
         [Parameter(ParameterSetName = "Blocklist")]
         [ArgumentCompleter(typeof(DnsblZoneCompleter))]
         [ValidateNotNullOrEmpty]
-        public string[] Zone { get; set; }
+        public string[]? Zone { get; set; }
 
         /// <summary>A Spamhaus DQS key: Spamhaus zones are asked through DQS (they refuse public resolvers).</summary>
         [Parameter(ParameterSetName = "Blocklist")]
         [ValidateNotNullOrEmpty]
-        public string DqsKey { get; set; }
+        public string? DqsKey { get; set; }
 
         /// <summary>Skip the blocklist check.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "NoBlocklist")]
@@ -98,8 +98,8 @@ namespace MailOps.Commands
                 if (problem != null)
                     ThrowTerminatingError(ErrorRecords.ForInvalidSelector(s, problem));
             }
-            MailOps.Dnsbl.DnsblCheck blocklists = null;
-            PublicSuffixList psl = null;
+            MailOps.Dnsbl.DnsblCheck? blocklists = null;
+            PublicSuffixList? psl = null;
             if (DmarcDiscoveryMethod == DmarcDiscoveryMethod.PublicSuffixList)
             {
                 var path = TestMailDmarcCommand.PublicSuffixListPath;
@@ -145,7 +145,7 @@ namespace MailOps.Commands
         protected override void ProcessRecord()
         {
             // -DkimSelector may come per row (Import-Csv with a Selector column) or once for all.
-            var selectors = (DkimSelector ?? new string[0]).Where(s => !string.IsNullOrWhiteSpace(s)).ToList();
+            var selectors = (DkimSelector ?? new string[0]).Where(s => !Strings.IsNullOrWhiteSpace(s)).ToList();
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain))

@@ -15,12 +15,12 @@ namespace MailOps.Commands
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
         [AddressInput]
-        public string[] IPAddress { get; set; }
+        public string[]? IPAddress { get; set; }
 
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("Helo", "EhloName")]
         [ValidateNotNullOrEmpty]
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }

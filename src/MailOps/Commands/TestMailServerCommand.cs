@@ -26,37 +26,37 @@ namespace MailOps.Commands
     {
         private const string ServerSet = "Server";
         private const string RelaySet = "Relay";
-        private DnsblCheck _dnsbl;
+        private DnsblCheck? _dnsbl;
         private IReadOnlyList<X509Certificate2> _trusted = new X509Certificate2[0];
         private IReadOnlyList<(MailProtocol, int)> _services = new (MailProtocol, int)[0];
-        private Lazy<Task<Port25EgressResult>> _egress;
+        private Lazy<Task<Port25EgressResult>>? _egress;
         private bool _relayStarted;
 
         /// <summary>The server's addresses (or host names, resolved to their A and AAAA records).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ServerSet)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public string[] IPAddress { get; set; }
+        public string[]? IPAddress { get; set; }
 
         /// <summary>The server's name; the default HELO name.</summary>
         [Parameter(Position = 1, ParameterSetName = ServerSet)]
         [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
-        public string HostName { get; set; }
+        public string? HostName { get; set; }
 
         /// <summary>The name the server sends in EHLO/HELO; compared with its PTR.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         [Parameter(ParameterSetName = ServerSet)]
         [ArgumentCompleter(typeof(DnsblZoneCompleter))]
         [ValidateNotNullOrEmpty]
-        public string[] Zone { get; set; }
+        public string[]? Zone { get; set; }
 
         [Parameter(ParameterSetName = ServerSet)]
         [ValidateNotNullOrEmpty]
-        public string DqsKey { get; set; }
+        public string? DqsKey { get; set; }
 
         /// <summary>Also counts the listed addresses of the same /24 (public IPv4 only).</summary>
         [Parameter(ParameterSetName = ServerSet)]
@@ -75,7 +75,7 @@ namespace MailOps.Commands
         /// Imaps), replacing the default set: @{ Smtp = 2525; Imaps = 10993 }. Implies -Service.</summary>
         [Parameter(ParameterSetName = ServerSet)]
         [ValidateNotNullOrEmpty]
-        public Hashtable ServicePort { get; set; }
+        public Hashtable? ServicePort { get; set; }
 
         /// <summary>Also tests outbound port 25 from this machine (Test-Port25Egress), once, attached to every result: run it
         /// on the mail server itself.</summary>
@@ -85,31 +85,31 @@ namespace MailOps.Commands
         /// <summary>-Local's targets ("host", "host:port"); default: the MX hosts of large mailbox providers.</summary>
         [Parameter(ParameterSetName = ServerSet)]
         [ValidateNotNullOrEmpty]
-        public string[] EgressTarget { get; set; }
+        public string[]? EgressTarget { get; set; }
 
         /// <summary>Relay mode: the smarthost or email service ("host", "host:port"; port 587 with STARTTLS by default, 465
         /// with implicit TLS).</summary>
         [Parameter(Mandatory = true, ParameterSetName = RelaySet)]
         [ArgumentCompleter(typeof(MailRelayCompleter))]
         [ValidateNotNullOrEmpty]
-        public string Relay { get; set; }
+        public string? Relay { get; set; }
 
         /// <summary>The relay login (an ESP's SMTP user and password or API key). Sent only inside TLS; never shown.</summary>
         [Parameter(Mandatory = true, ParameterSetName = RelaySet)]
         [Credential]
         [ValidateNotNull]
-        public PSCredential Credential { get; set; }
+        public PSCredential? Credential { get; set; }
 
         /// <summary>The sending domain: is the relay's SPF include in its SPF record, and a DKIM key of the relay published?</summary>
         [Parameter(ParameterSetName = RelaySet)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string Domain { get; set; }
+        public string? Domain { get; set; }
 
         /// <summary>DKIM selectors of the relay to check at -Domain besides the provider's known ones.</summary>
         [Parameter(ParameterSetName = RelaySet)]
         [ValidateNotNullOrEmpty]
-        public string[] DkimSelector { get; set; }
+        public string[]? DkimSelector { get; set; }
 
         /// <summary>Implicit TLS on a port other than 465 (465 always is).</summary>
         [Parameter(ParameterSetName = RelaySet)]
@@ -118,7 +118,7 @@ namespace MailOps.Commands
         /// <summary>CA certificates (PEM or DER files) to trust for -Service and -Relay besides the system's.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCertificatePath { get; set; }
+        public string[]? TrustedCertificatePath { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -270,7 +270,7 @@ namespace MailOps.Commands
                 RecordCheckFailed();
                 return;
             }
-            string domain = null;
+            string? domain = null;
             if (Domain != null && !TryNormalizeDomain(Domain, out domain)) { RecordCheckFailed(); return; }
             var credential = Credential.GetNetworkCredential();
             var options = new MailRelayOptions

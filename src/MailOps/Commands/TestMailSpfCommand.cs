@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -22,7 +23,7 @@ namespace MailOps.Commands
         private const string EvaluateSet = "Evaluate";
         private readonly HashSet<string> _audited = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private int _done;
-        private string _receivingHost;
+        private string? _receivingHost;
 
         /// <summary>The domains to audit, or whose policy to evaluate (when evaluating, default: the domain of -Sender, or
         /// -HeloName when the sender is empty).</summary>
@@ -32,24 +33,24 @@ namespace MailOps.Commands
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         /// <summary>Client IPs to evaluate (IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4).</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public string[] IPAddress { get; set; }
+        public string[]? IPAddress { get; set; }
 
         /// <summary>The MAIL FROM address. Alone it is enough: its domain is the one evaluated. Empty ("" or "&lt;&gt;", a
         /// bounce) means the HELO identity: postmaster@HeloName (RFC 7208 §2.4). Default: postmaster@Domain.</summary>
         [Parameter(ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("MailFrom")]
-        public string Sender { get; set; }
+        public string? Sender { get; set; }
 
         /// <summary>The HELO/EHLO name the client gave (the %{h} macro). Default: the domain.</summary>
         [Parameter(ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("Helo", "Ehlo")]
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         /// <summary>Return $true/$false instead of objects.</summary>
         [Parameter]
@@ -96,14 +97,14 @@ namespace MailOps.Commands
         /// of the MAIL FROM address; for an empty MAIL FROM (a bounce: "" or "&lt;&gt;"), postmaster@ the HELO name. The domain
         /// is taken as the client sent it (a malformed one evaluates to "none", §4.3).
         /// </summary>
-        private bool TryIdentityFromSender(out string domain, out string sender)
+        private bool TryIdentityFromSender([NotNullWhen(true)] out string? domain, out string sender)
         {
             domain = null;
             sender = (Sender ?? "").Trim();
             if (sender.StartsWith("<", StringComparison.Ordinal) && sender.EndsWith(">", StringComparison.Ordinal)) sender = sender.Substring(1, sender.Length - 2).Trim();
             if (sender.Length == 0)
             {
-                if (string.IsNullOrWhiteSpace(HeloName))
+                if (Strings.IsNullOrWhiteSpace(HeloName))
                 {
                     WriteError(ErrorRecords.Create(ErrorId.InvalidDomainName,
                         "There is no identity to evaluate: give -Domain, a -Sender address, or (for an empty sender) -HeloName.",
@@ -145,7 +146,7 @@ namespace MailOps.Commands
                     return () => WriteError(ErrorRecords.ForDns(ex, domain));
                 }
                 var result = outcome.Result;
-                string noProposal = null;
+                string? noProposal = null;
                 if (result.LookupCount > 10 && propose)
                 {
                     try
@@ -195,7 +196,7 @@ namespace MailOps.Commands
             }
         }
 
-        private static string SafeHostName()
+        private static string? SafeHostName()
         {
             try { return System.Net.Dns.GetHostName(); }
             catch (System.Net.Sockets.SocketException) { return null; }

@@ -19,17 +19,17 @@ namespace MailOps.Commands
         /// <summary>The plan: a JSON file written by New-MailWarmupPlan -Path, or its day objects (also Import-Csv rows of them).</summary>
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
-        public object[] Plan { get; set; }
+        public object[]? Plan { get; set; }
 
         /// <summary>Delivery records (Get-MailDeliveryLog, Import-MailBounce) or Postfix log file paths.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
         [AllowNull]
-        public object[] Log { get; set; }
+        public object[]? Log { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        private WarmupTracker _tracker;
+        private WarmupTracker? _tracker;
 
         protected override void BeginProcessing()
         {
@@ -51,7 +51,7 @@ namespace MailOps.Commands
         private WarmupPlan ReadPlan()
         {
             var days = new List<WarmupPlanDay>();
-            WarmupPlan fromFile = null;
+            WarmupPlan? fromFile = null;
             int files = 0;
             foreach (var item in Plan)
             {
@@ -85,7 +85,7 @@ namespace MailOps.Commands
 
         private static WarmupPlanDay DayFrom(PSObject o)
         {
-            string Get(string name) => o.Properties[name]?.Value is object v ? Convert.ToString(v is PSObject p ? p.BaseObject : v, CultureInfo.InvariantCulture) : null;
+            string? Get(string name) => o.Properties[name]?.Value is object v ? Convert.ToString(v is PSObject p ? p.BaseObject : v, CultureInfo.InvariantCulture) : null;
             var dayText = Get("Day");
             var dateText = Get("Date");
             var maxText = Get("MaxMessages");

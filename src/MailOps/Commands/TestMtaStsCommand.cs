@@ -17,19 +17,19 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[] Domain { get; set; }
+        public string[]? Domain { get; set; }
 
         /// <summary>PEM or DER files of CA certificates to trust besides the system roots (private PKI, tests). The same
         /// parameter as on Test-SmtpService; -TrustedCaCertificatePath is kept as an alias.</summary>
         [Parameter]
         [Alias("TrustedCaCertificatePath")]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCertificatePath { get; set; }
+        public string[]? TrustedCertificatePath { get; set; }
 
         /// <summary>CA certificates to trust besides the system roots, as objects.</summary>
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public X509Certificate2[] TrustedCertificate { get; set; }
+        public X509Certificate2[]? TrustedCertificate { get; set; }
 
         /// <summary>The HTTPS port of the policy host. Only for tests and private setups: senders always use 443.</summary>
         [Parameter(DontShow = true)]
@@ -40,7 +40,7 @@ namespace MailOps.Commands
         [Parameter]
         public SwitchParameter Quiet { get; set; }
 
-        private MtaStsOptions _options;
+        private MtaStsOptions? _options;
 
         /// <summary>-TimeoutSec here is the deadline of each network step; DNS questions keep their own (see docs/transport.md).</summary>
         protected override System.TimeSpan DnsQueryTimeout => SmtpCmdletSupport.DnsQueryTimeout(TimeoutSec);

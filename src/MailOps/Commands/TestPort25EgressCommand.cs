@@ -28,7 +28,7 @@ namespace MailOps.Commands
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName", "ComputerName")]
         [ValidateNotNullOrEmpty]
-        public string[] Target { get; set; }
+        public string[]? Target { get; set; }
 
         [Parameter]
         [ValidateRange(1, 65535)]

@@ -18,7 +18,7 @@ namespace MailOps.Commands
     [OutputType(typeof(bool))]
     public sealed class TestSmtpServiceCommand : FanOutCmdlet
     {
-        private IReadOnlyList<X509Certificate2> _trusted;
+        private IReadOnlyList<X509Certificate2>? _trusted;
 
         public TestSmtpServiceCommand()
         {
@@ -30,7 +30,7 @@ namespace MailOps.Commands
         [Alias("ComputerName", "Host")]
         [ValidateNotNullOrEmpty]
         [HostNameInput]
-        public string[] HostName { get; set; }
+        public string[]? HostName { get; set; }
 
         [Parameter(Position = 1)]
         [ValidateRange(1, 65535)]
@@ -38,15 +38,15 @@ namespace MailOps.Commands
 
         [Parameter]
         [ValidateSet("Smtp", "Submission", "Smtps", "Imap", "Imaps", IgnoreCase = true)]
-        public string Protocol { get; set; }
+        public string? Protocol { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string HeloName { get; set; }
+        public string? HeloName { get; set; }
 
         [Parameter]
         [ValidateNotNullOrEmpty]
-        public string[] TrustedCertificatePath { get; set; }
+        public string[]? TrustedCertificatePath { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }

@@ -108,8 +108,8 @@ namespace MailOps.Tests.Common
             var files = Files(w, d, out var all);
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5));
             Assert.Equal(new[] { "a.xml", "b.xml" }, files.OrderBy(f => f, StringComparer.Ordinal));
-            Assert.Equal(3, all.Count(i => i.Kind == FileWalkItemKind.Note && i.Message.Contains("link to a directory")));
-            Assert.Contains(all, i => i.Kind == FileWalkItemKind.Note && i.Message.Contains("already read"));
+            Assert.Equal(3, all.Count(i => i.Kind == FileWalkItemKind.Note && (i.Message ?? "").Contains("link to a directory")));
+            Assert.Contains(all, i => i.Kind == FileWalkItemKind.Note && (i.Message ?? "").Contains("already read"));
             // The same walker given the folder again (or a folder inside it) reads nothing twice.
             Assert.Empty(Files(w, d, out _));
             Assert.Empty(Files(w, Path.Combine(d, "sub"), out _));
@@ -135,7 +135,7 @@ namespace MailOps.Tests.Common
             for (int i = 0; i < 6; i++) { p = Path.Combine(p, "l" + i); Directory.CreateDirectory(p); File.WriteAllText(Path.Combine(p, "f.xml"), "x"); }
             var files = Files(new InputFileWalker(new FileWalkOptions { Recurse = true, MaxDepth = 3 }), deep, out var all);
             Assert.Equal(3, files.Length);
-            Assert.Single(all, i => i.Kind == FileWalkItemKind.LimitReached && i.Message.Contains("more than 3 levels"));
+            Assert.Single(all, i => i.Kind == FileWalkItemKind.LimitReached && (i.Message ?? "").Contains("more than 3 levels"));
 
             for (int i = 0; i < 20; i++) _tmp.File($"many/f{i:00}.xml", "x");
             files = Files(new InputFileWalker(new FileWalkOptions { MaxFiles = 25 }), Path.Combine(_tmp.Root, "many"), out all);

@@ -10,14 +10,14 @@ namespace MailOps.Tests.Common
         [Fact]
         public void Parses_values_and_escapes()
         {
-            var o = (Dictionary<string, object>)MiniJson.Parse("\uFEFF{\"a\": [1, -2.5, true, false, null, \"x\\u00e9\\n\"], \"b\": {}}");
-            var a = (List<object>)o["a"];
+            var o = Assert.IsType<Dictionary<string, object?>>(MiniJson.Parse("\uFEFF{\"a\": [1, -2.5, true, false, null, \"x\\u00e9\\n\"], \"b\": {}}"));
+            var a = Assert.IsType<List<object?>>(o["a"]);
             Assert.Equal(1L, a[0]);
             Assert.Equal(-2.5, a[1]);
             Assert.Equal(true, a[2]);
             Assert.Null(a[4]);
             Assert.Equal("xé\n", a[5]);
-            Assert.Empty((Dictionary<string, object>)o["b"]);
+            Assert.Empty(Assert.IsType<Dictionary<string, object?>>(o["b"]));
         }
 
         [Theory]
@@ -39,7 +39,7 @@ namespace MailOps.Tests.Common
             Assert.Throws<JsonLimitException>(() => MiniJson.Parse(new StreamReader(new GeneratedStream("\"", "x", 1_000_000_000, "\"")), limits));
             Assert.Throws<JsonLimitException>(() => MiniJson.Parse(new StringReader(new string('[', 11) + new string(']', 11)), limits));
             Assert.Throws<JsonLimitException>(() => MiniJson.Parse(new StringReader("1" + new string('0', 100)), limits));
-            Assert.Equal(3, ((List<object>)MiniJson.Parse(new StringReader("[1,2,3]"), limits)).Count);
+            Assert.Equal(3, Assert.IsType<List<object?>>(MiniJson.Parse(new StringReader("[1,2,3]"), limits)).Count);
         }
     }
 }

@@ -182,10 +182,10 @@ namespace MailOps.Tests.Dkim
         {
             var list = DkimSelectorSearch.BuiltIn;
             Assert.True(list.Count >= 20);
-            Assert.Contains(list, s => s.Selector == "google" && s.Provider.Contains("Google Workspace"));
-            Assert.Contains(list, s => s.Selector == "selector1" && s.Provider.Contains("Microsoft 365"));
-            Assert.Contains(list, s => s.Selector == "selector2" && s.Provider.Contains("Microsoft 365"));
-            Assert.Contains(list, s => s.Selector == "dkim" && s.Provider.Contains("Mailcow"));
+            Assert.Contains(list, s => s.Selector == "google" && (s.Provider ?? "").Contains("Google Workspace"));
+            Assert.Contains(list, s => s.Selector == "selector1" && (s.Provider ?? "").Contains("Microsoft 365"));
+            Assert.Contains(list, s => s.Selector == "selector2" && (s.Provider ?? "").Contains("Microsoft 365"));
+            Assert.Contains(list, s => s.Selector == "dkim" && (s.Provider ?? "").Contains("Mailcow"));
             Assert.All(list, s => Assert.False(string.IsNullOrWhiteSpace(s.Source), s.Selector + " has no source"));
             Assert.Equal(list.Count, list.Select(s => s.Selector).Distinct().Count());
         }

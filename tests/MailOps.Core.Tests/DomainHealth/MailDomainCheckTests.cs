@@ -54,6 +54,8 @@ namespace MailOps.Tests.DomainHealth
             Assert.Empty(outcome.Failures);
             Assert.Empty(outcome.Partial);
             var r = outcome.Result;
+            Assert.NotNull(r.Spf);
+            Assert.NotNull(r.Dmarc);
             Assert.Equal("v=spf1 mx -all", r.Spf.Record);
             Assert.Equal("reject", r.Dmarc.Policy);
             Assert.True(r.Dkim.Single().Found);

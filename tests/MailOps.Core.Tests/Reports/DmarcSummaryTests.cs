@@ -126,7 +126,7 @@ namespace MailOps.Tests.Reports
         {
             var b = new DmarcSummaryBuilder(o);
             foreach (var r in rows) b.Add(r);
-            return b.Sources(enrichment).ToDictionary(s => s.SourceIP);
+            return b.Sources(enrichment).ToDictionary(s => s.SourceIP ?? "");
         }
 
         [Fact]

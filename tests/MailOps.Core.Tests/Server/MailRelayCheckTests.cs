@@ -102,7 +102,7 @@ namespace MailOps.Tests.Server
             Assert.Equal("Fail", r.Status);
             Assert.Contains("AuthRejected", Codes(r));
             Assert.StartsWith("535", r.AuthReply);
-            var text = string.Join("\n", new[] { r.ToString(), r.AuthReply, r.Service.ToString() }.Concat(r.Findings.Select(f => f.Message + f.Remedy)));
+            var text = string.Join("\n", new[] { r.ToString(), r.AuthReply, r.Service?.ToString() }.Concat(r.Findings.Select(f => f.Message + f.Remedy)));
             Assert.DoesNotContain(wrong, text);
             Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0apikey\0" + wrong)), text);
         }

@@ -124,6 +124,7 @@ namespace MailOps.Tests.Server
             });
             var a = await Run(ct => once.Value);
             var b = await Run(ct => once.Value);
+            Assert.NotNull(a.Result.Port25Egress);
             Assert.Equal("Blocked", a.Result.Port25Egress.Verdict);
             Assert.Same(a.Result.Port25Egress, b.Result.Port25Egress);
             Assert.Equal(1, calls);

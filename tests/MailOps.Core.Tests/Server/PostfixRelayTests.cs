@@ -58,7 +58,8 @@ namespace MailOps.Tests.Server
                 }, CancellationToken.None);
                 var r = o.Result;
                 Assert.Null(o.ConnectionFailure);
-                Assert.True(r.Service.TlsEstablished);
+                Assert.NotNull(r.Service);
+            Assert.True(r.Service.TlsEstablished);
                 Assert.Equal("NotOffered", r.Login);
                 Assert.Null(r.AuthMechanism);
                 Assert.Contains("AuthNotOffered", r.Findings.Select(f => f.Code));
@@ -130,7 +131,8 @@ namespace MailOps.Tests.Server
                 var o = await Login(port, implicitTls, "Relay-Passw0rd");
                 var r = o.Result;
                 Assert.Null(o.ConnectionFailure);
-                Assert.True(r.Service.TlsEstablished);
+                Assert.NotNull(r.Service);
+            Assert.True(r.Service.TlsEstablished);
                 Assert.Equal("Accepted", r.Login);
                 Assert.True(r.Authenticated);
                 Assert.Contains(r.AuthMechanism, new[] { "PLAIN", "LOGIN" });
