@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 
 namespace MailOps.Reports
@@ -26,7 +27,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>The file the report came from (full path).</summary>
-        public string? SourceFile { get; internal set; }
+        public string SourceFile { get; internal set; } = "";
 
         /// <summary>Where in the file: mbox message, zip member; null for an .eml file.</summary>
         public string? SourceEntry { get; internal set; }

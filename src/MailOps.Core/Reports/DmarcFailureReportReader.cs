@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -46,7 +47,7 @@ namespace MailOps.Reports
         }
 
         /// <summary>The failure report of one message already loaded.</summary>
-        internal static IEnumerable<object> ReadMessage(MimeMessage message, string file, string entry)
+        internal static IEnumerable<object> ReadMessage(MimeMessage message, string file, string? entry)
         {
             var report = Parse(message, file, entry, forwarded: false);
             if (report != null) return new object[] { report };
@@ -142,7 +143,7 @@ namespace MailOps.Reports
             if (incidents != null && long.TryParse(incidents, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0) r.Incidents = n;
             if (m.Headers.Contains(HeaderId.Date) && DateUtils.TryParse(m.Headers[HeaderId.Date], out var reportDate)) r.ReportDate = reportDate.UtcDateTime;
             var arrival = One("Arrival-Date");
-            r.ArrivalDateText = arrival ?? (m.Headers.Contains(HeaderId.Date) ? m.Headers[HeaderId.Date].Trim() : null);
+            r.ArrivalDateText = arrival ?? m.Headers[HeaderId.Date]?.Trim(); // the indexer gives null when there is no such field
             if (arrival != null && DateUtils.TryParse(arrival, out var arrived)) r.ArrivalDate = arrived.UtcDateTime;
             else r.ArrivalDate = r.ReportDate;
             if (original != null) ReadOriginal(r, original);
@@ -216,8 +217,8 @@ namespace MailOps.Reports
             }
             r.Subject = original.Subject;
             r.HeaderFrom = original.From.Mailboxes.FirstOrDefault()?.Address;
-            r.HeaderTo = original.Headers.Contains(HeaderId.To) ? original.Headers[HeaderId.To].Trim() : null;
-            r.MessageId = original.Headers.Contains(HeaderId.MessageId) ? original.Headers[HeaderId.MessageId].Trim() : null;
+            r.HeaderTo = original.Headers[HeaderId.To]?.Trim();
+            r.MessageId = original.Headers[HeaderId.MessageId]?.Trim();
             r.SampleHeadersOnly = headersOnly || !HasBody(original);
             var sb = new StringBuilder();
             foreach (var h in original.Headers)
@@ -242,8 +243,9 @@ namespace MailOps.Reports
             if (body is Multipart) return true;
             if (body is MimePart p)
             {
-                if (p.Content == null) return false;
-                var s = p.Content.Stream;
+                // No content (or content without a stream): no body.
+                var s = p.Content?.Stream;
+                if (s == null) return false;
                 if (s.CanSeek)
                 {
                     if (s.Length == 0) return false;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -417,7 +418,7 @@ namespace MailOps.Reports
             public readonly List<string> ReasonTypes = new List<string>(), ReasonComments = new List<string>(),
                 DkimDomains = new List<string>(), DkimSelectors = new List<string>(), DkimResults = new List<string>(),
                 SpfDomains = new List<string>(), SpfScopes = new List<string>(), SpfResults = new List<string>();
-            public readonly string[] Identifiers = new string[3], Identities = new string[3]; // header_from, envelope_from, envelope_to
+            public readonly string?[] Identifiers = new string?[3], Identities = new string?[3]; // header_from, envelope_from, envelope_to
 
             /// <summary>The last four one-item lists made per column: a row with the same single value (the same string:
             /// see FieldReader's slots) shares one (a <see cref="ResultList{T}"/> is immutable).</summary>
@@ -571,7 +572,7 @@ namespace MailOps.Reports
             }
         }
 
-        private static void ReadIdentifiers(FieldReader x, string[] ids)
+        private static void ReadIdentifiers(FieldReader x, string?[] ids)
         {
             bool seenHeader = false, seenFrom = false, seenTo = false;
             if (!x.Enter()) return;

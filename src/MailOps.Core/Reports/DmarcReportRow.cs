@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 
 namespace MailOps.Reports
@@ -36,9 +37,9 @@ namespace MailOps.Reports
         /// <summary>What every row of one report (one parse of one &lt;feedback&gt; document, one file or member) has in common.</summary>
         internal sealed class ReportValues
         {
-            public string? SourceFile;
+            public string SourceFile = "";
             public string? SourceEntry;
-            public string? XmlSchema;
+            public string XmlSchema = "";
             public string? XmlNamespace;
             public bool IsRfc9990;
             public string? OrgName;
@@ -84,21 +85,21 @@ namespace MailOps.Reports
         public string SourceFile { get => _report.SourceFile; internal set => Own().SourceFile = value; }
 
         /// <summary>Where in the file: zip member, message and attachment; null for a plain XML file.</summary>
-        public string SourceEntry { get => _report.SourceEntry; internal set => Own().SourceEntry = value; }
+        public string? SourceEntry { get => _report.SourceEntry; internal set => Own().SourceEntry = value; }
 
         /// <summary>The &lt;version&gt; of the report, or "draft" when there is none (as parsedmarc says).</summary>
         public string XmlSchema { get => _report.XmlSchema; internal set => Own().XmlSchema = value; }
 
         /// <summary>The XML namespace of &lt;feedback&gt; (urn:ietf:params:xml:ns:dmarc-2.0 for RFC 9990), or null.</summary>
-        public string XmlNamespace { get => _report.XmlNamespace; internal set => Own().XmlNamespace = value; }
+        public string? XmlNamespace { get => _report.XmlNamespace; internal set => Own().XmlNamespace = value; }
 
         /// <summary>True for an RFC 9990 report: the dmarc-2.0 namespace, or any element only RFC 9990 has (np, testing, discovery_method, generator).</summary>
         public bool IsRfc9990 { get => _report.IsRfc9990; internal set => Own().IsRfc9990 = value; }
 
-        public string OrgName { get => _report.OrgName; internal set => Own().OrgName = value; }
-        public string OrgEmail { get => _report.OrgEmail; internal set => Own().OrgEmail = value; }
-        public string OrgExtraContactInfo { get => _report.OrgExtraContactInfo; internal set => Own().OrgExtraContactInfo = value; }
-        public string ReportId { get => _report.ReportId; internal set => Own().ReportId = value; }
+        public string? OrgName { get => _report.OrgName; internal set => Own().OrgName = value; }
+        public string? OrgEmail { get => _report.OrgEmail; internal set => Own().OrgEmail = value; }
+        public string? OrgExtraContactInfo { get => _report.OrgExtraContactInfo; internal set => Own().OrgExtraContactInfo = value; }
+        public string? ReportId { get => _report.ReportId; internal set => Own().ReportId = value; }
 
         /// <summary>Start of the reporting period (UTC).</summary>
         public DateTime? BeginDate { get => _report.BeginDate; internal set => Own().BeginDate = value; }
@@ -110,21 +111,21 @@ namespace MailOps.Reports
         public ResultList<string> ReportErrors { get => _report.ReportErrors; internal set => Own().ReportErrors = value; }
 
         /// <summary>The RFC 9990 &lt;generator&gt; (the software that wrote the report).</summary>
-        public string Generator { get => _report.Generator; internal set => Own().Generator = value; }
+        public string? Generator { get => _report.Generator; internal set => Own().Generator = value; }
 
         /// <summary>policy_published/domain.</summary>
-        public string Domain { get => _report.Domain; internal set => Own().Domain = value; }
-        public string Adkim { get => _report.Adkim; internal set => Own().Adkim = value; }
-        public string Aspf { get => _report.Aspf; internal set => Own().Aspf = value; }
-        public string P { get => _report.P; internal set => Own().P = value; }
-        public string Sp { get => _report.Sp; internal set => Own().Sp = value; }
-        public string Np { get => _report.Np; internal set => Own().Np = value; }
-        public string Pct { get => _report.Pct; internal set => Own().Pct = value; }
-        public string Fo { get => _report.Fo; internal set => Own().Fo = value; }
+        public string? Domain { get => _report.Domain; internal set => Own().Domain = value; }
+        public string? Adkim { get => _report.Adkim; internal set => Own().Adkim = value; }
+        public string? Aspf { get => _report.Aspf; internal set => Own().Aspf = value; }
+        public string? P { get => _report.P; internal set => Own().P = value; }
+        public string? Sp { get => _report.Sp; internal set => Own().Sp = value; }
+        public string? Np { get => _report.Np; internal set => Own().Np = value; }
+        public string? Pct { get => _report.Pct; internal set => Own().Pct = value; }
+        public string? Fo { get => _report.Fo; internal set => Own().Fo = value; }
         /// <summary>policy_published/testing (RFC 9990, the t tag): y or n.</summary>
-        public string Testing { get => _report.Testing; internal set => Own().Testing = value; }
+        public string? Testing { get => _report.Testing; internal set => Own().Testing = value; }
         /// <summary>policy_published/discovery_method (RFC 9990): treewalk or psl.</summary>
-        public string DiscoveryMethod { get => _report.DiscoveryMethod; internal set => Own().DiscoveryMethod = value; }
+        public string? DiscoveryMethod { get => _report.DiscoveryMethod; internal set => Own().DiscoveryMethod = value; }
 
         public string? SourceIP { get; internal set; }
         public long Count { get; internal set; }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -12,8 +13,8 @@ namespace MailOps.Reports
         internal DmarcSourceSummary() { }
 
         /// <summary>The header From domain (lower case); the policy domain when a row has none.</summary>
-        public string? Domain { get; internal set; }
-        public string? SourceIP { get; internal set; }
+        public string Domain { get; internal set; } = "";
+        public string SourceIP { get; internal set; } = "";
         /// <summary>The PTR name of the address; empty when there is none or when enrichment was skipped or failed (see EnrichmentProblem).</summary>
         public string? ReverseDns { get; internal set; }
         /// <summary>The registrable domain of the PTR name (Public Suffix List).</summary>
@@ -46,9 +47,9 @@ namespace MailOps.Reports
         /// <summary>The published policy (p) in the latest report.</summary>
         public string? Policy { get; internal set; }
         /// <summary>Pass, Info, Warning or Fail: the worst finding.</summary>
-        public string? Status { get; internal set; }
+        public string Status { get; internal set; } = "";
         /// <summary>The finding codes, joined with ";", for filtering and Export-Csv.</summary>
-        public string? FindingCodes { get; internal set; }
+        public string FindingCodes { get; internal set; } = "";
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
         /// <summary>Null when enrichment answered everything (or was skipped); else what went unanswered, e.g. "PTR timed out".</summary>
         public string? EnrichmentProblem { get; internal set; }
@@ -63,7 +64,7 @@ namespace MailOps.Reports
     {
         internal DmarcDomainSummary() { }
 
-        public string Domain { get; internal set; }
+        public string Domain { get; internal set; } = "";
         public long Messages { get; internal set; }
         public long DmarcPass { get; internal set; }
         public double DmarcPassPercent { get; internal set; }
@@ -81,9 +82,9 @@ namespace MailOps.Reports
         public ResultList<string> Reporters { get; internal set; } = ResultList<string>.Empty;
         public DateTime? FirstSeen { get; internal set; }
         public DateTime? LastSeen { get; internal set; }
-        public string Policy { get; internal set; }
-        public string Status { get; internal set; }
-        public string FindingCodes { get; internal set; }
+        public string? Policy { get; internal set; }
+        public string Status { get; internal set; } = "";
+        public string FindingCodes { get; internal set; } = "";
         public ResultList<Finding> Findings { get; internal set; } = ResultList<Finding>.Empty;
 
         public override string ToString() =>
@@ -93,7 +94,7 @@ namespace MailOps.Reports
     /// <summary>One report row as the summary reads it (from a DmarcReportRow or a ParsedmarcRow).</summary>
     internal struct DmarcSummaryRow
     {
-        public string HeaderFrom, PolicyDomain, SourceIP, Disposition, OrgName, Policy;
+        public string? HeaderFrom, PolicyDomain, SourceIP, Disposition, OrgName, Policy;
         public long Count;
         public bool SpfAligned, DkimAligned;
         /// <summary>An override reason of forwarded, mailing_list or trusted_forwarder, or a raw SPF pass that was not aligned.</summary>
@@ -177,7 +178,10 @@ namespace MailOps.Reports
     {
         private sealed class Agg
         {
-            public string? Domain, SourceIP, Policy;
+            public required string Domain;
+            /// <summary>The source address; "" in a domain's aggregate.</summary>
+            public string SourceIP = "";
+            public string? Policy;
             public long Messages, DmarcPass, Spf, Dkim, SpfOnly, Forwarded, None, Quarantine, Reject, Rows;
             public DateTime? First, Last, PolicyAt;
             // Most sources are reported by one or two organisations: the first is kept as a string, a set only from the second on.
@@ -350,11 +354,12 @@ namespace MailOps.Reports
             var failing = a.Messages - a.DmarcPass - a.Forwarded;
             if (Over(failing, a.Messages))
             {
-                var own = info?.BaseDomain != null && (a.Domain == info.BaseDomain || a.Domain.EndsWith("." + info.BaseDomain, StringComparison.Ordinal));
+                var ownBase = info?.BaseDomain;
+                var own = ownBase != null && (a.Domain == ownBase || a.Domain.EndsWith("." + ownBase, StringComparison.Ordinal));
                 var enforced = a.Policy == "quarantine" || a.Policy == "reject";
                 list.Add(new Finding("UnauthenticatedSource", enforced ? FindingSeverity.Warning : FindingSeverity.Fail,
                     $"{failing} of {a.Messages} message(s) from {who} as {a.Domain} passed neither aligned SPF nor aligned DKIM"
-                    + (own ? $"; its reverse DNS is in {info.BaseDomain}, so this is most likely your own server or a service you use, not yet authorised."
+                    + (own ? $"; its reverse DNS is in {ownBase}, so this is most likely your own server or a service you use, not yet authorised."
                            : enforced ? $" (p={a.Policy}: receivers hold them back)." : $" (p={a.Policy ?? "none"}: receivers deliver them anyway)."),
                     own
                         ? $"Authorise {who}: add it to the SPF record of {a.Domain} (ip4:/ip6: or the provider's include:) and turn on DKIM signing for {a.Domain} there."
@@ -383,7 +388,7 @@ namespace MailOps.Reports
         private bool Over(long part, long total) =>
             total > 0 && part >= _options.MinimumMessages && part > 0 && (double)part / total >= _options.FailureThreshold;
 
-        private static string? Describe(string? ip, SourceInfo? info)
+        private static string Describe(string ip, SourceInfo? info)
         {
             var parts = new List<string>();
             if (info?.ReverseDns != null) parts.Add(info.ReverseDns);

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -39,7 +40,8 @@ namespace MailOps.Reports
     /// <summary>Where and how to read report messages over IMAP.</summary>
     public sealed class ImapMailboxOptions
     {
-        public string? Host { get; set; }
+        /// <summary>The server: a name or an address (an IPv6 address may be in brackets).</summary>
+        public string Host { get; set; } = "";
         public int Port { get; set; } = 993;
         public ImapSecurity Security { get; set; } = ImapSecurity.Implicit;
         public string? UserName { get; set; }
@@ -126,6 +128,9 @@ namespace MailOps.Reports
         private readonly ImapMailboxOptions _options;
         private readonly ImapClient _client;
         private IMailFolder? _folder;
+
+        /// <summary>The folder opened by <see cref="OpenAsync"/> (the only way to get a mailbox, so always set after it).</summary>
+        private IMailFolder Opened => _folder ?? throw new InvalidOperationException("The folder is not open.");
         private TcpClient? _tcp;
         private string? _certificateProblem;
 
@@ -309,10 +314,11 @@ namespace MailOps.Reports
                 SearchQuery query = SearchQuery.All;
                 if (unseenOnly) query = SearchQuery.NotSeen;
                 if (since.HasValue) query = query == SearchQuery.All ? SearchQuery.DeliveredAfter(since.Value) : query.And(SearchQuery.DeliveredAfter(since.Value));
-                var uids = await _folder.SearchAsync(query, t).ConfigureAwait(false);
+                var folder = Opened;
+                var uids = await folder.SearchAsync(query, t).ConfigureAwait(false);
                 if (uids.Count == 0) return new ImapMessageInfo[0];
-                var summaries = await _folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope | MessageSummaryItems.Size), t).ConfigureAwait(false);
-                var validity = _folder.UidValidity;
+                var summaries = await folder.FetchAsync(uids, new FetchRequest(MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope | MessageSummaryItems.Size), t).ConfigureAwait(false);
+                var validity = folder.UidValidity;
                 return summaries.Where(s => s.UniqueId.IsValid).OrderBy(s => s.UniqueId.Id)
                     .Select(s => new ImapMessageInfo(s.UniqueId.Id, Clean(s.Envelope?.MessageId), s.Envelope?.Date, Url(validity, s.UniqueId.Id), s.Size))
                     .ToList();
@@ -333,12 +339,12 @@ namespace MailOps.Reports
 
         /// <summary>The whole message (BODY.PEEK[]: \Seen is not set). The caller disposes the stream.</summary>
         public Task<Stream> FetchAsync(ImapMessageInfo message, CancellationToken ct) =>
-            Step($"fetching message UID {message.Uid}", t => _folder.GetStreamAsync(new UniqueId(message.Uid), t), ct);
+            Step($"fetching message UID {message.Uid}", t => Opened.GetStreamAsync(new UniqueId(message.Uid), t), ct);
 
         /// <summary>Sets \Seen on one message.</summary>
         public Task MarkSeenAsync(ImapMessageInfo message, CancellationToken ct) =>
             Step($"flagging message UID {message.Uid} as seen",
-                t => _folder.StoreAsync(new UniqueId(message.Uid), new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, t), ct);
+                t => Opened.StoreAsync(new UniqueId(message.Uid), new StoreFlagsRequest(StoreAction.Add, MessageFlags.Seen) { Silent = true }, t), ct);
 
         private IMailFolder? _archive;
 
@@ -357,7 +363,10 @@ namespace MailOps.Reports
             _archive = await Step($"creating the archive folder '{name}'", async t =>
             {
                 var root = _client.GetFolder(_client.PersonalNamespaces.Count > 0 ? _client.PersonalNamespaces[0] : new FolderNamespace('/', ""));
-                var created = await root.CreateAsync(name, true, t).ConfigureAwait(false);
+                // MailKit gives null when the server does not list the folder it has just created.
+                var created = await root.CreateAsync(name, true, t).ConfigureAwait(false)
+                    ?? throw new ImapMailboxException(ImapFailure.CommandFailed,
+                        $"The IMAP server {_options.Host} port {_options.Port} did not list the archive folder '{name}' after creating it.");
                 await created.SubscribeAsync(t).ConfigureAwait(false);
                 return created;
             }, ct).ConfigureAwait(false);
@@ -367,8 +376,8 @@ namespace MailOps.Reports
         /// <summary>Moves one message to the archive folder (MOVE, or COPY + \Deleted + UID EXPUNGE where MOVE is missing).</summary>
         public Task MoveAsync(ImapMessageInfo message, CancellationToken ct)
         {
-            if (_archive == null) throw new InvalidOperationException("OpenArchiveAsync first.");
-            return Step($"moving message UID {message.Uid} to '{_archive.FullName}'", t => _folder.MoveToAsync(new UniqueId(message.Uid), _archive, t), ct);
+            var archive = _archive ?? throw new InvalidOperationException("OpenArchiveAsync first.");
+            return Step($"moving message UID {message.Uid} to '{archive.FullName}'", t => Opened.MoveToAsync(new UniqueId(message.Uid), archive, t), ct);
         }
 
         /// <summary>Passes rows and problems of one fetched message (a reader's ReadStream) on, each row stamped with the

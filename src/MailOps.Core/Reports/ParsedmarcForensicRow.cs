@@ -1,3 +1,4 @@
+#nullable enable
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
@@ -30,26 +31,26 @@ namespace MailOps.Reports
         };
 
         // Declaration order is column order (PowerShell lists a type's properties in this order).
-        public string? feedback_type { get; internal set; }
-        public string? user_agent { get; internal set; }
-        public string? version { get; internal set; }
-        public string? original_envelope_id { get; internal set; }
-        public string? original_mail_from { get; internal set; }
-        public string? original_rcpt_to { get; internal set; }
-        public string? arrival_date { get; internal set; }
-        public string? arrival_date_utc { get; internal set; }
-        public string? subject { get; internal set; }
-        public string? message_id { get; internal set; }
-        public string? authentication_results { get; internal set; }
-        public string? dkim_domain { get; internal set; }
-        public string? source_ip_address { get; internal set; }
-        public string? source_country { get; internal set; }
-        public string? source_reverse_dns { get; internal set; }
-        public string? source_base_domain { get; internal set; }
-        public string? delivery_result { get; internal set; }
-        public string? auth_failure { get; internal set; }
-        public string? reported_domain { get; internal set; }
-        public string? authentication_mechanisms { get; internal set; }
+        public string feedback_type { get; internal set; } = "";
+        public string user_agent { get; internal set; } = "";
+        public string version { get; internal set; } = "";
+        public string original_envelope_id { get; internal set; } = "";
+        public string original_mail_from { get; internal set; } = "";
+        public string original_rcpt_to { get; internal set; } = "";
+        public string arrival_date { get; internal set; } = "";
+        public string arrival_date_utc { get; internal set; } = "";
+        public string subject { get; internal set; } = "";
+        public string message_id { get; internal set; } = "";
+        public string authentication_results { get; internal set; } = "";
+        public string dkim_domain { get; internal set; } = "";
+        public string source_ip_address { get; internal set; } = "";
+        public string source_country { get; internal set; } = "";
+        public string source_reverse_dns { get; internal set; } = "";
+        public string source_base_domain { get; internal set; } = "";
+        public string delivery_result { get; internal set; } = "";
+        public string auth_failure { get; internal set; } = "";
+        public string reported_domain { get; internal set; } = "";
+        public string authentication_mechanisms { get; internal set; } = "";
         public bool sample_headers_only { get; internal set; }
 
         /// <summary>The report in parsedmarc's forensic shape.</summary>

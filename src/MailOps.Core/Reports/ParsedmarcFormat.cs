@@ -1,3 +1,4 @@
+#nullable enable
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -100,7 +101,7 @@ namespace MailOps.Reports
         private static string Lower(string? s) => (s ?? "").ToLowerInvariant();
 
         /// <summary>The items joined; an empty item becomes <paramref name="empty"/> when given.</summary>
-        private static string Join(string separator, ResultList<string> items, string empty)
+        private static string Join(string separator, ResultList<string> items, string? empty)
         {
             if (items.Count == 0) return "";
             if (items.Count == 1) return items[0].Length == 0 && empty != null ? empty : items[0];
@@ -127,7 +128,7 @@ namespace MailOps.Reports
             return sb.ToString();
         }
 
-        private static string ReportId(string id)
+        private static string ReportId(string? id)
         {
             if (id == null) return "";
             var s = id.Replace("<", "").Replace(">", "");

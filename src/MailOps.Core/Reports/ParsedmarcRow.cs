@@ -1,3 +1,4 @@
+#nullable enable
 using System.Diagnostics.CodeAnalysis;
 
 namespace MailOps.Reports
@@ -13,50 +14,50 @@ namespace MailOps.Reports
         internal ParsedmarcRow() { }
 
         // Declaration order is column order (PowerShell lists a type's properties in this order).
-        public string? xml_schema { get; internal set; }
-        public string? org_name { get; internal set; }
-        public string? org_email { get; internal set; }
-        public string? org_extra_contact_info { get; internal set; }
-        public string? report_id { get; internal set; }
-        public string? begin_date { get; internal set; }
-        public string? end_date { get; internal set; }
+        public string xml_schema { get; internal set; } = "";
+        public string org_name { get; internal set; } = "";
+        public string org_email { get; internal set; } = "";
+        public string org_extra_contact_info { get; internal set; } = "";
+        public string report_id { get; internal set; } = "";
+        public string begin_date { get; internal set; } = "";
+        public string end_date { get; internal set; } = "";
         public bool normalized_timespan { get; internal set; }
-        public string? errors { get; internal set; }
-        public string? domain { get; internal set; }
-        public string? adkim { get; internal set; }
-        public string? aspf { get; internal set; }
-        public string? p { get; internal set; }
-        public string? sp { get; internal set; }
-        public string? np { get; internal set; }
-        public string? pct { get; internal set; }
-        public string? fo { get; internal set; }
-        public string? testing { get; internal set; }
-        public string? discovery_method { get; internal set; }
-        public string? source_ip_address { get; internal set; }
-        public string? source_country { get; internal set; }
-        public string? source_reverse_dns { get; internal set; }
-        public string? source_base_domain { get; internal set; }
-        public string? source_name { get; internal set; }
-        public string? source_type { get; internal set; }
-        public string? source_asn { get; internal set; }
-        public string? source_as_name { get; internal set; }
-        public string? source_as_domain { get; internal set; }
+        public string errors { get; internal set; } = "";
+        public string domain { get; internal set; } = "";
+        public string adkim { get; internal set; } = "";
+        public string aspf { get; internal set; } = "";
+        public string p { get; internal set; } = "";
+        public string sp { get; internal set; } = "";
+        public string np { get; internal set; } = "";
+        public string pct { get; internal set; } = "";
+        public string fo { get; internal set; } = "";
+        public string testing { get; internal set; } = "";
+        public string discovery_method { get; internal set; } = "";
+        public string source_ip_address { get; internal set; } = "";
+        public string source_country { get; internal set; } = "";
+        public string source_reverse_dns { get; internal set; } = "";
+        public string source_base_domain { get; internal set; } = "";
+        public string source_name { get; internal set; } = "";
+        public string source_type { get; internal set; } = "";
+        public string source_asn { get; internal set; } = "";
+        public string source_as_name { get; internal set; } = "";
+        public string source_as_domain { get; internal set; } = "";
         public long count { get; internal set; }
         public bool spf_aligned { get; internal set; }
         public bool dkim_aligned { get; internal set; }
         public bool dmarc_aligned { get; internal set; }
-        public string? disposition { get; internal set; }
-        public string? policy_override_reasons { get; internal set; }
-        public string? policy_override_comments { get; internal set; }
-        public string? envelope_from { get; internal set; }
-        public string? header_from { get; internal set; }
-        public string? envelope_to { get; internal set; }
-        public string? dkim_domains { get; internal set; }
-        public string? dkim_selectors { get; internal set; }
-        public string? dkim_results { get; internal set; }
-        public string? spf_domains { get; internal set; }
-        public string? spf_scopes { get; internal set; }
-        public string? spf_results { get; internal set; }
+        public string disposition { get; internal set; } = "";
+        public string policy_override_reasons { get; internal set; } = "";
+        public string policy_override_comments { get; internal set; } = "";
+        public string envelope_from { get; internal set; } = "";
+        public string header_from { get; internal set; } = "";
+        public string envelope_to { get; internal set; } = "";
+        public string dkim_domains { get; internal set; } = "";
+        public string dkim_selectors { get; internal set; } = "";
+        public string dkim_results { get; internal set; } = "";
+        public string spf_domains { get; internal set; } = "";
+        public string spf_scopes { get; internal set; } = "";
+        public string spf_results { get; internal set; } = "";
 
         /// <summary>The values in column order (<see cref="ParsedmarcFormat.Columns"/>).</summary>
         internal object[] Values() => new object[]

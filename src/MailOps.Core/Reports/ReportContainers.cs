@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -68,7 +69,7 @@ namespace MailOps.Reports
     /// <summary>One file (or member of a file) that could not be imported. The import goes on with the next.</summary>
     public sealed class ReportImportProblem
     {
-        internal ReportImportProblem(string sourceFile, string? entry, ReportProblemKind kind, string message, Exception exception, long rowsBefore)
+        internal ReportImportProblem(string sourceFile, string? entry, ReportProblemKind kind, string message, Exception? exception, long rowsBefore)
         {
             SourceFile = sourceFile;
             SourceEntry = entry;
@@ -87,7 +88,8 @@ namespace MailOps.Reports
 
         public string Message { get; }
 
-        public Exception Exception { get; }
+        /// <summary>What failed; null for the note that more problems were left unreported.</summary>
+        public Exception? Exception { get; }
 
         /// <summary>Rows already emitted from this member before the problem was met.</summary>
         public long RowsBefore { get; }
@@ -134,14 +136,14 @@ namespace MailOps.Reports
     {
         private readonly string _file;
         private readonly PayloadKind _wanted;
-        private readonly Func<Stream, string, IEnumerable<object>> _parse;
+        private readonly Func<Stream, string?, IEnumerable<object>> _parse;
         private readonly ReportImportOptions _options;
         private readonly CancellationToken _ct;
         private readonly string _what;
         private long _decompressed;
         private long _entries;
 
-        public ReportContainerReader(string file, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
+        public ReportContainerReader(string file, PayloadKind wanted, string what, Func<Stream, string?, IEnumerable<object>> parse,
             ReportImportOptions? options, CancellationToken ct)
         {
             _file = file;
@@ -154,7 +156,7 @@ namespace MailOps.Reports
 
         /// <summary>Reads a stream already open (an IMAP message's bytes) instead of a file: the same sniffing, limits, rows and
         /// problems; <paramref name="source"/> stands for the file name in rows and problems. The reader disposes the stream.</summary>
-        public ReportContainerReader(Stream stream, string source, PayloadKind wanted, string what, Func<Stream, string, IEnumerable<object>> parse,
+        public ReportContainerReader(Stream stream, string source, PayloadKind wanted, string what, Func<Stream, string?, IEnumerable<object>> parse,
             ReportImportOptions? options, CancellationToken ct) : this(source, wanted, what, parse, options, ct)
         {
             _stream = stream ?? throw new ArgumentNullException(nameof(stream));
@@ -182,7 +184,7 @@ namespace MailOps.Reports
                 }
                 yield return item;
             }
-            if (hidden > 0)
+            if (hidden > 0 && last != null) // last is set whenever a problem was hidden
                 yield return new ReportImportProblem(_file, null, last.Kind,
                     $"The {_what} {Noun} '{_file}' had {hidden:N0} more problem(s) of the same kind and others ({problems:N0} in all); only the first {_options.MaxProblemsPerFile} were reported.",
                     null, 0);
@@ -202,14 +204,14 @@ namespace MailOps.Reports
 
         /// <summary>Runs an enumeration, turning a failure into one problem for <paramref name="entry"/> (the rest of the
         /// enumeration is skipped; the caller goes on with its next member).</summary>
-        internal IEnumerable<object> Guard(Func<IEnumerable<object>> inner, string entry)
+        internal IEnumerable<object> Guard(Func<IEnumerable<object>> inner, string? entry)
         {
             IEnumerator<object>? e = null;
             ReportImportProblem? problem = null;
             long rows = 0;
             try { e = inner().GetEnumerator(); }
             catch (Exception ex) when (!(ex is OperationCanceledException) && !EndsFile(ex, entry)) { problem = ToProblem(ex, entry, 0); }
-            if (problem != null) { yield return problem; yield break; }
+            if (problem != null || e == null) { if (problem != null) yield return problem; yield break; } // e is null only when problem is set
             using (e)
             {
                 while (true)
@@ -224,15 +226,15 @@ namespace MailOps.Reports
                     catch (Exception ex) when (!(ex is OperationCanceledException) && !EndsFile(ex, entry)) { problem = ToProblem(ex, entry, rows); }
                     if (problem != null) { yield return problem; yield break; }
                     if (!(current is ReportImportProblem)) rows++;
-                    yield return current;
+                    yield return current!; // set: MoveNext returned true (a failure, the only other way here, ended the loop above)
                 }
             }
         }
 
         /// <summary>A file-ending problem passes through the members' guards to the file's own.</summary>
-        private static bool EndsFile(Exception ex, string entry) => entry != null && ex is ReportFormatException rf && rf.EndsFile;
+        private static bool EndsFile(Exception ex, string? entry) => entry != null && ex is ReportFormatException rf && rf.EndsFile;
 
-        private ReportImportProblem ToProblem(Exception ex, string entry, long rows)
+        private ReportImportProblem ToProblem(Exception ex, string? entry, long rows)
         {
             ReportProblemKind kind;
             string why;
@@ -510,7 +512,7 @@ namespace MailOps.Reports
 
         /// <summary>When set, each e-mail message (a file, or a member of an mbox or archive) is handed whole to this
         /// reader instead of being searched for report attachments (the bounce reader needs the whole message).</summary>
-        internal Func<MimeMessage, string, IEnumerable<object>>? MessageReader { get; set; }
+        internal Func<MimeMessage, string?, IEnumerable<object>>? MessageReader { get; set; }
 
         private IEnumerable<object> Message(MimeMessage message, string? entry, int depth)
         {
@@ -585,7 +587,7 @@ namespace MailOps.Reports
         {
             private readonly Stream _inner;
             private readonly ReportContainerReader _owner;
-            private readonly string _entry;
+            private readonly string? _entry;
 
             public BoundedStream(Stream inner, ReportContainerReader owner, string? entry)
             {

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -28,7 +29,7 @@ namespace MailOps.Reports
         private readonly Dictionary<string, First> _seen = new Dictionary<string, First>(StringComparer.Ordinal);
         private long _lastSerial = -1;
         private bool _lastKeep;
-        private string _lastKeptKey, _lastKeptFile, _lastKeptEntry;
+        private string? _lastKeptKey, _lastKeptFile, _lastKeptEntry;
 
         private sealed class First
         {
@@ -39,7 +40,7 @@ namespace MailOps.Reports
         /// <summary><paramref name="excluded"/>: report ids to skip, each either a plain id (any organisation) or
         /// "org|id" (that organisation only, case-insensitive). Blank entries and lines starting with '#' are ignored, so a
         /// file read with Get-Content can be passed as it is.</summary>
-        public ReportDeduplicator(IEnumerable<string> excluded = null)
+        public ReportDeduplicator(IEnumerable<string?>? excluded = null)
         {
             if (excluded == null) return;
             foreach (var raw in excluded)
@@ -61,9 +62,9 @@ namespace MailOps.Reports
         public bool Keep(object row, out string? note)
         {
             note = null;
-            string kind, org, id, key;
+            string kind, file;
+            string? org, id, key, entry;
             long serial;
-            string file, entry;
             switch (row)
             {
                 case DmarcReportRow d:

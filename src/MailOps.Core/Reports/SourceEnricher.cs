@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -18,7 +19,7 @@ namespace MailOps.Reports
     /// could not be answered: <see cref="Problem"/> then says which and why (a timeout is not "no PTR").</summary>
     public sealed class SourceInfo
     {
-        internal SourceInfo(string? ip, string? reverseDns, string? baseDomain, int? asn, string? asName, string? country, string? problem)
+        internal SourceInfo(string ip, string? reverseDns, string? baseDomain, int? asn, string? asName, string? country, string? problem)
         {
             IPAddress = ip;
             ReverseDns = reverseDns;
@@ -29,7 +30,7 @@ namespace MailOps.Reports
             Problem = problem;
         }
 
-        public string? IPAddress { get; }
+        public string IPAddress { get; }
 
         /// <summary>The first PTR name (lower case, no trailing dot).</summary>
         public string? ReverseDns { get; }
@@ -60,7 +61,7 @@ namespace MailOps.Reports
     public sealed class SourceEnricher
     {
         private readonly IDnsResolver _dns;
-        private readonly PublicSuffixList _psl;
+        private readonly PublicSuffixList? _psl;
         private readonly SemaphoreSlim _gate;
         private readonly ConcurrentDictionary<string, Lazy<Task<SourceInfo>>> _cache = new ConcurrentDictionary<string, Lazy<Task<SourceInfo>>>(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentDictionary<string, int> _problemKinds = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
@@ -69,7 +70,7 @@ namespace MailOps.Reports
         /// <param name="dns">The resolver.</param>
         /// <param name="psl">The Public Suffix List for the base domain; null leaves BaseDomain empty.</param>
         /// <param name="maxConcurrent">Addresses looked up at once.</param>
-        public SourceEnricher(IDnsResolver dns, PublicSuffixList psl, int maxConcurrent = 16)
+        public SourceEnricher(IDnsResolver dns, PublicSuffixList? psl, int maxConcurrent = 16)
         {
             _dns = dns ?? throw new ArgumentNullException(nameof(dns));
             _psl = psl;
@@ -139,7 +140,7 @@ namespace MailOps.Reports
             }
         }
 
-        private static async Task<(T Value, DnsQueryFailedException Failure)> Catch<T>(Func<Task<T>> work) where T : class
+        private static async Task<(T? Value, DnsQueryFailedException? Failure)> Catch<T>(Func<Task<T>> work) where T : class?
         {
             try { return (await work().ConfigureAwait(false), null); }
             catch (DnsQueryFailedException ex) { return (null, ex); }

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Globalization;
@@ -44,14 +45,14 @@ namespace MailOps.Reports
         /// <summary>The Date header of that message; null for files.</summary>
         public DateTimeOffset? MessageDate { get; private set; }
 
-        void IMailboxSourced.SetMailboxSource(uint uid, string messageId, DateTimeOffset? date)
+        void IMailboxSourced.SetMailboxSource(uint uid, string? messageId, DateTimeOffset? date)
         {
             ImapUid = uid;
             MessageId = messageId;
             MessageDate = date;
         }
 
-        public string? SourceFile { get; internal set; }
+        public string SourceFile { get; internal set; } = "";
         public string? SourceEntry { get; internal set; }
         public string? OrganizationName { get; internal set; }
         public string? ContactInfo { get; internal set; }
@@ -108,7 +109,7 @@ namespace MailOps.Reports
         internal static IEnumerable<object> Parse(Stream stream, string file, string? entry, ReportImportOptions options, CancellationToken ct = default)
         {
             var limit = Math.Min(options.MaxDecompressedBytes, MaxJsonBytes);
-            object parsed;
+            object? parsed;
             var capped = new JsonByteCap(stream, limit, ct);
             using (var reader = new StreamReader(capped, new UTF8Encoding(false, true), detectEncodingFromByteOrderMarks: true, bufferSize: 16384, leaveOpen: true))
             {
@@ -173,7 +174,7 @@ namespace MailOps.Reports
             return rows;
         }
 
-        private static Dictionary<string, object> Obj(Dictionary<string, object> d, string key) =>
+        private static Dictionary<string, object>? Obj(Dictionary<string, object>? d, string key) =>
             d != null && d.TryGetValue(key, out var v) ? v as Dictionary<string, object> : null;
 
         private static string? Str(Dictionary<string, object>? d, string key)
@@ -182,7 +183,7 @@ namespace MailOps.Reports
             return v is string s ? s : Convert.ToString(v, CultureInfo.InvariantCulture);
         }
 
-        private static IEnumerable<string> Strings(Dictionary<string, object> d, string key)
+        private static IEnumerable<string> Strings(Dictionary<string, object>? d, string key)
         {
             if (d == null || !d.TryGetValue(key, out var v) || v == null) return Enumerable.Empty<string>();
             if (v is List<object> l) return l.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture));
@@ -193,7 +194,7 @@ namespace MailOps.Reports
         private const double MaxExactCount = 9007199254740992d;
 
         /// <summary>A session count (RFC 8460 §4.3: a non-negative integer): anything else makes the report malformed.</summary>
-        private static long Num(Dictionary<string, object> d, string key)
+        private static long Num(Dictionary<string, object>? d, string key)
         {
             if (d == null || !d.TryGetValue(key, out var v) || v == null) return 0;
             switch (v)
