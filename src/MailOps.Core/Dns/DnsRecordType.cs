@@ -1,4 +1,3 @@
-#nullable enable
 namespace MailOps.Dns
 {
     /// <summary>The record types MailOps asks for. Values are the IANA type codes.</summary>

@@ -1,4 +1,3 @@
-#nullable enable
 using MailOps.Dns;
 
 namespace MailOps.Dnsbl
