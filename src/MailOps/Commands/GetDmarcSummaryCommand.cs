@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -82,10 +83,10 @@ namespace MailOps.Commands
                 case null:
                     return;
                 case DmarcReportRow row:
-                    _builder.Add(row);
+                    Begun(_builder).Add(row);
                     break;
                 case ParsedmarcRow prow:
-                    _builder.Add(prow);
+                    Begun(_builder).Add(prow);
                     break;
                 default:
                     WriteError(ErrorRecords.Create(ErrorId.ReportInputNotRecognized,
@@ -93,31 +94,32 @@ namespace MailOps.Commands
                         "Pipe the rows of Import-DmarcReport (either -Format)."));
                     return;
             }
-            if (_builder.Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
+            if (Begun(_builder).Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
             {
                 _sinceProgress.Restart();
                 WriteProgress(new ProgressRecord(_activityId, "Summarising DMARC report rows",
-                    $"{_builder.Rows:N0} row(s), {_builder.SourceCount:N0} source(s)") { PercentComplete = -1 });
+                    $"{Begun(_builder).Rows:N0} row(s), {Begun(_builder).SourceCount:N0} source(s)") { PercentComplete = -1 });
             }
         }
 
         protected override void EndProcessing()
         {
             IReadOnlyDictionary<string, SourceInfo>? enrichment = null;
-            if (!NoEnrichment && _builder.Rows > 0)
+            if (!NoEnrichment && Begun(_builder).Rows > 0)
                 enrichment = Enrich();
             if (string.Equals(By, "Domain", StringComparison.OrdinalIgnoreCase))
-                foreach (var d in _builder.Domains(enrichment)) WriteObject(d);
+                foreach (var d in Begun(_builder).Domains(enrichment)) WriteObject(d);
             else
-                foreach (var s in _builder.Sources(enrichment)) WriteObject(s);
-            WriteVerbose($"{_builder.Rows:N0} row(s), {_builder.SourceCount:N0} source(s).");
+                foreach (var s in Begun(_builder).Sources(enrichment)) WriteObject(s);
+            WriteVerbose($"{Begun(_builder).Rows:N0} row(s), {Begun(_builder).SourceCount:N0} source(s).");
             base.EndProcessing();
         }
 
         private IReadOnlyDictionary<string, SourceInfo> Enrich()
         {
-            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this), DmarcReportFileCmdlet.EnrichmentConcurrency);
-            var addresses = _builder.AddressesToEnrich().ToList();
+            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this)!, // !: SourceEnricher takes null (BaseDomain stays empty); its parameter says so once Reports is checked
+                DmarcReportFileCmdlet.EnrichmentConcurrency);
+            var addresses = Begun(_builder).AddressesToEnrich().ToList();
             var result = new Dictionary<string, SourceInfo>(StringComparer.OrdinalIgnoreCase);
             if (addresses.Count == 0) return result;
             var done = 0;

@@ -1,3 +1,4 @@
+#nullable enable
 using System.Linq;
 using System.Management.Automation;
 using MailOps.Dnsbl;

@@ -1,3 +1,4 @@
+#nullable enable
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -51,7 +52,7 @@ namespace MailOps.Commands
                 WriteObject(ParsedmarcFormat.ToParsedmarcRow(r, null));
                 return;
             }
-            _pending.Enqueue((r, Enricher.GetAsync(r.SourceIP, CancelToken)));
+            _pending.Enqueue((r, Enricher.GetAsync(r.SourceIP ?? "", CancelToken)));
             WriteReady(all: false);
         }
 
