@@ -1,4 +1,3 @@
-#nullable enable
 using System.Linq;
 using MailOps.Dns;
 using MailOps.Dnsbl;

@@ -1,4 +1,3 @@
-#nullable enable
 using System.Linq;
 using System.Management.Automation;
 using MailOps.Dnsbl;

@@ -1,4 +1,3 @@
-#nullable enable
 using System;
 using System.IO;
 using System.Management.Automation;
