@@ -93,24 +93,26 @@ namespace MailOps.Commands
                         "Pipe the rows of Import-DmarcReport (either -Format)."));
                     return;
             }
-            if (Begun(_builder).Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
+            var builder = Begun(_builder);
+            if (builder.Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
             {
                 _sinceProgress.Restart();
                 WriteProgress(new ProgressRecord(_activityId, "Summarising DMARC report rows",
-                    $"{Begun(_builder).Rows:N0} row(s), {Begun(_builder).SourceCount:N0} source(s)") { PercentComplete = -1 });
+                    $"{builder.Rows:N0} row(s), {builder.SourceCount:N0} source(s)") { PercentComplete = -1 });
             }
         }
 
         protected override void EndProcessing()
         {
+            var builder = Begun(_builder);
             IReadOnlyDictionary<string, SourceInfo>? enrichment = null;
-            if (!NoEnrichment && Begun(_builder).Rows > 0)
+            if (!NoEnrichment && builder.Rows > 0)
                 enrichment = Enrich();
             if (string.Equals(By, "Domain", StringComparison.OrdinalIgnoreCase))
-                foreach (var d in Begun(_builder).Domains(enrichment)) WriteObject(d);
+                foreach (var d in builder.Domains(enrichment)) WriteObject(d);
             else
-                foreach (var s in Begun(_builder).Sources(enrichment)) WriteObject(s);
-            WriteVerbose($"{Begun(_builder).Rows:N0} row(s), {Begun(_builder).SourceCount:N0} source(s).");
+                foreach (var s in builder.Sources(enrichment)) WriteObject(s);
+            WriteVerbose($"{builder.Rows:N0} row(s), {builder.SourceCount:N0} source(s).");
             base.EndProcessing();
         }
 

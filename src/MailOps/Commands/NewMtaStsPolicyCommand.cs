@@ -43,7 +43,7 @@ namespace MailOps.Commands
 
         protected override void BeginProcessing()
         {
-            foreach (var mx in MxHost ?? new string[0])
+            foreach (var mx in MxHost)
             {
                 var problem = MtaStsRules.ValidateMxPattern(mx);
                 if (problem != null)

@@ -205,16 +205,17 @@ namespace MailOps.Commands
         /// </summary>
         private void ReadMailbox(ReportImportOptions options)
         {
-            var target = $"{Begun(_imap).Host}:{Begun(_imap).Port}/{Begun(_imap).Folder}";
+            var imap = Begun(_imap);
+            var target = $"{imap.Host}:{imap.Port}/{imap.Folder}";
             ImapMailbox box;
             try
             {
-                WriteVerbose($"Connecting to {Begun(_imap).Host} port {Begun(_imap).Port} ({Begun(_imap).Security}) as '{Begun(_imap).UserName}'.");
-                box = Await(ct => ImapMailbox.OpenAsync(Begun(_imap), ct));
+                WriteVerbose($"Connecting to {imap.Host} port {imap.Port} ({imap.Security}) as '{imap.UserName}'.");
+                box = Await(ct => ImapMailbox.OpenAsync(imap, ct));
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target, Begun(_imap).Security));
+                WriteError(ErrorRecords.ForImap(ex, target, imap.Security));
                 return;
             }
             try
@@ -259,7 +260,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target, Begun(_imap).Security));
+                WriteError(ErrorRecords.ForImap(ex, target, imap.Security));
             }
             finally
             {
@@ -271,6 +272,7 @@ namespace MailOps.Commands
         /// created (-WhatIf, or "no" to -Confirm): then no message is moved.</summary>
         private bool OpenArchive(ImapMailbox box)
         {
+            var imap = Begun(_imap);
             var archiveFolder = ArchiveFolder ?? throw new InvalidOperationException("ImapOptions refuses -Processed Move without -ArchiveFolder.");
             try
             {
@@ -279,7 +281,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex) when (ex.Failure == ImapFailure.FolderNotFound)
             {
-                if (!ShouldProcess($"{Begun(_imap).Host}:{Begun(_imap).Port}/{archiveFolder}", "Create IMAP folder"))
+                if (!ShouldProcess($"{imap.Host}:{imap.Port}/{archiveFolder}", "Create IMAP folder"))
                 {
                     WriteVerbose($"The folder '{archiveFolder}' does not exist and was not created: no message is moved.");
                     return false;
