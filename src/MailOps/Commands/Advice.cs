@@ -15,7 +15,7 @@ namespace MailOps.Commands
     internal static class Advice
     {
         /// <summary>What to do about a DNS question that went unanswered; null for a failure the user cannot act on.</summary>
-        public static string ForDns(DnsOutcome outcome)
+        public static string? ForDns(DnsOutcome outcome)
         {
             switch (outcome)
             {
@@ -35,7 +35,7 @@ namespace MailOps.Commands
 
         /// <summary>What to do about a blocklist result with Status Error. DNS failures get <see cref="ForDns"/>'s words; a list's
         /// own error code gets the action the catalogue gives for it (<see cref="DnsblCode.Action"/>), else the table's.</summary>
-        public static string ForDnsbl(DnsblErrorKind kind, DnsblZone zone)
+        public static string? ForDnsbl(DnsblErrorKind kind, DnsblZone? zone)
         {
             switch (kind)
             {
@@ -85,14 +85,14 @@ namespace MailOps.Commands
         }
 
         /// <summary><see cref="ForOtherReport"/> for a report problem whose content looked like another kind; else null.</summary>
-        public static string ForOtherReport(ReportImportProblem p) =>
+        public static string? ForOtherReport(ReportImportProblem p) =>
             p.Exception is ReportFormatException rf && rf.LooksLike.HasValue ? ForOtherReport(rf.LooksLike.Value) : null;
 
         /// <summary>What to do when a -Path/-Recurse walk met one of its limits (files, folders, depth).</summary>
         public const string ForWalkLimit = "Name fewer or deeper folders, or pipe Get-ChildItem output in batches.";
 
         /// <summary>What to do about an IMAP mailbox that could not be read; null when the user cannot act.</summary>
-        public static string ForImap(ImapFailure failure, ImapSecurity security)
+        public static string? ForImap(ImapFailure failure, ImapSecurity security)
         {
             switch (failure)
             {
@@ -118,7 +118,7 @@ namespace MailOps.Commands
 
         /// <summary>The MailOps cmdlet or parameter that does a finding's fix, appended to the engine's remedy
         /// (<see cref="Finding.CommandAdvice"/>); null for a finding whose fix is outside MailOps.</summary>
-        public static string ForFinding(string code, string subject)
+        public static string? ForFinding(string code, string? subject)
         {
             switch (code)
             {
@@ -160,7 +160,7 @@ namespace MailOps.Commands
         }
 
         /// <summary>What to do about a -Zone or -DqsKey the blocklist check refused.</summary>
-        public static string ForDnsblZone(DnsblZoneProblem problem, string zone)
+        public static string ForDnsblZone(DnsblZoneProblem problem, string? zone)
         {
             switch (problem)
             {

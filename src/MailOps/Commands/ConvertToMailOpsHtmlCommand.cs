@@ -59,12 +59,12 @@ namespace MailOps.Commands
                 case ErrorRecord e:
                     var subject = e.TargetObject?.ToString() ?? e.CategoryInfo.TargetName;
                     var id = e.FullyQualifiedErrorId.Split(',')[0];
-                    _report.AddCouldNotCheck(subject, $"{id}: {e.ErrorDetails?.Message ?? e.Exception?.Message}");
+                    Begun(_report).AddCouldNotCheck(subject, $"{id}: {e.ErrorDetails?.Message ?? e.Exception?.Message}");
                     return;
                 case string _:
                     break;
                 default:
-                    if (_report.AddResult(o)) return;
+                    if (Begun(_report).AddResult(o)) return;
                     break;
             }
             WriteError(ErrorRecords.Create(ErrorId.ReportInputNotRecognized,
@@ -74,13 +74,13 @@ namespace MailOps.Commands
 
         protected override void EndProcessing()
         {
-            var text = _report.Render(Format);
+            var text = Begun(_report).Render(Format);
             if (_path == null)
             {
                 WriteObject(text);
                 return;
             }
-            if (!ShouldProcess(_path, $"Write a {Format} report of {_report.SectionCount} domain(s)")) return;
+            if (!ShouldProcess(_path, $"Write a {Format} report of {Begun(_report).SectionCount} domain(s)")) return;
             try
             {
                 File.WriteAllText(_path, text, new UTF8Encoding(false));

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System;
 using System.Globalization;
 using System.Management.Automation;
@@ -12,7 +13,7 @@ namespace MailOps.Commands
     {
         /// <summary>True with an observation, true with null for an input that is no delivery outcome (auto-reply,
         /// feedback report), false with a problem for input that cannot be read.</summary>
-        public static bool TryConvert(object input, out DeliveryObservation? observation, out string? problem)
+        public static bool TryConvert(object input, out DeliveryObservation? observation, [NotNullWhen(false)] out string? problem)
         {
             observation = null;
             problem = null;
@@ -35,7 +36,7 @@ namespace MailOps.Commands
             if (status == null && Text(pso, "Kind") is string kind)
                 status = kind == "Bounce" ? "bounced" : kind == "Delay" ? "deferred" : kind == "Delivered" ? "sent" : null;
             var recipient = Text(pso, "To") ?? Text(pso, "Recipient");
-            var o = new DeliveryObservation(Time(pso, "Time") ?? Time(pso, "Date"), recipient, status, Text(pso, "Reason"), Text(pso, "Provider"),
+            var o = new DeliveryObservation(Time(pso, "Time") ?? Time(pso, "Date"), recipient, status ?? "", Text(pso, "Reason"), Text(pso, "Provider"),
                 Text(pso, "RelayHost") ?? Text(pso, "RemoteMta"), Bool(pso, "HardBounce"), Text(pso, "Blocklist"));
             if (o.Status == null)
             {

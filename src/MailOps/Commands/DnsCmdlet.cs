@@ -37,11 +37,12 @@ namespace MailOps.Commands
         protected virtual bool RequestDnssec => false;
 
         /// <summary>The resolver for this invocation.</summary>
-        protected IDnsResolver? Dns { get; private set; }
+        protected IDnsResolver Dns => _dns ?? throw new InvalidOperationException("The resolver is built in BeginProcessing.");
+        private IDnsResolver? _dns;
 
         protected override void BeginProcessing()
         {
-            Dns = DnsResolverBuilder.Build(this, Server, DnsQueryTimeout, ZoneFile, RequestDnssec,
+            _dns = DnsResolverBuilder.Build(this, Server, DnsQueryTimeout, ZoneFile, RequestDnssec,
                 Sink, ThrowTerminatingError, CancelToken);
         }
 
@@ -64,7 +65,7 @@ namespace MailOps.Commands
         /// -Zone (or the catalogue's defaults), the DQS key, one throttle for the invocation, notes to -Verbose and warnings
         /// to the warning stream. An invalid -Zone or -DqsKey ends the command with InvalidDnsblZone (InvalidArgument).
         /// </summary>
-        protected DnsblCheck? CreateDnsblCheck(string[] zones, string dqsKey, int throttleLimit)
+        protected DnsblCheck? CreateDnsblCheck(string[]? zones, string? dqsKey, int throttleLimit)
         {
             try
             {
@@ -102,12 +103,12 @@ namespace MailOps.Commands
         /// findings, DMARC's ExternalDestinationUnverified) keeps that finding: the finding travels with the exported
         /// result, the warning tells whoever is watching the console now.
         /// </summary>
-        protected void WriteUnanswered<T>(string target, CheckOutcome<T> outcome, string consequence) =>
+        protected void WriteUnanswered<T>(string? target, CheckOutcome<T> outcome, string consequence) =>
             WriteUnanswered(target, outcome.Unanswered, _ => consequence);
 
         /// <summary>As <see cref="WriteUnanswered{T}(string, CheckOutcome{T}, string)"/>, for a list of questions and a
         /// consequence that depends on the question. <paramref name="target"/> may be null (no prefix).</summary>
-        protected void WriteUnanswered(string target, IEnumerable<DnsQueryResult> unanswered, Func<DnsQueryResult, string> consequence)
+        protected void WriteUnanswered(string? target, IEnumerable<DnsQueryResult> unanswered, Func<DnsQueryResult, string> consequence)
         {
             foreach (var q in unanswered)
             {

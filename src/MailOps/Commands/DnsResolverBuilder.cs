@@ -14,7 +14,7 @@ namespace MailOps.Commands
     /// </summary>
     internal static class DnsResolverBuilder
     {
-        internal static IDnsResolver Build(PSCmdlet cmdlet, string[] server, TimeSpan timeout, string[] zoneFile, bool requestDnssec,
+        internal static IDnsResolver Build(PSCmdlet cmdlet, string[]? server, TimeSpan timeout, string[]? zoneFile, bool requestDnssec,
             ICheckSink sink, Action<ErrorRecord> terminate, CancellationToken cancel)
         {
             var zoneFiles = new List<string>();
@@ -62,7 +62,8 @@ namespace MailOps.Commands
             }
             if (zoneFiles.Count > 0)
                 cmdlet.WriteVerbose("Zone files: " + string.Join(", ", zoneFiles));
-            return dns;
+            // Every catch above calls terminate (ThrowTerminatingError), which throws: here the factory made a resolver.
+            return dns!;
         }
 
         /// <summary>The zone-file limits, with MAILOPS_ZONEFILE_MAX_BYTES (bytes per file) applied when it is set to a number.</summary>

@@ -126,12 +126,12 @@ namespace MailOps.Commands
         public static ErrorCategory CategoryOf(ErrorId id) => Categories[id];
 
         /// <summary>An ErrorRecord for <paramref name="id"/>, with the id's category.</summary>
-        public static ErrorRecord Create(ErrorId id, string message, object target, string? recommendedAction = null, Exception? exception = null) =>
+        public static ErrorRecord Create(ErrorId id, string message, object? target, string? recommendedAction = null, Exception? exception = null) =>
             Build(id, CategoryOf(id), message, target, recommendedAction, exception);
 
         /// <summary>Only for the two ids whose category says more than the id (DnsblListError: refused, quota, other;
         /// ReportUnreadable: a device or pipe passed as a file is an invalid argument); docs/errors.md lists both.</summary>
-        private static ErrorRecord Build(ErrorId id, ErrorCategory category, string message, object target, string? recommendedAction = null, Exception? exception = null)
+        private static ErrorRecord Build(ErrorId id, ErrorCategory category, string message, object? target, string? recommendedAction = null, Exception? exception = null)
         {
             var record = new ErrorRecord(exception ?? new InvalidOperationException(message), id.ToString(), category, target)
             {
@@ -143,17 +143,17 @@ namespace MailOps.Commands
 
         /// <summary>A domain or host name input that is not one (InvalidDomainName): the input escaped for display, what was
         /// wrong, and an example of what to pass.</summary>
-        public static ErrorRecord ForInvalidName(string input, string problem, string what, string hint) =>
+        public static ErrorRecord ForInvalidName(string? input, string problem, string what, string hint) =>
             Create(ErrorId.InvalidDomainName, $"'{TextSafety.Escape(input ?? "")}' is not a valid {what}: {problem.TrimEnd('.')}.", input, hint);
 
         /// <summary>A DKIM selector input that is not one (InvalidDkimSelector), the same words on every cmdlet that takes one.</summary>
-        public static ErrorRecord ForInvalidSelector(string selector, string problem) =>
+        public static ErrorRecord ForInvalidSelector(string? selector, string problem) =>
             Create(ErrorId.InvalidDkimSelector, $"'{TextSafety.Escape(selector ?? "")}' is not a valid DKIM selector: {problem.TrimEnd('.')}.", selector,
                 "Pass the s= value of the DKIM signatures: letters, digits and hyphens, e.g. mail, s2026 or selector1.");
 
         /// <summary>An address input that is not one (InvalidIPAddress). <paramref name="ranges"/>: the cmdlet also takes
         /// CIDR ranges (Test-MailPtr, Get-DnsblListing), and the hint says how large.</summary>
-        public static ErrorRecord ForInvalidAddress(string input, string problem, bool ranges) =>
+        public static ErrorRecord ForInvalidAddress(string? input, string problem, bool ranges) =>
             Create(ErrorId.InvalidIPAddress, $"'{TextSafety.Escape(input ?? "")}' is not a usable address: {problem.TrimEnd('.')}.", input,
                 ranges
                     ? $"Pass an address (192.0.2.25, 2001:db8::25) or a range of /{AddressRange.MinIPv4Prefix} or smaller (IPv4), /{AddressRange.MinIPv6Prefix} or smaller (IPv6)."
@@ -164,7 +164,7 @@ namespace MailOps.Commands
             Create(ErrorId.InvalidTarget, ex.Message, input, "Write it as " + example + ".", ex);
 
         /// <summary>A pipeline object that is not a delivery record (InvalidDeliveryRecord); the pipeline goes on.</summary>
-        public static ErrorRecord ForInvalidDeliveryRecord(object item, string problem) =>
+        public static ErrorRecord ForInvalidDeliveryRecord(object? item, string problem) =>
             Create(ErrorId.InvalidDeliveryRecord, $"The input '{TextSafety.Escape(item?.ToString() ?? "")}' cannot be counted: {problem.TrimEnd('.')}.", item,
                 "Pipe records from Get-MailDeliveryLog or Import-MailBounce (or CSV rows exported from them), or give Postfix log paths.");
 
@@ -173,7 +173,7 @@ namespace MailOps.Commands
         /// be written, with the same words everywhere: <paramref name="id"/> is the cmdlet's ...FileExists or ...WriteFailed id,
         /// <paramref name="what"/> names the file ("policy file"), <paramref name="hint"/> replaces the usual action.
         /// </summary>
-        public static ErrorRecord ForOutputFile(ErrorId id, OutputFileProblem problem, string path, string what, Exception ex = null, string hint = null)
+        public static ErrorRecord ForOutputFile(ErrorId id, OutputFileProblem problem, string path, string what, Exception? ex = null, string? hint = null)
         {
             switch (problem)
             {
@@ -193,14 +193,14 @@ namespace MailOps.Commands
         }
 
         /// <summary>A DNS question that went unanswered: the check could not run.</summary>
-        public static ErrorRecord ForDns(DnsQueryFailedException ex, object target)
+        public static ErrorRecord ForDns(DnsQueryFailedException ex, object? target)
         {
             var (id, action) = DnsFailure(ex.Result.Outcome);
             return Create(id, ex.Message, target, action, ex);
         }
 
         /// <summary>The ErrorId and recommended action (<see cref="Advice.ForDns"/>) for each way a DNS question can go unanswered.</summary>
-        private static (ErrorId, string) DnsFailure(DnsOutcome outcome)
+        private static (ErrorId, string?) DnsFailure(DnsOutcome outcome)
         {
             switch (outcome)
             {
@@ -245,7 +245,7 @@ namespace MailOps.Commands
                 : ForMailConnection((MailConnectionException)failure.Error, failure.Target.ToString());
 
         /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable.</summary>
-        public static ErrorRecord ForMailConnection(MailConnectionException ex, object target)
+        public static ErrorRecord ForMailConnection(MailConnectionException ex, object? target)
         {
             switch (ex.Failure)
             {
@@ -268,7 +268,7 @@ namespace MailOps.Commands
         }
 
         /// <summary>An MTA-STS policy that could not be fetched at all (a rejected certificate is a finding, not this).</summary>
-        public static ErrorRecord ForPolicyFetch(PolicyFetchException ex, object target)
+        public static ErrorRecord ForPolicyFetch(PolicyFetchException ex, object? target)
         {
             ErrorId id;
             string action;
@@ -317,7 +317,7 @@ namespace MailOps.Commands
 
         /// <summary>An IMAP mailbox that could not be read (connect, TLS, login, folder, a broken connection); the advice
         /// from <see cref="Advice.ForImap"/> (<paramref name="security"/>: how TLS was asked for).</summary>
-        public static ErrorRecord ForImap(ImapMailboxException ex, object target, ImapSecurity security)
+        public static ErrorRecord ForImap(ImapMailboxException ex, object? target, ImapSecurity security)
         {
             ErrorId id;
             switch (ex.Failure)

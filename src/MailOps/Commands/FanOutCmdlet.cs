@@ -48,7 +48,7 @@ namespace MailOps.Commands
 
         /// <summary>Added to the progress status after the counts (e.g. "3 listed, 0 errors"); null for none. Read on the
         /// pipeline thread.</summary>
-        protected virtual string ProgressDetail => null;
+        protected virtual string? ProgressDetail => null;
 
         /// <summary>Items started and not yet written, above which ProcessRecord waits for the oldest.</summary>
         protected int Window => Math.Max(16, ThrottleLimit * 4);
@@ -69,7 +69,7 @@ namespace MailOps.Commands
         {
             if (work == null) throw new ArgumentNullException(nameof(work));
             _started++;
-            var gate = _gate;
+            var gate = _gate ?? throw new InvalidOperationException("StartItem runs after BeginProcessing.");
             var token = CancelToken;
             var task = Task.Run(async () =>
             {

@@ -82,10 +82,10 @@ namespace MailOps.Commands
                 case null:
                     return;
                 case DmarcReportRow row:
-                    _builder.Add(row);
+                    Begun(_builder).Add(row);
                     break;
                 case ParsedmarcRow prow:
-                    _builder.Add(prow);
+                    Begun(_builder).Add(prow);
                     break;
                 default:
                     WriteError(ErrorRecords.Create(ErrorId.ReportInputNotRecognized,
@@ -93,31 +93,34 @@ namespace MailOps.Commands
                         "Pipe the rows of Import-DmarcReport (either -Format)."));
                     return;
             }
-            if (_builder.Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
+            var builder = Begun(_builder);
+            if (builder.Rows == 1 || _sinceProgress.ElapsedMilliseconds >= 250)
             {
                 _sinceProgress.Restart();
                 WriteProgress(new ProgressRecord(_activityId, "Summarising DMARC report rows",
-                    $"{_builder.Rows:N0} row(s), {_builder.SourceCount:N0} source(s)") { PercentComplete = -1 });
+                    $"{builder.Rows:N0} row(s), {builder.SourceCount:N0} source(s)") { PercentComplete = -1 });
             }
         }
 
         protected override void EndProcessing()
         {
+            var builder = Begun(_builder);
             IReadOnlyDictionary<string, SourceInfo>? enrichment = null;
-            if (!NoEnrichment && _builder.Rows > 0)
+            if (!NoEnrichment && builder.Rows > 0)
                 enrichment = Enrich();
             if (string.Equals(By, "Domain", StringComparison.OrdinalIgnoreCase))
-                foreach (var d in _builder.Domains(enrichment)) WriteObject(d);
+                foreach (var d in builder.Domains(enrichment)) WriteObject(d);
             else
-                foreach (var s in _builder.Sources(enrichment)) WriteObject(s);
-            WriteVerbose($"{_builder.Rows:N0} row(s), {_builder.SourceCount:N0} source(s).");
+                foreach (var s in builder.Sources(enrichment)) WriteObject(s);
+            WriteVerbose($"{builder.Rows:N0} row(s), {builder.SourceCount:N0} source(s).");
             base.EndProcessing();
         }
 
         private IReadOnlyDictionary<string, SourceInfo> Enrich()
         {
-            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this), DmarcReportFileCmdlet.EnrichmentConcurrency);
-            var addresses = _builder.AddressesToEnrich().ToList();
+            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this)!, // !: SourceEnricher takes null (BaseDomain stays empty); its parameter says so once Reports is checked
+                DmarcReportFileCmdlet.EnrichmentConcurrency);
+            var addresses = Begun(_builder).AddressesToEnrich().ToList();
             var result = new Dictionary<string, SourceInfo>(StringComparer.OrdinalIgnoreCase);
             if (addresses.Count == 0) return result;
             var done = 0;

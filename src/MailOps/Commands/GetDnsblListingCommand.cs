@@ -20,7 +20,7 @@ namespace MailOps.Commands
     [OutputType(typeof(bool))]
     public sealed class GetDnsblListingCommand : FanOutCmdlet
     {
-        private DnsblCheck _check;
+        private DnsblCheck? _check;
         private int _listed, _errors;
 
         /// <summary>Blocklist questions are small and many: 32 at a time unless -ThrottleLimit says otherwise.</summary>
@@ -30,7 +30,7 @@ namespace MailOps.Commands
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
         [AddressInput]
-        public string[]? IPAddress { get; set; }
+        public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         // By property name only: if it also took strings by value, PowerShell would bind any piped object to it as text
         // (binding by value with coercion comes before binding by property name with coercion) before -IPAddress could
@@ -38,7 +38,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = "Domain", ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         [Parameter]
         [ArgumentCompleter(typeof(DnsblZoneCompleter))]
@@ -56,7 +56,7 @@ namespace MailOps.Commands
         {
             base.BeginProcessing();
             _check = CreateDnsblCheck(Zone, DqsKey, ThrottleLimit);
-            foreach (var p in _check.Plans)
+            foreach (var p in Begun(_check).Plans)
                 WriteVerbose($"DNSBL zone {p.DisplayName}: {(p.Zone.InCatalogue ? p.Zone.Title : "not in the catalogue; RFC 5782 defaults")}");
         }
 
@@ -95,14 +95,14 @@ namespace MailOps.Commands
 
         private void Start(DnsblTarget target)
         {
-            if (_check.ResultCount(target) == 0)
+            if (Begun(_check).ResultCount(target) == 0)
             {
                 WriteWarning($"No selected zone lists {(target.IsDomain ? "domains" : target.Kind + " addresses")}; {target.Text} was not checked. Name one with -Zone.");
                 return;
             }
             StartItem(async ct =>
             {
-                var results = await _check.CheckAsync(target, ct).ConfigureAwait(false);
+                var results = await Begun(_check).CheckAsync(target, ct).ConfigureAwait(false);
                 return () =>
                 {
                     foreach (var r in results) Emit(r);

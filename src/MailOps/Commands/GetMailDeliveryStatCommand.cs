@@ -52,16 +52,16 @@ namespace MailOps.Commands
                     continue;
                 }
                 if (o == null) { _skipped++; continue; }
-                _stats.Add(o);
+                Begun(_stats).Add(o);
             }
         }
 
         protected override void EndProcessing()
         {
             if (_skipped > 0) WriteVerbose($"{_skipped} input(s) were auto-replies or feedback reports, not delivery outcomes: not counted.");
-            WriteVerbose($"{_stats.Count} attempt(s) counted.");
-            foreach (var row in _stats.Rows()) WriteCheckResult(row, true);
-            foreach (var finding in _stats.Findings()) WriteCheckResult(finding, false);
+            WriteVerbose($"{Begun(_stats).Count} attempt(s) counted.");
+            foreach (var row in Begun(_stats).Rows()) WriteCheckResult(row, true);
+            foreach (var finding in Begun(_stats).Findings()) WriteCheckResult(finding, false);
             base.EndProcessing();
         }
     }

@@ -51,7 +51,7 @@ namespace MailOps.Commands
                 WriteObject(ParsedmarcFormat.ToParsedmarcRow(r, null));
                 return;
             }
-            _pending.Enqueue((r, Enricher.GetAsync(r.SourceIP, CancelToken)));
+            _pending.Enqueue((r, Enricher.GetAsync(r.SourceIP ?? "", CancelToken)));
             WriteReady(all: false);
         }
 

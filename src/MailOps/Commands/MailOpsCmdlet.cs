@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -14,6 +15,9 @@ namespace MailOps.Commands
     /// pump so that engine work running on other threads can have output, verbose lines and progress written
     /// on the pipeline thread, as they happen.
     /// </summary>
+    // Null and parameters, for every cmdlet: an optional parameter is nullable (string?, string[]?) unless it has a default.
+    // A Mandatory one is not: PowerShell binds it before ProcessRecord runs (in its parameter set, the only one whose code
+    // reads it), so an array starts as Array.Empty and any other type as `= null!;` (the compiler cannot see the binding).
     public abstract class MailOpsCmdlet : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _cts = new CancellationTokenSource();
@@ -21,6 +25,11 @@ namespace MailOps.Commands
 
         /// <summary>Before any cmdlet runs: findings get the cmdlet layer's advice (which cmdlet or parameter does the fix).</summary>
         static MailOpsCmdlet() => Finding.CommandAdvice = Advice.ForFinding;
+
+        /// <summary>A field BeginProcessing sets, read in ProcessRecord or EndProcessing: PowerShell runs BeginProcessing first
+        /// (and nothing after it when it ends the command), so the field is null only before then.</summary>
+        protected static T Begun<T>(T? field) where T : class =>
+            field ?? throw new InvalidOperationException("BeginProcessing has not run.");
 
         /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing). Pass it to every engine call. (Named apart from
         /// <see cref="Cmdlet.Stopping"/>, the Boolean PowerShell sets at the same moment.)</summary>
@@ -83,7 +92,7 @@ namespace MailOps.Commands
             while (_pending.TryTake(out var rest)) rest();
         }
 
-        private ICheckSink _sink;
+        private ICheckSink? _sink;
 
         /// <summary>The one <see cref="ICheckSink"/> this cmdlet hands to engine work: verbose notes and warnings are posted to
         /// the pipeline thread as they happen; engine progress becomes the progress record <see cref="EngineProgressActivityId"/>
@@ -264,9 +273,9 @@ namespace MailOps.Commands
         /// the lower-case A-label name. Anything else writes an InvalidDomainName error (InvalidArgument) naming the input
         /// and returns false: the caller goes on with the next input, and no DNS question is asked for it.
         /// </summary>
-        protected bool TryNormalizeDomain(string input, out string domain)
+        protected bool TryNormalizeDomain(string? input, [NotNullWhen(true)] out string? domain)
         {
-            var problem = DnsName.TryNormalizeInput(input, out domain);
+            var problem = DnsName.TryNormalizeInput(input ?? "", out domain);
             if (problem != null)
             {
                 WriteError(ErrorRecords.ForInvalidName(input, problem, "domain name",
@@ -275,7 +284,7 @@ namespace MailOps.Commands
             }
             if (!string.Equals(domain, (input ?? "").Trim(), StringComparison.Ordinal))
                 WriteVerbose($"'{TextSafety.Escape(input)}' read as the domain {domain}.");
-            return true;
+            return domain != null; // TryNormalizeInput gives a domain whenever it names no problem: always true here.
         }
 
         public void Dispose()

@@ -14,12 +14,12 @@ namespace MailOps.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
-        public string? Selector { get; set; }
+        public string Selector { get; set; } = null!;
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string? Domain { get; set; }
+        public string Domain { get; set; } = null!;
 
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateSet("Rsa", "Ed25519")]

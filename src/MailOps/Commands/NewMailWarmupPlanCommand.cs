@@ -53,9 +53,12 @@ namespace MailOps.Commands
             {
                 var match = known.FirstOrDefault(k => string.Equals(k, Provider[i]?.Trim(), StringComparison.OrdinalIgnoreCase));
                 if (match == null)
+                {
                     ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidWarmupPlan,
                         $"'{TextSafety.Escape(Provider[i] ?? "")}' is not a provider MailOps recognises, so its mail could not be counted against the plan.", Provider[i],
                         "Use one of: " + string.Join(", ", known) + " (tab completion lists them)."));
+                    return;
+                }
                 Provider[i] = match;
             }
         }

@@ -16,13 +16,13 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string? Domain { get; set; }
+        public string Domain { get; set; } = null!;
 
         /// <summary>The MX host names (or "*.example.com" wildcards) senders may deliver to.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("Mx")]
         [ValidateNotNullOrEmpty]
-        public string[]? MxHost { get; set; }
+        public string[] MxHost { get; set; } = Array.Empty<string>();
 
         [Parameter]
         [ValidateSet("testing", "enforce", "none")]
@@ -43,7 +43,7 @@ namespace MailOps.Commands
 
         protected override void BeginProcessing()
         {
-            foreach (var mx in MxHost ?? new string[0])
+            foreach (var mx in MxHost)
             {
                 var problem = MtaStsRules.ValidateMxPattern(mx);
                 if (problem != null)

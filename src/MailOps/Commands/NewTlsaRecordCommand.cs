@@ -26,7 +26,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
         [Alias("Path")]
         [ValidateNotNullOrEmpty]
-        public string? CertificatePath { get; set; }
+        public string CertificatePath { get; set; } = null!;
 
         /// <summary>The host the record is for, with -CertificatePath (default: the certificate's first DNS name).</summary>
         [Parameter(ParameterSetName = PathSet)]
@@ -36,7 +36,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
         [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
-        public string[]? HostName { get; set; }
+        public string[] HostName { get; set; } = Array.Empty<string>();
 
         [Parameter]
         [ValidateRange(1, 65535)]
@@ -75,14 +75,17 @@ namespace MailOps.Commands
         {
             if (ParameterSetName == PathSet)
             {
-                var host = ServerName ?? TlsaRecordBuilder.DefaultHostName(_fileChain[0]);
+                var host = ServerName ?? TlsaRecordBuilder.DefaultHostName(Begun(_fileChain)[0]);
                 if (host == null)
+                {
                     ThrowTerminatingError(ErrorRecords.Create(ErrorId.InvalidTlsaParameters,
-                        $"The certificate in '{CertificatePath}' names no host ({_fileChain[0].Subject}); say which host the record is for.", CertificatePath,
+                        $"The certificate in '{CertificatePath}' names no host ({Begun(_fileChain)[0].Subject}); say which host the record is for.", CertificatePath,
                         "Add -ServerName mail.example.com."));
+                    return;
+                }
                 try
                 {
-                    Emit(TlsaRecordBuilder.Build(_fileChain, host, Port, Usage, Selector, MatchingType, CertificatePath));
+                    Emit(TlsaRecordBuilder.Build(Begun(_fileChain), host, Port, Usage, Selector, MatchingType, CertificatePath));
                 }
                 catch (ArgumentException ex)
                 {

@@ -34,13 +34,14 @@ namespace MailOps.Commands
 
     internal static class PipelineInput
     {
-        /// <summary>The strings a known object stands for, or null when it is not one (strings included: they pass as they are).</summary>
-        internal static IEnumerable<string> Addresses(object o)
+        /// <summary>The strings a known object stands for, or null when it is not one (strings included: they pass as they are).
+        /// A MailMxHost of a domain that does not exist has no host name: its null reaches [ValidateNotNullOrEmpty].</summary>
+        internal static IEnumerable<string?>? Addresses(object o)
         {
             switch (o)
             {
                 case MailMxHost mx:
-                    var list = new List<string>(mx.IPv4Address);
+                    var list = new List<string?>(mx.IPv4Address);
                     list.AddRange(mx.IPv6Address);
                     if (list.Count == 0) list.Add(mx.HostName);
                     return list;
@@ -51,7 +52,7 @@ namespace MailOps.Commands
             }
         }
 
-        internal static IEnumerable<string> HostNames(object o)
+        internal static IEnumerable<string?>? HostNames(object o)
         {
             switch (o)
             {
@@ -69,9 +70,9 @@ namespace MailOps.Commands
         /// at least one known object and nothing but known objects and strings; otherwise null (leave the value to
         /// PowerShell's own binding).
         /// </summary>
-        internal static string[]? Flatten(object input, System.Func<object, IEnumerable<string>> map)
+        internal static string?[]? Flatten(object input, System.Func<object, IEnumerable<string?>?> map)
         {
-            var result = new List<string>();
+            var result = new List<string?>();
             var known = false;
             IEnumerable items = input is IEnumerable e && !(input is string) && !(Unwrap(input) is string) && !(Unwrap(input) is MailMxHost)
                 ? e

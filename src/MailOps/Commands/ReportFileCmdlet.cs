@@ -21,12 +21,12 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = "Path")]
         [ValidateNotNullOrEmpty]
         [SupportsWildcards]
-        public string[]? Path { get; set; }
+        public string[] Path { get; set; } = Array.Empty<string>();
 
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "LiteralPath")]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
-        public string[]? LiteralPath { get; set; }
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
         /// <summary>Import the files in sub-folders of the folders given too.</summary>
         [Parameter(ParameterSetName = "Path")]
@@ -42,13 +42,13 @@ namespace MailOps.Commands
         /// given; port 143 means STARTTLS unless -ImapSecurity says otherwise.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Imap")]
         [ValidateNotNullOrEmpty]
-        public string? ImapServer { get; set; }
+        public string ImapServer { get; set; } = null!;
 
         /// <summary>User name and password of the mailbox.</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Imap")]
         [Credential]
         [ValidateNotNull]
-        public PSCredential? Credential { get; set; }
+        public PSCredential Credential { get; set; } = null!;
 
         /// <summary>The folder the reports arrive in. Default INBOX.</summary>
         [Parameter(ParameterSetName = "Imap")]
@@ -205,16 +205,17 @@ namespace MailOps.Commands
         /// </summary>
         private void ReadMailbox(ReportImportOptions options)
         {
-            var target = $"{_imap.Host}:{_imap.Port}/{_imap.Folder}";
+            var imap = Begun(_imap);
+            var target = $"{imap.Host}:{imap.Port}/{imap.Folder}";
             ImapMailbox box;
             try
             {
-                WriteVerbose($"Connecting to {_imap.Host} port {_imap.Port} ({_imap.Security}) as '{_imap.UserName}'.");
-                box = Await(ct => ImapMailbox.OpenAsync(_imap, ct));
+                WriteVerbose($"Connecting to {imap.Host} port {imap.Port} ({imap.Security}) as '{imap.UserName}'.");
+                box = Await(ct => ImapMailbox.OpenAsync(imap, ct));
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
+                WriteError(ErrorRecords.ForImap(ex, target, imap.Security));
                 return;
             }
             try
@@ -234,7 +235,7 @@ namespace MailOps.Commands
                     {
                         WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(m.Source, null, ReportProblemKind.TooLarge,
                             $"The {What} message '{m.Source}' is {m.Size:N0} bytes, over the limit of {MaxDecompressedSize:N0} bytes (-MaxDecompressedSize); it was not fetched and stays in {box.Folder} as it was.",
-                            null, 0), What));
+                            null!, 0), What)); // null!: a problem with no exception, as ReportImportProblem.Exception allows (the constructor's parameter says so once Reports is checked)
                         continue;
                     }
                     var stream = Await(ct => box.FetchAsync(m, ct));
@@ -259,7 +260,7 @@ namespace MailOps.Commands
             }
             catch (ImapMailboxException ex)
             {
-                WriteError(ErrorRecords.ForImap(ex, target, _imap.Security));
+                WriteError(ErrorRecords.ForImap(ex, target, imap.Security));
             }
             finally
             {
@@ -271,20 +272,22 @@ namespace MailOps.Commands
         /// created (-WhatIf, or "no" to -Confirm): then no message is moved.</summary>
         private bool OpenArchive(ImapMailbox box)
         {
+            var imap = Begun(_imap);
+            var archiveFolder = ArchiveFolder ?? throw new InvalidOperationException("ImapOptions refuses -Processed Move without -ArchiveFolder.");
             try
             {
-                Await(ct => box.OpenArchiveAsync(ArchiveFolder, false, ct));
+                Await(ct => box.OpenArchiveAsync(archiveFolder, false, ct));
                 return true;
             }
             catch (ImapMailboxException ex) when (ex.Failure == ImapFailure.FolderNotFound)
             {
-                if (!ShouldProcess($"{_imap.Host}:{_imap.Port}/{ArchiveFolder}", "Create IMAP folder"))
+                if (!ShouldProcess($"{imap.Host}:{imap.Port}/{archiveFolder}", "Create IMAP folder"))
                 {
-                    WriteVerbose($"The folder '{ArchiveFolder}' does not exist and was not created: no message is moved.");
+                    WriteVerbose($"The folder '{archiveFolder}' does not exist and was not created: no message is moved.");
                     return false;
                 }
-                Await(ct => box.OpenArchiveAsync(ArchiveFolder, true, ct));
-                WriteVerbose($"Created the folder '{ArchiveFolder}'.");
+                Await(ct => box.OpenArchiveAsync(archiveFolder, true, ct));
+                WriteVerbose($"Created the folder '{archiveFolder}'.");
                 return true;
             }
         }
@@ -299,7 +302,7 @@ namespace MailOps.Commands
                 return;
             }
             foreach (var root in Roots(full))
-            foreach (var found in _walker.Walk(root, CancelToken))
+            foreach (var found in Begun(_walker).Walk(root, CancelToken))
             {
                 switch (found.Kind)
                 {
@@ -312,7 +315,7 @@ namespace MailOps.Commands
                     default:
                         var kind = found.Kind == FileWalkItemKind.LimitReached ? ReportProblemKind.TooLarge
                             : found.Kind == FileWalkItemKind.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable;
-                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message, null, 0), What);
+                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message ?? "", null!, 0), What); // null!: see ReadMailbox
                         if (found.Kind == FileWalkItemKind.LimitReached) record.ErrorDetails.RecommendedAction = Advice.ForWalkLimit;
                         WriteError(record);
                         break;

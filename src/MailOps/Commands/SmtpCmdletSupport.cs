@@ -21,12 +21,12 @@ namespace MailOps.Commands
         /// <summary>Reads PEM or DER certificate files (wildcards allowed) through the provider with <see cref="CertificateFile"/>,
         /// the one certificate reader. A missing file ends the command with CertificateFileNotFound, an unreadable one or one
         /// that holds no certificate with InvalidCertificateFile (an invalid invocation, checked in BeginProcessing).</summary>
-        public static IReadOnlyList<X509Certificate2> LoadCertificates(PSCmdlet cmdlet, IEnumerable<string> paths, string parameter)
+        public static IReadOnlyList<X509Certificate2> LoadCertificates(PSCmdlet cmdlet, IEnumerable<string>? paths, string parameter)
         {
             var list = new List<X509Certificate2>();
             foreach (var path in paths ?? new string[0])
             {
-                IEnumerable<string> files = null;
+                IEnumerable<string> files = new string[0]; // set below, or ThrowTerminatingError threw
                 try
                 {
                     files = cmdlet.GetResolvedProviderPathFromPSPath(path, out _);

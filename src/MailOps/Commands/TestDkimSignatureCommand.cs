@@ -17,7 +17,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "PSPath")]
         [ValidateNotNullOrEmpty]
-        public string[]? Path { get; set; }
+        public string[] Path { get; set; } = Array.Empty<string>();
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }

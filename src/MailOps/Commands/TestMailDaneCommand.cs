@@ -26,13 +26,13 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DomainSet)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = HostSet)]
         [Alias("ComputerName")]
         [ValidateNotNullOrEmpty]
         [HostNameInput]
-        public string[]? HostName { get; set; }
+        public string[] HostName { get; set; } = Array.Empty<string>();
 
         /// <summary>Where to connect; the TLSA name stays _25._tcp.</summary>
         [Parameter]

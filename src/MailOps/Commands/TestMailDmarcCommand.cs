@@ -16,7 +16,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>TreeWalk (RFC 9989, default) or PublicSuffixList (RFC 7489).</summary>
         [Parameter]

@@ -26,7 +26,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>DKIM selectors to check instead of probing the common ones.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -153,7 +153,7 @@ namespace MailOps.Commands
                     RecordCheckFailed();
                     continue;
                 }
-                var options = selectors.Count == 0 ? _options : WithSelectors(_options, selectors);
+                var options = selectors.Count == 0 ? Begun(_options) : WithSelectors(Begun(_options), selectors);
                 StartItem(async ct =>
                 {
                     var outcome = await MailDomainCheck.RunAsync(Dns, domain, options, ct).ConfigureAwait(false);

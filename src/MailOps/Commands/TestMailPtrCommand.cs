@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using System.Net;
 using MailOps.Dns;
@@ -15,7 +16,7 @@ namespace MailOps.Commands
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
         [AddressInput]
-        public string[]? IPAddress { get; set; }
+        public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [Alias("Helo", "EhloName")]

@@ -36,7 +36,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ServerSet)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public string[]? IPAddress { get; set; }
+        public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         /// <summary>The server's name; the default HELO name.</summary>
         [Parameter(Position = 1, ParameterSetName = ServerSet)]
@@ -92,13 +92,13 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = RelaySet)]
         [ArgumentCompleter(typeof(MailRelayCompleter))]
         [ValidateNotNullOrEmpty]
-        public string? Relay { get; set; }
+        public string Relay { get; set; } = null!;
 
         /// <summary>The relay login (an ESP's SMTP user and password or API key). Sent only inside TLS; never shown.</summary>
         [Parameter(Mandatory = true, ParameterSetName = RelaySet)]
         [Credential]
         [ValidateNotNull]
-        public PSCredential? Credential { get; set; }
+        public PSCredential Credential { get; set; } = null!;
 
         /// <summary>The sending domain: is the relay's SPF include in its SPF record, and a DKIM key of the relay published?</summary>
         [Parameter(ParameterSetName = RelaySet)]
@@ -190,7 +190,7 @@ namespace MailOps.Commands
             }, token);
         }
 
-        private MailServerOptions Options(string helo) => new MailServerOptions
+        private MailServerOptions Options(string? helo) => new MailServerOptions
         {
             HeloName = helo,
             Neighborhood = Neighborhood,
@@ -241,7 +241,8 @@ namespace MailOps.Commands
 
         private void Start(System.Net.IPAddress ip, MailServerOptions options)
         {
-            var dnsbl = _dnsbl.ResultCount(DnsblTarget.ForAddress(ip)) > 0 ? _dnsbl : null;
+            var check = Begun(_dnsbl);
+            var dnsbl = check.ResultCount(DnsblTarget.ForAddress(ip)) > 0 ? check : null;
             StartItem(async ct =>
             {
                 var outcome = await MailServerCheck.RunAsync(Dns, dnsbl, ip, options, ct).ConfigureAwait(false);

@@ -39,7 +39,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
         [ValidateNotNullOrEmpty]
-        public string[]? IPAddress { get; set; }
+        public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         /// <summary>The MAIL FROM address. Alone it is enough: its domain is the one evaluated. Empty ("" or "&lt;&gt;", a
         /// bounce) means the HELO identity: postmaster@HeloName (RFC 7208 §2.4). Default: postmaster@Domain.</summary>
@@ -69,7 +69,7 @@ namespace MailOps.Commands
                 {
                     // A receiver evaluates whatever the client sent: a malformed domain is not refused but evaluated,
                     // and check_host() gives "none" (RFC 7208 §4.3). What people paste (a URL, an address) is still read.
-                    if (DnsName.TryNormalizeInput(input, out var domain) != null)
+                    if (DnsName.TryNormalizeInput(input, out var domain) != null || domain == null) // a domain whenever no problem
                     {
                         domain = (input ?? "").Trim();
                         WriteWarning($"'{TextSafety.Escape(domain)}' is not a valid domain name; as a receiver would, SPF evaluates it to 'none' (RFC 7208 §4.3).");
@@ -169,7 +169,7 @@ namespace MailOps.Commands
             });
         }
 
-        private void Evaluate(string domain, string sender)
+        private void Evaluate(string domain, string? sender)
         {
             foreach (var text in IPAddress)
             {
@@ -183,7 +183,7 @@ namespace MailOps.Commands
                 var helo = HeloName;
                 StartItem(async ct =>
                 {
-                    var outcome = await SpfEvaluator.EvaluateAsync(Dns, ip, domain, sender, helo, options, ct).ConfigureAwait(false);
+                    var outcome = await SpfEvaluator.EvaluateAsync(Dns, ip, domain, sender ?? "", helo, options, ct).ConfigureAwait(false);
                     var result = outcome.Result;
                     return () =>
                     {

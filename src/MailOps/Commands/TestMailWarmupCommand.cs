@@ -19,7 +19,7 @@ namespace MailOps.Commands
         /// <summary>The plan: a JSON file written by New-MailWarmupPlan -Path, or its day objects (also Import-Csv rows of them).</summary>
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
-        public object[]? Plan { get; set; }
+        public object[] Plan { get; set; } = Array.Empty<object>();
 
         /// <summary>Delivery records (Get-MailDeliveryLog, Import-MailBounce) or Postfix log file paths.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
@@ -80,7 +80,7 @@ namespace MailOps.Commands
                         break;
                 }
             }
-            return files == 1 && days.Count == fromFile.Plan.Count ? fromFile : WarmupPlan.FromDays(days);
+            return files == 1 && fromFile != null && days.Count == fromFile.Plan.Count ? fromFile : WarmupPlan.FromDays(days);
         }
 
         private static WarmupPlanDay DayFrom(PSObject o)
@@ -112,7 +112,7 @@ namespace MailOps.Commands
                     WriteError(ErrorRecords.ForInvalidDeliveryRecord(item, problem));
                     continue;
                 }
-                if (obs != null) _tracker.Add(obs);
+                if (obs != null) Begun(_tracker).Add(obs);
             }
         }
 
@@ -140,7 +140,7 @@ namespace MailOps.Commands
                 var reader = new PostfixLogReader(new MailLogReadOptions { YearReference = new DateTimeOffset(File.GetLastWriteTime(file)) });
                 try
                 {
-                    foreach (var r in reader.ReadFile(file, CancelToken)) _tracker.Add(DeliveryObservation.From(r));
+                    foreach (var r in reader.ReadFile(file, CancelToken)) Begun(_tracker).Add(DeliveryObservation.From(r));
                 }
                 catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is InvalidDataException)
@@ -154,8 +154,8 @@ namespace MailOps.Commands
 
         protected override void EndProcessing()
         {
-            if (_tracker.Outside > 0) WriteVerbose($"{_tracker.Outside} attempt(s) fall outside the plan's days (or have no time): not counted.");
-            var results = _tracker.Results();
+            if (Begun(_tracker).Outside > 0) WriteVerbose($"{Begun(_tracker).Outside} attempt(s) fall outside the plan's days (or have no time): not counted.");
+            var results = Begun(_tracker).Results();
             if (results.Count == 0)
                 WriteWarning("No delivery in the log falls on a day of the plan: nothing to judge.");
             foreach (var r in results) WriteCheckResult(r, r.Verdict == nameof(WarmupVerdict.OnTrack));

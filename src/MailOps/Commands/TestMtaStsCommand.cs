@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -17,7 +18,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>PEM or DER files of CA certificates to trust besides the system roots (private PKI, tests). The same
         /// parameter as on Test-SmtpService; -TrustedCaCertificatePath is kept as an alias.</summary>
@@ -66,7 +67,7 @@ namespace MailOps.Commands
             foreach (var input in Domain)
             {
                 if (!TryNormalizeDomain(input, out var domain)) continue;
-                var options = _options;
+                var options = Begun(_options);
                 StartItem(async ct =>
                 {
                     CheckOutcome<MtaStsResult> check;

@@ -30,7 +30,7 @@ namespace MailOps.Commands
         [Alias("ComputerName", "Host")]
         [ValidateNotNullOrEmpty]
         [HostNameInput]
-        public string[]? HostName { get; set; }
+        public string[] HostName { get; set; } = Array.Empty<string>();
 
         [Parameter(Position = 1)]
         [ValidateRange(1, 65535)]

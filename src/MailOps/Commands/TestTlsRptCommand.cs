@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using MailOps.Dns;
 using MailOps.MtaSts;
@@ -13,7 +14,7 @@ namespace MailOps.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
         [ValidateNotNullOrEmpty]
-        public string[]? Domain { get; set; }
+        public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>Return $true/$false instead of the result object.</summary>
         [Parameter]
