@@ -53,7 +53,7 @@ namespace MailOps.Commands
             if (!Parsedmarc || NoEnrichment) return;
             var dns = DnsResolverBuilder.Build(this, Server, DnsAnswerTimeout, ZoneFile, false,
                 Sink, ThrowTerminatingError, CancelToken);
-            Enricher = new SourceEnricher(dns, LoadPublicSuffixList(this)!, // !: SourceEnricher takes null (BaseDomain stays empty); its parameter says so once Reports is checked
+            Enricher = new SourceEnricher(dns, LoadPublicSuffixList(this),
                 EnrichmentConcurrency);
         }
 

@@ -118,7 +118,7 @@ namespace MailOps.Commands
 
         private IReadOnlyDictionary<string, SourceInfo> Enrich()
         {
-            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this)!, // !: SourceEnricher takes null (BaseDomain stays empty); its parameter says so once Reports is checked
+            var enricher = new SourceEnricher(Dns, DmarcReportFileCmdlet.LoadPublicSuffixList(this),
                 DmarcReportFileCmdlet.EnrichmentConcurrency);
             var addresses = Begun(_builder).AddressesToEnrich().ToList();
             var result = new Dictionary<string, SourceInfo>(StringComparer.OrdinalIgnoreCase);

@@ -133,7 +133,7 @@ namespace MailOps.Commands
             var network = Credential.GetNetworkCredential();
             return new ImapMailboxOptions
             {
-                Host = host,
+                Host = host!,   // !: TryParseServer gave a host, or ThrowTerminatingError above has thrown
                 Port = port ?? (security == ImapSecurity.StartTls ? 143 : 993),
                 Security = security,
                 UserName = network.UserName,
@@ -235,7 +235,7 @@ namespace MailOps.Commands
                     {
                         WriteError(ErrorRecords.ForReportProblem(new ReportImportProblem(m.Source, null, ReportProblemKind.TooLarge,
                             $"The {What} message '{m.Source}' is {m.Size:N0} bytes, over the limit of {MaxDecompressedSize:N0} bytes (-MaxDecompressedSize); it was not fetched and stays in {box.Folder} as it was.",
-                            null!, 0), What)); // null!: a problem with no exception, as ReportImportProblem.Exception allows (the constructor's parameter says so once Reports is checked)
+                            null, 0), What));
                         continue;
                     }
                     var stream = Await(ct => box.FetchAsync(m, ct));
@@ -315,7 +315,7 @@ namespace MailOps.Commands
                     default:
                         var kind = found.Kind == FileWalkItemKind.LimitReached ? ReportProblemKind.TooLarge
                             : found.Kind == FileWalkItemKind.NotRegular ? ReportProblemKind.NotRegularFile : ReportProblemKind.Unreadable;
-                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message ?? "", null!, 0), What); // null!: see ReadMailbox
+                        var record = ErrorRecords.ForReportProblem(new ReportImportProblem(found.Path, null, kind, found.Message ?? "", null, 0), What);
                         if (found.Kind == FileWalkItemKind.LimitReached) record.ErrorDetails.RecommendedAction = Advice.ForWalkLimit;
                         WriteError(record);
                         break;
