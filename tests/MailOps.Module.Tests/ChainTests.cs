@@ -113,6 +113,32 @@ namespace MailOps.Module.Tests
             Assert.Equal(3, run.Output.Count);
         }
 
+        [Theory]
+        [InlineData("Test-MailPtr @o")]
+        [InlineData("Get-DnsblListing -Zone zen.spamhaus.org @o")]
+        [InlineData("Test-SmtpService @o -Port 1")]
+        [InlineData("Test-MailDane @o")]
+        public void A_domain_with_no_mail_host_piped_on_is_an_error_naming_it_not_a_binding_failure(string cmdlet)
+        {
+            var run = Run("Get-MailMx nosuch.example.com @o -WarningAction SilentlyContinue | " + cmdlet);
+            var e = Assert.Single(run.Errors);
+            Assert.Equal("NoMailHost", e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
+            Assert.Equal("nosuch.example.com", e.TargetObject);
+            Assert.Contains("nosuch.example.com", e.ToString());
+            Assert.Empty(run.Output);
+        }
+
+        [Fact]
+        public void Quiet_is_false_when_one_piped_domain_had_no_mail_host_to_check()
+        {
+            // The other domain's addresses all pass: the one that could not be checked must still make the answer $false.
+            var run = Run("Get-MailMx nosuch.example.com, example.com @o -WarningAction SilentlyContinue | Test-MailPtr @o -Quiet -WarningAction SilentlyContinue");
+            Assert.Equal(new object[] { false }, run.Output.Select(o => o.BaseObject));
+            var clean = Run("Get-MailMx example.com @o -WarningAction SilentlyContinue | Test-MailPtr @o -Quiet -WarningAction SilentlyContinue");
+            Assert.Equal(new object[] { true }, clean.Output.Select(o => o.BaseObject));
+        }
+
         // ------------------------------------------------------------------ domains as people paste them
 
         [Theory]

@@ -53,6 +53,11 @@ namespace MailOps.Commands
         /// </summary>
         protected IReadOnlyList<System.Net.IPAddress> ExpandAddressInput(string input)
         {
+            if (PipelineInput.TryNoMailHost(input, out var domain))
+            {
+                WriteError(ErrorRecords.ForNoMailHost(domain));
+                return new System.Net.IPAddress[0];
+            }
             var problem = AddressRange.TryExpand(input, out var addresses);
             if (problem == null) return addresses;
             WriteError(ErrorRecords.ForInvalidAddress(input, problem, ranges: true));

@@ -22,6 +22,7 @@ namespace MailOps.Commands
         [Category(ErrorCategory.InvalidData)] InvalidZoneFile,
         [Category(ErrorCategory.ObjectNotFound)] ZoneFileNotFound,
         [Category(ErrorCategory.InvalidArgument)] InvalidDomainName,
+        [Category(ErrorCategory.ObjectNotFound)] NoMailHost,
         // Blocklists
         [Category(ErrorCategory.InvalidArgument)] DnsblListError,
         [Category(ErrorCategory.ResourceUnavailable)] DnsblZoneUnusable,
@@ -145,6 +146,12 @@ namespace MailOps.Commands
         /// wrong, and an example of what to pass.</summary>
         public static ErrorRecord ForInvalidName(string? input, string problem, string what, string hint) =>
             Create(ErrorId.InvalidDomainName, $"'{TextSafety.Escape(input ?? "")}' is not a valid {what}: {problem.TrimEnd('.')}.", input, hint);
+
+        /// <summary>A Get-MailMx row with no mail host (the domain does not exist, or has neither MX nor address records)
+        /// piped into a cmdlet that checks hosts or addresses: nothing to check for that domain (NoMailHost).</summary>
+        public static ErrorRecord ForNoMailHost(string domain) =>
+            Create(ErrorId.NoMailHost, $"Get-MailMx found no mail host for {domain} (the domain does not exist, or publishes neither MX nor address records): there is no host or address of it to check.",
+                domain, $"Check the domain name; Get-MailMx {domain} shows what was found.");
 
         /// <summary>A DKIM selector input that is not one (InvalidDkimSelector), the same words on every cmdlet that takes one.</summary>
         public static ErrorRecord ForInvalidSelector(string? selector, string problem) =>

@@ -34,8 +34,22 @@ namespace MailOps.Commands
 
     internal static class PipelineInput
     {
-        /// <summary>The strings a known object stands for, or null when it is not one (strings included: they pass as they are).
-        /// A MailMxHost of a domain that does not exist has no host name: its null reaches [ValidateNotNullOrEmpty].</summary>
+        /// <summary>What a MailMxHost with no host name (its domain does not exist, or publishes neither MX nor address
+        /// records) becomes: a marker the cmdlet recognises (<see cref="TryNoMailHost"/>) and reports as NoMailHost through its
+        /// own WriteError, so the input counts as not checked (-Quiet is $false). A null would fail parameter validation
+        /// instead: a generic binding error the cmdlet never sees.</summary>
+        private const string NoMailHostMarker = "\u0000no mail host:";
+
+        internal static string NoMailHost(string domain) => NoMailHostMarker + domain;
+
+        /// <summary>True when <paramref name="input"/> is the marker of a domain with no mail host; gives the domain.</summary>
+        internal static bool TryNoMailHost(string? input, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? domain)
+        {
+            domain = input != null && input.StartsWith(NoMailHostMarker, System.StringComparison.Ordinal) ? input.Substring(NoMailHostMarker.Length) : null;
+            return domain != null;
+        }
+
+        /// <summary>The strings a known object stands for, or null when it is not one (strings included: they pass as they are).</summary>
         internal static IEnumerable<string?>? Addresses(object o)
         {
             switch (o)
@@ -43,7 +57,7 @@ namespace MailOps.Commands
                 case MailMxHost mx:
                     var list = new List<string?>(mx.IPv4Address);
                     list.AddRange(mx.IPv6Address);
-                    if (list.Count == 0) list.Add(mx.HostName);
+                    if (list.Count == 0) list.Add(Strings.IsNullOrEmpty(mx.HostName) ? NoMailHost(mx.Domain) : mx.HostName);
                     return list;
                 case System.Net.IPAddress ip:
                     return new[] { ip.ToString() };
@@ -57,7 +71,7 @@ namespace MailOps.Commands
             switch (o)
             {
                 case MailMxHost mx:
-                    return new[] { mx.HostName };
+                    return new[] { Strings.IsNullOrEmpty(mx.HostName) ? NoMailHost(mx.Domain) : mx.HostName };
                 case System.Net.IPAddress ip:
                     return new[] { ip.ToString() };
                 default:

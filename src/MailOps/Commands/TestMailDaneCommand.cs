@@ -80,6 +80,11 @@ namespace MailOps.Commands
             {
                 foreach (var input in HostName)
                 {
+                    if (PipelineInput.TryNoMailHost(input, out var noHost))
+                    {
+                        WriteError(ErrorRecords.ForNoMailHost(noHost));
+                        continue;
+                    }
                     if (!SmtpCmdletSupport.TryHostName(input, out var host, out var problem))
                     {
                         WriteError(ErrorRecords.ForInvalidName(input, problem, "host name", "Pass the MX host name, such as mail.example.com."));

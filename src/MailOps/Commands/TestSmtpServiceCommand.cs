@@ -65,6 +65,11 @@ namespace MailOps.Commands
             var jobs = new List<(string Host, int Port)>();
             foreach (var input in HostName)
             {
+                if (PipelineInput.TryNoMailHost(input, out var noHost))
+                {
+                    WriteError(ErrorRecords.ForNoMailHost(noHost));
+                    continue;
+                }
                 if (input == ".")
                 {
                     WriteWarning("'.' is a null MX (the domain accepts no mail): there is no host to test.");
