@@ -175,6 +175,27 @@ namespace MailOps.Module.Tests
             }
         }
 
+        /// <summary>The passing invocations that pipe their inputs as strings, with an empty one added among them: what a
+        /// blank line or an empty CSV cell gives.</summary>
+        public static IEnumerable<object[]> EmptyInputRows => Cases
+            .Where(c => c.Outcome == Outcome.Pass && c.Script.StartsWith("'", StringComparison.Ordinal) && c.Script.Contains("' | "))
+            .Select(c => new object[] { c.Cmdlet, c.Script.Substring(0, c.Script.IndexOf("' | ", StringComparison.Ordinal) + 1) + ", ''" + c.Script.Substring(c.Script.IndexOf("' | ", StringComparison.Ordinal) + 1) });
+
+        [Theory]
+        [MemberData(nameof(EmptyInputRows))]
+        public void An_empty_input_among_good_ones_is_a_check_that_could_not_run(string cmdlet, string script)
+        {
+            // PowerShell's own parameter validation would refuse the empty string before the cmdlet saw it: an error the
+            // cmdlet never counts, so -Quiet said $true with that input unchecked. The cmdlet's own error counts.
+            var quiet = ModuleHost.Run(script, _vars);
+            Assert.True(quiet.Output.Count == 1 && Equals(quiet.Output[0].BaseObject, false),
+                $"{cmdlet}: {string.Join(", ", quiet.Output.Select(o => o?.ToString()))}");
+            var shown = ModuleHost.Run(script.Replace(" -Quiet", ""), _vars);
+            var error = Assert.Single(shown.Errors, e => e.CategoryInfo.Category == System.Management.Automation.ErrorCategory.InvalidArgument);
+            Assert.Matches("^(InvalidDomainName|InvalidIPAddress),", error.FullyQualifiedErrorId);
+            Assert.DoesNotContain(shown.Errors, e => e.FullyQualifiedErrorId.StartsWith("Parameter", StringComparison.Ordinal));
+        }
+
         [Theory]
         [MemberData(nameof(Rows))]
         public void One_Boolean_per_invocation(string cmdlet, Outcome outcome, string script)

@@ -28,7 +28,7 @@ namespace MailOps.Commands
 
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "IPAddress", ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         [AddressInput]
         public string[] IPAddress { get; set; } = Array.Empty<string>();
 
@@ -37,7 +37,7 @@ namespace MailOps.Commands
         // take an object's IPAddress property. Piped plain strings are addresses; domains come as -Domain or a Domain column.
         [Parameter(Mandatory = true, ParameterSetName = "Domain", ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[] Domain { get; set; } = Array.Empty<string>();
 
         [Parameter]

@@ -14,7 +14,7 @@ namespace MailOps.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         [AddressInput]
         public string[] IPAddress { get; set; } = Array.Empty<string>();
 

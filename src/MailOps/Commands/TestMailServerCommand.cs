@@ -35,7 +35,7 @@ namespace MailOps.Commands
         /// <summary>The server's addresses (or host names, resolved to their A and AAAA records).</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = ServerSet)]
         [Alias("IP4Address", "Address")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         /// <summary>The server's name; the default HELO name.</summary>

@@ -32,13 +32,13 @@ namespace MailOps.Commands
         // domain is an error in ProcessRecord.
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
-        [ValidateNotNullOrEmpty]
+        [System.Management.Automation.AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[]? Domain { get; set; }
 
         /// <summary>Client IPs to evaluate (IPv4 or IPv6; IPv4-mapped IPv6 counts as IPv4).</summary>
         [Parameter(Mandatory = true, Position = 1, ParameterSetName = EvaluateSet, ValueFromPipelineByPropertyName = true)]
         [Alias("IP4Address", "Address")]
-        [ValidateNotNullOrEmpty]
+        [System.Management.Automation.AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[] IPAddress { get; set; } = Array.Empty<string>();
 
         /// <summary>The MAIL FROM address. Alone it is enough: its domain is the one evaluated. Empty ("" or "&lt;&gt;", a

@@ -17,7 +17,7 @@ namespace MailOps.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>PEM or DER files of CA certificates to trust besides the system roots (private PKI, tests). The same

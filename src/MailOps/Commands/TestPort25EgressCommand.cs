@@ -27,7 +27,7 @@ namespace MailOps.Commands
         /// <summary>Hosts to try ("host", "host:port"); default: the MX hosts of large mailbox providers.</summary>
         [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("HostName", "ComputerName")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[]? Target { get; set; }
 
         [Parameter]

@@ -28,7 +28,7 @@ namespace MailOps.Commands
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("ComputerName", "Host")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         [HostNameInput]
         public string[] HostName { get; set; } = Array.Empty<string>();
 

@@ -13,7 +13,7 @@ namespace MailOps.Commands
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name", "DomainName")]
-        [ValidateNotNullOrEmpty]
+        [AllowNull, AllowEmptyString]   // an empty cell or line is this cmdlet's error (InvalidArgument), so -Quiet counts it
         public string[] Domain { get; set; } = Array.Empty<string>();
 
         /// <summary>Return $true/$false instead of the result object.</summary>
