@@ -45,7 +45,7 @@ namespace MailOps.Reports
         public DateTime? LastSeen { get; internal set; }
         /// <summary>The published policy (p) in the latest report.</summary>
         public string? Policy { get; internal set; }
-        /// <summary>Pass, Info, Warning or Fail: the worst finding.</summary>
+        /// <summary>Pass, Warning or Fail by the worst finding (Info counts as Pass: Finding.StatusOf).</summary>
         public string Status { get; internal set; } = "";
         /// <summary>The finding codes, joined with ";", for filtering and Export-Csv.</summary>
         public string FindingCodes { get; internal set; } = "";

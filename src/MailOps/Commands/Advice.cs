@@ -33,6 +33,42 @@ namespace MailOps.Commands
             }
         }
 
+        /// <summary>What to do about a mail service that could not be probed.</summary>
+        public static string ForMailConnection(MailOps.Smtp.MailConnectionFailure failure)
+        {
+            switch (failure)
+            {
+                case MailOps.Smtp.MailConnectionFailure.Refused:
+                    return "Check that the service runs and listens on this port (ss -ltn), and that no firewall rejects the connection.";
+                case MailOps.Smtp.MailConnectionFailure.Timeout:
+                    return "Check that the host is up and that no firewall drops the connection (outbound port 25 is blocked by many providers: Test-Port25Egress tells); or raise -TimeoutSec.";
+                case MailOps.Smtp.MailConnectionFailure.NoBanner:
+                    return "Check the server's load and its greeting delay, and whether a proxy or firewall sits in front of it; or raise -TimeoutSec.";
+                case MailOps.Smtp.MailConnectionFailure.Closed:
+                    return "The server dropped the connection before greeting: check its client restrictions and log.";
+                default:
+                    return "Check the host name and the network path to it.";
+            }
+        }
+
+        /// <summary>What to do about an MTA-STS policy that could not be fetched.</summary>
+        public static string ForPolicyFetch(MailOps.MtaSts.PolicyFetchFailure failure)
+        {
+            switch (failure)
+            {
+                case MailOps.MtaSts.PolicyFetchFailure.Timeout:
+                    return "Check that the policy web server is up and reachable from here on port 443 (or raise -TimeoutSec). Senders that cannot fetch a new policy keep a cached one until max_age runs out.";
+                case MailOps.MtaSts.PolicyFetchFailure.ConnectionRefused:
+                    return "Nothing listens for HTTPS at the policy host's address: start the web server (port 443) or fix the A/AAAA record of the mta-sts host.";
+                case MailOps.MtaSts.PolicyFetchFailure.TlsFailed:
+                    return "The TLS handshake failed before any certificate could be judged: check that the web server speaks TLS 1.2 or later on port 443 for the mta-sts host name (SNI).";
+                case MailOps.MtaSts.PolicyFetchFailure.InvalidResponse:
+                    return "The server did not answer with a well-formed HTTP/1.1 response; check the web server or proxy in front of the mta-sts host.";
+                default:
+                    return "Check the network path to the policy host (routing, firewall, IPv6 reachability).";
+            }
+        }
+
         /// <summary>What to do about a blocklist result with Status Error. DNS failures get <see cref="ForDns"/>'s words; a list's
         /// own error code gets the action the catalogue gives for it (<see cref="DnsblCode.Action"/>), else the table's.</summary>
         public static string? ForDnsbl(DnsblErrorKind kind, DnsblZone? zone)

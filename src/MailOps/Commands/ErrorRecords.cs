@@ -251,58 +251,36 @@ namespace MailOps.Commands
                 ? ForDns(dns, failure.Target.ToString())
                 : ForMailConnection((MailConnectionException)failure.Error, failure.Target.ToString());
 
-        /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable.</summary>
+        /// <summary>A mail service that could not be probed: refused, timed out, silent, closed, or unresolvable; the advice
+        /// from <see cref="Advice.ForMailConnection"/>.</summary>
         public static ErrorRecord ForMailConnection(MailConnectionException ex, object? target)
         {
+            ErrorId id;
             switch (ex.Failure)
             {
-                case MailConnectionFailure.Refused:
-                    return Create(ErrorId.MailConnectionRefused, ex.Message, target,
-                        "Check that the service runs and listens on this port (ss -ltn), and that no firewall rejects the connection.", ex);
-                case MailConnectionFailure.Timeout:
-                    return Create(ErrorId.MailConnectionTimeout, ex.Message, target,
-                        "Check that the host is up and that no firewall drops the connection (outbound port 25 is blocked by many providers: Test-Port25Egress tells); or raise -TimeoutSec.", ex);
-                case MailConnectionFailure.NoBanner:
-                    return Create(ErrorId.MailNoBanner, ex.Message, target,
-                        "Check the server's load and its greeting delay, and whether a proxy or firewall sits in front of it; or raise -TimeoutSec.", ex);
-                case MailConnectionFailure.Closed:
-                    return Create(ErrorId.MailConnectionClosed, ex.Message, target,
-                        "The server dropped the connection before greeting: check its client restrictions and log.", ex);
-                default:
-                    return Create(ErrorId.MailNetworkError, ex.Message, target,
-                        "Check the host name and the network path to it.", ex);
+                case MailConnectionFailure.Refused: id = ErrorId.MailConnectionRefused; break;
+                case MailConnectionFailure.Timeout: id = ErrorId.MailConnectionTimeout; break;
+                case MailConnectionFailure.NoBanner: id = ErrorId.MailNoBanner; break;
+                case MailConnectionFailure.Closed: id = ErrorId.MailConnectionClosed; break;
+                default: id = ErrorId.MailNetworkError; break;
             }
+            return Create(id, ex.Message, target, Advice.ForMailConnection(ex.Failure), ex);
         }
 
-        /// <summary>An MTA-STS policy that could not be fetched at all (a rejected certificate is a finding, not this).</summary>
+        /// <summary>An MTA-STS policy that could not be fetched at all (a rejected certificate is a finding, not this); the
+        /// advice from <see cref="Advice.ForPolicyFetch"/>.</summary>
         public static ErrorRecord ForPolicyFetch(PolicyFetchException ex, object? target)
         {
             ErrorId id;
-            string action;
             switch (ex.Failure)
             {
-                case PolicyFetchFailure.Timeout:
-                    id = ErrorId.MtaStsPolicyTimeout;
-                    action = "Check that the policy web server is up and reachable from here on port 443 (or raise -TimeoutSec). Senders that cannot fetch a new policy keep a cached one until max_age runs out.";
-                    break;
-                case PolicyFetchFailure.ConnectionRefused:
-                    id = ErrorId.MtaStsPolicyConnectionRefused;
-                    action = "Nothing listens for HTTPS at the policy host's address: start the web server (port 443) or fix the A/AAAA record of the mta-sts host.";
-                    break;
-                case PolicyFetchFailure.TlsFailed:
-                    id = ErrorId.MtaStsPolicyTlsFailed;
-                    action = "The TLS handshake failed before any certificate could be judged: check that the web server speaks TLS 1.2 or later on port 443 for the mta-sts host name (SNI).";
-                    break;
-                case PolicyFetchFailure.InvalidResponse:
-                    id = ErrorId.MtaStsPolicyInvalidResponse;
-                    action = "The server did not answer with a well-formed HTTP/1.1 response; check the web server or proxy in front of the mta-sts host.";
-                    break;
-                default:
-                    id = ErrorId.MtaStsPolicyConnectionFailed;
-                    action = "Check the network path to the policy host (routing, firewall, IPv6 reachability).";
-                    break;
+                case PolicyFetchFailure.Timeout: id = ErrorId.MtaStsPolicyTimeout; break;
+                case PolicyFetchFailure.ConnectionRefused: id = ErrorId.MtaStsPolicyConnectionRefused; break;
+                case PolicyFetchFailure.TlsFailed: id = ErrorId.MtaStsPolicyTlsFailed; break;
+                case PolicyFetchFailure.InvalidResponse: id = ErrorId.MtaStsPolicyInvalidResponse; break;
+                default: id = ErrorId.MtaStsPolicyConnectionFailed; break;
             }
-            return Create(id, ex.Message, target, action, ex);
+            return Create(id, ex.Message, target, Advice.ForPolicyFetch(ex.Failure), ex);
         }
 
         /// <summary>A part of Test-MailDomain that could not run: the single check's ErrorId and category, the domain as target,

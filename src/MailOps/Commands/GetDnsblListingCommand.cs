@@ -1,9 +1,5 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
 using System.Management.Automation;
-using System.Net;
-using System.Threading.Tasks;
 using MailOps.Dnsbl;
 
 namespace MailOps.Commands
