@@ -13,6 +13,10 @@ namespace MailOps
     /// </summary>
     public interface ICheckSink
     {
+        /// <summary>Whether anyone reads the notes: engine code that builds a note on a hot path (one per DNS question)
+        /// skips the work when not.</summary>
+        bool VerboseEnabled { get; }
+
         /// <summary>A note for whoever wants the detail (a DNS question and its answer, a zone's self-test).</summary>
         void Verbose(string message);
 
@@ -70,7 +74,7 @@ namespace MailOps
         public static ICheckSink Prefixed(this ICheckSink? sink, string prefix)
         {
             var inner = sink.OrNone();
-            return new Delegating(m => inner.Verbose(prefix + m), m => inner.Warning(prefix + m), inner.Progress);
+            return new Delegating(inner.VerboseEnabled ? m => inner.Verbose(prefix + m) : (Action<string>?)null, m => inner.Warning(prefix + m), inner.Progress);
         }
 
         private sealed class Delegating : ICheckSink
@@ -84,6 +88,8 @@ namespace MailOps
                 _warning = warning;
                 _progress = progress;
             }
+
+            public bool VerboseEnabled => _verbose != null;
 
             public void Verbose(string message) => _verbose?.Invoke(message);
 

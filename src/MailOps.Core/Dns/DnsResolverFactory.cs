@@ -54,7 +54,7 @@ namespace MailOps.Dns
             if (options.ZoneFiles != null && options.ZoneFiles.Count > 0)
                 resolver = new ZoneFileResolver(options.ZoneFiles.Select(p => MasterFileParser.ParseFile(p, null, options.ZoneFileLimits, options.CancellationToken)).ToList(), wire);
             resolver = new CachingDnsResolver(resolver);
-            return options.Sink == null ? resolver : new LoggingDnsResolver(resolver, options.Sink);
+            return options.Sink == null || !options.Sink.VerboseEnabled ? resolver : new LoggingDnsResolver(resolver, options.Sink);
         }
 
         private sealed class NoServerResolver : IDnsResolver

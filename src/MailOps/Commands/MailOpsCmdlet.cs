@@ -97,7 +97,20 @@ namespace MailOps.Commands
         /// <summary>The one <see cref="ICheckSink"/> this cmdlet hands to engine work: verbose notes and warnings are posted to
         /// the pipeline thread as they happen; engine progress becomes the progress record <see cref="EngineProgressActivityId"/>
         /// (a child of the fan-out record when there is one), written at most every 250 ms and when the last step is done.</summary>
-        protected ICheckSink Sink => _sink ?? (_sink = new PostingSink(this));
+        protected ICheckSink Sink => _sink ?? (_sink = new PostingSink(this, VerboseWanted()));
+
+        /// <summary>Whether verbose records of this invocation are shown: -Verbose, or $VerbosePreference in the caller's scope.
+        /// Read on the pipeline thread (the Sink is first taken there, in BeginProcessing).</summary>
+        private bool VerboseWanted()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("Verbose", out var v))
+                return v is SwitchParameter s ? s.IsPresent : v is bool b && b;
+            object? pref;
+            try { pref = SessionState.PSVariable.GetValue("VerbosePreference"); }
+            catch (PSInvalidOperationException) { return true; }
+            var text = pref?.ToString();
+            return !(string.Equals(text, "SilentlyContinue", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "Ignore", StringComparison.OrdinalIgnoreCase));
+        }
 
         /// <summary>The ActivityId of the progress record engine work reports through <see cref="Sink"/>.</summary>
         public const int EngineProgressActivityId = 2;
@@ -108,9 +121,19 @@ namespace MailOps.Commands
             private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
             private long _lastProgress = -1000;   // the first step is shown at once
 
-            public PostingSink(MailOpsCmdlet cmdlet) => _cmdlet = cmdlet;
+            public PostingSink(MailOpsCmdlet cmdlet, bool verbose)
+            {
+                _cmdlet = cmdlet;
+                VerboseEnabled = verbose;
+            }
 
-            public void Verbose(string message) => _cmdlet.Post(() => _cmdlet.WriteVerbose(message));
+            /// <summary>False without -Verbose: notes are then not even posted (one per DNS question otherwise).</summary>
+            public bool VerboseEnabled { get; }
+
+            public void Verbose(string message)
+            {
+                if (VerboseEnabled) _cmdlet.Post(() => _cmdlet.WriteVerbose(message));
+            }
 
             public void Warning(string message) => _cmdlet.Post(() => _cmdlet.WriteWarning(message));
 
