@@ -64,6 +64,9 @@ if (emit != null)
 }
 
 Console.WriteLine($"DnsblBench: {ips} IPs x {zones} zones = {ips * zones} checks{(rounds > 1 ? $", {rounds} rounds" : "")} against {endpoint!.ToString()}{(server == null ? "" : " (in-process fixture server)")}{(latency > 0 ? $" with {latency} ms added per query" : "")} ({Environment.ProcessorCount} cores, .NET {Environment.Version})");
+// --raw: the same questions through the resolver alone (no cache, no blocklist logic), the first pass as warm-up: how
+// much of the sweep's cost is the wire path itself.
+if (args.Contains("--raw")) { await Raw(warmup: true); await Raw(warmup: false); return; }
 await RunOnce(8, warmup: true);
 foreach (var t in throttles) await RunOnce(t, warmup: false);
 
@@ -74,6 +77,7 @@ async Task RunOnce(int throttle, bool warmup)
     if (latency > 0) wire = new SlowResolver(wire, latency);
     int listed = 0, notListed = 0, errors = 0;
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var alloc0 = GC.GetTotalAllocatedBytes(true); var gc0 = GC.CollectionCount(0); var gc1 = GC.CollectionCount(1); var gc2 = GC.CollectionCount(2);
     var sw = Stopwatch.StartNew();
     for (int round = 0; round < (warmup ? 1 : rounds); round++)
     {
@@ -97,6 +101,34 @@ async Task RunOnce(int throttle, bool warmup)
         "ThrottleLimit {0,3}: {1,7:0.000} s wall, {2,6} DNS queries, {3,8:0} queries/s, {4,8:0} checks/s, {8,6:0.0} us CPU per query; listed {5}, not listed {6}, errors {7}",
         throttle, sw.Elapsed.TotalSeconds, queries, queries / sw.Elapsed.TotalSeconds, ips * zones * rounds / sw.Elapsed.TotalSeconds, listed, notListed, errors,
         cpuUsed.TotalMilliseconds * 1000 / Math.Max(1, queries)));
+    Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "                   {0} bytes allocated per query; garbage collections gen0/gen1/gen2 {1}/{2}/{3}",
+        (GC.GetTotalAllocatedBytes(true) - alloc0) / Math.Max(1, queries), GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2));
+    if (errors > 0) Environment.ExitCode = 1;
+}
+
+async Task Raw(bool warmup)
+{
+    var wire = new WireDnsResolver(new[] { endpoint! }, TimeSpan.FromSeconds(5), 1);
+    var names = zoneNames.SelectMany(z => targets.Select(ip => string.Join(".", ip.GetAddressBytes().Reverse()) + "." + z)).ToArray();
+    int next = -1, total = names.Length * rounds, errors = 0;
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var alloc0 = GC.GetTotalAllocatedBytes(true);
+    var sw = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, Arg("--throttle", 64)).Select(async _ =>
+    {
+        await Task.Yield();
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < total)
+            if ((await wire.QueryAsync(names[i % names.Length], DnsRecordType.A, CancellationToken.None).ConfigureAwait(false)).IsError)
+                Interlocked.Increment(ref errors);
+    }));
+    sw.Stop();
+    var cpuUsed = Process.GetCurrentProcess().TotalProcessorTime - cpu;
+    if (warmup) return;
+    Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+        "resolver alone {0,3} in flight: {1,7:0.000} s wall, {2,6} DNS queries, {3,8:0} queries/s, {4,6:0.0} us CPU per query, {5} bytes allocated per query; errors {6}",
+        Arg("--throttle", 64), sw.Elapsed.TotalSeconds, total, total / sw.Elapsed.TotalSeconds, cpuUsed.TotalMilliseconds * 1000 / total,
+        (GC.GetTotalAllocatedBytes(true) - alloc0) / total, errors));
     if (errors > 0) Environment.ExitCode = 1;
 }
 
@@ -144,3 +176,4 @@ sealed class SlowResolver : IDnsResolver
         return await _inner.QueryAsync(name, type, cancellationToken);
     }
 }
+

@@ -17,8 +17,20 @@ namespace MailOps.Dns
     {
         private readonly IDnsResolver _inner;
         private readonly Func<DateTime> _clock;
+        // Names compare as DNS does (ASCII case-insensitive), without a lower-cased copy per question.
         private readonly ConcurrentDictionary<(string, DnsRecordType), Lazy<Task<Entry>>> _entries =
-            new ConcurrentDictionary<(string, DnsRecordType), Lazy<Task<Entry>>>();
+            new ConcurrentDictionary<(string, DnsRecordType), Lazy<Task<Entry>>>(KeyComparer.Instance);
+
+        private sealed class KeyComparer : IEqualityComparer<(string, DnsRecordType)>
+        {
+            public static readonly KeyComparer Instance = new KeyComparer();
+
+            public bool Equals((string, DnsRecordType) x, (string, DnsRecordType) y) =>
+                x.Item2 == y.Item2 && string.Equals(x.Item1, y.Item1, StringComparison.OrdinalIgnoreCase);
+
+            public int GetHashCode((string, DnsRecordType) key) =>
+                StringComparer.OrdinalIgnoreCase.GetHashCode(key.Item1) * 31 + (int)key.Item2;
+        }
         private int _hits;
 
         private sealed class Entry
@@ -44,7 +56,7 @@ namespace MailOps.Dns
 
         public async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
         {
-            var key = (DnsName.Normalize(name).ToLowerInvariant(), type);
+            var key = (DnsName.Normalize(name), type);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();

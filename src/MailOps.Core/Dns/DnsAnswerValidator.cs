@@ -78,6 +78,9 @@ namespace MailOps.Dns
             if (strings > MaxTextStrings)
                 return $"the reply carries {strings} TXT character-strings, more than the {MaxTextStrings} MailOps reads";
 
+            // An empty answer section (NXDOMAIN, NODATA: most blocklist answers) has nothing to check further.
+            if (answers.Count == 0) return null;
+
             // The chain: the question name, then each CNAME target in turn.
             var chain = new List<string> { Key(name) };
             if (type != DnsRecordType.CNAME)
@@ -120,7 +123,15 @@ namespace MailOps.Dns
         private static string Key(string name)
         {
             var n = DnsName.Normalize(name ?? ".");
-            if (n.Any(c => c > 0x7f))
+            bool plain = true, upper = false;
+            foreach (var c in n)
+            {
+                if (c > 0x7f || c == '\\') { plain = false; break; }
+                if (c >= 'A' && c <= 'Z') upper = true;
+            }
+            // The common case, one pass and no copy when the name is already lower case.
+            if (plain) return upper ? ToLowerAscii(n) : n;
+            if (HasNonAscii(n))
             {
                 // DnsClient shows xn-- labels decoded; compare in the ASCII form the wire carries.
                 try { n = new IdnMapping { AllowUnassigned = true }.GetAscii(n); }
@@ -149,6 +160,13 @@ namespace MailOps.Dns
                 else sb.Append(c);
             }
             return ToLowerAscii(sb.ToString());
+        }
+
+        private static bool HasNonAscii(string s)
+        {
+            foreach (var c in s)
+                if (c > 0x7f) return true;
+            return false;
         }
 
         private static string ToLowerAscii(string s)

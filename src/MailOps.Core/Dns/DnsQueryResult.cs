@@ -22,8 +22,9 @@ namespace MailOps.Dns
             Name = DnsName.Normalize(name);
             Type = type;
             Outcome = outcome;
-            Answers = answers?.ToList() ?? new List<DnsRecord>();
-            Records = Answers.Where(r => r.Type == type).ToList();
+            var all = answers?.ToList();
+            Answers = all != null && all.Count > 0 ? all : (IReadOnlyList<DnsRecord>)Array.Empty<DnsRecord>();
+            Records = all != null && all.Count > 0 ? all.Where(r => r.Type == type).ToList() : (IReadOnlyList<DnsRecord>)Array.Empty<DnsRecord>();
             Server = server;
             Elapsed = elapsed;
             ErrorMessage = errorMessage;

@@ -21,6 +21,7 @@ namespace MailOps.Dns
     public sealed class WireDnsResolver : IDnsResolver
     {
         private readonly string _serverText;
+        private readonly string[] _serverNames;
         private readonly TimeSpan _timeout;
         private readonly int _retries;
         private readonly bool _dnssec;
@@ -39,7 +40,8 @@ namespace MailOps.Dns
             _timeout = timeout;
             _retries = Math.Max(0, retries);
             _dnssec = requestDnssec;
-            _serverText = string.Join(",", servers.Select(FormatEndpoint));
+            _serverNames = servers.Select(FormatEndpoint).ToArray();
+            _serverText = string.Join(",", _serverNames);
         }
 
         public IReadOnlyList<IPEndPoint> Servers { get; }
@@ -52,13 +54,16 @@ namespace MailOps.Dns
             return found.Select(ns => new IPEndPoint(IPAddress.Parse(ns.Address), ns.Port)).ToList();
         }
 
+        private static TimeSpan Since(long started) =>
+            TimeSpan.FromTicks((long)((Stopwatch.GetTimestamp() - started) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+
         internal static string FormatEndpoint(IPEndPoint ep) =>
             ep.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ep.Address}]:{ep.Port}" : $"{ep.Address}:{ep.Port}";
 
         public async Task<DnsQueryResult> QueryAsync(string name, DnsRecordType type, CancellationToken cancellationToken)
         {
             var normalized = DnsName.Normalize(name);
-            var sw = Stopwatch.StartNew();
+            var started = Stopwatch.GetTimestamp();
             byte[] query;
             try
             {
@@ -66,12 +71,13 @@ namespace MailOps.Dns
             }
             catch (ArgumentException ex)
             {
-                return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, _serverText, sw.Elapsed, ex.Message);
+                return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, _serverText, Since(started), ex.Message);
             }
             var failure = DnsOutcome.Timeout;
             string? why = null;
-            foreach (var server in Servers)
+            for (int s = 0; s < Servers.Count; s++)
             {
+                var server = Servers[s];
                 // Counted over every attempt at this server: a wrong-id reply that comes late (a loaded machine, a slow
                 // spoofer) still explains the final timeout.
                 var straysBefore = UdpDnsTransport.StraysFrom(server);
@@ -126,10 +132,10 @@ namespace MailOps.Dns
                         why = $"{FormatEndpoint(server)}: {ex.Message}";
                         break;
                     }
-                    return ToResult(normalized, type, response, FormatEndpoint(server), sw.Elapsed);
+                    return ToResult(normalized, type, response, _serverNames[s], Since(started));
                 }
             }
-            return new DnsQueryResult(normalized, type, failure, null, _serverText, sw.Elapsed, why);
+            return new DnsQueryResult(normalized, type, failure, null, _serverText, Since(started), why);
         }
 
         /// <summary>The one place a response read from the wire becomes a <see cref="DnsQueryResult"/>.</summary>

@@ -78,7 +78,7 @@ namespace MailOps.Dnsbl
         private readonly IDnsResolver _dns;
         private readonly DnsblOptions _options;
         private readonly ICheckSink _sink;
-        private readonly SemaphoreSlim _throttle;
+        private readonly WorkLanes _lanes;
         private readonly ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>> _health =
             new ConcurrentDictionary<(DnsblZonePlan, string), Lazy<Task<ZoneHealth>>>();
         private int _queries;
@@ -103,7 +103,7 @@ namespace MailOps.Dnsbl
             if (options.ThrottleLimit < 1) throw new ArgumentException("ThrottleLimit must be at least 1.", nameof(options));
             if (options.DqsKey != null && (options.DqsKey.Length == 0 || options.DqsKey.Any(c => !char.IsLetterOrDigit(c))))
                 throw new ArgumentException("A Spamhaus DQS key is letters and digits only (it becomes a DNS label).", nameof(options));
-            _throttle = new SemaphoreSlim(options.ThrottleLimit, options.ThrottleLimit);
+            _lanes = new WorkLanes(options.ThrottleLimit);
             Plans = BuildPlan(options);
         }
 
@@ -185,9 +185,12 @@ namespace MailOps.Dnsbl
         /// <summary>Checks one target against one zone.</summary>
         public async Task<DnsblResult> CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, CancellationToken ct)
         {
-            await Task.Yield(); // never run the caller's thread into DNS work
+            // The caller's thread does no DNS work: the zone's self-test starts on the thread pool (once per run), and the
+            // question itself is run by a lane.
             var family = target.IsDomain ? "Domain" : target.IsIPv6 && (plan.Zone.TestIPv6 || !plan.Zone.InCatalogue) ? "IPv6" : "IPv4";
-            var health = await _health.GetOrAdd((plan, family), k => new Lazy<Task<ZoneHealth>>(() => TestZoneAsync(plan, family, ct))).Value.ConfigureAwait(false);
+            if (!_health.TryGetValue((plan, family), out var test))
+                test = _health.GetOrAdd((plan, family), k => new Lazy<Task<ZoneHealth>>(() => TestZoneAsync(plan, family, ct)));
+            var health = await test.Value.ConfigureAwait(false);
             var queryName = target.QueryPrefix + "." + plan.QueryZone;
             var shownName = plan.Mask(queryName);
             if (!health.Ok)
@@ -196,24 +199,16 @@ namespace MailOps.Dnsbl
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
                     plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed) { ZoneEntry = plan.Zone };
             }
-
-            await _throttle.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                var result = await QueryAsync(target, plan, queryName, shownName, ct).ConfigureAwait(false);
-                result.ZoneEntry = plan.Zone;
-                return result;
-            }
-            finally
-            {
-                _throttle.Release();
-            }
+            // At most ThrottleLimit questions in flight; the lane that received the last answer asks the next question.
+            var result = await _lanes.Run(() => QueryAsync(target, plan, queryName, shownName, ct), ct).ConfigureAwait(false);
+            result.ZoneEntry = plan.Zone;
+            return result;
         }
 
-        private async Task<DnsQueryResult> AskAsync(string name, DnsRecordType type, CancellationToken ct)
+        private Task<DnsQueryResult> AskAsync(string name, DnsRecordType type, CancellationToken ct)
         {
             Interlocked.Increment(ref _queries);
-            return await _dns.QueryAsync(name, type, ct).ConfigureAwait(false);
+            return _dns.QueryAsync(name, type, ct);
         }
 
         private async Task<DnsblResult> QueryAsync(DnsblTarget target, DnsblZonePlan plan, string queryName, string shownName, CancellationToken ct)
