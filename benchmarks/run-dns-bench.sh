@@ -70,7 +70,7 @@ grep -E 'Queries (sent|completed|lost)|Queries per second' "$TMP/dnsperf.txt"
 DNSPERF_QPS=$(sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p' "$TMP/dnsperf.txt")
 
 echo "== DNSBL sweep: MailOps (DnsblBench --server, ThrottleLimit 64)"
-$DNSBL --server "127.0.0.1:$PORT" --throttle 64 --rounds 10 | tee "$TMP/dnsbl.txt"
+$DNSBL --server "127.0.0.1:$PORT" --throttle 64 --rounds 40 | tee "$TMP/dnsbl.txt"
 MAILOPS_QPS=$(sed -n 's/.* \([0-9]*\) queries\/s.*/\1/p' "$TMP/dnsbl.txt" | tail -1)
 
 echo "== SPF: pyspf $(/usr/bin/python3 -c 'import spf; print(spf.__version__)' 2>/dev/null || echo '?')"

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Linq;
 using System.Threading;
@@ -78,14 +79,22 @@ async Task RunOnce(int throttle, bool warmup)
     int listed = 0, notListed = 0, errors = 0;
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var alloc0 = GC.GetTotalAllocatedBytes(true); var gc0 = GC.CollectionCount(0); var gc1 = GC.CollectionCount(1); var gc2 = GC.CollectionCount(2);
+    var pause0 = GC.GetTotalPauseDuration();
     var sw = Stopwatch.StartNew();
     for (int round = 0; round < (warmup ? 1 : rounds); round++)
     {
         var dns = new CachingDnsResolver(wire);
         var check = new DnsblCheck(dns, new DnsblOptions { Zones = zoneNames, ThrottleLimit = throttle });
+        // As Get-DnsblListing drives it (FanOutCmdlet): at most ThrottleLimit targets at once, each target's zones in
+        // parallel under the same ThrottleLimit of questions.
+        using var targetGate = new SemaphoreSlim(throttle);
         await Task.WhenAll(targets.Select(async ip =>
         {
-            foreach (var r in await check.CheckAsync(DnsblTarget.ForAddress(ip), CancellationToken.None))
+            await targetGate.WaitAsync();
+            IReadOnlyList<DnsblResult> results;
+            try { results = await check.CheckAsync(DnsblTarget.ForAddress(ip), CancellationToken.None); }
+            finally { targetGate.Release(); }
+            foreach (var r in results)
             {
                 if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);
                 else if (r.Status == DnsblStatus.NotListed) Interlocked.Increment(ref notListed);
@@ -101,8 +110,9 @@ async Task RunOnce(int throttle, bool warmup)
         "ThrottleLimit {0,3}: {1,7:0.000} s wall, {2,6} DNS queries, {3,8:0} queries/s, {4,8:0} checks/s, {8,6:0.0} us CPU per query; listed {5}, not listed {6}, errors {7}",
         throttle, sw.Elapsed.TotalSeconds, queries, queries / sw.Elapsed.TotalSeconds, ips * zones * rounds / sw.Elapsed.TotalSeconds, listed, notListed, errors,
         cpuUsed.TotalMilliseconds * 1000 / Math.Max(1, queries)));
-    Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "                   {0} bytes allocated per query; garbage collections gen0/gen1/gen2 {1}/{2}/{3}",
-        (GC.GetTotalAllocatedBytes(true) - alloc0) / Math.Max(1, queries), GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2));
+    Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "                   {0} bytes allocated per query; garbage collections gen0/gen1/gen2 {1}/{2}/{3}, paused {4:0} ms ({5:0.0}% of the wall time)",
+        (GC.GetTotalAllocatedBytes(true) - alloc0) / Math.Max(1, queries), GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2,
+        (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds * 100 / sw.Elapsed.TotalMilliseconds));
     if (errors > 0) Environment.ExitCode = 1;
 }
 

@@ -11,15 +11,22 @@ namespace MailOps.Dns
     /// Remembers answers for the life of one cmdlet invocation, honouring TTLs, so a check never asks the same
     /// question twice. Concurrent identical questions share one query. Unanswered questions (timeouts,
     /// SERVFAIL) are remembered too, for <see cref="FailureTtl"/>, so one dead server does not cost a timeout per
-    /// reference within a run.
+    /// reference within a run. A question that was cancelled or whose resolver threw is not remembered: the next asker
+    /// asks again.
     /// </summary>
+    /// <remarks>
+    /// A remembered answer costs one small slot beside the result (no task, lazy or async state is kept once the
+    /// answer is in): a blocklist sweep or a fleet run keeps thousands of them alive, and each one that survives a
+    /// garbage collection is copied, so their size is GC time.
+    /// </remarks>
     public sealed class CachingDnsResolver : IDnsResolver
     {
         private readonly IDnsResolver _inner;
         private readonly Func<DateTime> _clock;
         // Names compare as DNS does (ASCII case-insensitive), without a lower-cased copy per question.
-        private readonly ConcurrentDictionary<(string, DnsRecordType), Lazy<Task<Entry>>> _entries =
-            new ConcurrentDictionary<(string, DnsRecordType), Lazy<Task<Entry>>>(KeyComparer.Instance);
+        private readonly ConcurrentDictionary<(string, DnsRecordType), Slot> _entries =
+            new ConcurrentDictionary<(string, DnsRecordType), Slot>(KeyComparer.Instance);
+        private int _hits;
 
         private sealed class KeyComparer : IEqualityComparer<(string, DnsRecordType)>
         {
@@ -31,11 +38,13 @@ namespace MailOps.Dns
             public int GetHashCode((string, DnsRecordType) key) =>
                 StringComparer.OrdinalIgnoreCase.GetHashCode(key.Item1) * 31 + (int)key.Item2;
         }
-        private int _hits;
 
-        private sealed class Entry
+        /// <summary>One question: in flight (<see cref="Pending"/>, shared by everyone who asks meanwhile), then
+        /// answered (<see cref="Result"/>, until <see cref="Expires"/>).</summary>
+        private sealed class Slot
         {
-            public required DnsQueryResult Result;
+            public TaskCompletionSource<DnsQueryResult>? Pending = new TaskCompletionSource<DnsQueryResult>();
+            public volatile DnsQueryResult? Result;
             public DateTime Expires;
         }
 
@@ -60,43 +69,78 @@ namespace MailOps.Dns
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var mine = new Lazy<Task<Entry>>(() => Fetch(name, type, cancellationToken));
-                var stored = _entries.GetOrAdd(key, mine);
-                var created = ReferenceEquals(stored, mine);
-                Entry entry;
-                try
+                if (_entries.TryGetValue(key, out var slot))
                 {
-                    entry = await stored.Value.ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // A cancelled fetch must not poison the cache for later callers.
-                    Remove(key, stored);
-                    if (cancellationToken.IsCancellationRequested) throw;
+                    var known = slot.Result;
+                    if (known == null)
+                    {
+                        // Someone is asking right now: wait for that answer.
+                        var pending = slot.Pending;
+                        if (pending == null) continue; // answered meanwhile
+                        try
+                        {
+                            known = await pending.Task.ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // The asker that owned the question gave up; unless we did too, ask again ourselves.
+                            if (cancellationToken.IsCancellationRequested) throw;
+                            continue;
+                        }
+                    }
+                    if (slot.Expires > _clock())
+                    {
+                        Interlocked.Increment(ref _hits);
+                        return known.AsCached();
+                    }
+                    Remove(key, slot);
                     continue;
                 }
-                if (entry.Expires > _clock())
+
+                var mine = new Slot();
+                if (!_entries.TryAdd(key, mine)) continue;
+                DnsQueryResult result;
+                try
                 {
-                    if (created) return entry.Result;
-                    Interlocked.Increment(ref _hits);
-                    return entry.Result.AsCached();
+                    result = await _inner.QueryAsync(name, type, cancellationToken).ConfigureAwait(false);
                 }
-                Remove(key, stored);
+                catch (Exception ex)
+                {
+                    // Not remembered: a cancelled or failed question is asked again by the next asker.
+                    Remove(key, mine);
+                    var waiting = mine.Pending!;
+                    mine.Pending = null;
+                    if (ex is OperationCanceledException oce)
+                    {
+                        waiting.TrySetCanceled(oce.CancellationToken);
+                        if (!cancellationToken.IsCancellationRequested) continue; // cancelled by someone else: ask again
+                    }
+                    else waiting.TrySetException(ex);
+                    throw;
+                }
+                mine.Expires = _clock() + TimeToLive(result);
+                mine.Result = result;
+                var asked = mine.Pending!;
+                mine.Pending = null;
+                asked.TrySetResult(result);
+                return result;
             }
         }
 
-        private void Remove((string, DnsRecordType) key, Lazy<Task<Entry>> value) =>
-            ((ICollection<KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>>)_entries)
-                .Remove(new KeyValuePair<(string, DnsRecordType), Lazy<Task<Entry>>>(key, value));
-
-        private async Task<Entry> Fetch(string name, DnsRecordType type, CancellationToken ct)
+        private TimeSpan TimeToLive(DnsQueryResult result)
         {
-            var result = await _inner.QueryAsync(name, type, ct).ConfigureAwait(false);
-            TimeSpan ttl;
-            if (result.IsError) ttl = FailureTtl;
-            else if (result.Outcome == DnsOutcome.Answer) ttl = TimeSpan.FromSeconds(Math.Max(1, result.Answers.Min(r => r.Ttl)));
-            else ttl = result.NegativeTtl.HasValue ? TimeSpan.FromSeconds(Math.Max(1, result.NegativeTtl.Value)) : DefaultNegativeTtl;
-            return new Entry { Result = result, Expires = _clock() + ttl };
+            if (result.IsError) return FailureTtl;
+            if (result.Outcome == DnsOutcome.Answer)
+            {
+                var min = int.MaxValue;
+                foreach (var r in result.Answers) min = Math.Min(min, r.Ttl);
+                return TimeSpan.FromSeconds(Math.Max(1, min == int.MaxValue ? 1 : min));
+            }
+            return result.NegativeTtl.HasValue ? TimeSpan.FromSeconds(Math.Max(1, result.NegativeTtl.Value)) : DefaultNegativeTtl;
         }
+
+        private void Remove((string, DnsRecordType) key, Slot value) =>
+            ((ICollection<KeyValuePair<(string, DnsRecordType), Slot>>)_entries)
+                .Remove(new KeyValuePair<(string, DnsRecordType), Slot>(key, value));
     }
 }
