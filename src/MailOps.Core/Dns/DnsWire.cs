@@ -102,8 +102,9 @@ namespace MailOps.Dns
             public List<DnsRecord> Answers = new List<DnsRecord>();
             /// <summary>The question section as the server echoed it (checked by <see cref="DnsAnswerValidator"/>).</summary>
             public List<DnsAnswerValidator.Question> Questions = new List<DnsAnswerValidator.Question>();
-            /// <summary>The SOA in the authority section (negative caching, RFC 2308), or null.</summary>
-            public SoaRecord? AuthoritySoa;
+            /// <summary>From the first SOA in the authority section, the smaller of its TTL and MINIMUM: how long an empty
+            /// answer may be remembered (RFC 2308 §5); null without one.</summary>
+            public int? NegativeTtl;
         }
 
         /// <summary>Reads a response; throws <see cref="FormatException"/> when it is malformed.</summary>
@@ -130,7 +131,10 @@ namespace MailOps.Dns
             for (int i = 0; i < an + ns; i++)
             {
                 if (r.Truncated && p >= length) break; // a truncated answer may end early
-                var owner = ReadName(m, ref p, length);
+                // Authority records are read only for the negative TTL: their names are skipped, not built.
+                string? owner = null;
+                if (i < an) owner = ReadName(m, ref p, length);
+                else SkipName(m, ref p, length);
                 if (p + 10 > length) throw new FormatException("the DNS response ends inside a record");
                 int type = U16(m, p, length), cls = U16(m, p + 2, length);
                 uint ttl32 = (uint)(m[p + 4] << 24 | m[p + 5] << 16 | m[p + 6] << 8 | m[p + 7]);
@@ -141,11 +145,17 @@ namespace MailOps.Dns
                 int ttl = (int)Math.Min(ttl32, int.MaxValue);
                 if (i < an)
                 {
-                    var rec = ReadRecord(m, owner, type, ttl, p, end, length);
+                    var rec = ReadRecord(m, owner!, type, ttl, p, end, length);
                     if (rec != null) r.Answers.Add(rec);
                 }
-                else if (type == (int)DnsRecordType.SOA && r.AuthoritySoa == null)
-                    r.AuthoritySoa = (SoaRecord?)ReadRecord(m, owner, type, ttl, p, end, length);
+                else if (type == (int)DnsRecordType.SOA && r.NegativeTtl == null)
+                {
+                    int q = p;
+                    SkipName(m, ref q, length); // MNAME
+                    SkipName(m, ref q, length); // RNAME
+                    if (q + 20 > end) throw new FormatException("an SOA record is too short");
+                    r.NegativeTtl = (int)Math.Min(Math.Min((uint)ttl, U32(m, q + 16)), int.MaxValue);
+                }
                 _ = cls;
                 p = end;
             }
@@ -218,9 +228,44 @@ namespace MailOps.Dns
 
         /// <summary>A name in presentation form without the trailing dot ("." for the root); dots and backslashes inside a
         /// label are escaped, other bytes outside printable ASCII written as \DDD.</summary>
+        [ThreadStatic] private static StringBuilder? _nameBuilder;
+
+        /// <summary>Moves past a name with the checks <see cref="ReadName"/> makes, without building it.</summary>
+        private static void SkipName(byte[] m, ref int p, int length)
+        {
+            int pos = p, wire = 0, next = -1;
+            while (true)
+            {
+                if (pos >= length) throw new FormatException("the DNS response ends inside a name");
+                int len = m[pos];
+                if (len == 0)
+                {
+                    pos++;
+                    break;
+                }
+                if ((len & 0xC0) == 0xC0)
+                {
+                    if (pos + 1 >= length) throw new FormatException("the DNS response ends inside a name");
+                    int target = (len & 0x3F) << 8 | m[pos + 1];
+                    if (next < 0) next = pos + 2;
+                    if (target >= pos) throw new FormatException("a compression pointer does not point backwards (a loop)");
+                    pos = target;
+                    continue;
+                }
+                if ((len & 0xC0) != 0) throw new FormatException("a name uses an unknown label type");
+                wire += len + 1;
+                if (wire > 255) throw new FormatException("a name is longer than 255 bytes");
+                if (pos + 1 + len > length) throw new FormatException("the DNS response ends inside a label");
+                pos += 1 + len;
+            }
+            p = next >= 0 ? next : pos;
+        }
+
         private static string ReadName(byte[] m, ref int p, int length)
         {
-            var sb = new StringBuilder(64);
+            // One builder per thread, reused: names are read by the thousand in a sweep.
+            var sb = _nameBuilder ?? (_nameBuilder = new StringBuilder(256));
+            sb.Clear();
             int pos = p, wire = 0, next = -1;
             while (true)
             {

@@ -87,7 +87,15 @@ namespace MailOps.Dns
                     byte[]? datagram;
                     try
                     {
-                        datagram = await UdpExchangeAsync(server, query, cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            datagram = await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            // The idle sweep closed the socket as this question started: once more on a fresh one.
+                            datagram = await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
+                        }
                     }
                     catch (Exception) when (cancellationToken.IsCancellationRequested)
                     {
@@ -146,8 +154,7 @@ namespace MailOps.Dns
             if (problem != null)
                 return new DnsQueryResult(normalized, type, DnsOutcome.OtherError, null, server, elapsed, problem);
             var answers = accepted;
-            int? negativeTtl = response.AuthoritySoa == null ? (int?)null
-                : Math.Min(response.AuthoritySoa.Ttl, (int)Math.Min((uint)response.AuthoritySoa.Minimum, int.MaxValue));
+            int? negativeTtl = response.NegativeTtl;
             DnsOutcome result;
             switch (response.Rcode)
             {
@@ -184,19 +191,6 @@ namespace MailOps.Dns
                 case 9: return "NotAuth";
                 case 10: return "NotZone";
                 default: return rcode.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        private async Task<byte[]?> UdpExchangeAsync(IPEndPoint server, byte[] query, CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The idle sweep closed the socket as this question started: once more on a fresh one.
-                return await UdpDnsTransport.For(server).ExchangeAsync(query, _timeout, cancellationToken).ConfigureAwait(false);
             }
         }
 
