@@ -31,14 +31,29 @@ namespace MailOps.Dns
         private readonly ConcurrentDictionary<ushort, Waiter> _waiting = new ConcurrentDictionary<ushort, Waiter>();
         private readonly Timer _deadlines;
 
-        /// <summary>A question in flight: completed with the datagram, with null at its deadline, or cancelled.</summary>
-        private sealed class Waiter
+        /// <summary>A question in flight, and the task its asker awaits: completed with the datagram, with null at its
+        /// deadline, cancelled, or failed. Whoever completes it has taken it out of <see cref="_waiting"/> first.</summary>
+        private sealed class Waiter : TaskCompletionSource<byte[]?>
         {
             // Continuations run inline on the thread that completes the question (the receive thread for an answer):
             // the engine's next step, often the next question, follows without a hop through the thread pool. Engine
             // code never blocks on a task, so nothing waits on the receive thread.
-            public readonly TaskCompletionSource<byte[]?> Tcs = new TaskCompletionSource<byte[]?>();
-            public long Deadline;
+            public readonly UdpDnsTransport Owner;
+            public readonly long Deadline;
+            public ushort Id;
+            public CancellationTokenRegistration Registration;
+
+            public Waiter(UdpDnsTransport owner, long deadline)
+            {
+                Owner = owner;
+                Deadline = deadline;
+            }
+
+            /// <summary>Ends the wait for cancellation; the token's own callback.</summary>
+            public void Cancel()
+            {
+                if (Owner.TakeOut(this)) TrySetCanceled();
+            }
         }
         private readonly Random _random;
         private long _lastUsed;
@@ -114,37 +129,51 @@ namespace MailOps.Dns
         }
 
         /// <summary>Sends <paramref name="query"/> (its id is set here) and waits for the datagram with the same id, up
-        /// to <paramref name="timeout"/>. Null on timeout; throws SocketException (e.g. connection refused) or
+        /// to <paramref name="timeout"/>. Null on timeout; fails with SocketException (e.g. connection refused) or
         /// ObjectDisposedException (the socket was closed by the idle sweep: ask again) on a network error.</summary>
-        public async Task<byte[]?> ExchangeAsync(byte[] query, TimeSpan timeout, CancellationToken cancellationToken)
+        /// <remarks>Not an async method: the task is the waiter itself, completed by the receive loop, the deadline sweep,
+        /// the token or a socket failure, so a question costs no state machine of its own.</remarks>
+        public Task<byte[]?> ExchangeAsync(byte[] query, TimeSpan timeout, CancellationToken cancellationToken)
         {
             Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
-            var w = new Waiter { Deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency) };
-            ushort id;
+            var w = new Waiter(this, Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency));
             lock (_random)
             {
-                do id = (ushort)_random.Next(0, 65536);
-                while (!_waiting.TryAdd(id, w));
+                do w.Id = (ushort)_random.Next(0, 65536);
+                while (!_waiting.TryAdd(w.Id, w));
             }
-            var registration = default(CancellationTokenRegistration);
             try
             {
                 if (_closed) throw new ObjectDisposedException(nameof(UdpDnsTransport));
                 if (cancellationToken.CanBeCanceled)
-                    registration = cancellationToken.Register(s => ((Waiter)s).Tcs.TrySetCanceled(), w);
-                DnsWire.SetId(query, id);
+                {
+                    w.Registration = cancellationToken.Register(s => ((Waiter)s!).Cancel(), w);
+                    if (w.Task.IsCompleted) return w.Task; // already cancelled: nothing sent
+                }
+                DnsWire.SetId(query, w.Id);
                 _socket.Send(query);
-                return await w.Tcs.Task.ConfigureAwait(false);
             }
-            finally
+            catch (Exception ex)
             {
-                registration.Dispose();
-                // Only our own entry: the receive loop or the deadline timer may have removed it already, and the id may by
-                // now belong to another question (ids are reused at random). Removing by id alone dropped that question's
-                // waiter: its answer was then a "stray" and it waited forever.
-                ((ICollection<KeyValuePair<ushort, Waiter>>)_waiting).Remove(new KeyValuePair<ushort, Waiter>(id, w));
-                Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
+                if (TakeOut(w)) Finish(w, null, ex);
             }
+            return w.Task;
+        }
+
+        /// <summary>Removes exactly this waiter (the id may by now belong to another question: ids are reused at random,
+        /// and removing by id alone once dropped that question's waiter, whose answer was then a "stray"). True when
+        /// the caller took it out and so completes it.</summary>
+        private bool TakeOut(Waiter w) =>
+            ((ICollection<KeyValuePair<ushort, Waiter>>)_waiting).Remove(new KeyValuePair<ushort, Waiter>(w.Id, w));
+
+        /// <summary>Completes a waiter already taken out of <see cref="_waiting"/>: with the answer (or null at its
+        /// deadline), or with the exception.</summary>
+        private void Finish(Waiter w, byte[]? answer, Exception? failure)
+        {
+            w.Registration.Dispose();
+            Interlocked.Exchange(ref _lastUsed, Environment.TickCount);
+            if (failure != null) w.TrySetException(failure);
+            else w.TrySetResult(answer);
         }
 
         /// <summary>Every 20 ms: questions past their deadline get null (a timeout). One timer per socket rather than
@@ -154,7 +183,7 @@ namespace MailOps.Dns
             if (_waiting.IsEmpty) return;
             var now = Stopwatch.GetTimestamp();
             foreach (var kv in _waiting)
-                if (kv.Value.Deadline <= now && _waiting.TryRemove(kv.Key, out var w)) w.Tcs.TrySetResult(null);
+                if (kv.Value.Deadline <= now && TakeOut(kv.Value)) Finish(kv.Value, null, null);
         }
 
         /// <summary>A dedicated thread blocked in recv: each answer is handed over without going through the thread pool.</summary>
@@ -190,7 +219,7 @@ namespace MailOps.Dns
                 {
                     var copy = new byte[n];
                     Buffer.BlockCopy(buffer, 0, copy, 0, n);
-                    try { w.Tcs.TrySetResult(copy); }
+                    try { Finish(w, copy, null); }
                     catch (Exception) { /* a continuation that throws must not end the loop */ }
                 }
                 else
@@ -204,7 +233,7 @@ namespace MailOps.Dns
         private void Fail(Exception ex)
         {
             foreach (var kv in _waiting)
-                if (_waiting.TryRemove(kv.Key, out var w)) w.Tcs.TrySetException(ex);
+                if (TakeOut(kv.Value)) Finish(kv.Value, null, ex);
         }
     }
 }

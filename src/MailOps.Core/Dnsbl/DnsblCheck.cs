@@ -183,26 +183,33 @@ namespace MailOps.Dnsbl
         }
 
         /// <summary>Checks one target against one zone.</summary>
-        public async Task<DnsblResult> CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, CancellationToken ct)
+        public Task<DnsblResult> CheckOneAsync(DnsblTarget target, DnsblZonePlan plan, CancellationToken ct)
         {
             // The caller's thread does no DNS work: the zone's self-test starts on the thread pool (once per run), and the
-            // question itself is run by a lane.
+            // question itself is run by a lane. Once the test is done (every target but the first few), no state machine
+            // is needed here.
             var family = target.IsDomain ? "Domain" : target.IsIPv6 && (plan.Zone.TestIPv6 || !plan.Zone.InCatalogue) ? "IPv6" : "IPv4";
             if (!_health.TryGetValue((plan, family), out var test))
                 test = _health.GetOrAdd((plan, family), k => new Lazy<Task<ZoneHealth>>(() => TestZoneAsync(plan, family, ct)));
-            var health = await test.Value.ConfigureAwait(false);
+            var health = test.Value;
+            return health.Status == TaskStatus.RanToCompletion ? Ask(target, plan, health.Result, ct) : AskAfterTestAsync(target, plan, health, ct);
+        }
+
+        private async Task<DnsblResult> AskAfterTestAsync(DnsblTarget target, DnsblZonePlan plan, Task<ZoneHealth> test, CancellationToken ct) =>
+            await Ask(target, plan, await test.ConfigureAwait(false), ct).ConfigureAwait(false);
+
+        private Task<DnsblResult> Ask(DnsblTarget target, DnsblZonePlan plan, ZoneHealth health, CancellationToken ct)
+        {
             var queryName = target.QueryPrefix + "." + plan.QueryZone;
             var shownName = plan.Mask(queryName);
             if (!health.Ok)
             {
                 // The target was not asked: ReturnCodes stay empty (the test query's answer is in the message).
-                return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
-                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed) { ZoneEntry = plan.Zone };
+                return Task.FromResult(new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null,
+                    plan.Zone.DelistUrl, shownName, health.Kind, health.Message, health.Server, health.Failed) { ZoneEntry = plan.Zone });
             }
             // At most ThrottleLimit questions in flight; the lane that received the last answer asks the next question.
-            var result = await _lanes.Run(() => QueryAsync(target, plan, queryName, shownName, ct), ct).ConfigureAwait(false);
-            result.ZoneEntry = plan.Zone;
-            return result;
+            return _lanes.Run(() => QueryAsync(target, plan, queryName, shownName, ct), ct);
         }
 
         private Task<DnsQueryResult> AskAsync(string name, DnsRecordType type, CancellationToken ct)
@@ -217,10 +224,10 @@ namespace MailOps.Dnsbl
             var a = await AskAsync(queryName, DnsRecordType.A, ct).ConfigureAwait(false);
             if (a.IsError)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, null, null, null, zone.DelistUrl, shownName, KindOf(a),
-                    $"{plan.DisplayName} did not answer about {target.Text}: {Describe(a, plan)} Nothing can be concluded - this is not 'not listed'.", a.Server, a);
+                    $"{plan.DisplayName} did not answer about {target.Text}: {Describe(a, plan)} Nothing can be concluded - this is not 'not listed'.", a.Server, a) { ZoneEntry = zone };
             if (a.IsEmpty)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.NotListed, null, null, null, zone.DelistUrl, shownName, null,
-                    $"{target.Text} is not listed in {plan.DisplayName}.", a.Server);
+                    $"{target.Text} is not listed in {plan.DisplayName}.", a.Server) { ZoneEntry = zone };
 
             var answers = a.RecordsOf<AddressRecord>().Select(r => r.Address).Where(ip => ip.AddressFamily == AddressFamily.InterNetwork).ToList();
             var codes = new ResultList<string>(answers.Select(x => x.ToString()));
@@ -229,11 +236,11 @@ namespace MailOps.Dnsbl
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, null, null, zone.DelistUrl, shownName, DnsblErrorKind.AnswerOutsideLoopback,
                     $"{plan.DisplayName} answered {codes} for {target.Text}, outside 127.0.0.0/8 where RFC 5782 puts every listing: the zone is parked, "
                     + "wildcarded or hijacked, or a resolver rewrote the answer. This is not a listing.",
-                    a.Server);
+                    a.Server) { ZoneEntry = zone };
             var error = answers.Select(zone.ErrorFor).FirstOrDefault(e => e != null);
             if (error != null)
                 return new DnsblResult(target, plan.DisplayName, DnsblStatus.Error, codes, new ResultList<string>(new[] { error.Meaning }), null, zone.DelistUrl, shownName,
-                    error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning}".TrimEnd(), a.Server);
+                    error.Kind, $"{plan.DisplayName} answered {codes} for {target.Text}: an error code, not a listing. {error.Meaning}".TrimEnd(), a.Server) { ZoneEntry = zone };
 
             var meanings = answers.SelectMany(zone.MeaningsFor).Distinct().ToList();
             string? reason = null;
@@ -244,7 +251,7 @@ namespace MailOps.Dnsbl
                 _sink.Warning($"{target.Text} is listed in {plan.DisplayName}, but the TXT reason for {shownName} went unanswered ({txt.Outcome}); the listing stands without a Reason.");
             return new DnsblResult(target, plan.DisplayName, DnsblStatus.Listed, codes, new ResultList<string>(meanings), reason, zone.DelistUrl, shownName, null,
                 $"{target.Text} is listed in {plan.DisplayName} ({codes}): {string.Join("; ", meanings)}."
-                + (zone.DelistUrl != null ? $" Fix the cause, then ask for removal at {zone.DelistUrl}." : ""), a.Server);
+                + (zone.DelistUrl != null ? $" Fix the cause, then ask for removal at {zone.DelistUrl}." : ""), a.Server) { ZoneEntry = zone };
         }
 
         private async Task<ZoneHealth> TestZoneAsync(DnsblZonePlan plan, string family, CancellationToken ct)
