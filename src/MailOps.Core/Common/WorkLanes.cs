@@ -38,6 +38,17 @@ namespace MailOps
             return item.Task;
         }
 
+        /// <summary>Queues <paramref name="work"/> that returns nothing; as <see cref="Run{T}"/>.</summary>
+        public Task Run(Func<Task> work, CancellationToken cancellationToken)
+        {
+            if (work == null) throw new ArgumentNullException(nameof(work));
+            return Run<object?>(async () =>
+            {
+                await work().ConfigureAwait(false);
+                return null;
+            }, cancellationToken);
+        }
+
         private bool TryTakeLane()
         {
             while (true)

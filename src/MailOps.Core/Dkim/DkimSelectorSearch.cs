@@ -118,32 +118,28 @@ namespace MailOps.Dkim
             var found = new MailDkimRecord[candidates.Count];
             var failed = new DkimSelectorFailure[candidates.Count];
             var progress = sink.Counter($"DKIM selectors of {domain}", candidates.Count);
-            using (var gate = new SemaphoreSlim(Math.Max(1, throttleLimit)))
+            var lanes = new WorkLanes(Math.Max(1, throttleLimit));
+            var tasks = candidates.Select((c, i) => lanes.Run(async () =>
             {
-                var tasks = candidates.Select(async (c, i) =>
+                try
                 {
-                    await gate.WaitAsync(ct).ConfigureAwait(false);
-                    try
+                    var r = await DkimRecordCheck.RunAsync(dns, domain, c.Selector, null, null, ct).ConfigureAwait(false);
+                    if (r.Found)
                     {
-                        var r = await DkimRecordCheck.RunAsync(dns, domain, c.Selector, null, null, ct).ConfigureAwait(false);
-                        if (r.Found)
-                        {
-                            r = r.WithSource(c.Provider);
-                            found[i] = wildcard ? WithWildcardFinding(r) : r;
-                        }
+                        r = r.WithSource(c.Provider);
+                        found[i] = wildcard ? WithWildcardFinding(r) : r;
                     }
-                    catch (DnsQueryFailedException ex)
-                    {
-                        failed[i] = new DkimSelectorFailure(c, ex);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                        progress.Step(c.Selector);
-                    }
-                }).ToList();
-                await Task.WhenAll(tasks).ConfigureAwait(false);
-            }
+                }
+                catch (DnsQueryFailedException ex)
+                {
+                    failed[i] = new DkimSelectorFailure(c, ex);
+                }
+                finally
+                {
+                    progress.Step(c.Selector);
+                }
+            }, ct)).ToList();
+            await Task.WhenAll(tasks).ConfigureAwait(false);
             return new DkimSelectorSearchResult(found.Where(r => r != null).ToList(), failed.Where(f => f != null).ToList());
         }
 

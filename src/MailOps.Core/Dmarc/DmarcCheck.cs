@@ -214,15 +214,9 @@ namespace MailOps.Dmarc
             // Independent questions: asked together, a few at a time; findings keep the record's order.
             var checkedHosts = external.Take(MaxExternalChecks).ToList();
             DnsQueryResult[] answers;
-            using (var gate = new SemaphoreSlim(ExternalCheckConcurrency))
-            {
-                answers = await Task.WhenAll(checkedHosts.Select(async g =>
-                {
-                    await gate.WaitAsync(ct).ConfigureAwait(false);
-                    try { return await dns.QueryAsync($"{policy.Name}._report._dmarc.{g.Key}", DnsRecordType.TXT, ct).ConfigureAwait(false); }
-                    finally { gate.Release(); }
-                })).ConfigureAwait(false);
-            }
+            var lanes = new WorkLanes(ExternalCheckConcurrency);
+            answers = await Task.WhenAll(checkedHosts.Select(g =>
+                lanes.Run(() => dns.QueryAsync($"{policy.Name}._report._dmarc.{g.Key}", DnsRecordType.TXT, ct), ct))).ConfigureAwait(false);
             for (int i = 0; i < checkedHosts.Count; i++)
             {
                 var g = checkedHosts[i];

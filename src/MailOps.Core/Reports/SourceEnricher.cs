@@ -61,7 +61,7 @@ namespace MailOps.Reports
     {
         private readonly IDnsResolver _dns;
         private readonly PublicSuffixList? _psl;
-        private readonly SemaphoreSlim _gate;
+        private readonly WorkLanes _lanes;
         private readonly ConcurrentDictionary<string, Lazy<Task<SourceInfo>>> _cache = new ConcurrentDictionary<string, Lazy<Task<SourceInfo>>>(StringComparer.OrdinalIgnoreCase);
         private readonly ConcurrentDictionary<string, int> _problemKinds = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
         private int _problems;
@@ -73,7 +73,7 @@ namespace MailOps.Reports
         {
             _dns = dns ?? throw new ArgumentNullException(nameof(dns));
             _psl = psl;
-            _gate = new SemaphoreSlim(Math.Max(1, maxConcurrent));
+            _lanes = new WorkLanes(Math.Max(1, maxConcurrent));
         }
 
         /// <summary>Distinct addresses asked about so far.</summary>
@@ -93,12 +93,15 @@ namespace MailOps.Reports
             return _cache.GetOrAdd(key, k => new Lazy<Task<SourceInfo>>(() => LookupAsync(k, ct))).Value;
         }
 
-        private async Task<SourceInfo> LookupAsync(string text, CancellationToken ct)
+        private Task<SourceInfo> LookupAsync(string text, CancellationToken ct)
         {
             if (!IPAddress.TryParse(text, out var ip))
-                return new SourceInfo(text, null, null, null, null, null, "not an IP address");
-            await _gate.WaitAsync(ct).ConfigureAwait(false);
-            try
+                return Task.FromResult(new SourceInfo(text, null, null, null, null, null, "not an IP address"));
+            return _lanes.Run(() => LookupAddressAsync(ip, ct), ct);
+        }
+
+        private async Task<SourceInfo> LookupAddressAsync(IPAddress ip, CancellationToken ct)
+        {
             {
                 var ptrTask = Catch(() => PtrCheck.LookupNamesAsync(_dns, ip, ct));
                 var asnTask = Catch(() => AsnLookup.LookupAsync(_dns, ip, ct));
@@ -121,10 +124,6 @@ namespace MailOps.Reports
                     foreach (var p in problems) _problemKinds.AddOrUpdate(p, 1, (_, n) => n + 1);
                 }
                 return new SourceInfo(ip.ToString(), name, baseDomain, asn.Value?.Asn, asn.Value?.AsName, asn.Value?.Country, problem);
-            }
-            finally
-            {
-                _gate.Release();
             }
         }
 

@@ -240,27 +240,23 @@ namespace MailOps.Smtp
             var results = new Port25EgressTarget[targets.Count];
             var failures = new Port25EgressFailure[targets.Count];
             var progress = sink.Counter("Port 25 targets tried", targets.Count);
-            using (var gate = new SemaphoreSlim(Math.Max(1, throttleLimit)))
+            var lanes = new WorkLanes(Math.Max(1, throttleLimit));
+            await Task.WhenAll(targets.Select((t, i) => lanes.Run(async () =>
             {
-                await Task.WhenAll(targets.Select(async (t, i) =>
+                try
                 {
-                    await gate.WaitAsync(ct).ConfigureAwait(false);
-                    try
-                    {
-                        var r = results[i] = await ProbeAsync(dns, t, options, ct).ConfigureAwait(false);
-                        sink.Verbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)");
-                    }
-                    catch (Exception ex) when (ex is DnsQueryFailedException || ex is MailConnectionException)
-                    {
-                        failures[i] = new Port25EgressFailure(t, ex);
-                    }
-                    finally
-                    {
-                        gate.Release();
-                        progress.Step(t.ToString());
-                    }
-                })).ConfigureAwait(false);
-            }
+                    var r = results[i] = await ProbeAsync(dns, t, options, ct).ConfigureAwait(false);
+                    sink.Verbose($"{r.Target}: {r.Verdict} - {r.Detail} ({r.ElapsedMs} ms)");
+                }
+                catch (Exception ex) when (ex is DnsQueryFailedException || ex is MailConnectionException)
+                {
+                    failures[i] = new Port25EgressFailure(t, ex);
+                }
+                finally
+                {
+                    progress.Step(t.ToString());
+                }
+            }, ct))).ConfigureAwait(false);
             return new Port25EgressRun(new Port25EgressResult(results.Where(r => r != null).ToList(), (int)clock.ElapsedMilliseconds),
                 failures.Where(f => f != null).ToList());
         }

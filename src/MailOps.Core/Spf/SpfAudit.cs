@@ -37,7 +37,7 @@ namespace MailOps.Spf
             private readonly IDnsResolver _dns;
             private readonly CancellationToken _ct;
             private readonly List<Finding> _findings = new List<Finding>();
-            private readonly SemaphoreSlim _gate = new SemaphoreSlim(Concurrency);
+            private readonly WorkLanes _lanes = new WorkLanes(Concurrency);
             private int _followed;
             private int _queries;
             private int _unanswered;
@@ -88,14 +88,10 @@ namespace MailOps.Spf
             /// <summary>Asks one question when a slot is free; null (not asked) when by then too many went unanswered.</summary>
             private async Task<DnsQueryResult?> QueryAsync(string name, DnsRecordType type)
             {
-                await _gate.WaitAsync(_ct).ConfigureAwait(false);
-                DnsQueryResult r;
-                try
-                {
-                    if (Volatile.Read(ref _unanswered) >= UnansweredLimit) return null;
-                    r = await _dns.QueryAsync(name, type, _ct).ConfigureAwait(false);
-                }
-                finally { _gate.Release(); }
+                var r = await _lanes.Run<DnsQueryResult?>(async () => Volatile.Read(ref _unanswered) >= UnansweredLimit
+                    ? null
+                    : await _dns.QueryAsync(name, type, _ct).ConfigureAwait(false), _ct).ConfigureAwait(false);
+                if (r == null) return null;
                 if (r.IsError)
                 {
                     Interlocked.Increment(ref _unanswered);

@@ -112,6 +112,26 @@ namespace MailOps.Tests.Common
         }
 
         [Fact]
+        public async Task Work_without_a_result_runs_under_the_same_limit_and_reports_its_failure()
+        {
+            var lanes = new WorkLanes(2);
+            int inFlight = 0, most = 0, done = 0;
+            var tasks = Enumerable.Range(0, 20).Select(_ => lanes.Run(async () =>
+            {
+                var now = Interlocked.Increment(ref inFlight);
+                lock (lanes) most = Math.Max(most, now);
+                await Task.Delay(2);
+                Interlocked.Decrement(ref inFlight);
+                Interlocked.Increment(ref done);
+            }, CancellationToken.None)).ToList();
+            await Task.WhenAll(tasks).WaitAsync(Long);
+            Assert.Equal(20, done);
+            Assert.Equal(2, most);
+            var failing = lanes.Run(async () => { await Task.Yield(); throw new TimeoutException("no answer"); }, CancellationToken.None);
+            Assert.Equal("no answer", (await Assert.ThrowsAsync<TimeoutException>(() => failing.WaitAsync(Long))).Message);
+        }
+
+        [Fact]
         public void A_limit_below_one_is_refused()
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => new WorkLanes(0));
