@@ -102,6 +102,21 @@ Describe 'Import-DmarcReport' {
         ($bad | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] } | Sort-Object) | Should -Be @('ReportDtdProhibited', 'ReportNotRecognized')
     }
 
+    It 'stops reading when the pipeline stops early, lets go of the file, and keeps the rows in order' {
+        # The file is read on another thread, batches ahead of the pipeline: Select-Object -First must stop that reader
+        # and close the file before the command returns.
+        $f = Join-Path $dir 'big.xml'
+        Set-Content -LiteralPath $f -Value (New-Report 'BIG' 5000)
+        $first = @(Import-DmarcReport -Path $f | Select-Object -First 3)
+        $first.Count | Should -Be 3
+        ($first | ForEach-Object Count) | Should -Be @(1, 2, 3)
+        # Opening with no sharing fails while any reader still holds the file.
+        { [System.IO.File]::Open($f, 'Open', 'ReadWrite', 'None').Dispose() } | Should -Not -Throw
+        $all = @(Import-DmarcReport -Path $f)
+        $all.Count | Should -Be 5000
+        ($all | ForEach-Object Count) -join ',' | Should -Be ((1..5000) -join ',')
+    }
+
     It 'takes folders, wildcards and -Recurse' {
         Set-Content -LiteralPath (Join-Path $dir 'top.xml') -Value (New-Report 'T' 1)
         New-Item -ItemType Directory -Path (Join-Path $dir 'sub') | Out-Null
