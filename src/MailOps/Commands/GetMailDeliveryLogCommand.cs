@@ -76,7 +76,8 @@ namespace MailOps.Commands
                 var reader = new PostfixLogReader(Options(new DateTimeOffset(File.GetLastWriteTime(file))));
                 try
                 {
-                    foreach (var r in reader.ReadFile(file, CancelToken)) WriteObject(r);
+                    // Read on another thread, batches ahead of the pipeline; a read error comes after the records before it.
+                    foreach (var r in ReadAhead.Of(reader.ReadFile(file, CancelToken), CancelToken)) WriteObject(r);
                     WriteVerbose($"{file}: {reader.Lines} line(s), {reader.Skipped} not from Postfix or not understood.");
                 }
                 catch (OperationCanceledException) when (CancelToken.IsCancellationRequested) { throw new PipelineStoppedException(); }
