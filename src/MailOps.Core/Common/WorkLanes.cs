@@ -32,7 +32,7 @@ namespace MailOps
         public Task<T> Run<T>(Func<Task<T>> work, CancellationToken cancellationToken)
         {
             if (work == null) throw new ArgumentNullException(nameof(work));
-            var item = new Item<T>(work, cancellationToken);
+            var item = new Item<T>(work, cancellationToken, ExecutionContext.Capture());
             _queue.Enqueue(item);
             if (TryTakeLane()) ThreadPool.UnsafeQueueUserWorkItem(s => _ = ((WorkLanes)s!).LaneAsync(), this);
             return item.Task;
@@ -82,11 +82,22 @@ namespace MailOps
             private readonly Func<Task<T>> _work;
             private readonly CancellationToken _cancellationToken;
             private readonly TaskCompletionSource<T> _tcs = new TaskCompletionSource<T>();
+            // The queuing caller's context (culture, async-locals): the work starts on whichever thread runs the lane.
+            private readonly ExecutionContext? _context;
 
-            public Item(Func<Task<T>> work, CancellationToken cancellationToken)
+            public Item(Func<Task<T>> work, CancellationToken cancellationToken, ExecutionContext? context)
             {
                 _work = work;
                 _cancellationToken = cancellationToken;
+                _context = context;
+            }
+
+            private Task<T> Start()
+            {
+                if (_context == null) return _work();
+                Task<T>? started = null;
+                ExecutionContext.Run(_context, s => started = ((Item<T>)s!)._work(), this);
+                return started!; // set by the callback, which Run calls before it returns
             }
 
             public Task<T> Task => _tcs.Task;
@@ -100,7 +111,7 @@ namespace MailOps
                 }
                 try
                 {
-                    _tcs.TrySetResult(await _work().ConfigureAwait(false));
+                    _tcs.TrySetResult(await Start().ConfigureAwait(false));
                 }
                 catch (OperationCanceledException ex)
                 {

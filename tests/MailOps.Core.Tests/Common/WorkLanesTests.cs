@@ -132,6 +132,32 @@ namespace MailOps.Tests.Common
         }
 
         [Fact]
+        public async Task Work_runs_in_the_culture_of_the_code_that_queued_it()
+        {
+            // Engine messages format numbers in the caller's culture (PowerShell's pipeline thread carries the user's);
+            // the lane that runs the work may be any thread, here one with the default culture.
+            var lanes = new WorkLanes(1);
+            var gate = new TaskCompletionSource<int>();
+            var blocker = lanes.Run(() => gate.Task, CancellationToken.None);
+            var saved = System.Globalization.CultureInfo.CurrentCulture;
+            Task<string> formatted;
+            try
+            {
+                System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+                formatted = lanes.Run(() => Task.FromResult(string.Format("{0}", 1.5)), CancellationToken.None);
+            }
+            finally
+            {
+                System.Globalization.CultureInfo.CurrentCulture = saved;
+            }
+            var completer = new Thread(() => gate.SetResult(0));
+            completer.Start();
+            completer.Join();
+            await blocker.WaitAsync(Long);
+            Assert.Equal("1,5", await formatted.WaitAsync(Long));
+        }
+
+        [Fact]
         public void A_limit_below_one_is_refused()
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => new WorkLanes(0));
