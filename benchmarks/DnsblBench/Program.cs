@@ -85,15 +85,12 @@ async Task RunOnce(int throttle, bool warmup)
     {
         var dns = new CachingDnsResolver(wire);
         var check = new DnsblCheck(dns, new DnsblOptions { Zones = zoneNames, ThrottleLimit = throttle });
-        // As Get-DnsblListing drives it (FanOutCmdlet): at most ThrottleLimit targets at once, each target's zones in
-        // parallel under the same ThrottleLimit of questions.
-        using var targetGate = new SemaphoreSlim(throttle);
+        // As Get-DnsblListing drives it (FanOutCmdlet.StartItem): at most ThrottleLimit targets at once on WorkLanes, each
+        // target's zones in parallel under the same ThrottleLimit of questions.
+        var targetLanes = new MailOps.WorkLanes(throttle);
         await Task.WhenAll(targets.Select(async ip =>
         {
-            await targetGate.WaitAsync();
-            IReadOnlyList<DnsblResult> results;
-            try { results = await check.CheckAsync(DnsblTarget.ForAddress(ip), CancellationToken.None); }
-            finally { targetGate.Release(); }
+            var results = await targetLanes.Run(() => check.CheckAsync(DnsblTarget.ForAddress(ip), CancellationToken.None), CancellationToken.None);
             foreach (var r in results)
             {
                 if (r.Status == DnsblStatus.Listed) Interlocked.Increment(ref listed);

@@ -35,7 +35,7 @@ namespace MailOps.Commands
 
         private readonly Queue<Task<Action>> _pendingItems = new Queue<Task<Action>>();
         private readonly Stopwatch _progressClock = new Stopwatch();
-        private SemaphoreSlim? _gate;
+        private WorkLanes? _lanes;
         private int _started, _finished, _written;
 
         /// <summary>How many inputs are checked at the same time.</summary>
@@ -56,12 +56,13 @@ namespace MailOps.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            _gate = new SemaphoreSlim(ThrottleLimit);
+            _lanes = new WorkLanes(ThrottleLimit);
             _progressClock.Start();
         }
 
         /// <summary>
-        /// Starts one input's work. <paramref name="work"/> runs on a pool thread under the throttle and returns the write-back
+        /// Starts one input's work. <paramref name="work"/> runs on a lane (<see cref="WorkLanes"/>: a pool thread, or the
+        /// thread that finished the previous input's work) under the throttle, must not block, and returns the write-back
         /// (WriteObject, WriteError, ...) that the pipeline thread runs in input order. Expected failures (a DNS question
         /// unanswered) belong in the write-back as ErrorRecords; anything else thrown ends the command.
         /// </summary>
@@ -69,18 +70,18 @@ namespace MailOps.Commands
         {
             if (work == null) throw new ArgumentNullException(nameof(work));
             _started++;
-            var gate = _gate ?? throw new InvalidOperationException("StartItem runs after BeginProcessing.");
+            var lanes = _lanes ?? throw new InvalidOperationException("StartItem runs after BeginProcessing.");
             var token = CancelToken;
-            var task = Task.Run(async () =>
+            // At most -ThrottleLimit inputs at once, in input order; a lane that finishes one input starts the next on the
+            // same thread (often the DNS receive thread that completed the last answer), with no thread-pool hop.
+            var task = lanes.Run(async () =>
             {
-                await gate.WaitAsync(token).ConfigureAwait(false);
                 try
                 {
                     return await work(token).ConfigureAwait(false);
                 }
                 finally
                 {
-                    gate.Release();
                     Interlocked.Increment(ref _finished);
                 }
             }, token);
@@ -139,8 +140,7 @@ namespace MailOps.Commands
             WriteFanOutProgress(force: true);   // the final count, then the bar is completed
             if (_started >= 2)
                 WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
-            _gate?.Dispose();
-            _gate = null;
+            _lanes = null;
             base.EndProcessing();
         }
     }
