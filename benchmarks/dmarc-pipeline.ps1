@@ -67,7 +67,7 @@ try {
         # free cores a pipeline can reach the slower of the two, a ratio to raw of min(1, floor / raw); read in turns on
         # one core it could reach only floor / (raw + floor).
         $floorRate = $held.Count / $b
-        '{0,-46} {1,10:N0} rows/s  (best of {2})  ratio to raw: {3:N2} reading ahead on a free core, {4:N2} read in turns' -f $name, $floorRate, $Runs, [Math]::Min(1, $floorRate / $rawRate), ($floorRate / ($rawRate + $floorRate))
+        '{0,-46} {1,10:N0} rows/s  (best of {2})  ratio to raw: {3:N2} reading ahead on a free core, {4:N2} read in turns' -f $name, $floorRate, $Runs, [Math]::Min(1.0, $floorRate / $rawRate), ($floorRate / ($rawRate + $floorRate))
     }
     "load average at the end: $(Get-Content /proc/loadavg -ErrorAction SilentlyContinue)"
 }

@@ -18,7 +18,7 @@ namespace MailOps
     public static class ReadAhead
     {
         /// <summary>Items handed over at once.</summary>
-        public const int DefaultBatchSize = 256;
+        public const int DefaultBatchSize = 1024;
 
         /// <summary>Batches that may wait for the consumer.</summary>
         public const int DefaultBatches = 8;
