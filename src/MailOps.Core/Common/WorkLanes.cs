@@ -92,12 +92,16 @@ namespace MailOps
                 _context = context;
             }
 
+            private Task<T>? _started;
+            private static readonly ContextCallback StartInContext = s => ((Item<T>)s!).StartHere();
+
+            private void StartHere() => _started = _work();
+
             private Task<T> Start()
             {
                 if (_context == null) return _work();
-                Task<T>? started = null;
-                ExecutionContext.Run(_context, s => started = ((Item<T>)s!)._work(), this);
-                return started!; // set by the callback, which Run calls before it returns
+                ExecutionContext.Run(_context, StartInContext, this);
+                return _started!; // set by the callback, which Run calls before it returns
             }
 
             public Task<T> Task => _tcs.Task;
