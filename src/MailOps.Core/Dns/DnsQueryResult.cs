@@ -23,8 +23,13 @@ namespace MailOps.Dns
             Type = type;
             Outcome = outcome;
             var all = answers?.ToList();
-            Answers = all != null && all.Count > 0 ? all : (IReadOnlyList<DnsRecord>)Array.Empty<DnsRecord>();
-            Records = all != null && all.Count > 0 ? all.Where(r => r.Type == type).ToList() : (IReadOnlyList<DnsRecord>)Array.Empty<DnsRecord>();
+            if (all == null || all.Count == 0)
+                Answers = Records = Array.Empty<DnsRecord>(); // most answers to a sweep are empty: no lists for them
+            else
+            {
+                Answers = all;
+                Records = all.Where(r => r.Type == type).ToList();
+            }
             Server = server;
             Elapsed = elapsed;
             ErrorMessage = errorMessage;

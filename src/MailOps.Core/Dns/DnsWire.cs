@@ -226,46 +226,26 @@ namespace MailOps.Dns
 
         private static uint U32(byte[] m, int p) => (uint)(m[p] << 24 | m[p + 1] << 16 | m[p + 2] << 8 | m[p + 3]);
 
-        /// <summary>A name in presentation form without the trailing dot ("." for the root); dots and backslashes inside a
-        /// label are escaped, other bytes outside printable ASCII written as \DDD.</summary>
         [ThreadStatic] private static StringBuilder? _nameBuilder;
 
         /// <summary>Moves past a name with the checks <see cref="ReadName"/> makes, without building it.</summary>
-        private static void SkipName(byte[] m, ref int p, int length)
-        {
-            int pos = p, wire = 0, next = -1;
-            while (true)
-            {
-                if (pos >= length) throw new FormatException("the DNS response ends inside a name");
-                int len = m[pos];
-                if (len == 0)
-                {
-                    pos++;
-                    break;
-                }
-                if ((len & 0xC0) == 0xC0)
-                {
-                    if (pos + 1 >= length) throw new FormatException("the DNS response ends inside a name");
-                    int target = (len & 0x3F) << 8 | m[pos + 1];
-                    if (next < 0) next = pos + 2;
-                    if (target >= pos) throw new FormatException("a compression pointer does not point backwards (a loop)");
-                    pos = target;
-                    continue;
-                }
-                if ((len & 0xC0) != 0) throw new FormatException("a name uses an unknown label type");
-                wire += len + 1;
-                if (wire > 255) throw new FormatException("a name is longer than 255 bytes");
-                if (pos + 1 + len > length) throw new FormatException("the DNS response ends inside a label");
-                pos += 1 + len;
-            }
-            p = next >= 0 ? next : pos;
-        }
+        private static void SkipName(byte[] m, ref int p, int length) => WalkName(m, ref p, length, null);
 
+        /// <summary>A name in presentation form without the trailing dot ("." for the root); dots and backslashes inside a
+        /// label are escaped, other bytes outside printable ASCII written as \DDD.</summary>
         private static string ReadName(byte[] m, ref int p, int length)
         {
             // One builder per thread, reused: names are read by the thousand in a sweep.
             var sb = _nameBuilder ?? (_nameBuilder = new StringBuilder(256));
             sb.Clear();
+            WalkName(m, ref p, length, sb);
+            return sb.Length == 0 ? "." : sb.ToString();
+        }
+
+        /// <summary>Follows a name's labels and compression pointers (backwards only, 255 bytes at most), appending the
+        /// labels to <paramref name="sb"/> when one is given, and leaves <paramref name="p"/> after the name.</summary>
+        private static void WalkName(byte[] m, ref int p, int length, StringBuilder? sb)
+        {
             int pos = p, wire = 0, next = -1;
             while (true)
             {
@@ -289,18 +269,20 @@ namespace MailOps.Dns
                 wire += len + 1;
                 if (wire > 255) throw new FormatException("a name is longer than 255 bytes");
                 if (pos + 1 + len > length) throw new FormatException("the DNS response ends inside a label");
-                if (sb.Length > 0) sb.Append('.');
-                for (int i = pos + 1; i <= pos + len; i++)
+                if (sb != null)
                 {
-                    byte b = m[i];
-                    if (b == '.' || b == '\\') sb.Append('\\').Append((char)b);
-                    else if (b <= 0x20 || b >= 0x7F) sb.Append('\\').Append(((int)b).ToString("D3", System.Globalization.CultureInfo.InvariantCulture));
-                    else sb.Append((char)b);
+                    if (sb.Length > 0) sb.Append('.');
+                    for (int i = pos + 1; i <= pos + len; i++)
+                    {
+                        byte b = m[i];
+                        if (b == '.' || b == '\\') sb.Append('\\').Append((char)b);
+                        else if (b <= 0x20 || b >= 0x7F) sb.Append('\\').Append(((int)b).ToString("D3", System.Globalization.CultureInfo.InvariantCulture));
+                        else sb.Append((char)b);
+                    }
                 }
                 pos += 1 + len;
             }
             p = next >= 0 ? next : pos;
-            return sb.Length == 0 ? "." : sb.ToString();
         }
     }
 }

@@ -104,13 +104,13 @@ namespace MailOps.Dns
                     catch (Exception ex) when (ex is SocketException || ex is ObjectDisposedException)
                     {
                         failure = DnsOutcome.NetworkError;
-                        why = $"{FormatEndpoint(server)}: {ex.Message}";
+                        why = $"{_serverNames[s]}: {ex.Message}";
                         break; // this server cannot be reached: the next one
                     }
                     if (datagram == null)
                     {
                         failure = DnsOutcome.Timeout;
-                        why = $"no answer from {FormatEndpoint(server)} within {_timeout.TotalSeconds:0.###} s";
+                        why = $"no answer from {_serverNames[s]} within {_timeout.TotalSeconds:0.###} s";
                         var strays = UdpDnsTransport.StraysFrom(server) - straysBefore;
                         if (strays > 0)
                             why += $"; meanwhile {strays} {(strays == 1 ? "reply" : "replies")} from it carried a message id no question was waiting for " +
@@ -131,13 +131,13 @@ namespace MailOps.Dns
                     catch (TimeoutException ex)
                     {
                         failure = DnsOutcome.Timeout;
-                        why = $"{FormatEndpoint(server)} over TCP: {ex.Message}";
+                        why = $"{_serverNames[s]} over TCP: {ex.Message}";
                         break;
                     }
                     catch (Exception ex) when (ex is FormatException || ex is SocketException || ex is System.IO.IOException || ex is ObjectDisposedException)
                     {
                         failure = DnsOutcome.NetworkError;
-                        why = $"{FormatEndpoint(server)}: {ex.Message}";
+                        why = $"{_serverNames[s]}: {ex.Message}";
                         break;
                     }
                     return ToResult(normalized, type, response, _serverNames[s], Since(started));
