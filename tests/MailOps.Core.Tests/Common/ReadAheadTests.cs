@@ -90,7 +90,7 @@ namespace MailOps.Tests.Common
         }
 
         [Fact]
-        public void Cancellation_while_waiting_for_the_reader_ends_the_enumeration()
+        public async Task Cancellation_while_waiting_for_the_reader_ends_the_enumeration()
         {
             using var hold = new ManualResetEventSlim();
             var source = new Source { HoldAt = hold, HoldIndex = 10 };
@@ -100,10 +100,10 @@ namespace MailOps.Tests.Common
             {
                 foreach (var i in ReadAhead.Of(source.Items(100), cts.Token, batchSize: 4, batches: 2)) seen.Add(i);
             });
-            SpinWait.SpinUntil(() => Volatile.Read(ref source.Produced) == 10, TimeSpan.FromSeconds(10));
+            Assert.True(await MailOps.Testing.Poll.UntilAsync(() => Volatile.Read(ref source.Produced) == 10, TimeSpan.FromSeconds(10)));
             cts.Cancel();
             hold.Set(); // the source itself moves on; the reader then sees the stop
-            Assert.ThrowsAny<OperationCanceledException>(() => consumer.GetAwaiter().GetResult());
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer.WaitAsync(TimeSpan.FromSeconds(10)));
             Assert.True(source.Disposed);
             // What was handed over before the cancellation came in order; no more than the two batches read.
             Assert.InRange(seen.Count, 0, 8);

@@ -54,13 +54,13 @@ namespace MailOps.Tests.Common
             var lanes = new WorkLanes(1);
             var answer = new TaskCompletionSource<int>();
             int secondThread = -1;
-            using var asked = new ManualResetEventSlim();
-            var first = lanes.Run(() => { asked.Set(); return answer.Task; }, CancellationToken.None);
+            var asked = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var first = lanes.Run(() => { asked.SetResult(true); return answer.Task; }, CancellationToken.None);
             var second = lanes.Run(() => { secondThread = Environment.CurrentManagedThreadId; return Task.FromResult(2); }, CancellationToken.None);
             int completer = -1;
-            Assert.True(asked.Wait(Long));
+            Assert.True(await asked.Task.WaitAsync(Long));
             // The lane awaits the answer microseconds after asking; half a second leaves it ample time to do so.
-            Thread.Sleep(500);
+            await Task.Delay(500);
             var thread = new Thread(() => { completer = Environment.CurrentManagedThreadId; answer.SetResult(1); });
             thread.Start();
             thread.Join();

@@ -59,7 +59,7 @@ namespace MailOps.Tests.Dns
             cts.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => quitter.WaitAsync(Long));
             // The shared question was cancelled with the quitter's token: the patient asker asks again on its own.
-            SpinWait.SpinUntil(() => Volatile.Read(ref inner.Calls) == 2, Long);
+            Assert.True(await MailOps.Testing.Poll.UntilAsync(() => Volatile.Read(ref inner.Calls) == 2, Long));
             inner.ReleaseAll();
             var answer = await patient.WaitAsync(Long);
             Assert.Equal(DnsOutcome.NxDomain, answer.Outcome);
