@@ -21,7 +21,7 @@ namespace MailOps.Tests.Asn
 
         public void Dispose() => _server.Dispose();
 
-        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(700), 0));
+        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromSeconds(2), 0));
 
         [Fact]
         public void Names_follow_the_service_layout_for_ipv4_and_ipv6()

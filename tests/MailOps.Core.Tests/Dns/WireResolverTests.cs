@@ -23,7 +23,7 @@ namespace MailOps.Tests.Dns
 
         public void Dispose() => _server.Dispose();
 
-        private IDnsResolver Resolver(int timeoutMs = 700) =>
+        private IDnsResolver Resolver(int timeoutMs = 2000) =>
             new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(timeoutMs), retries: 0);
 
         private static Task<DnsQueryResult> Ask(IDnsResolver r, string name, DnsRecordType type) => r.QueryAsync(name, type, CancellationToken.None);

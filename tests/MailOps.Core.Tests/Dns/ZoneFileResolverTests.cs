@@ -17,7 +17,7 @@ namespace MailOps.Tests.Dns
 
         private IDnsResolver Create(params string[] files) =>
             new ZoneFileResolver(files.Select(f => MasterFileParser.ParseFile(Paths.DnsFixture(f))),
-                new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(500), 0));
+                new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromSeconds(2), 0));
 
         [Fact]
         public async Task Inside_the_zone_answers_come_from_the_file_and_nothing_is_sent()
@@ -48,7 +48,7 @@ namespace MailOps.Tests.Dns
         {
             var r = new ZoneFileResolver(new[] { MasterFileParser.Parse(
                 "$ORIGIN example.net.\n@ 60 IN SOA ns host 1 1 1 1 60\na.b 60 IN A 192.0.2.1\nc 60 IN CNAME a.b\n*.w 60 IN TXT \"wild\"\n", "z") },
-                new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(500), 0));
+                new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromSeconds(2), 0));
             Assert.Equal(DnsOutcome.NoData, (await r.QueryAsync("b.example.net", DnsRecordType.A, default)).Outcome);
             var c = await r.QueryAsync("c.example.net", DnsRecordType.A, default);
             Assert.Equal("192.0.2.1", c.RecordsOf<AddressRecord>().Single().Address.ToString());

@@ -27,7 +27,7 @@ namespace MailOps.Tests.Mx
         public static IEnumerable<object[]> Paths2 => new[] { new object[] { "wire" }, new object[] { "zonefile" } };
 
         private IDnsResolver Dns(string path) => path == "wire"
-            ? new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromMilliseconds(700), 0))
+            ? new CachingDnsResolver(new WireDnsResolver(new[] { _server.EndPoint }, TimeSpan.FromSeconds(2), 0))
             : new CachingDnsResolver(new ZoneFileResolver(Zones.Select(z => MasterFileParser.ParseFile(Paths.DnsFixture(z))),
                 new WireDnsResolver(new[] { IPEndPoint.Parse(Paths.DeadServer) }, TimeSpan.FromMilliseconds(300), 0)));
 

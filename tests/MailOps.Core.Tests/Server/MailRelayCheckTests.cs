@@ -34,7 +34,7 @@ namespace MailOps.Tests.Server
             _dns.Dispose();
         }
 
-        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _dns.EndPoint }, TimeSpan.FromMilliseconds(700), 0));
+        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _dns.EndPoint }, TimeSpan.FromSeconds(2), 0));
 
         /// <summary>A relay named <paramref name="name"/> (its certificate says so) offering AUTH PLAIN LOGIN inside TLS only.</summary>
         private ScriptedMailServer Relay(string name = "smtp.sendgrid.net", string[]? before = null, string[]? after = null, bool implicitTls = false, bool certificate = true)

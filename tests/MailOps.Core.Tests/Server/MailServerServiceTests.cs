@@ -32,7 +32,7 @@ namespace MailOps.Tests.Server
             _dns.Dispose();
         }
 
-        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _dns.EndPoint }, TimeSpan.FromMilliseconds(700), 0));
+        private IDnsResolver Dns() => new CachingDnsResolver(new WireDnsResolver(new[] { _dns.EndPoint }, TimeSpan.FromSeconds(2), 0));
 
         private int Serve(ScriptedMailServer s)
         {
