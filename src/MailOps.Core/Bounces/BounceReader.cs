@@ -62,7 +62,7 @@ namespace MailOps.Bounces
 
         /// <summary>Lines where the copy of the original message (or its headers) starts.</summary>
         private static readonly Regex Boundary = new Regex(
-            @"^\s*(?:[-=_*]{2,}.*(?:original|copy|returned|headers? |below|follows|undelivered|message (?:header|text))|(?:[-=_*]{2,}\s*)?(?:Original message|Message headers follow|Below this line is a copy|The original message|This is a copy of the|Headers of the original|Your message reads|Unsent message below|Returned mail follows|The text you sent follows|------ This is a copy)|Content-Type: (?:message/rfc822|text/rfc822-headers))",
+            @"^\s*(?:[-=_*]{2,}.*(?:original|copy|returned|headers? |below|follows|undelivered|message (?:header|text))|(?:[-=_*]{2,}\s*)?(?:Original message|Original mail (?:as )?follows|Message headers follow|Below this line is a copy|The original message|This is a copy of the|Headers of the original|Your message reads|Unsent message below|Returned mail follows|The text you sent follows|------ This is a copy)|Content-Type: (?:message/rfc822|text/rfc822-headers))",
             RegexOptions.Compiled | RegexOptions.IgnoreCase);
 
         private static readonly Regex HeaderStart = new Regex(@"^(?:Return-Path|Received|DKIM-Signature|X-Received|Message-I[dD]):\s", RegexOptions.Compiled | RegexOptions.IgnoreCase);
@@ -336,6 +336,7 @@ namespace MailOps.Bounces
         private static readonly Regex InlineRx = new Regex(@"(?:\b(?:to|for|recipient|address(?:es)?|addressee|delivering your (?:mail|message) to|mailbox|user)\b[:\s]+|following (?:address(?:es)?|recipients?)[^:]*:\s*|\bfailed[^:@\n]{0,30}:\s*)[""'(]?<?(" + AddrCore + @")>?", RegexOptions.IgnoreCase | RegexOptions.Compiled);
         private static readonly Regex SendmailStyleRx = new Regex(@"<(" + AddrCore + @")>\.\.\.\s", RegexOptions.IgnoreCase | RegexOptions.Compiled);
         // Sendmail's "<addr>... reason" (the form its transcripts and many gateways use for a refused recipient): SendmailStyleRx.
+        private static readonly Regex AngleAddress = new Regex(@"<(" + AddrCore + @")>", RegexOptions.Compiled);
         private static readonly Regex[] RecipientForms = { LeadingRx, InlineRx, SendmailStyleRx };
         private static readonly Regex FinalRecipientLine = new Regex(@"^\s*Final-Recipient:", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled);
         private static readonly Regex ThreeLetters = new Regex("[A-Za-z]{3}", RegexOptions.Compiled);
@@ -346,7 +347,7 @@ namespace MailOps.Bounces
         private static readonly Regex HtmlBreak = new Regex(@"<(br|p|div|tr|li)[^>]*>", RegexOptions.IgnoreCase | RegexOptions.Compiled);
         private static readonly Regex HtmlTag = new Regex("<[^>]+>", RegexOptions.Compiled);
         private static readonly Dictionary<string, Regex> HeaderLine = new[] { "Message-I[dD]", "From", "Subject", "To" }
-            .ToDictionary(n => n, n => new Regex(@"^" + n + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled), StringComparer.Ordinal);
+            .ToDictionary(n => n, n => new Regex(@"^[ \t]*" + n + @":[ \t]*(.+)$", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.Compiled), StringComparer.Ordinal);
 
         /// <summary>Recipients of a report without DSN fields: addresses that stand at the start of a line or follow
         /// "to"/"address"/"recipient", other than the sender's; each with the text that follows it.</summary>
@@ -380,6 +381,17 @@ namespace MailOps.Bounces
                     if (m.Success && !DaemonFrom.IsMatch(m.Groups[1].Value.Split('@')[0]) && HasReply(string.Join("\n", lines.Skip(i).Take(4))))
                         found.Add((m.Groups[1].Value.TrimEnd('.'), i, false));
                 }
+            // A notice in no known form that names one address in angle brackets (fml's "Duplicated Message-ID in <list@...>"):
+            // the address it is about.
+            if (found.Count == 0)
+                for (int i = 0; i < lines.Length && found.Count == 0; i++)
+                    foreach (Match m in AngleAddress.Matches(lines[i]))
+                    {
+                        var a = m.Groups[1].Value;
+                        if (exclude.Contains(a) || DaemonFrom.IsMatch(a.Split('@')[0])) continue;
+                        found.Add((a, i, false));
+                        break;
+                    }
             if (found.Count == 0 && !Strings.IsNullOrEmpty(original.To))
             {
                 var a = Address.Match(original.To);

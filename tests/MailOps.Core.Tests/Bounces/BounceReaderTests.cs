@@ -33,6 +33,24 @@ namespace MailOps.Tests.Bounces
         }
 
         [Fact]
+        public void A_quoted_original_after_original_mail_as_follows_is_not_read_as_the_reason()
+        {
+            // fml's loop guard: the notice, then the original message quoted with indented headers. The TLS words in the
+            // quoted Received lines once made this a securityerror.
+            var r = Read("From: list-admin@lists.example.org\nTo: list-admin@lists.example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n" +
+                "Subject: Loop Alert: Duplicated Message-ID (cats ML)\nX-MLServer: fml [fml 4.0.3 release]\n\n" +
+                "Duplicated Message-ID in <cats@lists.example.org>.\nOriginal mail as follows:\n\n" +
+                "   Return-Path: <owner-cats@lists.example.org>\n   Received: from mx.example.net (mx.example.net [192.0.2.22])\n" +
+                "   \t(using TLSv1.2 with cipher ECDHE-RSA-AES256-SHA384 (256/256 bits))\n   \t(No client certificate requested)\n" +
+                "   \tby lists.example.org (Postfix) with ESMTPS id 4ABCD; Tue, 03 Mar 2026 09:59:00 +0000\n" +
+                "   From: someone@example.net\n   To: cats@lists.example.org\n   Subject: hello\n   Message-ID: <1@example.net>\n\n   hello\n").Single();
+            Assert.Equal("cats@lists.example.org", r.Recipient);
+            Assert.DoesNotContain("TLS", r.Diagnostic);
+            Assert.Equal("systemerror", r.Reason);
+            Assert.Equal("5.0.930", r.Status);
+        }
+
+        [Fact]
         public void The_same_transcript_refusing_RCPT_TO_is_an_unknown_user()
         {
             var r = Read(Head + "Subject: Returned mail: see transcript for details\n\n" +
