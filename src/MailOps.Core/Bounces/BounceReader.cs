@@ -89,6 +89,7 @@ namespace MailOps.Bounces
         private sealed class Rcpt
         {
             public string? Recipient, Status, Diagnostic, RemoteMta, Action, DiagnosticType;
+            public bool DiagnosticIsNotice; // the notice's whole text, for want of anything about this recipient
         }
 
         private static IEnumerable<BounceRecord> Parse(MimeMessage message, string path, string? entry)
@@ -228,6 +229,7 @@ namespace MailOps.Bounces
                     Recipient = r.Recipient,
                     Action = action,
                     DiagnosticType = r.DiagnosticType,
+                    TextIsNotice = r.DiagnosticIsNotice,
                     // The stage: from the diagnostic, a session transcript, or (one recipient) Exim's "after EHLO" in the text.
                     Stage = DeliveryFailureClassifier.StageOf(diag) ?? TranscriptStage(human, r.Recipient, emit.Count == 1)
                         ?? (emit.Count == 1 ? DeliveryFailureClassifier.StageOf(TextAbout(preText, r.Recipient)) : null),
@@ -395,7 +397,7 @@ namespace MailOps.Bounces
             if (found.Count == 0 && !Strings.IsNullOrEmpty(original.To))
             {
                 var a = Address.Match(original.To);
-                if (a.Success && !exclude.Contains(a.Value)) return new List<Rcpt> { new Rcpt { Recipient = a.Value, Diagnostic = text } };
+                if (a.Success && !exclude.Contains(a.Value)) return new List<Rcpt> { new Rcpt { Recipient = a.Value, Diagnostic = text, DiagnosticIsNotice = true } };
             }
             var result = new List<Rcpt>();
             for (int k = 0; k < found.Count; k++)
@@ -523,6 +525,35 @@ namespace MailOps.Bounces
             return m.Success ? m.Groups[1].Value.Trim() : null;
         }
 
+        private static readonly Lazy<Encoding?> Iso2022Jp = new Lazy<Encoding?>(() =>
+        {
+            try
+            {
+                Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+                return Encoding.GetEncoding("iso-2022-jp");
+            }
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException) { return null; }
+        });
+
+        /// <summary>
+        /// Japanese MTAs (Lotus Domino, Notes) write DSN fields in ISO-2022-JP (RFC 1468): 7-bit text in which ESC $ B starts
+        /// JIS X 0208 and ESC ( B returns to ASCII. A delivery-status part declares no charset, so its text arrives with the
+        /// escape sequences in it; the sequences name the charset themselves, so such text is decoded as ISO-2022-JP.
+        /// </summary>
+        internal static string DecodeIso2022Jp(string text)
+        {
+            if (text.IndexOf("\u001b$B", StringComparison.Ordinal) < 0 && text.IndexOf("\u001b$@", StringComparison.Ordinal) < 0) return text;
+            var enc = Iso2022Jp.Value;
+            if (enc == null) return text;
+            var bytes = new byte[text.Length];
+            for (int i = 0; i < text.Length; i++)
+            {
+                if (text[i] > 0x7f) return text; // not 7-bit: not ISO-2022-JP as sent
+                bytes[i] = (byte)text[i];
+            }
+            return enc.GetString(bytes);
+        }
+
         private static string PartText(MimeEntity part)
         {
             if (part is MimePart mp && mp.Content != null)
@@ -537,7 +568,7 @@ namespace MailOps.Bounces
                     int n;
                     while (sb.Length < (1 << 20) && (n = r.Read(buf, 0, Math.Min(buf.Length, (1 << 20) - sb.Length))) > 0)
                         sb.Append(buf, 0, n);
-                    return sb.ToString();
+                    return DecodeIso2022Jp(sb.ToString());
                 }
             }
             if (part is MessageDeliveryStatus mds)
@@ -548,7 +579,7 @@ namespace MailOps.Bounces
                     foreach (var h in g) sb.Append(h.Field).Append(": ").Append(h.Value.Trim()).Append('\n');
                     sb.Append('\n');
                 }
-                return sb.ToString();
+                return DecodeIso2022Jp(sb.ToString());
             }
             using (var ms = new MemoryStream())
             {

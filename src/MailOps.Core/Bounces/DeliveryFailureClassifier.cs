@@ -33,6 +33,10 @@ namespace MailOps.Bounces
 
         /// <summary>The diagnostic type of a DSN's Diagnostic-Code field (RFC 3464 §2.3.6: "smtp", "x-unix", ...), when known.</summary>
         public string? DiagnosticType { get; set; }
+
+        /// <summary>True when <see cref="Text"/> is only the report's general notice: the report says nothing about this
+        /// recipient in particular (Postfix "Delivery report unavailable"). Rules on "diagnostic" then do not apply.</summary>
+        public bool TextIsNotice { get; set; }
     }
 
     /// <summary>The classifier's verdict on one delivery failure.</summary>
@@ -174,7 +178,7 @@ namespace MailOps.Bounces
             {
                 Reason = r.Fields[0],
                 On = r.Fields[1],
-                Pattern = new Regex(r.Fields[1].EndsWith("text", StringComparison.Ordinal) ? r.Fields[2] : "^(?:" + r.Fields[2] + ")$",
+                Pattern = new Regex(r.Fields[1].EndsWith("text", StringComparison.Ordinal) || r.Fields[1] == "diagnostic" ? r.Fields[2] : "^(?:" + r.Fields[2] + ")$",
                     RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled),
                 Source = r.Fields.Length > 3 ? r.Fields[3] : null,
                 Line = r.Line,
@@ -240,6 +244,7 @@ namespace MailOps.Bounces
                     case "diagtype": subject = input.DiagnosticType?.Trim(); break;
                     case "failed-status": subject = final ? status : null; break;
                     case "failed-text": subject = final ? text : null; break;
+                    case "diagnostic": subject = final && !input.TextIsNotice ? text : null; break;
                     default: continue;
                 }
                 if (Strings.IsNullOrEmpty(subject)) continue;

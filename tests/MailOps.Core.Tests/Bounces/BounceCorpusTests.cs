@@ -120,15 +120,15 @@ namespace MailOps.Tests.Bounces
             if (!string.IsNullOrEmpty(dump)) File.WriteAllText(dump, report + "held-out mismatches:\n  " + string.Join("\n  ", heldOut.Misses) + "\n");
 
             // Floors just below the agreement reached (a regression guard; docs/monitoring.md "Bounce corpus agreement" has the
-            // numbers). Reached: reason >= 90% (92.4%) and the deliverability target (>= 95%) on all rows. Not reached: recipient+status
-            // >= 97% (96.2%); the rows missing are listed there, sisimai conventions that do not generalise.
-            Assert.True(all.RecipientAndStatusRate >= 0.955, "all: " + all);
-            Assert.True(all.ReasonRate >= 0.915, "all: " + all);
+            // numbers). Reached: reason >= 90% (93.4%) and the deliverability target (>= 95%) on all rows. Not reached: recipient+status
+            // >= 97% (96.9%, 279 of 288); the rows missing are listed there, sisimai conventions that do not generalise.
+            Assert.True(all.RecipientAndStatusRate >= 0.965, "all: " + all);
+            Assert.True(all.ReasonRate >= 0.925, "all: " + all);
             Assert.True(all.DeliverabilityRate >= 0.95, "all: " + all);
-            Assert.True(heldOut.RecipientAndStatusRate >= 0.945, "held out: " + heldOut);
-            Assert.True(heldOut.ReasonRate >= 0.92, "held out: " + heldOut);
+            Assert.True(heldOut.RecipientAndStatusRate >= 0.96, "held out: " + heldOut);
+            Assert.True(heldOut.ReasonRate >= 0.94, "held out: " + heldOut);
             Assert.True(heldOut.DeliverabilityRate >= 0.95, "held out: " + heldOut);
-            Assert.True(all.Extra <= 1, "all: " + all);
+            Assert.True(all.Extra == 0, "all: " + all);
         }
     }
 }

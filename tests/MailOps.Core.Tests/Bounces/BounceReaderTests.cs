@@ -51,6 +51,43 @@ namespace MailOps.Tests.Bounces
         }
 
         [Fact]
+        public void A_Postfix_report_with_no_delivery_report_is_undefined_not_a_guess_from_its_boilerplate()
+        {
+            var r = Read("From: MAILER-DAEMON@relay.example.org (Mail Delivery System)\nTo: sender@example.org\nDate: Tue, 03 Mar 2026 10:00:00 +0000\n" +
+                "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n" +
+                "--b\nContent-Description: Notification\nContent-Type: text/plain; charset=utf-8\n\nThis is the mail system at host relay.example.org.\n\n" +
+                "I'm sorry to have to inform you that your message could not\nbe delivered to one or more recipients. It's attached below.\n\n" +
+                "                   The mail system\n\n\t--- Delivery report unavailable ---\n\n" +
+                "--b\nContent-Description: Delivery report\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; relay.example.org\n" +
+                "X-Postfix-Queue-ID: B1C79423C925\nArrival-Date: Tue, 03 Mar 2026 09:00:00 +0000\n\n" +
+                "--b\nContent-Description: Undelivered Message\nContent-Type: message/rfc822\n\nFrom: <sender@example.org>\nTo: someone@example.net\n" +
+                "Subject: hello\nMessage-Id: <1@example.org>\n\nhello\n--b--\n").Single();
+            Assert.Equal("someone@example.net", r.Recipient);
+            Assert.Equal("undefined", r.Reason);
+            Assert.Equal("5.0.900", r.Status);
+        }
+
+        [Fact]
+        public void A_Japanese_Domino_diagnostic_in_ISO_2022_JP_is_decoded_and_read_as_an_unknown_user()
+        {
+            // Domino's Japanese "User Neko (...) is not found in the Domino directory", as its DSN field carries it: 7-bit
+            // ISO-2022-JP escape sequences in a message/delivery-status part that declares no charset.
+            Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+            var jis = Encoding.GetEncoding("iso-2022-jp").GetBytes("ユーザー Neko (neko@example.co.jp) は Domino ディレクトリには見つかりません。");
+            var field = Encoding.ASCII.GetString(jis);
+            Assert.Contains("\u001b$B", field);
+            var r = Read(Head + "Subject: DELIVERY FAILURE\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n" +
+                "--b\nContent-Type: text/plain; charset=ISO-2022-JP\n\nYour message was not delivered to:\n  neko@example.co.jp\nbecause:\n  " + field + "\n\n" +
+                "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns;mx.example.co.jp\n\nFinal-Recipient: rfc822;neko@example.co.jp\n" +
+                "Action: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Notes; " + field + "\n\n--b--\n").Single();
+            Assert.Equal("neko@example.co.jp", r.Recipient);
+            Assert.Contains("ディレクトリには見つかりません", r.Diagnostic);
+            Assert.DoesNotContain((char)27, r.Diagnostic!); // the char overload: a string one compares culturally and ignores ESC
+            Assert.Equal("userunknown", r.Reason);
+            Assert.Equal("5.0.0", r.Status);
+        }
+
+        [Fact]
         public void The_same_transcript_refusing_RCPT_TO_is_an_unknown_user()
         {
             var r = Read(Head + "Subject: Returned mail: see transcript for details\n\n" +

@@ -50,6 +50,27 @@ namespace MailOps.Tests.Bounces
         }
 
         [Fact]
+        public void A_diagnostic_no_rule_decides_is_onhold_and_a_notice_that_says_nothing_about_the_recipient_is_undefined()
+        {
+            // Lotus Notes, localised: "Error (as a test message)": the report says something, MailOps cannot tell what.
+            var said = DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Text = "エラー(テストメッセージとしての)", Action = "failed" });
+            Assert.Equal("onhold", said.Reason);
+            Assert.Equal("5.0.901", said.Status);
+            Assert.True(said.StatusInferred);
+            // Postfix "--- Delivery report unavailable ---": only the notice's boilerplate, nothing about this recipient.
+            var silent = DeliveryFailureClassifier.Classify(new DeliveryFailureInput
+            {
+                Text = "I'm sorry to have to inform you that your message could not be delivered to one or more recipients.",
+                Action = "failed",
+                TextIsNotice = true,
+            });
+            Assert.Equal("undefined", silent.Reason);
+            Assert.Equal("5.0.900", silent.Status);
+            // A delay says nothing more either: it is still being retried (expired, as before).
+            Assert.Equal("expired", DeliveryFailureClassifier.Classify(new DeliveryFailureInput { Text = "エラー", Action = "delayed" }).Reason);
+        }
+
+        [Fact]
         public void Missing_reverse_DNS_points_to_Test_MailPtr()
         {
             var c = C(550, "5.7.25", "550-5.7.25 The IP address sending this message does not have a PTR record setup, or the corresponding forward DNS entry does not point to the sending IP. - gsmtp");
@@ -332,7 +353,7 @@ namespace MailOps.Tests.Bounces
                     foreach (var cond in r[4].Split(';'))
                         Assert.Matches(@"^!?(status|code|action|stage|domain)=.+$", cond);
                 Assert.NotNull(DeliveryFailureClassifier.GetReason(r[0]));
-                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "diagtype", "failed-status", "failed-text" });
+                Assert.Contains(r[1], new[] { "text", "status", "code", "action", "stage", "domain", "diagtype", "failed-status", "failed-text", "diagnostic" });
                 Assert.False(string.IsNullOrWhiteSpace(r[3]), "rule without a source: " + string.Join("\t", r));
             }
             foreach (var name in new[] { "blocked", "badreputation", "requireptr", "authfailure", "spamdetected", "policyviolation", "rejected", "toomanyconn",
