@@ -195,6 +195,11 @@ Import-DmarcReport -Path $tmp | Get-DmarcSummary -NoEnrichment -By Domain", _var
             var sources = run.Output.Take(split).ToDictionary(o => o.Properties["Domain"].Value + "|" + o.Properties["SourceIP"].Value);
             Assert.Equal("UnauthenticatedSource", sources["example.com|198.51.100.15"].Properties["FindingCodes"].Value);
             Assert.Equal("DkimNotAligned", sources["example.com|198.51.100.10"].Properties["FindingCodes"].Value);
+            // The advice names the domain to look up, not a placeholder.
+            var dkimFinding = ((System.Collections.IEnumerable)sources["example.com|198.51.100.10"].Properties["Findings"].Value).Cast<object>().Single();
+            var remedy = (string)System.Management.Automation.PSObject.AsPSObject(dkimFinding).Properties["Remedy"].Value;
+            Assert.Contains("Find-DkimSelector -Domain example.com ", remedy);
+            Assert.DoesNotContain("<domain>", remedy);
             Assert.Equal("NewSource", sources["example.com|198.51.100.11"].Properties["FindingCodes"].Value);
             Assert.Equal("NewSource", sources["example.net|198.51.100.10"].Properties["FindingCodes"].Value);
             var domains = run.Output.Skip(split + 1).ToList();

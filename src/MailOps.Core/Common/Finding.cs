@@ -20,13 +20,15 @@ namespace MailOps
     /// </summary>
     public sealed class Finding
     {
-        public Finding(string code, FindingSeverity severity, string message, string? remedy = null, string? subject = null)
+        /// <summary>A finding; <paramref name="about"/> is the name the cmdlet layer's advice uses when <paramref name="subject"/>
+        /// is something else (a DMARC source finding's subject is the sending address; its advice names the domain).</summary>
+        public Finding(string code, FindingSeverity severity, string message, string? remedy = null, string? subject = null, string? about = null)
         {
             Code = code ?? throw new ArgumentNullException(nameof(code));
             Level = severity;
             // Findings quote what servers publish; control characters in it are shown as escapes (TextSafety).
             Message = TextSafety.Escape(message ?? throw new ArgumentNullException(nameof(message)));
-            Remedy = TextSafety.Escape(WithCommandAdvice(remedy, CommandAdvice?.Invoke(code, subject)));
+            Remedy = TextSafety.Escape(WithCommandAdvice(remedy, CommandAdvice?.Invoke(code, about ?? subject)));
             Subject = TextSafety.Escape(subject);
         }
 

@@ -370,7 +370,7 @@ namespace MailOps.Reports
                 list.Add(new Finding("DkimNotAligned", FindingSeverity.Warning,
                     $"{a.SpfOnly} of {a.Messages} message(s) from {who} as {a.Domain} passed aligned SPF but not aligned DKIM: a legitimate sender that does not sign with {a.Domain}, or signs with a selector whose key is not published. Such mail fails DMARC as soon as it is forwarded.",
                     $"Turn on DKIM signing with d={a.Domain} in the service behind {who}, and publish its selector's key (the rows' dkim selectors say which one it uses).",
-                    a.SourceIP));
+                    a.SourceIP, about: a.Domain));
             if (Over(a.Forwarded, a.Messages))
                 list.Add(new Finding("ForwardedDkimFailure", FindingSeverity.Info,
                     $"{a.Forwarded} of {a.Messages} message(s) from {who} as {a.Domain} look forwarded (a forwarder or mailing list: SPF passes only for another domain, or the reporter says forwarded/mailing_list) and failed DKIM: the forwarder changed the message, or the original was not signed.",

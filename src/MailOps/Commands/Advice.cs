@@ -161,7 +161,7 @@ namespace MailOps.Commands
                 // DMARC
                 case "NoAggregateReports": return "Import the reports with Import-DmarcReport.";
                 case "UnauthenticatedSource": return "Once it is authorised, check with Test-MailSpf and Test-MailDkim.";
-                case "DkimNotAligned": return "Find-DkimSelector -Domain <domain> lists the selectors a domain publishes.";
+                case "DkimNotAligned": return $"Find-DkimSelector -Domain {subject ?? "<domain>"} lists the selectors it publishes.";
                 // DKIM
                 case "NoDkimRecord": return "New-DkimKey writes a key and its <selector>.txt; Find-DkimSelector finds the selectors a domain publishes.";
                 case "DkimKeyTooLong":
