@@ -406,10 +406,27 @@ namespace MailOps.Bounces
                 if (end <= start) end = start + 1;
                 if (found[k].oneLine) end = start + 1; // Sendmail's "<addr>... reason" says it all on its line
                 var block = string.Join("\n", lines.Skip(start).Take(end - start));
+                // ... in the sending MTA's words; the remote server's own reply, when the transcript quotes it just above
+                // ("<<< 550 Insecure Mail Relay" before "554 <addr>... Remote protocol error"), says why.
+                if (found[k].oneLine && ReplyAbove(lines, start, found) is string reply) block = reply + "\n" + block;
                 if (!HasReply(block)) block = text; // the reason is given once for all (or before the list)
                 result.Add(new Rcpt { Recipient = found[k].addr, Diagnostic = block });
             }
             return result;
+        }
+
+        /// <summary>The transcript's "&lt;&lt;&lt; reply" line above a Sendmail summary line, when no other recipient's line
+        /// (nor the start of the transcript) comes between them; null when there is none.</summary>
+        private static string? ReplyAbove(string[] lines, int line, List<(string addr, int line, bool oneLine)> found)
+        {
+            for (int i = line - 1; i >= 0 && i >= line - 6; i--)
+            {
+                if (found.Any(f => f.line == i)) return null;
+                var t = lines[i].TrimStart();
+                if (t.StartsWith("<<<", StringComparison.Ordinal)) return FailureCodeRx.IsMatch(t) ? t.Substring(3).Trim() : null;
+                if (t.Length == 0 || t.StartsWith("-----", StringComparison.Ordinal)) return null;
+            }
+            return null;
         }
 
         // A failure reply code (4xx/5xx); CodeRx also takes 2xx, which here would read "Size (in bytes): 222" as a reply.

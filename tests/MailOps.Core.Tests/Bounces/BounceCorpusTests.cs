@@ -119,14 +119,14 @@ namespace MailOps.Tests.Bounces
             var dump = Environment.GetEnvironmentVariable("MAILOPS_BOUNCE_REPORT");
             if (!string.IsNullOrEmpty(dump)) File.WriteAllText(dump, report + "held-out mismatches:\n  " + string.Join("\n  ", heldOut.Misses) + "\n");
 
-            // Floors just below the agreement reached (a regression guard; docs/monitoring.md "Bounce corpus agreement" has the
-            // numbers). Reached: reason >= 90% (93.4%) and the deliverability target (>= 95%) on all rows. Not reached: recipient+status
-            // >= 97% (96.9%, 279 of 288); the rows missing are listed there, sisimai conventions that do not generalise.
-            Assert.True(all.RecipientAndStatusRate >= 0.965, "all: " + all);
-            Assert.True(all.ReasonRate >= 0.925, "all: " + all);
+            // Floors at or just below the agreement reached (a regression guard; docs/monitoring.md "Bounce corpus agreement" has
+            // the numbers). Reached: recipient+status >= 97% (97.2%, 280 of 288), reason >= 90% (93.8%) and the deliverability
+            // reasons >= 95% (98.0%) on all rows; the rows still differing are listed there.
+            Assert.True(all.RecipientAndStatusRate >= 0.97, "all: " + all);
+            Assert.True(all.ReasonRate >= 0.93, "all: " + all);
             Assert.True(all.DeliverabilityRate >= 0.95, "all: " + all);
-            Assert.True(heldOut.RecipientAndStatusRate >= 0.96, "held out: " + heldOut);
-            Assert.True(heldOut.ReasonRate >= 0.94, "held out: " + heldOut);
+            Assert.True(heldOut.RecipientAndStatusRate >= 0.97, "held out: " + heldOut);
+            Assert.True(heldOut.ReasonRate >= 0.95, "held out: " + heldOut);
             Assert.True(heldOut.DeliverabilityRate >= 0.95, "held out: " + heldOut);
             Assert.True(all.Extra == 0, "all: " + all);
         }

@@ -88,6 +88,24 @@ namespace MailOps.Tests.Bounces
         }
 
         [Fact]
+        public void A_Sendmail_summary_line_takes_the_remote_reply_quoted_above_it_in_the_transcript()
+        {
+            // Sendmail 5: the transcript quotes the remote's reply (<<<), then sums up per recipient in its own words.
+            var records = Read(Head + "Subject: Returned mail: Deferred: Connection timed out\n\n" +
+                "   ----- Transcript of session follows -----\nWhile talking to mx.example.edu:\n>>> MAIL From:<sender@example.org>\n" +
+                "<<< 550 Insecure Mail Relay\n554 <rcpt@example.edu>... Remote protocol error\n" +
+                "550 example.net (smtp)... 550 Host unknown\n554 <other@example.net>... 550 Host unknown (Authoritative answer from name server)\n" +
+                "   ----- Unsent message follows -----\nFrom: sender@example.org\nTo: rcpt@example.edu\nSubject: hi\n\nhi\n");
+            Assert.Equal(new[] { "rcpt@example.edu", "other@example.net" }, records.Select(x => x.Recipient).ToArray());
+            Assert.Equal(550, records[0].ReplyCode);
+            Assert.Contains("Insecure Mail Relay", records[0].Diagnostic);
+            Assert.Equal("norelaying", records[0].Reason);
+            // The next recipient's line has no reply of its own above it (another recipient's line comes first).
+            Assert.DoesNotContain("Insecure", records[1].Diagnostic);
+            Assert.Equal("hostunknown", records[1].Reason);
+        }
+
+        [Fact]
         public void The_same_transcript_refusing_RCPT_TO_is_an_unknown_user()
         {
             var r = Read(Head + "Subject: Returned mail: see transcript for details\n\n" +
