@@ -549,7 +549,8 @@ namespace MailOps.Bounces
                 Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
                 return Encoding.GetEncoding("iso-2022-jp");
             }
-            catch (Exception e) when (e is ArgumentException || e is NotSupportedException) { return null; }
+            // No such encoding here, or the code-pages assembly cannot load: the text stays as it came (escape codes and all).
+            catch (Exception e) when (e is ArgumentException || e is NotSupportedException || e is IOException || e is TypeLoadException) { return null; }
         });
 
         /// <summary>
