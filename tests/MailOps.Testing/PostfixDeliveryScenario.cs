@@ -84,6 +84,17 @@ namespace MailOps.Testing
                 relay.WaitForEmptyQueue(TimeSpan.FromSeconds(90));   // ~10 s on a quiet machine; generous for a loaded CI box
                 File.Copy(relay.LogPath, LogPath);
                 AcceptedBySinks = accept.Accepted.Count;
+                // Postfix's own non-delivery notifications to the sender (from MAILER-DAEMON), as the sender's mailbox gets them.
+                var notices = new List<string>();
+                lock (accept.Accepted)
+                    foreach (var m in accept.Accepted)
+                        if (System.Text.RegularExpressions.Regex.IsMatch(m, @"^From:[^\r\n]*MAILER-DAEMON", System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+                        {
+                            var path = Path.Combine(_dir, $"notice-{notices.Count + 1}.eml");
+                            File.WriteAllText(path, m);
+                            notices.Add(path);
+                        }
+                NoticePaths = notices;
             }
             Elapsed = DateTime.UtcNow - started;
         }
@@ -99,6 +110,9 @@ namespace MailOps.Testing
 
         /// <summary>Recipient domain → the loopback port of its sink (the port in the log's relay=).</summary>
         public IReadOnlyDictionary<string, int> Ports { get; }
+
+        /// <summary>The non-delivery notifications Postfix sent back to <see cref="Sender"/>, each saved as an .eml file.</summary>
+        public IReadOnlyList<string> NoticePaths { get; } = new List<string>();
 
         /// <summary>Messages the accept.test sink took (deliveries and non-delivery notifications).</summary>
         public int AcceptedBySinks { get; }

@@ -150,6 +150,31 @@ namespace MailOps.Tests.Logs
         }
 
         [PostfixLogFact]
+        public void Postfixs_own_bounce_notices_read_by_the_bounce_reader_agree_with_the_log()
+        {
+            // The notifications Postfix sent back to the sender (caught by the accept.test sink), read as Import-MailBounce
+            // reads them: the same failed recipients, status, reason and provider as Get-MailDeliveryLog gives for the log.
+            var failed = Read().Where(x => x.Status == "bounced" || x.Status == "expired").OrderBy(x => x.To, StringComparer.Ordinal).ToList();
+            Assert.Equal(new[] { "c@yahoo.test", "e@outlook.test", "f@gmail.test" }, failed.Select(x => x.To));
+            Assert.True(_s.NoticePaths.Count == 3, $"{_s.NoticePaths.Count} notices among {_s.AcceptedBySinks} messages the sender's sink took");
+            var notices = _s.NoticePaths.SelectMany(p => MailOps.Bounces.BounceReader.ReadFile(p, null, default))
+                .Select(o => Assert.IsType<MailOps.Bounces.BounceRecord>(o)).OrderBy(n => n.Recipient, StringComparer.Ordinal).ToList();
+            Assert.Equal(failed.Select(x => x.To), notices.Select(n => n.Recipient));
+            for (int i = 0; i < failed.Count; i++)
+            {
+                var (log, notice) = (failed[i], notices[i]);
+                Assert.Equal("Bounce", notice.Kind);
+                Assert.Equal("failed", notice.Action);
+                Assert.Equal(log.Dsn, notice.Status);
+                Assert.Equal(log.Reason, notice.Reason);
+                Assert.Equal(log.Provider, notice.Provider);
+                Assert.Equal(log.HardBounce, notice.HardBounce);
+                Assert.Equal(log.MessageId, notice.OriginalMessageId);
+                Assert.Equal(PostfixDeliveryScenario.Sender, notice.Sender);
+            }
+        }
+
+        [PostfixLogFact]
         public void Totals_agree_with_pflogsumm_on_the_real_log()
         {
             var report = _s.PflogsummReport();
